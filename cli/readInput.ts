@@ -1,0 +1,238 @@
+import { Readable } from 'node:stream';
+
+import Parser = require('stream-json/Parser');
+
+import { UnreadableInput } from '../shared/signin/envelope';
+
+/** One NDJSON line may hold a whole Event Hub message; Event Hubs caps those at 1 MB, so 64 MB is generous. */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+/** How much of the input is looked at to tell NDJSON from one large JSON document. */
+const SNIFF_BYTES = 1024 * 1024;
+
+interface Token {
+    name: string;
+    value?: string;
+}
+
+/**
+ * Builds JSON values from stream-json's packed tokens. Keys are defined as own properties, as JSON.parse does, so
+ * that a `__proto__` key in an export is data, never a prototype.
+ */
+class ValueBuilder {
+    #stack: Array<{ container: Record<string, unknown> | unknown[]; key: string | undefined }> = [];
+    #key: string | undefined;
+    value: unknown;
+    done = false;
+
+    consume(token: Token): void {
+        switch (token.name) {
+            case 'startObject':
+                return this.#open({});
+            case 'startArray':
+                return this.#open([]);
+            case 'endObject':
+            case 'endArray': {
+                const frame = this.#stack.pop()!;
+                this.#key = frame.key;
+                return this.#save(frame.container);
+            }
+            case 'keyValue':
+                this.#key = token.value;
+                return;
+            case 'stringValue':
+                return this.#save(token.value);
+            case 'numberValue':
+                return this.#save(Number(token.value));
+            case 'nullValue':
+                return this.#save(null);
+            case 'trueValue':
+                return this.#save(true);
+            case 'falseValue':
+                return this.#save(false);
+        }
+    }
+
+    #open(container: Record<string, unknown> | unknown[]): void {
+        this.#stack.push({ container, key: this.#key });
+    }
+
+    #save(v: unknown): void {
+        const top = this.#stack[this.#stack.length - 1];
+        if (!top) {
+            this.value = v;
+            this.done = true;
+        } else if (Array.isArray(top.container)) {
+            top.container.push(v);
+        } else {
+            Object.defineProperty(top.container, this.#key!, { value: v, enumerable: true, writable: true, configurable: true });
+        }
+    }
+}
+
+const ENVELOPE_KEYS = new Set(['records', 'value']);
+
+/**
+ * Streams one JSON document (or several, concatenated) without holding it in memory: the elements of a top-level
+ * array, or of the `records` / `value` array of a top-level envelope, come out one at a time. A top-level object
+ * without such an array is a bare record.
+ */
+async function* readDocument(source: AsyncIterable<Buffer>): AsyncGenerator<unknown> {
+    const parser = new Parser({ jsonStreaming: true, packValues: true, streamValues: false });
+    const tokens = Readable.from(source).pipe(parser);
+    let state: 'top' | 'topArray' | 'topObject' | 'envelopeArray' = 'top';
+    let builder: ValueBuilder | undefined;
+    let pending: Record<string, unknown> = {};
+    let pendingKey: string | undefined;
+    let sawEnvelope = false;
+    try {
+        for await (const token of tokens as AsyncIterable<Token>) {
+            if (builder) {
+                builder.consume(token);
+                if (builder.done) {
+                    const value = builder.value;
+                    builder = undefined;
+                    if (state === 'topObject') {
+                        Object.defineProperty(pending, pendingKey!, { value, enumerable: true, writable: true, configurable: true });
+                    } else {
+                        yield value;
+                    }
+                }
+                continue;
+            }
+            if (state === 'top') {
+                if (token.name === 'startArray') state = 'topArray';
+                else if (token.name === 'startObject') {
+                    state = 'topObject';
+                    pending = {};
+                    sawEnvelope = false;
+                } else {
+                    builder = new ValueBuilder();
+                    builder.consume(token);
+                    if (builder.done) {
+                        yield builder.value;
+                        builder = undefined;
+                    }
+                }
+            } else if (state === 'topArray' || state === 'envelopeArray') {
+                if (token.name === 'endArray') {
+                    state = state === 'topArray' ? 'top' : 'topObject';
+                } else {
+                    builder = new ValueBuilder();
+                    builder.consume(token);
+                    if (builder.done) {
+                        yield builder.value;
+                        builder = undefined;
+                    }
+                }
+            } else if (token.name === 'keyValue') {
+                pendingKey = token.value;
+            } else if (token.name === 'endObject') {
+                if (!sawEnvelope) yield pending;
+                state = 'top';
+            } else if (token.name === 'startArray' && ENVELOPE_KEYS.has(pendingKey ?? '')) {
+                state = 'envelopeArray';
+                sawEnvelope = true;
+            } else {
+                builder = new ValueBuilder();
+                builder.consume(token);
+                if (builder.done) {
+                    Object.defineProperty(pending, pendingKey!, { value: builder.value, enumerable: true, writable: true, configurable: true });
+                    builder = undefined;
+                }
+            }
+        }
+    } catch (e) {
+        yield new UnreadableInput('invalid-json', `document is not valid JSON: ${(e as Error).message.slice(0, 200)}`);
+    }
+}
+
+/** Splits NDJSON into lines as strings; an overlong line is skipped and reported, never buffered whole. */
+async function* readLines(source: AsyncIterable<Buffer>): AsyncGenerator<unknown> {
+    let parts: Buffer[] = [];
+    let size = 0;
+    let overflow = false;
+    for await (const chunk of source) {
+        let start = 0;
+        for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+            const piece = chunk.subarray(start, nl);
+            start = nl + 1;
+            if (overflow || size + piece.length > MAX_LINE_BYTES) {
+                yield new UnreadableInput('line-too-long', `a line is longer than ${MAX_LINE_BYTES} bytes`);
+            } else {
+                const line = Buffer.concat([...parts, piece]).toString('utf8');
+                if (line.trim() !== '') yield line;
+            }
+            parts = [];
+            size = 0;
+            overflow = false;
+        }
+        const rest = chunk.subarray(start);
+        if (!overflow && size + rest.length > MAX_LINE_BYTES) {
+            overflow = true;
+            parts = [];
+        }
+        if (!overflow && rest.length > 0) {
+            parts.push(rest);
+            size += rest.length;
+        }
+    }
+    if (overflow) yield new UnreadableInput('line-too-long', `a line is longer than ${MAX_LINE_BYTES} bytes`);
+    else if (size > 0) {
+        const line = Buffer.concat(parts).toString('utf8');
+        if (line.trim() !== '') yield line;
+    }
+}
+
+/** Reads chunks until `limit` bytes or a newline past the first non-blank character, keeping them for replay. */
+async function sniff(iterator: AsyncIterator<Buffer>): Promise<{ head: Buffer[]; done: boolean }> {
+    const head: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+        const next = await iterator.next();
+        if (next.done) return { head, done: true };
+        const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+        head.push(chunk);
+        size += chunk.length;
+        const text = Buffer.concat(head).toString('utf8');
+        const firstChar = text.search(/\S/);
+        if (firstChar !== -1 && text.indexOf('\n', firstChar) !== -1) return { head, done: false };
+        if (size >= SNIFF_BYTES) return { head, done: false };
+    }
+}
+
+/**
+ * Yields the messages of an export, as the hub would deliver them, from any of the shapes Entra and Graph produce:
+ * NDJSON (one record or envelope per line), one Event Hub envelope `{"records":[...]}`, a Graph page
+ * `{"value":[...]}`, or a JSON array. Streams: memory stays flat however large the input. NDJSON lines are yielded as
+ * strings, so that a broken line is one rejected record and the rest of the file still counts.
+ */
+export async function* readSignInMessages(input: AsyncIterable<Buffer | string>): AsyncGenerator<unknown> {
+    const iterator = (async function* () {
+        for await (const c of input) yield typeof c === 'string' ? Buffer.from(c) : c;
+    })();
+    const { head, done } = await sniff(iterator);
+    const headText = Buffer.concat(head).toString('utf8');
+    const trimmed = headText.trimStart();
+    if (trimmed === '') return;
+    const rest = (async function* () {
+        yield* head;
+        if (!done) yield* iterator;
+    })();
+
+    // A first line that is a whole JSON value means NDJSON; anything else is one document, read as a stream.
+    const firstLine = trimmed.split('\n', 1)[0]!.trim();
+    let ndjson = false;
+    if (!trimmed.startsWith('[') && firstLine.length < SNIFF_BYTES && trimmed.includes('\n')) {
+        try {
+            JSON.parse(firstLine);
+            ndjson = true;
+        } catch {
+            // A broken first record line still reads as NDJSON; `{` or `{"records": [` alone starts a document.
+            ndjson = firstLine.startsWith('{') && firstLine.endsWith('}');
+        }
+    } else if (!trimmed.startsWith('[') && !trimmed.includes('\n')) {
+        // A single line: a one-line document or a one-line NDJSON file, which read the same way.
+        ndjson = false;
+    }
+    yield* ndjson ? readLines(rest) : readDocument(rest);
+}

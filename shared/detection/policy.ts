@@ -1,0 +1,27 @@
+/** When a user counts as under attack. Every field comes from a setting (see shared/config.ts). */
+export interface DetectionPolicy {
+    /** N: weighted push denials within the window that open an incident. */
+    readonly denialThreshold: number;
+    /** W: the sliding window, by event time, in ms. Also the quiet gap that ends an attack episode. */
+    readonly windowMs: number;
+    /** Weight of an unanswered push (0 = ignore timeouts, 1 = count them as denials). */
+    readonly timeoutWeight: number;
+    /** K: weighted denials within W before a fresh MFA approval that open a spam-then-success incident. */
+    readonly spamThenSuccessMinDenials: number;
+    /** A fraud report opens an incident at once. */
+    readonly fraudReportOpensIncident: boolean;
+    /** How far behind the newest event a late record still counts, in ms; older state is pruned. */
+    readonly retentionMs: number;
+    /** Bound on remembered prompts per user, newest kept. */
+    readonly maxAttemptsPerUser: number;
+}
+
+export const DEFAULT_POLICY: DetectionPolicy = {
+    denialThreshold: 5,
+    windowMs: 10 * 60_000,
+    timeoutWeight: 0.5,
+    spamThenSuccessMinDenials: 3,
+    fraudReportOpensIncident: true,
+    retentionMs: 24 * 3_600_000,
+    maxAttemptsPerUser: 500,
+};

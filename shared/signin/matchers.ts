@@ -1,0 +1,110 @@
+/**
+ * The one table of strings that turns Entra's free-text result details into a kind of MFA outcome.
+ *
+ * Every entry names its source. Matching is case-insensitive on lower-cased text, because Entra and Sentinel
+ * themselves disagree on case ("MFA Denied" vs "MFA denied"). Order matters: the first matching rule wins, so the
+ * most telling outcome (a fraud report) comes before the plain denial.
+ */
+
+/** What one sign-in row says happened to an MFA push prompt. */
+export type SignInKind = 'push-denied' | 'push-timeout' | 'fraud-report' | 'mfa-approved' | 'other';
+
+/** The kinds the counter stores; `other` never reaches storage. */
+export type MfaKind = Exclude<SignInKind, 'other'>;
+
+/** Kinds that mean a prompt the user did not accept. */
+export const DENIAL_KINDS: ReadonlySet<MfaKind> = new Set(['push-denied', 'push-timeout', 'fraud-report']);
+
+/**
+ * Error code Entra writes when strong authentication (MFA) failed. Both `resultType` ("500121", a string in Event Hub
+ * records) and `status.errorCode` (500121, a number) carry it.
+ * Source: Sigma "Multifactor Authentication Interupted" (ResultType 500121); Splunk
+ * azure_ad_multiple_denied_mfa_requests_for_user (status.errorCode=500121).
+ */
+export const MFA_DENIED_ERROR_CODE = 500121;
+
+interface DenialRule {
+    readonly kind: 'fraud-report' | 'push-denied' | 'push-timeout' | 'other';
+    /** All of these must occur in the lower-cased text. */
+    readonly allOf: readonly string[];
+    /** At least one of these must occur, when present. */
+    readonly anyOf?: readonly string[];
+    readonly source: string;
+}
+
+/**
+ * Rules for the text of a 500121 failure (`status.additionalDetails`, or the `authenticationStepResultDetail` of a
+ * failed `authenticationDetails` step). The `mfa denied` prefix is also written as "Azure Multi-Factor Authentication
+ * denied;" by older tenants, so the rules look for "denied" rather than the whole prefix.
+ */
+export const DENIAL_RULES: readonly DenialRule[] = [
+    {
+        // "MFA denied; Phone App Reported Fraud" and the voice-call "Fraud code entered" variant.
+        kind: 'fraud-report',
+        allOf: ['denied', 'fraud'],
+        source: 'Azure-Sentinel ExplicitMFADeny.yaml ("MFA denied; Phone App Reported Fraud"); MFARejectedbyUser.yaml (has "fraud")',
+    },
+    {
+        // An attempt that is still open: an intermediate row, not a decision by the user.
+        kind: 'other',
+        allOf: ['denied', 'authentication in-progress'],
+        source: 'entra-docs howto-mfa-reporting.md ("MFA denied; authentication in-progress")',
+    },
+    {
+        kind: 'push-denied',
+        allOf: ['denied', 'declined the authentication'],
+        source: 'Azure-Sentinel MFARejectedbyUser.yaml ("MFA denied; user declined the authentication"); Splunk azure_ad_multiple_denied_mfa_requests_for_user',
+    },
+    {
+        // Microsoft's current spelling is "didn't respond", older docs and Sentinel write "did not respond".
+        kind: 'push-timeout',
+        allOf: ['denied'],
+        anyOf: ['did not respond to mobile app notification', "didn't respond to mobile app notification"],
+        source: 'Azure-Sentinel MFASpammingfollowedbySuccessfullogin.yaml; entra-docs howto-mfa-reporting.md',
+    },
+];
+
+/**
+ * Texts that mark MFA as satisfied by something other than a fresh approval now. A success row that only carries
+ * these is not an `mfa-approved`: the user did not just tap Approve.
+ * Source: beats fixture test-non-interactive-user-signin.log ("MFA requirement satisfied by claim in the token");
+ * entra-docs howto-mfa-reporting.md (satisfied list: claim in the token, claim provided by external provider,
+ * skipped due to ...); Graph authenticationDetail (authenticationMethod "Previously satisfied").
+ */
+export const NOT_FRESH_MFA_MARKERS: readonly string[] = [
+    'satisfied by claim',
+    'previously satisfied',
+    'skipped',
+    'has expired',
+    'registration prompted',
+];
+
+/**
+ * Texts that mark a fresh MFA completion.
+ * Source: Azure-Sentinel MFASpammingfollowedbySuccessfullogin.yaml ("MFA successfully completed"); entra-docs
+ * howto-mfa-reporting.md ("MFA completed in the cloud", "MFA requirement satisfied by strong authentication").
+ */
+export const FRESH_MFA_MARKERS: readonly string[] = [
+    'mfa successfully completed',
+    'mfa completed in',
+    'satisfied by strong authentication',
+];
+
+/** Authentication methods that are never a fresh approval (Graph authenticationDetail.authenticationMethod). */
+export const NOT_FRESH_METHODS: readonly string[] = ['previously satisfied', 'satisfied by token'];
+
+/** Classifies the lower-cased text of a 500121 failure. Returns undefined when no rule matches. */
+export function classifyDenialText(lowerText: string): DenialRule['kind'] | undefined {
+    for (const rule of DENIAL_RULES) {
+        if (!rule.allOf.every((s) => lowerText.includes(s))) continue;
+        if (rule.anyOf && !rule.anyOf.some((s) => lowerText.includes(s))) continue;
+        return rule.kind;
+    }
+    return undefined;
+}
+
+/** True when the lower-cased text says MFA was completed just now. */
+export function isFreshMfaText(lowerText: string): boolean {
+    if (NOT_FRESH_MFA_MARKERS.some((s) => lowerText.includes(s))) return false;
+    return FRESH_MFA_MARKERS.some((s) => lowerText.includes(s));
+}

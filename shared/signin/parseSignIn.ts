@@ -1,0 +1,226 @@
+import { z } from 'zod';
+
+import { classifyDenialText, isFreshMfaText, MFA_DENIED_ERROR_CODE, MfaKind, NOT_FRESH_METHODS } from './matchers';
+import type { ParseOutcome, RejectReason } from './signInEvent';
+
+/** Sign-in categories that carry user sign-ins. Push denials land in SignInLogs. */
+export const USER_SIGNIN_CATEGORIES = ['SignInLogs', 'NonInteractiveUserSignInLogs'] as const;
+export type UserSignInCategory = (typeof USER_SIGNIN_CATEGORIES)[number];
+
+export interface ParseSignInOptions {
+    /** Categories to read; records of other categories are dropped before any validation. */
+    readonly categories: ReadonlySet<string>;
+}
+
+const MAX_TEXT = 4096;
+const optionalText = (max: number) => z.string().max(max).nullish();
+
+const stepSchema = z.object({
+    authenticationStepDateTime: optionalText(64),
+    authenticationMethod: optionalText(256),
+    succeeded: z.boolean().nullish(),
+    authenticationStepResultDetail: optionalText(MAX_TEXT),
+    authenticationStepRequirement: optionalText(256),
+});
+
+/**
+ * Only the fields detection needs, strict where it matters (identity, time, ids) and lenient elsewhere: unknown
+ * fields are ignored, optional ones may be missing or null, as Entra leaves them.
+ */
+const signInSchema = z.object({
+    id: optionalText(128),
+    originalRequestId: optionalText(128),
+    correlationId: optionalText(128),
+    createdDateTime: optionalText(64),
+    userId: z.guid(),
+    userPrincipalName: optionalText(1024),
+    ipAddress: optionalText(64),
+    appDisplayName: optionalText(512),
+    status: z.object({ additionalDetails: optionalText(MAX_TEXT) }).nullish(),
+    authenticationDetails: z.array(stepSchema).max(64).nullish(),
+});
+type SignInFields = z.infer<typeof signInSchema>;
+type Step = z.infer<typeof stepSchema>;
+
+function reject(reason: RejectReason, detail: string): ParseOutcome {
+    return { type: 'rejected', reason, detail };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads a result code that Entra writes as a string (`resultType`) or a number (`status.errorCode`). */
+function readCode(value: unknown): number | undefined | 'invalid' {
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value === 'number') return Number.isInteger(value) ? value : 'invalid';
+    if (typeof value === 'string' && /^-?\d{1,12}$/.test(value.trim())) return Number(value.trim());
+    return 'invalid';
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const US_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?: ?([AP]M))?$/i;
+
+/**
+ * Parses Entra's time strings to ms. ISO 8601 with up to 7 fractional digits (JavaScript keeps 3) and, because
+ * Elastic's fixtures show it on the top-level `time`, the US form "11/14/2025 1:48:53 AM" (read as UTC).
+ */
+export function parseEntraTime(text: string): number | undefined {
+    const s = text.trim();
+    if (ISO_TIME.test(s)) {
+        const trimmed = s.replace(/(\.\d{3})\d+/, '$1');
+        const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed);
+        const ms = Date.parse(hasZone ? trimmed : `${trimmed}Z`);
+        return Number.isFinite(ms) ? ms : undefined;
+    }
+    const us = US_TIME.exec(s);
+    if (us) {
+        const [, mo, d, y, h, mi, sec, ampm] = us;
+        let hour = Number(h);
+        if (ampm) {
+            if (hour < 1 || hour > 12) return undefined;
+            hour = (hour % 12) + (ampm.toUpperCase() === 'PM' ? 12 : 0);
+        }
+        const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), hour, Number(mi), Number(sec));
+        const check = new Date(ms);
+        // Date.UTC rolls 2/31 over to 3/3; a date that rolled over was never valid.
+        if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || hour > 23) return undefined;
+        return ms;
+    }
+    return undefined;
+}
+
+function lower(value: string | null | undefined): string {
+    return value ? value.toLowerCase() : '';
+}
+
+/** The kind of a 500121 row: its reason sits in `status.additionalDetails` or only in a failed MFA step. */
+function classifyFailure(fields: SignInFields): { kind: ParseOutcomeKind; failedStep?: Step } {
+    const failedSteps = (fields.authenticationDetails ?? []).filter((s) => s.succeeded === false);
+    const texts: Array<{ text: string; step?: Step }> = [{ text: lower(fields.status?.additionalDetails) }];
+    for (const step of failedSteps) texts.push({ text: lower(step.authenticationStepResultDetail), step });
+    let best: ParseOutcomeKind = 'other';
+    let bestStep: Step | undefined;
+    for (const { text, step } of texts) {
+        const kind = text ? classifyDenialText(text) : undefined;
+        if (kind && kind !== 'other' && KIND_RANK[kind] > KIND_RANK[best]) {
+            best = kind;
+            bestStep = step;
+        }
+    }
+    return { kind: best, failedStep: bestStep ?? failedSteps[failedSteps.length - 1] };
+}
+
+type ParseOutcomeKind = MfaKind | 'other';
+
+/** When rows of one prompt disagree, the most telling outcome wins: a fraud report over a denial over a timeout. */
+export const KIND_RANK: Readonly<Record<ParseOutcomeKind, number>> = {
+    other: 0,
+    'mfa-approved': 1,
+    'push-timeout': 2,
+    'push-denied': 3,
+    'fraud-report': 4,
+};
+
+/** True when a successful row shows a fresh MFA completion, not MFA carried over in a token. */
+function isFreshApproval(fields: SignInFields): boolean {
+    if (isFreshMfaText(lower(fields.status?.additionalDetails))) return true;
+    return (fields.authenticationDetails ?? []).some((step) => {
+        if (step.succeeded !== true) return false;
+        const detail = lower(step.authenticationStepResultDetail);
+        if (isFreshMfaText(detail)) return true;
+        const requirement = lower(step.authenticationStepRequirement);
+        const method = lower(step.authenticationMethod);
+        return (
+            requirement.includes('multi') &&
+            method !== '' &&
+            method !== 'password' &&
+            !NOT_FRESH_METHODS.includes(method) &&
+            !detail.includes('satisfied by claim') &&
+            !detail.includes('skipped')
+        );
+    });
+}
+
+/**
+ * Parses one raw record, either an Event Hub diagnostic record (`{category, resultType, properties: {...}}`) or a
+ * Graph `signIn` object (the `properties` shape alone). Never throws: every outcome is a value.
+ */
+export function parseSignIn(raw: unknown, options: ParseSignInOptions): ParseOutcome {
+    if (!isPlainObject(raw)) return reject('not-an-object', `record is ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+
+    // Cheap checks first: most of the stream is other categories or other result codes.
+    const category = raw.category;
+    if (category !== undefined && category !== null) {
+        if (typeof category !== 'string' || category.length > 128) {
+            return reject('invalid-category', 'category is not a short string');
+        }
+        if (!options.categories.has(category)) return { type: 'dropped', category };
+    }
+    const hasProperties = 'properties' in raw;
+    const props = hasProperties ? raw.properties : raw;
+    if (!isPlainObject(props)) return reject('invalid-properties', 'properties is not an object');
+
+    const status = props.status;
+    if (status !== undefined && status !== null && !isPlainObject(status)) {
+        return reject('invalid-field', 'status is not an object');
+    }
+    const errorCode = readCode(isPlainObject(status) ? status.errorCode : undefined);
+    const resultType = readCode(hasProperties ? raw.resultType : undefined);
+    if (errorCode === 'invalid' || resultType === 'invalid') {
+        return reject('invalid-result-code', 'resultType or status.errorCode is not an integer');
+    }
+    const code = errorCode ?? resultType;
+    if (code === undefined) return reject('missing-result-code', 'neither resultType nor status.errorCode is set');
+    if (code !== MFA_DENIED_ERROR_CODE && code !== 0) return { type: 'other' };
+
+    if (props.userId === undefined || props.userId === null || props.userId === '') {
+        return reject('missing-user-id', 'userId is missing');
+    }
+    const parsed = signInSchema.safeParse(props);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = issue?.path.join('.') ?? '';
+        if (field === 'userId') return reject('invalid-user-id', 'userId is not a GUID');
+        return reject('invalid-field', `${field}: ${issue?.message ?? 'invalid'}`.slice(0, 200));
+    }
+    const fields = parsed.data;
+
+    const timeText = fields.createdDateTime ?? (typeof raw.time === 'string' ? raw.time : undefined);
+    const time = timeText === undefined ? undefined : parseEntraTime(timeText);
+    if (time === undefined) return reject('invalid-time', 'no valid createdDateTime or time');
+
+    let kind: ParseOutcomeKind;
+    let failedStep: Step | undefined;
+    if (code === MFA_DENIED_ERROR_CODE) {
+        ({ kind, failedStep } = classifyFailure(fields));
+    } else {
+        kind = isFreshApproval(fields) ? 'mfa-approved' : 'other';
+    }
+    if (kind === 'other') return { type: 'other' };
+
+    const keys: string[] = [];
+    if (fields.id) keys.push(`i:${fields.id.toLowerCase()}`);
+    if (fields.originalRequestId) keys.push(`r:${fields.originalRequestId.toLowerCase()}`);
+    const stepTime = failedStep?.authenticationStepDateTime;
+    const stepMs = stepTime ? parseEntraTime(stepTime) : undefined;
+    if (kind !== 'mfa-approved' && fields.correlationId && stepTime && stepMs !== undefined) {
+        // The raw text keeps the sub-millisecond digits, which tell prompts of one correlation id apart.
+        keys.push(`s:${fields.correlationId.toLowerCase()}|${stepTime.trim()}`);
+    }
+    if (keys.length === 0) return reject('missing-record-id', 'no id, originalRequestId or correlated MFA step');
+
+    return {
+        type: 'event',
+        event: {
+            userId: fields.userId.toLowerCase(),
+            userPrincipalName: fields.userPrincipalName ?? undefined,
+            time,
+            kind,
+            ipAddress: fields.ipAddress || (typeof raw.callerIpAddress === 'string' ? raw.callerIpAddress.slice(0, 64) : undefined) || undefined,
+            appDisplayName: fields.appDisplayName ?? undefined,
+            recordId: fields.id ?? fields.originalRequestId ?? keys[0]!,
+            keys,
+        },
+    };
+}

@@ -1,0 +1,46 @@
+import type { MfaKind } from './matchers';
+
+/** One MFA outcome of one user, normalized from a sign-in row. This is all that detection ever sees. */
+export interface SignInEvent {
+    /** Entra object id of the user, lower-case GUID. */
+    readonly userId: string;
+    readonly userPrincipalName?: string;
+    /** Event time in ms since the epoch (`properties.createdDateTime`, else `time`). */
+    readonly time: number;
+    readonly kind: MfaKind;
+    readonly ipAddress?: string;
+    readonly appDisplayName?: string;
+    /** The sign-in row id (`properties.id`), kept as evidence. */
+    readonly recordId: string;
+    /**
+     * Identity keys of the push prompt this row belongs to. Two rows that share any key are one prompt: the same
+     * record redelivered (`i:` row id), the same request (`r:` originalRequestId), or Entra's duplicate MFA rows
+     * (`s:` correlation id + failed-step time).
+     */
+    readonly keys: readonly string[];
+}
+
+/** Why a record could not be used. A small closed set, so that counts by reason stay readable. */
+export type RejectReason =
+    | 'invalid-json'
+    | 'not-an-object'
+    | 'invalid-envelope'
+    | 'line-too-long'
+    | 'invalid-category'
+    | 'invalid-properties'
+    | 'invalid-result-code'
+    | 'missing-result-code'
+    | 'missing-user-id'
+    | 'invalid-user-id'
+    | 'invalid-time'
+    | 'missing-record-id'
+    | 'invalid-field';
+
+/** The outcome of parsing one raw record. */
+export type ParseOutcome =
+    | { readonly type: 'event'; readonly event: SignInEvent }
+    /** A user sign-in that is not an MFA push outcome (a password error, a token refresh, ...). */
+    | { readonly type: 'other' }
+    /** A record of a category the responder does not read (service principals, managed identities, audit). */
+    | { readonly type: 'dropped'; readonly category: string }
+    | { readonly type: 'rejected'; readonly reason: RejectReason; readonly detail: string };

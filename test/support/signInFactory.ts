@@ -1,0 +1,216 @@
+/**
+ * Builders of realistic Entra sign-in records in the Event Hub diagnostic format, shaped after the Microsoft schema
+ * sample and Elastic's captured fixtures (../shared/reference/graph-and-signin-contracts.md A.7). Deterministic:
+ * every id comes from a seeded counter, so the bundled sample and the tests are reproducible.
+ */
+
+export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+
+let counter = 0;
+/** A deterministic GUID from a label and a running counter. */
+export function guid(label: string | number = counter++): string {
+    let h = 2166136261;
+    for (const ch of String(label)) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+    const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+    const a = hex(h);
+    const b = hex(Math.imul(h, 2654435761));
+    const c = hex(Math.imul(h ^ 0x9e3779b9, 40503));
+    const d = hex(Math.imul(h + 12345, 69069));
+    return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-a${c.slice(1, 4)}-${c.slice(4)}${d}`;
+}
+
+export interface User {
+    readonly id: string;
+    readonly upn: string;
+    readonly name: string;
+}
+
+export function user(name: string): User {
+    const upn = `${name.toLowerCase().replace(/[^a-z]+/g, '.')}@contoso.com`;
+    return { id: guid(`user:${upn}`), upn, name };
+}
+
+type Step = Record<string, unknown>;
+
+export interface SignInOptions {
+    readonly user: User;
+    readonly at: Date;
+    readonly ip?: string;
+    readonly app?: string;
+    readonly category?: string;
+    readonly resultType?: string;
+    readonly additionalDetails?: string | null;
+    readonly failureReason?: string;
+    readonly steps?: Step[];
+    readonly id?: string;
+    readonly correlationId?: string;
+    readonly originalRequestId?: string;
+}
+
+const iso7 = (d: Date) => d.toISOString().replace('Z', '0000Z').replace(/\.(\d{3})0000Z$/, '.$10000Z');
+const isoOffset = (d: Date) => iso7(d).replace('Z', '+00:00');
+
+/** A SignInLogs (or NonInteractiveUserSignInLogs) record as Entra streams it. */
+export function signIn(o: SignInOptions): Record<string, unknown> {
+    const id = o.id ?? guid();
+    const correlationId = o.correlationId ?? guid();
+    const resultType = o.resultType ?? '0';
+    const ip = o.ip ?? '198.51.100.10';
+    const status: Record<string, unknown> = { errorCode: Number(resultType) };
+    if (o.failureReason) status.failureReason = o.failureReason;
+    if (o.additionalDetails !== undefined) status.additionalDetails = o.additionalDetails;
+    return {
+        time: iso7(o.at),
+        resourceId: `/tenants/${TENANT_ID}/providers/Microsoft.aadiam`,
+        operationName: 'Sign-in activity',
+        operationVersion: '1.0',
+        category: o.category ?? 'SignInLogs',
+        tenantId: TENANT_ID,
+        resultType,
+        resultSignature: 'None',
+        ...(o.failureReason ? { resultDescription: o.failureReason } : {}),
+        durationMs: 0,
+        callerIpAddress: ip,
+        correlationId,
+        identity: o.user.name,
+        Level: 4,
+        location: 'NL',
+        properties: {
+            id,
+            createdDateTime: isoOffset(o.at),
+            userDisplayName: o.user.name,
+            userPrincipalName: o.user.upn,
+            userId: o.user.id,
+            appId: '4765445b-32c6-49b0-83e6-1d93765276ca',
+            appDisplayName: o.app ?? 'OfficeHome',
+            ipAddress: ip,
+            status,
+            clientAppUsed: 'Browser',
+            correlationId,
+            originalRequestId: o.originalRequestId ?? id,
+            conditionalAccessStatus: resultType === '0' ? 'success' : 'failure',
+            authenticationRequirement: 'multiFactorAuthentication',
+            authenticationDetails: o.steps ?? [],
+            mfaDetail: {},
+            deviceDetail: { deviceId: '', operatingSystem: 'Windows10', browser: 'Chrome 124.0.0' },
+            location: { city: 'Amsterdam', state: 'Noord-Holland', countryOrRegion: 'NL', geoCoordinates: { latitude: 52.37, longitude: 4.89 } },
+            isInteractive: o.category !== 'NonInteractiveUserSignInLogs',
+            userType: 'Member',
+            crossTenantAccessType: 'none',
+            riskDetail: 'none',
+            riskLevelAggregated: 'none',
+            riskLevelDuringSignIn: 'none',
+            riskState: 'none',
+            tokenIssuerType: 'AzureAD',
+            servicePrincipalId: '',
+        },
+    };
+}
+
+const passwordStep = (at: Date): Step => ({
+    authenticationStepDateTime: isoOffset(new Date(at.getTime() - 4000)),
+    authenticationMethod: 'Password',
+    authenticationMethodDetail: 'Password in the cloud',
+    succeeded: true,
+    authenticationStepResultDetail: 'Correct password',
+    authenticationStepRequirement: 'Primary authentication',
+});
+
+const pushStep = (at: Date, succeeded: boolean, detail: string): Step => ({
+    authenticationStepDateTime: isoOffset(at),
+    authenticationMethod: 'Mobile app notification',
+    authenticationMethodDetail: 'Microsoft Authenticator',
+    succeeded,
+    authenticationStepResultDetail: detail,
+    authenticationStepRequirement: 'Multi-factor authentication',
+});
+
+const FAIL = 'Authentication failed during strong authentication request.';
+export const DECLINED = 'MFA denied; user declined the authentication';
+export const NO_RESPONSE = 'MFA denied; user did not respond to mobile app notification';
+export const FRAUD = 'MFA denied; Phone App Reported Fraud';
+
+type PushOptions = Omit<SignInOptions, 'resultType' | 'steps' | 'additionalDetails' | 'failureReason'>;
+
+/** A push prompt the user declined. */
+export function pushDenied(o: PushOptions, detail = DECLINED): Record<string, unknown> {
+    return signIn({ ...o, resultType: '500121', failureReason: FAIL, additionalDetails: detail, steps: [passwordStep(o.at), pushStep(o.at, false, detail)] });
+}
+
+/** A push prompt nobody answered. */
+export function pushTimeout(o: PushOptions): Record<string, unknown> {
+    return pushDenied(o, NO_RESPONSE);
+}
+
+/** A push prompt the user reported as fraud. */
+export function fraudReport(o: PushOptions): Record<string, unknown> {
+    return pushDenied(o, FRAUD);
+}
+
+/** A sign-in completed with a fresh push approval. */
+export function pushApproved(o: PushOptions): Record<string, unknown> {
+    return signIn({ ...o, resultType: '0', additionalDetails: 'MFA completed in Azure AD', steps: [passwordStep(o.at), pushStep(o.at, true, 'MFA successfully completed')] });
+}
+
+/** A sign-in where MFA came from the token (not a fresh approval). */
+export function mfaFromToken(o: PushOptions & { category?: string }): Record<string, unknown> {
+    return signIn({
+        ...o,
+        resultType: '0',
+        additionalDetails: 'MFA requirement satisfied by claim in the token',
+        steps: [
+            {
+                authenticationStepDateTime: isoOffset(o.at),
+                authenticationMethod: 'Previously satisfied',
+                succeeded: true,
+                authenticationStepResultDetail: 'MFA requirement satisfied by claim in the token',
+                authenticationStepRequirement: 'Multi-factor authentication',
+            },
+        ],
+    });
+}
+
+/** A password typo: not an MFA outcome. */
+export function wrongPassword(o: PushOptions): Record<string, unknown> {
+    return signIn({ ...o, resultType: '50126', failureReason: 'Error validating credentials due to invalid username or password.' });
+}
+
+/** A ServicePrincipalSignInLogs record (no user). */
+export function servicePrincipalSignIn(at: Date): Record<string, unknown> {
+    return {
+        time: iso7(at),
+        category: 'ServicePrincipalSignInLogs',
+        operationName: 'Sign-in activity',
+        resultType: '0',
+        callerIpAddress: '20.190.128.5',
+        correlationId: guid(),
+        Level: 4,
+        properties: {
+            id: guid(),
+            createdDateTime: isoOffset(at),
+            servicePrincipalId: guid('sp'),
+            servicePrincipalName: 'backup-automation',
+            userId: null,
+            ipAddress: '20.190.128.5',
+            status: { errorCode: 0 },
+        },
+    };
+}
+
+/** A ManagedIdentitySignInLogs record (no user, no caller IP). */
+export function managedIdentitySignIn(at: Date): Record<string, unknown> {
+    return {
+        time: iso7(at),
+        category: 'ManagedIdentitySignInLogs',
+        operationName: 'Sign-in activity',
+        resultType: '0',
+        correlationId: guid(),
+        Level: 4,
+        properties: { id: guid(), createdDateTime: isoOffset(at), userId: null, ipAddress: '', status: { errorCode: 0 } },
+    };
+}
+
+/** Wraps records in the diagnostic-settings envelope, one Event Hub message. */
+export function envelope(records: unknown[]): { records: unknown[] } {
+    return { records };
+}
