@@ -270,7 +270,8 @@ export function applyEvents(
     }
     const cutoff = state.lastEventTime - policy.retentionMs;
     const merged = mergeEvents(state.attempts, events, cutoff);
-    state.attempts = merged.attempts;
+    // Forget what is older than the retention before deciding anything: a record that late must not open an incident.
+    state.attempts = merged.attempts.filter((a) => a.t >= cutoff);
 
     // Prompts merged into an incident's prompt may have changed kind: keep counters exact.
     const oldCutoff = before.lastEventTime - policy.retentionMs;
@@ -288,7 +289,6 @@ export function applyEvents(
         created.push(inc);
     }
 
-    state.attempts = state.attempts.filter((a) => a.t >= cutoff);
     if (state.attempts.length > policy.maxAttemptsPerUser) {
         state.attempts = state.attempts.slice(state.attempts.length - policy.maxAttemptsPerUser);
     }

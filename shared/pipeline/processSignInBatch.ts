@@ -93,11 +93,25 @@ export async function processSignInBatch(messages: Iterable<unknown>, options: P
     }
     if (failures.length > 0) {
         const first = failures[0] as Error;
-        throw new StateStoreError(`${failures.length} of ${users.length} user updates failed; first: ${first?.message ?? String(first)}`, {
-            cause: first,
-        });
+        throw new BatchIncompleteError(
+            `${failures.length} of ${users.length} user updates failed; first: ${first?.message ?? String(first)}`,
+            result,
+            first,
+        );
     }
     return result;
 }
 
-export type { DetectionPolicy };
+/**
+ * Some users' state could not be stored. `partial` holds what the rest of the batch did (incidents included: they
+ * are stored and must be reported now, since a redelivery will see them as known).
+ */
+export class BatchIncompleteError extends StateStoreError {
+    constructor(
+        message: string,
+        readonly partial: BatchResult,
+        cause: unknown,
+    ) {
+        super(message, { cause });
+    }
+}

@@ -61,6 +61,12 @@ function readCode(value: unknown): number | undefined | 'invalid' {
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const US_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?: ?([AP]M))?$/i;
 
+/** Date.parse and Date.UTC roll 2024-02-30 over to March; a date that rolls over was never valid. */
+function isRealDate(y: number, mo: number, d: number): boolean {
+    const check = new Date(Date.UTC(y, mo - 1, d));
+    return check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d;
+}
+
 /**
  * Parses Entra's time strings to ms. ISO 8601 with up to 7 fractional digits (JavaScript keeps 3) and, because
  * Elastic's fixtures show it on the top-level `time`, the US form "11/14/2025 1:48:53 AM" (read as UTC).
@@ -68,6 +74,8 @@ const US_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?: ?([
 export function parseEntraTime(text: string): number | undefined {
     const s = text.trim();
     if (ISO_TIME.test(s)) {
+        const [y, mo, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
+        if (!isRealDate(y, mo, d)) return undefined;
         const trimmed = s.replace(/(\.\d{3})\d+/, '$1');
         const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed);
         const ms = Date.parse(hasZone ? trimmed : `${trimmed}Z`);
@@ -81,11 +89,8 @@ export function parseEntraTime(text: string): number | undefined {
             if (hour < 1 || hour > 12) return undefined;
             hour = (hour % 12) + (ampm.toUpperCase() === 'PM' ? 12 : 0);
         }
-        const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), hour, Number(mi), Number(sec));
-        const check = new Date(ms);
-        // Date.UTC rolls 2/31 over to 3/3; a date that rolled over was never valid.
-        if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || hour > 23) return undefined;
-        return ms;
+        if (!isRealDate(Number(y), Number(mo), Number(d)) || hour > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
+        return Date.UTC(Number(y), Number(mo) - 1, Number(d), hour, Number(mi), Number(sec));
     }
     return undefined;
 }
@@ -204,9 +209,10 @@ export function parseSignIn(raw: unknown, options: ParseSignInOptions): ParseOut
     if (fields.originalRequestId) keys.push(`r:${fields.originalRequestId.toLowerCase()}`);
     const stepTime = failedStep?.authenticationStepDateTime;
     const stepMs = stepTime ? parseEntraTime(stepTime) : undefined;
-    if (kind !== 'mfa-approved' && fields.correlationId && stepTime && stepMs !== undefined) {
+    const correlationId = fields.correlationId ?? (typeof raw.correlationId === 'string' ? raw.correlationId.slice(0, 128) : undefined);
+    if (kind !== 'mfa-approved' && correlationId && stepTime && stepMs !== undefined) {
         // The raw text keeps the sub-millisecond digits, which tell prompts of one correlation id apart.
-        keys.push(`s:${fields.correlationId.toLowerCase()}|${stepTime.trim()}`);
+        keys.push(`s:${correlationId.toLowerCase()}|${stepTime.trim()}`);
     }
     if (keys.length === 0) return reject('missing-record-id', 'no id, originalRequestId or correlated MFA step');
 
