@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-
 import Parser = require('stream-json/Parser');
 
 import { UnreadableInput } from '../shared/signin/envelope';
@@ -69,6 +67,31 @@ class ValueBuilder {
     }
 }
 
+/**
+ * The parser's tokens, chunk by chunk. Not `pipe` + async iteration: on a syntax error that would throw away the
+ * tokens already parsed, and the records before a truncation must still count.
+ */
+async function* tokensOf(source: AsyncIterable<Buffer>): AsyncGenerator<Token> {
+    const parser = new Parser({ jsonStreaming: true, packValues: true, streamValues: false });
+    const queue: Token[] = [];
+    let error: Error | undefined;
+    let ended = false;
+    parser.on('data', (t: Token) => queue.push(t));
+    parser.on('error', (e: Error) => (error = e));
+    parser.on('end', () => (ended = true));
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    for await (const chunk of source) {
+        parser.write(chunk);
+        await settle();
+        yield* queue.splice(0);
+        if (error) throw error;
+    }
+    parser.end();
+    while (!ended && !error) await settle();
+    yield* queue.splice(0);
+    if (error) throw error;
+}
+
 const ENVELOPE_KEYS = new Set(['records', 'value']);
 
 /**
@@ -77,8 +100,7 @@ const ENVELOPE_KEYS = new Set(['records', 'value']);
  * without such an array is a bare record.
  */
 async function* readDocument(source: AsyncIterable<Buffer>): AsyncGenerator<unknown> {
-    const parser = new Parser({ jsonStreaming: true, packValues: true, streamValues: false });
-    const tokens = Readable.from(source).pipe(parser);
+    const tokens = tokensOf(source);
     let state: 'top' | 'topArray' | 'topObject' | 'envelopeArray' = 'top';
     let builder: ValueBuilder | undefined;
     let pending: Record<string, unknown> = {};

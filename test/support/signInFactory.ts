@@ -26,7 +26,7 @@ export interface User {
 }
 
 export function user(name: string): User {
-    const upn = `${name.toLowerCase().replace(/[^a-z]+/g, '.')}@contoso.com`;
+    const upn = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '.')}@contoso.com`;
     return { id: guid(`user:${upn}`), upn, name };
 }
 

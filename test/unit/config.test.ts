@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { loadDetectionConfig, loadStateTableConfig, SETTINGS } from '../../shared/config';
+import { DEFAULT_POLICY } from '../../shared/detection/policy';
+import { ConfigError } from '../../shared/errors';
+
+describe('loadDetectionConfig', () => {
+    it('uses the documented defaults when nothing is set', () => {
+        const { policy, categories } = loadDetectionConfig({});
+        expect(policy).toEqual(DEFAULT_POLICY);
+        expect([...categories]).toEqual(['SignInLogs', 'NonInteractiveUserSignInLogs']);
+    });
+
+    it('reads every detection setting', () => {
+        const { policy, categories } = loadDetectionConfig({
+            DENIAL_THRESHOLD: '8',
+            DENIAL_WINDOW_MINUTES: '15',
+            TIMEOUT_WEIGHT: '1',
+            SPAM_THEN_SUCCESS_MIN_DENIALS: '2',
+            FRAUD_REPORT_TRIGGER: 'FALSE',
+            LATE_EVENT_TOLERANCE_HOURS: '48',
+            MAX_PROMPTS_PER_USER: '100',
+            SIGNIN_CATEGORIES: 'SignInLogs',
+        });
+        expect(policy).toEqual({
+            denialThreshold: 8,
+            windowMs: 15 * 60_000,
+            timeoutWeight: 1,
+            spamThenSuccessMinDenials: 2,
+            fraudReportOpensIncident: false,
+            retentionMs: 48 * 3_600_000,
+            maxAttemptsPerUser: 100,
+        });
+        expect([...categories]).toEqual(['SignInLogs']);
+    });
+
+    it.each([
+        ['DENIAL_THRESHOLD', 'abc', /DENIAL_THRESHOLD.*"abc".*an integer from 1 to 1000 \(default 5\)/],
+        ['DENIAL_THRESHOLD', '0', /DENIAL_THRESHOLD/],
+        ['DENIAL_THRESHOLD', '2.5', /DENIAL_THRESHOLD/],
+        ['DENIAL_WINDOW_MINUTES', '-1', /DENIAL_WINDOW_MINUTES/],
+        ['TIMEOUT_WEIGHT', '1.5', /TIMEOUT_WEIGHT.*a number from 0 to 1/],
+        ['FRAUD_REPORT_TRIGGER', 'yes', /FRAUD_REPORT_TRIGGER.*true or false/],
+        ['SIGNIN_CATEGORIES', 'SignInLogs,AuditLogs', /SIGNIN_CATEGORIES.*SignInLogs, NonInteractiveUserSignInLogs/],
+        ['SIGNIN_CATEGORIES', ',', /SIGNIN_CATEGORIES/],
+        ['MAX_PROMPTS_PER_USER', '10', /MAX_PROMPTS_PER_USER/],
+    ])('stops on %s=%p with a message naming it', (name, value, message) => {
+        let error: unknown;
+        try {
+            loadDetectionConfig({ [name]: value });
+        } catch (e) {
+            error = e;
+        }
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).setting).toBe(name);
+        expect((error as Error).message).toMatch(message);
+    });
+
+    it('refuses a late-event tolerance shorter than the window', () => {
+        expect(() => loadDetectionConfig({ DENIAL_WINDOW_MINUTES: '120', LATE_EVENT_TOLERANCE_HOURS: '1' })).toThrow(/LATE_EVENT_TOLERANCE_HOURS/);
+    });
+});
+
+describe('loadStateTableConfig', () => {
+    it('prefers an explicit endpoint with the managed identity', () => {
+        expect(
+            loadStateTableConfig({
+                STATE_TABLE_ENDPOINT: 'https://acct.table.core.windows.net',
+                AZURE_CLIENT_ID: '0f8fad5b-d9cb-469f-a165-70867728950e',
+                STATE_TABLE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+            }),
+        ).toEqual({
+            kind: 'endpoint',
+            endpoint: 'https://acct.table.core.windows.net',
+            tableName: 'mfaResponderState',
+            clientId: '0f8fad5b-d9cb-469f-a165-70867728950e',
+        });
+    });
+
+    it('falls back to the host storage account', () => {
+        expect(loadStateTableConfig({ AzureWebJobsStorage__accountName: 'acct' })).toMatchObject({ endpoint: 'https://acct.table.core.windows.net' });
+        expect(loadStateTableConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' })).toMatchObject({ kind: 'connectionString' });
+    });
+
+    it('stops when there is no storage at all, or a bad table name or client id', () => {
+        expect(() => loadStateTableConfig({})).toThrow(/STATE_TABLE_ENDPOINT is required/);
+        expect(() => loadStateTableConfig({ STATE_TABLE_NAME: 'a-b', AzureWebJobsStorage: 'x' })).toThrow(/STATE_TABLE_NAME/);
+        expect(() => loadStateTableConfig({ AZURE_CLIENT_ID: 'me', AzureWebJobsStorage: 'x' })).toThrow(/AZURE_CLIENT_ID.*GUID/);
+    });
+});
+
+describe('README', () => {
+    it('documents every setting with its default', () => {
+        const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+        for (const [name, spec] of Object.entries(SETTINGS)) {
+            const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\``));
+            expect({ name, row: row !== undefined }).toEqual({ name, row: true });
+            if ('default' in spec && spec.default !== undefined) expect({ name, hasDefault: row!.includes(`\`${spec.default}\``) }).toEqual({ name, hasDefault: true });
+        }
+    });
+});
