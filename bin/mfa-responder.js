@@ -3,7 +3,12 @@
 // Thin launcher: the CLI is TypeScript compiled to dist/ (npm ci runs the build through the prepare script).
 const { main } = require('../dist/cli/main.js');
 
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }).then(
+main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+}).then(
     (code) => {
         process.exitCode = code;
     },

@@ -42,7 +42,8 @@ function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
 
 function positiveInt(name: string, value: string | undefined): string | undefined {
     if (value === undefined) return undefined;
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} needs a positive integer, not "${value}"`);
+    if (!/^\d+$/.test(value) || Number(value) < 1)
+        throw new UsageError(`--${name} needs a positive integer, not "${value}"`);
     return value;
 }
 
@@ -76,9 +77,14 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
                 break;
             case 'azurite': {
                 azurite = await startLocalAzurite();
-                if (!values.json) await write(io.stderr, `Azurite Table service started at ${azurite.tableEndpoint} (in memory)\n`);
+                if (!values.json)
+                    await write(io.stderr, `Azurite Table service started at ${azurite.tableEndpoint} (in memory)\n`);
                 const table = new TableStateStore(
-                    createTableClient({ kind: 'connectionString', connectionString: azurite.connectionString, tableName: 'mfaResponderState' }),
+                    createTableClient({
+                        kind: 'connectionString',
+                        connectionString: azurite.connectionString,
+                        tableName: 'mfaResponderState',
+                    }),
                 );
                 await table.ensureTable();
                 store = table;
@@ -93,7 +99,13 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
             default:
                 throw new UsageError(`--store must be memory, azurite or table, not "${values.store}"`);
         }
-        const { totals, incidents } = await replay({ inputs, detection, store, batchSize, ...(io.stdin ? { stdin: io.stdin } : {}) });
+        const { totals, incidents } = await replay({
+            inputs,
+            detection,
+            store,
+            batchSize,
+            ...(io.stdin ? { stdin: io.stdin } : {}),
+        });
         if (values.json) {
             for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
             await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);

@@ -1,4 +1,4 @@
-import Parser = require('stream-json/Parser');
+import Parser from 'stream-json/Parser';
 
 import { UnreadableInput } from '../shared/signin/envelope';
 
@@ -62,7 +62,12 @@ class ValueBuilder {
         } else if (Array.isArray(top.container)) {
             top.container.push(v);
         } else {
-            Object.defineProperty(top.container, this.#key!, { value: v, enumerable: true, writable: true, configurable: true });
+            Object.defineProperty(top.container, this.#key!, {
+                value: v,
+                enumerable: true,
+                writable: true,
+                configurable: true,
+            });
         }
     }
 }
@@ -114,7 +119,12 @@ async function* readDocument(source: AsyncIterable<Buffer>): AsyncGenerator<unkn
                     const value = builder.value;
                     builder = undefined;
                     if (state === 'topObject') {
-                        Object.defineProperty(pending, pendingKey!, { value, enumerable: true, writable: true, configurable: true });
+                        Object.defineProperty(pending, pendingKey!, {
+                            value,
+                            enumerable: true,
+                            writable: true,
+                            configurable: true,
+                        });
                     } else {
                         yield value;
                     }
@@ -158,7 +168,12 @@ async function* readDocument(source: AsyncIterable<Buffer>): AsyncGenerator<unkn
                 builder = new ValueBuilder();
                 builder.consume(token);
                 if (builder.done) {
-                    Object.defineProperty(pending, pendingKey!, { value: builder.value, enumerable: true, writable: true, configurable: true });
+                    Object.defineProperty(pending, pendingKey!, {
+                        value: builder.value,
+                        enumerable: true,
+                        writable: true,
+                        configurable: true,
+                    });
                     builder = undefined;
                 }
             }

@@ -48,7 +48,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         try {
             await access(input, constants.R_OK);
         } catch (e) {
-            throw new UnreadableInputError(`cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+            throw new UnreadableInputError(
+                `cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+            );
         }
     }
     const batchSize = options.batchSize ?? 100;

@@ -22,7 +22,13 @@ export function incidentJson(inc: Incident): Record<string, unknown> {
         timeouts: inc.timeouts,
         fraudReports: inc.fraudReports,
         apps: inc.apps,
-        approval: inc.approval ? { at: iso(inc.approval.at), ipAddress: inc.approval.ipAddress ?? null, fromDenialIp: inc.approval.fromDenialIp } : null,
+        approval: inc.approval
+            ? {
+                  at: iso(inc.approval.at),
+                  ipAddress: inc.approval.ipAddress ?? null,
+                  fromDenialIp: inc.approval.fromDenialIp,
+              }
+            : null,
         evidence: inc.evidence,
     };
 }
@@ -49,7 +55,9 @@ export function formatReport(totals: BatchResult, incidents: readonly Incident[]
             `${totals.dropped} of other categories, ${totals.rejected} rejected.`,
     );
     for (const [reason, n] of Object.entries(totals.rejectedByReason)) {
-        lines.push(`  rejected ${n} x ${reason}, e.g. ${totals.rejectedSamples[reason as keyof typeof totals.rejectedSamples] ?? ''}`);
+        lines.push(
+            `  rejected ${n} x ${reason}, e.g. ${totals.rejectedSamples[reason as keyof typeof totals.rejectedSamples] ?? ''}`,
+        );
     }
     lines.push(`Distinct push prompts denied: ${totals.newDenials}.`);
     if (incidents.length === 0) {
@@ -61,7 +69,9 @@ export function formatReport(totals: BatchResult, incidents: readonly Incident[]
                 `  ${inc.userPrincipalName ?? '(no UPN)'} (${inc.userId}) — ${inc.trigger}: ${inc.denials} denied, ` +
                     `${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${iso(inc.firstSeen)} and ${iso(inc.lastSeen)}`,
             );
-            lines.push(`    fired at ${iso(inc.triggeredAt)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}; apps: ${inc.apps.join(', ') || 'unknown'}`);
+            lines.push(
+                `    fired at ${iso(inc.triggeredAt)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}; apps: ${inc.apps.join(', ') || 'unknown'}`,
+            );
             if (inc.approval) {
                 lines.push(
                     `    the user APPROVED a prompt at ${iso(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}` +

@@ -16,7 +16,11 @@ export function createSignInEventsHandler(runtime: () => Runtime) {
         await rt.ready();
         const batch = Array.isArray(messages) ? messages : [messages];
         try {
-            const result = await processSignInBatch(batch, { store: rt.store, policy: rt.detection.policy, categories: rt.detection.categories });
+            const result = await processSignInBatch(batch, {
+                store: rt.store,
+                policy: rt.detection.policy,
+                categories: rt.detection.categories,
+            });
             logBatch(result, context);
         } catch (e) {
             if (e instanceof BatchIncompleteError) logBatch(e.partial, context);
@@ -33,6 +37,11 @@ app.eventHub('signInEvents', {
     cardinality: 'many',
     // Without a retry policy a thrown batch still advances the checkpoint and its denials are lost. Retrying for
     // ever pauses this partition while storage is down and resumes where it stopped; processing is idempotent.
-    retry: { strategy: 'exponentialBackoff', maxRetryCount: -1, minimumInterval: { seconds: 5 }, maximumInterval: { minutes: 5 } },
+    retry: {
+        strategy: 'exponentialBackoff',
+        maxRetryCount: -1,
+        minimumInterval: { seconds: 5 },
+        maximumInterval: { minutes: 5 },
+    },
     handler: createSignInEventsHandler(getRuntime),
 });

@@ -70,13 +70,15 @@ export const SETTINGS = {
         schema: num(0, 1),
         default: '0.5',
         accepts: 'a number from 0 to 1',
-        description: 'How much an unanswered push counts towards the threshold (0 ignores timeouts, 1 counts them as denials).',
+        description:
+            'How much an unanswered push counts towards the threshold (0 ignores timeouts, 1 counts them as denials).',
     }),
     SPAM_THEN_SUCCESS_MIN_DENIALS: spec({
         schema: int(1, 1000),
         default: '3',
         accepts: 'an integer from 1 to 1000',
-        description: 'Weighted denials within the window before a fresh MFA approval that open a spam-then-success incident at once.',
+        description:
+            'Weighted denials within the window before a fresh MFA approval that open a spam-then-success incident at once.',
     }),
     FRAUD_REPORT_TRIGGER: spec({
         schema: bool,
@@ -101,7 +103,8 @@ export const SETTINGS = {
         schema: csv(USER_SIGNIN_CATEGORIES),
         default: USER_SIGNIN_CATEGORIES.join(','),
         accepts: `a comma-separated list of ${USER_SIGNIN_CATEGORIES.join(', ')}`,
-        description: 'Sign-in log categories to read; all others (service principals, managed identities) are dropped unread.',
+        description:
+            'Sign-in log categories to read; all others (service principals, managed identities) are dropped unread.',
     }),
     STATE_TABLE_NAME: spec({
         schema: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/),
@@ -118,7 +121,8 @@ export const SETTINGS = {
     STATE_TABLE_CONNECTION_STRING: spec({
         schema: z.string().min(1),
         accepts: 'a storage connection string (local development only, e.g. UseDevelopmentStorage=true)',
-        description: 'Connection string for the state table; for Azurite and local runs. Production uses STATE_TABLE_ENDPOINT.',
+        description:
+            'Connection string for the state table; for Azurite and local runs. Production uses STATE_TABLE_ENDPOINT.',
     }),
     AZURE_CLIENT_ID: spec({
         schema: z.guid(),
@@ -129,7 +133,8 @@ export const SETTINGS = {
         schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/),
         default: 'entra-signins',
         accepts: 'an Event Hub name',
-        description: 'Event Hub that Entra diagnostic settings stream sign-in logs to (read by the trigger as %EVENTHUB_NAME%).',
+        description:
+            'Event Hub that Entra diagnostic settings stream sign-in logs to (read by the trigger as %EVENTHUB_NAME%).',
     }),
     EVENTHUB_CONSUMER_GROUP: spec({
         schema: z.string().regex(/^[A-Za-z0-9$][A-Za-z0-9._-]{0,49}$/),
@@ -144,7 +149,10 @@ export type SettingName = keyof typeof SETTINGS;
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads one setting: its default when unset or empty, else its parsed value; a bad value is a ConfigError. */
-export function readSetting<K extends SettingName>(env: Env, name: K): z.output<(typeof SETTINGS)[K]['schema']> | undefined {
+export function readSetting<K extends SettingName>(
+    env: Env,
+    name: K,
+): z.output<(typeof SETTINGS)[K]['schema']> | undefined {
     const s: SettingSpec<unknown> = SETTINGS[name];
     const raw = env[name];
     const text = raw === undefined || raw.trim() === '' ? s.default : raw;
@@ -184,7 +192,10 @@ export function loadDetectionConfig(env: Env): DetectionConfig {
             denialThreshold: required(readSetting(env, 'DENIAL_THRESHOLD'), 'DENIAL_THRESHOLD'),
             windowMs: windowMinutes * 60_000,
             timeoutWeight: required(readSetting(env, 'TIMEOUT_WEIGHT'), 'TIMEOUT_WEIGHT'),
-            spamThenSuccessMinDenials: required(readSetting(env, 'SPAM_THEN_SUCCESS_MIN_DENIALS'), 'SPAM_THEN_SUCCESS_MIN_DENIALS'),
+            spamThenSuccessMinDenials: required(
+                readSetting(env, 'SPAM_THEN_SUCCESS_MIN_DENIALS'),
+                'SPAM_THEN_SUCCESS_MIN_DENIALS',
+            ),
             fraudReportOpensIncident: required(readSetting(env, 'FRAUD_REPORT_TRIGGER'), 'FRAUD_REPORT_TRIGGER'),
             retentionMs: toleranceHours * 3_600_000,
             maxAttemptsPerUser: required(readSetting(env, 'MAX_PROMPTS_PER_USER'), 'MAX_PROMPTS_PER_USER'),
@@ -210,7 +221,8 @@ export function loadStateTableConfig(env: Env): StateTableConfig {
     const hostTableUri = env.AzureWebJobsStorage__tableServiceUri;
     if (hostTableUri) return { kind: 'endpoint', endpoint: hostTableUri, tableName, ...identity };
     const account = env.AzureWebJobsStorage__accountName;
-    if (account) return { kind: 'endpoint', endpoint: `https://${account}.table.core.windows.net`, tableName, ...identity };
+    if (account)
+        return { kind: 'endpoint', endpoint: `https://${account}.table.core.windows.net`, tableName, ...identity };
     const hostConnection = env.AzureWebJobsStorage;
     if (hostConnection) return { kind: 'connectionString', connectionString: hostConnection, tableName };
     throw new ConfigError(

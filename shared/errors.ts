@@ -34,5 +34,5 @@ export class StateStoreError extends ResponderError {
 /** Turns anything thrown into an Error without losing its message. */
 export function ensureError(value: unknown): Error {
     if (value instanceof Error) return value;
-    return new Error(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
+    return new Error(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));
 }

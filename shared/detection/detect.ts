@@ -63,7 +63,11 @@ function byTime(a: Attempt, b: Attempt): number {
 }
 
 /** Merges rows into prompts: rows that share any identity key are one prompt; the most telling kind wins. */
-function mergeEvents(attempts: Attempt[], events: readonly SignInEvent[], cutoff: number): { attempts: Attempt[]; newDenials: number } {
+function mergeEvents(
+    attempts: Attempt[],
+    events: readonly SignInEvent[],
+    cutoff: number,
+): { attempts: Attempt[]; newDenials: number } {
     const byKey = new Map<string, Attempt>();
     for (const a of attempts) for (const k of a.keys) byKey.set(k, a);
     const live = new Set(attempts);
@@ -153,7 +157,10 @@ function recount(inc: Incident, attempts: readonly Attempt[], complete: boolean)
 }
 
 function incidentId(userId: string, triggeredAt: number): string {
-    const stamp = new Date(triggeredAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date(triggeredAt)
+        .toISOString()
+        .replace(/[-:]/g, '')
+        .replace(/\.\d+Z$/, 'Z');
     return `${stamp}-${userId.slice(0, 8)}`;
 }
 
@@ -194,7 +201,8 @@ function findTrigger(attempts: readonly Attempt[], policy: DetectionPolicy): Det
     const window: Attempt[] = [];
     let score = 0;
     for (const a of open) {
-        while (window.length > 0 && window[0]!.t < a.t - policy.windowMs) score -= weightOf(window.shift()!.kind, policy);
+        while (window.length > 0 && window[0]!.t < a.t - policy.windowMs)
+            score -= weightOf(window.shift()!.kind, policy);
         if (a.kind === 'mfa-approved') {
             if (window.length > 0 && score + EPSILON >= policy.spamThenSuccessMinDenials) {
                 return { trigger: 'spam-then-success', at: a };

@@ -67,7 +67,10 @@ export function parseMessages(
  * that cannot be used are counted, never thrown. Storage failures are collected and rethrown once every other user
  * is done, so that the host retries the batch; redelivery is harmless because every update is idempotent.
  */
-export async function processSignInBatch(messages: Iterable<unknown>, options: ProcessSignInBatchOptions): Promise<BatchResult> {
+export async function processSignInBatch(
+    messages: Iterable<unknown>,
+    options: ProcessSignInBatchOptions,
+): Promise<BatchResult> {
     const result = emptyBatchResult();
     const byUser = parseMessages(messages, options.categories, result);
     const now = options.now ?? Date.now;

@@ -22,7 +22,10 @@ export function* recordsFromMessage(message: unknown, depth = 0): Generator<RawI
         return;
     }
     if (message instanceof Uint8Array) {
-        yield* recordsFromMessage(Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('utf8'), depth);
+        yield* recordsFromMessage(
+            Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('utf8'),
+            depth,
+        );
         return;
     }
     if (typeof message === 'string') {
@@ -60,7 +63,11 @@ export function* recordsFromMessage(message: unknown, depth = 0): Generator<RawI
         }
         return;
     }
-    yield { type: 'rejected', reason: 'not-an-object', detail: `message is ${message === null ? 'null' : typeof message}` };
+    yield {
+        type: 'rejected',
+        reason: 'not-an-object',
+        detail: `message is ${message === null ? 'null' : typeof message}`,
+    };
 }
 
 /**

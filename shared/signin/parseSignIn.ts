@@ -89,7 +89,8 @@ export function parseEntraTime(text: string): number | undefined {
             if (hour < 1 || hour > 12) return undefined;
             hour = (hour % 12) + (ampm.toUpperCase() === 'PM' ? 12 : 0);
         }
-        if (!isRealDate(Number(y), Number(mo), Number(d)) || hour > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
+        if (!isRealDate(Number(y), Number(mo), Number(d)) || hour > 23 || Number(mi) > 59 || Number(sec) > 59)
+            return undefined;
         return Date.UTC(Number(y), Number(mo) - 1, Number(d), hour, Number(mi), Number(sec));
     }
     return undefined;
@@ -152,7 +153,8 @@ function isFreshApproval(fields: SignInFields): boolean {
  * Graph `signIn` object (the `properties` shape alone). Never throws: every outcome is a value.
  */
 export function parseSignIn(raw: unknown, options: ParseSignInOptions): ParseOutcome {
-    if (!isPlainObject(raw)) return reject('not-an-object', `record is ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+    if (!isPlainObject(raw))
+        return reject('not-an-object', `record is ${Array.isArray(raw) ? 'an array' : typeof raw}`);
 
     // Cheap checks first: most of the stream is other categories or other result codes.
     const category = raw.category;
@@ -209,7 +211,8 @@ export function parseSignIn(raw: unknown, options: ParseSignInOptions): ParseOut
     if (fields.originalRequestId) keys.push(`r:${fields.originalRequestId.toLowerCase()}`);
     const stepTime = failedStep?.authenticationStepDateTime;
     const stepMs = stepTime ? parseEntraTime(stepTime) : undefined;
-    const correlationId = fields.correlationId ?? (typeof raw.correlationId === 'string' ? raw.correlationId.slice(0, 128) : undefined);
+    const correlationId =
+        fields.correlationId ?? (typeof raw.correlationId === 'string' ? raw.correlationId.slice(0, 128) : undefined);
     if (kind !== 'mfa-approved' && correlationId && stepTime && stepMs !== undefined) {
         // The raw text keeps the sub-millisecond digits, which tell prompts of one correlation id apart.
         keys.push(`s:${correlationId.toLowerCase()}|${stepTime.trim()}`);
@@ -223,7 +226,10 @@ export function parseSignIn(raw: unknown, options: ParseSignInOptions): ParseOut
             userPrincipalName: fields.userPrincipalName ?? undefined,
             time,
             kind,
-            ipAddress: fields.ipAddress || (typeof raw.callerIpAddress === 'string' ? raw.callerIpAddress.slice(0, 64) : undefined) || undefined,
+            ipAddress:
+                fields.ipAddress ||
+                (typeof raw.callerIpAddress === 'string' ? raw.callerIpAddress.slice(0, 64) : undefined) ||
+                undefined,
             appDisplayName: fields.appDisplayName ?? undefined,
             recordId: fields.id ?? fields.originalRequestId ?? keys[0]!,
             keys,

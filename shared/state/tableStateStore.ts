@@ -94,7 +94,10 @@ export class TableStateStore implements UserStateStore {
             const updated = await this.#client.updateEntity(entity, 'Replace', { etag });
             return updated.etag ?? '';
         } catch (e) {
-            if (isRestError(e) && (e.statusCode === 409 || e.statusCode === 412 || (etag !== undefined && e.statusCode === 404))) {
+            if (
+                isRestError(e) &&
+                (e.statusCode === 409 || e.statusCode === 412 || (etag !== undefined && e.statusCode === 404))
+            ) {
                 throw new ConcurrencyConflictError(`state of ${state.userId} changed concurrently (${e.statusCode})`);
             }
             throw storeError('write', e);
@@ -116,7 +119,9 @@ export class TableStateStore implements UserStateStore {
             ? odata`RowKey eq ${STATE_ROW} and incidentCount gt 0`
             : odata`RowKey eq ${STATE_ROW}`;
         try {
-            for await (const entity of this.#client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+            for await (const entity of this.#client.listEntities<Record<string, unknown>>({
+                queryOptions: { filter },
+            })) {
                 yield fromEntity(entity);
             }
         } catch (e) {

@@ -4,7 +4,16 @@ import { StateStoreError } from '../../shared/errors';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { RequestCounter } from '../support/azuriteTables';
 import { eventHubContext } from '../support/host';
-import { envelope, mfaFromToken, pushApproved, pushDenied, pushTimeout, User, user, wrongPassword } from '../support/signInFactory';
+import {
+    envelope,
+    mfaFromToken,
+    pushApproved,
+    pushDenied,
+    pushTimeout,
+    User,
+    user,
+    wrongPassword,
+} from '../support/signInFactory';
 import { shuffle } from '../support/events';
 
 const T0 = Date.parse('2026-11-02T09:00:00Z');
@@ -13,8 +22,13 @@ let tables = 0;
 
 function runtimeFor(tableName: string, counter?: RequestCounter): Runtime {
     return createRuntime({
-        env: { STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING, STATE_TABLE_NAME: tableName },
-        ...(counter ? { tableClientOptions: { additionalPolicies: [{ policy: counter.policy, position: 'perCall' as const }] } } : {}),
+        env: {
+            STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
+            STATE_TABLE_NAME: tableName,
+        },
+        ...(counter
+            ? { tableClientOptions: { additionalPolicies: [{ policy: counter.policy, position: 'perCall' as const }] } }
+            : {}),
     });
 }
 
@@ -29,8 +43,19 @@ async function stateOf(rt: Runtime, u: User): Promise<UserState | undefined> {
 describe('signInEvents handler (host-shaped input, Azurite)', () => {
     const victim = user('Megan Bowen');
     const attackBatch = () => {
-        const records = Array.from({ length: 7 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.5), ip: i % 2 ? '185.220.101.34' : '185.220.101.47', id: `a1a1a1a1-0000-4000-8000-00000000000${i}` }));
-        return [envelope(records.slice(0, 4)), JSON.stringify(envelope(records.slice(4))), Buffer.from(JSON.stringify(mfaFromToken({ user: victim, at: at(1) })))];
+        const records = Array.from({ length: 7 }, (_, i) =>
+            pushDenied({
+                user: victim,
+                at: at(i * 0.5),
+                ip: i % 2 ? '185.220.101.34' : '185.220.101.47',
+                id: `a1a1a1a1-0000-4000-8000-00000000000${i}`,
+            }),
+        );
+        return [
+            envelope(records.slice(0, 4)),
+            JSON.stringify(envelope(records.slice(4))),
+            Buffer.from(JSON.stringify(mfaFromToken({ user: victim, at: at(1) }))),
+        ];
     };
 
     it('detects an attack and persists one incident with its evidence', async () => {
@@ -53,7 +78,9 @@ describe('signInEvents handler (host-shaped input, Azurite)', () => {
             apps: ['OfficeHome'],
         });
         expect(state?.incidents[0]?.evidence).toHaveLength(7);
-        expect(logs.text()).toMatch(/warning: MFA push attack detected: .*"userPrincipalName":"megan.bowen@contoso.com".*"trigger":"threshold"/);
+        expect(logs.text()).toMatch(
+            /warning: MFA push attack detected: .*"userPrincipalName":"megan.bowen@contoso.com".*"trigger":"threshold"/,
+        );
     });
 
     it('changes nothing when the same batch is delivered again', async () => {
@@ -89,7 +116,10 @@ describe('signInEvents handler (host-shaped input, Azurite)', () => {
             ...Array.from({ length: 5 }, (_, i) => wrongPassword({ user: quiet, at: at(i) })),
         ];
         counter.reset();
-        await handler(shuffle(records, 7).map((r) => envelope([r])), eventHubContext(records.length).context);
+        await handler(
+            shuffle(records, 7).map((r) => envelope([r])),
+            eventHubContext(records.length).context,
+        );
         expect(counter.byUser.get(victim.id)).toBe(2);
         expect(counter.byUser.get(noisy.id)).toBe(2);
         expect(counter.byUser.get(quiet.id)).toBeUndefined();
@@ -107,7 +137,8 @@ describe('signInEvents handler (host-shaped input, Azurite)', () => {
             const isAttacked = attacked.has(u.id);
             const denials = isAttacked ? 6 + (i % 7) : i % 3;
             const timeouts = isAttacked ? i % 3 : i % 2;
-            for (let d = 0; d < denials; d++) records.push(pushDenied({ user: u, at: at(d * 0.4), ip: `203.0.113.${i % 250}` }));
+            for (let d = 0; d < denials; d++)
+                records.push(pushDenied({ user: u, at: at(d * 0.4), ip: `203.0.113.${i % 250}` }));
             for (let t = 0; t < timeouts; t++) records.push(pushTimeout({ user: u, at: at(0.1 + t * 0.4) }));
             records.push(pushApproved({ user: u, at: at(-30) }), mfaFromToken({ user: u, at: at(1) }));
             expected.set(u.id, { denials, timeouts });
@@ -117,7 +148,11 @@ describe('signInEvents handler (host-shaped input, Azurite)', () => {
         const batches: unknown[][] = Array.from({ length: 16 }, () => []);
         all.forEach((r, i) => batches[i % 16]!.push(envelope([r])));
         const runtimes = batches.map(() => runtimeFor(table));
-        await Promise.all(batches.map((b, i) => createSignInEventsHandler(() => runtimes[i]!)(b, eventHubContext(b.length, String(i)).context)));
+        await Promise.all(
+            batches.map((b, i) =>
+                createSignInEventsHandler(() => runtimes[i]!)(b, eventHubContext(b.length, String(i)).context),
+            ),
+        );
 
         const rt = runtimeFor(table);
         for (const u of users) {
@@ -125,7 +160,11 @@ describe('signInEvents handler (host-shaped input, Azurite)', () => {
             const want = expected.get(u.id)!;
             const declined = state!.attempts.filter((a) => a.kind === 'push-denied').length;
             const unanswered = state!.attempts.filter((a) => a.kind === 'push-timeout').length;
-            expect({ user: u.upn, declined, unanswered }).toEqual({ user: u.upn, declined: want.denials, unanswered: want.timeouts });
+            expect({ user: u.upn, declined, unanswered }).toEqual({
+                user: u.upn,
+                declined: want.denials,
+                unanswered: want.timeouts,
+            });
             if (attacked.has(u.id)) {
                 expect({ user: u.upn, incidents: state!.incidents.length }).toEqual({ user: u.upn, incidents: 1 });
                 expect(state!.incidents[0]).toMatchObject({ denials: want.denials, timeouts: want.timeouts });
@@ -139,14 +178,32 @@ describe('signInEvents handler (host-shaped input, Azurite)', () => {
         const rt = runtimeFor(newTable());
         const handler = createSignInEventsHandler(() => rt);
         const { context, logs } = eventHubContext(3);
-        await handler(['{"records": [', { records: [{ category: 'SignInLogs', resultType: '500121', properties: { userId: '../../admin', status: { errorCode: 500121 } } }] }, 42], context);
+        await handler(
+            [
+                '{"records": [',
+                {
+                    records: [
+                        {
+                            category: 'SignInLogs',
+                            resultType: '500121',
+                            properties: { userId: '../../admin', status: { errorCode: 500121 } },
+                        },
+                    ],
+                },
+                42,
+            ],
+            context,
+        );
         expect(logs.text()).toMatch(/"rejected":3/);
         expect(logs.text()).toMatch(/Rejected 1 sign-in record\(s\) as invalid-user-id; e\.g\. userId is not a GUID/);
     });
 
     it('throws when storage is unreachable, so that the retry policy replays the batch', async () => {
         const rt = createRuntime({
-            env: { STATE_TABLE_CONNECTION_STRING: 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;' },
+            env: {
+                STATE_TABLE_CONNECTION_STRING:
+                    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;',
+            },
             tableClientOptions: { retryOptions: { maxRetries: 0 } },
         });
         const handler = createSignInEventsHandler(() => ({ ...rt, ready: async () => undefined }));

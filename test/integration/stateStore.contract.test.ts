@@ -12,16 +12,26 @@ function withAttempts(state: UserState, n: number): UserState {
     return {
         ...state,
         lastEventTime: 1_700_000_000_000 + n,
-        attempts: Array.from({ length: n }, (_, i) => ({ keys: [`i:${'r'.repeat(60)}${i}`, `r:${'q'.repeat(60)}${i}`], t: 1_700_000_000_000 + i, kind: 'push-denied' as const, ip: '203.0.113.7', app: 'OfficeHome', rids: [`${'r'.repeat(60)}${i}`] })),
+        attempts: Array.from({ length: n }, (_, i) => ({
+            keys: [`i:${'r'.repeat(60)}${i}`, `r:${'q'.repeat(60)}${i}`],
+            t: 1_700_000_000_000 + i,
+            kind: 'push-denied' as const,
+            ip: '203.0.113.7',
+            app: 'OfficeHome',
+            rids: [`${'r'.repeat(60)}${i}`],
+        })),
     };
 }
 
 const stores: Array<[string, () => Promise<UserStateStore>]> = [
-    ['TableStateStore on Azurite', async () => {
-        const store = new TableStateStore(azuriteTableClient());
-        await store.ensureTable();
-        return store;
-    }],
+    [
+        'TableStateStore on Azurite',
+        async () => {
+            const store = new TableStateStore(azuriteTableClient());
+            await store.ensureTable();
+            return store;
+        },
+    ],
     ['MemoryStateStore', async () => new MemoryStateStore()],
 ];
 
@@ -49,7 +59,9 @@ describe.each(stores)('%s (state store contract)', (_name, make) => {
         await expect(store.write(emptyUserState(USER), undefined)).rejects.toBeInstanceOf(ConcurrencyConflictError);
         const read = await store.read(USER);
         await store.write(withAttempts(emptyUserState(USER), 1), read!.etag);
-        await expect(store.write(withAttempts(emptyUserState(USER), 2), read!.etag)).rejects.toBeInstanceOf(ConcurrencyConflictError);
+        await expect(store.write(withAttempts(emptyUserState(USER), 2), read!.etag)).rejects.toBeInstanceOf(
+            ConcurrencyConflictError,
+        );
     });
 
     it('stores a large state across chunks and shrinks it again without leftovers', async () => {
@@ -75,7 +87,21 @@ describe.each(stores)('%s (state store contract)', (_name, make) => {
         const other = '1f8fad5b-d9cb-469f-a165-70867728950e';
         await store.write(emptyUserState(USER), undefined);
         const withIncident = emptyUserState(other);
-        withIncident.incidents.push({ id: 'x', userId: other, trigger: 'threshold', denials: 5, timeouts: 0, fraudReports: 0, firstSeen: 1, lastSeen: 2, triggeredAt: 2, detectedAt: 3, ipAddresses: [], apps: [], evidence: [] });
+        withIncident.incidents.push({
+            id: 'x',
+            userId: other,
+            trigger: 'threshold',
+            denials: 5,
+            timeouts: 0,
+            fraudReports: 0,
+            firstSeen: 1,
+            lastSeen: 2,
+            triggeredAt: 2,
+            detectedAt: 3,
+            ipAddresses: [],
+            apps: [],
+            evidence: [],
+        });
         await store.write(withIncident, undefined);
         const all: string[] = [];
         for await (const v of store.list()) all.push(v.state.userId);
@@ -88,14 +114,31 @@ describe.each(stores)('%s (state store contract)', (_name, make) => {
     it('loses no update when 20 writers increment one row concurrently', async () => {
         await Promise.all(
             Array.from({ length: 20 }, (_, i) =>
-                updateUserState(store, USER, (current) => {
-                    const state = current?.state ?? emptyUserState(USER);
-                    return { state: { ...state, lastEventTime: state.lastEventTime + 1, attempts: [...state.attempts, { keys: [`w${i}`], t: i, kind: 'push-denied' as const, rids: [] }] }, result: undefined };
-                }, { maxAttempts: 100 }),
+                updateUserState(
+                    store,
+                    USER,
+                    (current) => {
+                        const state = current?.state ?? emptyUserState(USER);
+                        return {
+                            state: {
+                                ...state,
+                                lastEventTime: state.lastEventTime + 1,
+                                attempts: [
+                                    ...state.attempts,
+                                    { keys: [`w${i}`], t: i, kind: 'push-denied' as const, rids: [] },
+                                ],
+                            },
+                            result: undefined,
+                        };
+                    },
+                    { maxAttempts: 100 },
+                ),
             ),
         );
         const final = await store.read(USER);
         expect(final?.state.lastEventTime).toBe(20);
-        expect(final?.state.attempts.map((a) => a.keys[0]).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `w${i}`).sort());
+        expect(final?.state.attempts.map((a) => a.keys[0]).sort()).toEqual(
+            Array.from({ length: 20 }, (_, i) => `w${i}`).sort(),
+        );
     });
 });

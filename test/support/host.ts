@@ -6,7 +6,10 @@ export interface CapturedLogs {
 }
 
 /** An InvocationContext as the Functions host builds one for an Event Hub batch, with its logs captured. */
-export function eventHubContext(messageCount: number, partition = '0'): { context: InvocationContext; logs: CapturedLogs } {
+export function eventHubContext(
+    messageCount: number,
+    partition = '0',
+): { context: InvocationContext; logs: CapturedLogs } {
     const lines: Array<{ level: string; text: string }> = [];
     const context = new InvocationContext({
         invocationId: `test-${Math.random().toString(36).slice(2)}`,

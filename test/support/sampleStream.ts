@@ -26,8 +26,46 @@ export function rng(seed: number): () => number {
     };
 }
 
-const FIRST_NAMES = ['Adele', 'Alex', 'Allan', 'Diego', 'Grady', 'Henrietta', 'Isaiah', 'Joni', 'Johanna', 'Lee', 'Lidia', 'Lynne', 'Miriam', 'Nestor', 'Patti', 'Pradeep', 'Ava', 'Noah', 'Mila', 'Ravi'];
-const LAST_NAMES = ['Vance', 'Wilber', 'Deyoung', 'Soto', 'Archie', 'Mueller', 'Langer', 'Sherman', 'Lauer', 'Gu', 'Holloway', 'Robbins', 'Bowen', 'Wilke', 'Fernandez', 'Gupta'];
+const FIRST_NAMES = [
+    'Adele',
+    'Alex',
+    'Allan',
+    'Diego',
+    'Grady',
+    'Henrietta',
+    'Isaiah',
+    'Joni',
+    'Johanna',
+    'Lee',
+    'Lidia',
+    'Lynne',
+    'Miriam',
+    'Nestor',
+    'Patti',
+    'Pradeep',
+    'Ava',
+    'Noah',
+    'Mila',
+    'Ravi',
+];
+const LAST_NAMES = [
+    'Vance',
+    'Wilber',
+    'Deyoung',
+    'Soto',
+    'Archie',
+    'Mueller',
+    'Langer',
+    'Sherman',
+    'Lauer',
+    'Gu',
+    'Holloway',
+    'Robbins',
+    'Bowen',
+    'Wilke',
+    'Fernandez',
+    'Gupta',
+];
 const APPS = ['OfficeHome', 'Microsoft Teams', 'Outlook Mobile', 'Azure Portal', 'SharePoint Online', 'My Apps'];
 
 export const ATTACKED_USER: User = user('Megan Bowen');
@@ -45,7 +83,12 @@ export function buildSampleStream(): string {
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
     const at = (minute: number) => new Date(SAMPLE_START.getTime() + minute * 60_000);
     const users: User[] = [];
-    for (let i = 0; i < 40; i++) users.push(user(`${FIRST_NAMES[i % FIRST_NAMES.length]} ${LAST_NAMES[(i * 7) % LAST_NAMES.length]}${i >= 20 ? ' II' : ''}`));
+    for (let i = 0; i < 40; i++)
+        users.push(
+            user(
+                `${FIRST_NAMES[i % FIRST_NAMES.length]} ${LAST_NAMES[(i * 7) % LAST_NAMES.length]}${i >= 20 ? ' II' : ''}`,
+            ),
+        );
 
     const timed: Array<{ t: number; record: unknown }> = [];
     const add = (record: Record<string, unknown>, minute: number) => timed.push({ t: minute, record });
@@ -64,9 +107,29 @@ export function buildSampleStream(): string {
             if (roll < 0.08 || roll >= 0.14) add(pushApproved({ user: u, at: at(m + 0.5), ip: home, app }), m + 0.5);
             for (let k = 0; k < 6; k++) {
                 const mm = m + 1 + random() * 20;
-                add(mfaFromToken({ user: u, at: at(mm), ip: home, app: pick(APPS), category: 'NonInteractiveUserSignInLogs' }), mm);
+                add(
+                    mfaFromToken({
+                        user: u,
+                        at: at(mm),
+                        ip: home,
+                        app: pick(APPS),
+                        category: 'NonInteractiveUserSignInLogs',
+                    }),
+                    mm,
+                );
             }
-            add(signIn({ user: u, at: at(m + 2), ip: home, app, resultType: '50140', failureReason: "This error occurred due to 'Keep me signed in' interrupt when the user was signing-in." }), m + 2);
+            add(
+                signIn({
+                    user: u,
+                    at: at(m + 2),
+                    ip: home,
+                    app,
+                    resultType: '50140',
+                    failureReason:
+                        "This error occurred due to 'Keep me signed in' interrupt when the user was signing-in.",
+                }),
+                m + 2,
+            );
         }
     }
     for (let k = 0; k < 120; k++) {

@@ -47,7 +47,11 @@ export interface SignInOptions {
     readonly originalRequestId?: string;
 }
 
-const iso7 = (d: Date) => d.toISOString().replace('Z', '0000Z').replace(/\.(\d{3})0000Z$/, '.$10000Z');
+const iso7 = (d: Date) =>
+    d
+        .toISOString()
+        .replace('Z', '0000Z')
+        .replace(/\.(\d{3})0000Z$/, '.$10000Z');
 const isoOffset = (d: Date) => iso7(d).replace('Z', '+00:00');
 
 /** A SignInLogs (or NonInteractiveUserSignInLogs) record as Entra streams it. */
@@ -93,7 +97,12 @@ export function signIn(o: SignInOptions): Record<string, unknown> {
             authenticationDetails: o.steps ?? [],
             mfaDetail: {},
             deviceDetail: { deviceId: '', operatingSystem: 'Windows10', browser: 'Chrome 124.0.0' },
-            location: { city: 'Amsterdam', state: 'Noord-Holland', countryOrRegion: 'NL', geoCoordinates: { latitude: 52.37, longitude: 4.89 } },
+            location: {
+                city: 'Amsterdam',
+                state: 'Noord-Holland',
+                countryOrRegion: 'NL',
+                geoCoordinates: { latitude: 52.37, longitude: 4.89 },
+            },
             isInteractive: o.category !== 'NonInteractiveUserSignInLogs',
             userType: 'Member',
             crossTenantAccessType: 'none',
@@ -134,7 +143,13 @@ type PushOptions = Omit<SignInOptions, 'resultType' | 'steps' | 'additionalDetai
 
 /** A push prompt the user declined. */
 export function pushDenied(o: PushOptions, detail = DECLINED): Record<string, unknown> {
-    return signIn({ ...o, resultType: '500121', failureReason: FAIL, additionalDetails: detail, steps: [passwordStep(o.at), pushStep(o.at, false, detail)] });
+    return signIn({
+        ...o,
+        resultType: '500121',
+        failureReason: FAIL,
+        additionalDetails: detail,
+        steps: [passwordStep(o.at), pushStep(o.at, false, detail)],
+    });
 }
 
 /** A push prompt nobody answered. */
@@ -149,7 +164,12 @@ export function fraudReport(o: PushOptions): Record<string, unknown> {
 
 /** A sign-in completed with a fresh push approval. */
 export function pushApproved(o: PushOptions): Record<string, unknown> {
-    return signIn({ ...o, resultType: '0', additionalDetails: 'MFA completed in Azure AD', steps: [passwordStep(o.at), pushStep(o.at, true, 'MFA successfully completed')] });
+    return signIn({
+        ...o,
+        resultType: '0',
+        additionalDetails: 'MFA completed in Azure AD',
+        steps: [passwordStep(o.at), pushStep(o.at, true, 'MFA successfully completed')],
+    });
 }
 
 /** A sign-in where MFA came from the token (not a fresh approval). */
@@ -172,7 +192,11 @@ export function mfaFromToken(o: PushOptions & { category?: string }): Record<str
 
 /** A password typo: not an MFA outcome. */
 export function wrongPassword(o: PushOptions): Record<string, unknown> {
-    return signIn({ ...o, resultType: '50126', failureReason: 'Error validating credentials due to invalid username or password.' });
+    return signIn({
+        ...o,
+        resultType: '50126',
+        failureReason: 'Error validating credentials due to invalid username or password.',
+    });
 }
 
 /** A ServicePrincipalSignInLogs record (no user). */
@@ -206,7 +230,13 @@ export function managedIdentitySignIn(at: Date): Record<string, unknown> {
         resultType: '0',
         correlationId: guid(),
         Level: 4,
-        properties: { id: guid(), createdDateTime: isoOffset(at), userId: null, ipAddress: '', status: { errorCode: 0 } },
+        properties: {
+            id: guid(),
+            createdDateTime: isoOffset(at),
+            userId: null,
+            ipAddress: '',
+            status: { errorCode: 0 },
+        },
     };
 }
 

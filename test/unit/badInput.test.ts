@@ -27,41 +27,296 @@ const variants: Array<[string, () => unknown]> = [
     ['resultType is an object', () => ({ ...base(), resultType: { code: 500121 } })],
     ['resultType is a float', () => ({ ...base(), resultType: 500121.5 })],
     ['resultType is text', () => ({ ...base(), resultType: 'denied' })],
-    ['errorCode is a boolean', () => { const r = base(); r.properties.status.errorCode = true; return r; }],
-    ['no result code at all', () => { const r = base(); delete r.resultType; delete r.properties.status.errorCode; return r; }],
-    ['status is a string', () => { const r = base(); r.properties.status = 'failed'; delete r.resultType; return r; }],
-    ['userId missing', () => { const r = base(); delete r.properties.userId; return r; }],
-    ['userId null', () => { const r = base(); r.properties.userId = null; return r; }],
-    ['userId empty', () => { const r = base(); r.properties.userId = ''; return r; }],
-    ['userId a number', () => { const r = base(); r.properties.userId = 12345; return r; }],
-    ['userId a path', () => { const r = base(); r.properties.userId = '../../users/admin'; return r; }],
-    ['userId with a query', () => { const r = base(); r.properties.userId = '44444444-4444-4444-4444-444444444444?$select=x'; return r; }],
-    ['userId a URL', () => { const r = base(); r.properties.userId = 'https://graph.microsoft.com/v1.0/users/x'; return r; }],
-    ['userId a UPN', () => { const r = base(); r.properties.userId = 'alex@contoso.com'; return r; }],
-    ['userId with a slash inside a GUID', () => { const r = base(); r.properties.userId = '44444444-4444-4444-4444/44444444444'; return r; }],
-    ['userId huge', () => { const r = base(); r.properties.userId = huge; return r; }],
-    ['createdDateTime invalid and no time', () => { const r = base(); r.properties.createdDateTime = 'not a date'; delete r.time; return r; }],
-    ['createdDateTime 30 February', () => { const r = base(); r.properties.createdDateTime = '2026-02-30T10:00:00Z'; return r; }],
-    ['createdDateTime hour 25', () => { const r = base(); r.properties.createdDateTime = '2026-02-03T25:00:00Z'; return r; }],
-    ['createdDateTime a number', () => { const r = base(); r.properties.createdDateTime = 1714557605123; return r; }],
-    ['no time anywhere', () => { const r = base(); delete r.properties.createdDateTime; delete r.time; return r; }],
-    ['createdDateTime huge', () => { const r = base(); r.properties.createdDateTime = huge; return r; }],
-    ['additionalDetails huge', () => { const r = base(); r.properties.status.additionalDetails = huge; return r; }],
-    ['additionalDetails an object', () => { const r = base(); r.properties.status.additionalDetails = { text: 'declined' }; return r; }],
-    ['authenticationDetails an object', () => { const r = base(); r.properties.authenticationDetails = { step: 1 }; return r; }],
-    ['authenticationDetails with a string step', () => { const r = base(); r.properties.authenticationDetails = ['step']; return r; }],
-    ['succeeded as a string', () => { const r = base(); r.properties.authenticationDetails[1].succeeded = 'false'; return r; }],
-    ['too many steps', () => { const r = base(); r.properties.authenticationDetails = Array.from({ length: 500 }, () => r.properties.authenticationDetails[1]); return r; }],
-    ['UPN huge', () => { const r = base(); r.properties.userPrincipalName = huge; return r; }],
-    ['UPN a number', () => { const r = base(); r.properties.userPrincipalName = 7; return r; }],
-    ['ipAddress an array', () => { const r = base(); r.properties.ipAddress = ['1.2.3.4']; return r; }],
-    ['id an object', () => { const r = base(); r.properties.id = { id: 1 }; return r; }],
-    ['no ids at all', () => { const r = base(); delete r.properties.id; delete r.properties.originalRequestId; delete r.correlationId; delete r.properties.correlationId; return r; }],
-    ['__proto__ carrying the user id', () => { const r = base(); delete r.properties.userId; return JSON.parse(JSON.stringify(r).replace('"properties":{', '"properties":{"__proto__":{"userId":"44444444-4444-4444-4444-444444444444"},')); }],
+    [
+        'errorCode is a boolean',
+        () => {
+            const r = base();
+            r.properties.status.errorCode = true;
+            return r;
+        },
+    ],
+    [
+        'no result code at all',
+        () => {
+            const r = base();
+            delete r.resultType;
+            delete r.properties.status.errorCode;
+            return r;
+        },
+    ],
+    [
+        'status is a string',
+        () => {
+            const r = base();
+            r.properties.status = 'failed';
+            delete r.resultType;
+            return r;
+        },
+    ],
+    [
+        'userId missing',
+        () => {
+            const r = base();
+            delete r.properties.userId;
+            return r;
+        },
+    ],
+    [
+        'userId null',
+        () => {
+            const r = base();
+            r.properties.userId = null;
+            return r;
+        },
+    ],
+    [
+        'userId empty',
+        () => {
+            const r = base();
+            r.properties.userId = '';
+            return r;
+        },
+    ],
+    [
+        'userId a number',
+        () => {
+            const r = base();
+            r.properties.userId = 12345;
+            return r;
+        },
+    ],
+    [
+        'userId a path',
+        () => {
+            const r = base();
+            r.properties.userId = '../../users/admin';
+            return r;
+        },
+    ],
+    [
+        'userId with a query',
+        () => {
+            const r = base();
+            r.properties.userId = '44444444-4444-4444-4444-444444444444?$select=x';
+            return r;
+        },
+    ],
+    [
+        'userId a URL',
+        () => {
+            const r = base();
+            r.properties.userId = 'https://graph.microsoft.com/v1.0/users/x';
+            return r;
+        },
+    ],
+    [
+        'userId a UPN',
+        () => {
+            const r = base();
+            r.properties.userId = 'alex@contoso.com';
+            return r;
+        },
+    ],
+    [
+        'userId with a slash inside a GUID',
+        () => {
+            const r = base();
+            r.properties.userId = '44444444-4444-4444-4444/44444444444';
+            return r;
+        },
+    ],
+    [
+        'userId huge',
+        () => {
+            const r = base();
+            r.properties.userId = huge;
+            return r;
+        },
+    ],
+    [
+        'createdDateTime invalid and no time',
+        () => {
+            const r = base();
+            r.properties.createdDateTime = 'not a date';
+            delete r.time;
+            return r;
+        },
+    ],
+    [
+        'createdDateTime 30 February',
+        () => {
+            const r = base();
+            r.properties.createdDateTime = '2026-02-30T10:00:00Z';
+            return r;
+        },
+    ],
+    [
+        'createdDateTime hour 25',
+        () => {
+            const r = base();
+            r.properties.createdDateTime = '2026-02-03T25:00:00Z';
+            return r;
+        },
+    ],
+    [
+        'createdDateTime a number',
+        () => {
+            const r = base();
+            r.properties.createdDateTime = 1714557605123;
+            return r;
+        },
+    ],
+    [
+        'no time anywhere',
+        () => {
+            const r = base();
+            delete r.properties.createdDateTime;
+            delete r.time;
+            return r;
+        },
+    ],
+    [
+        'createdDateTime huge',
+        () => {
+            const r = base();
+            r.properties.createdDateTime = huge;
+            return r;
+        },
+    ],
+    [
+        'additionalDetails huge',
+        () => {
+            const r = base();
+            r.properties.status.additionalDetails = huge;
+            return r;
+        },
+    ],
+    [
+        'additionalDetails an object',
+        () => {
+            const r = base();
+            r.properties.status.additionalDetails = { text: 'declined' };
+            return r;
+        },
+    ],
+    [
+        'authenticationDetails an object',
+        () => {
+            const r = base();
+            r.properties.authenticationDetails = { step: 1 };
+            return r;
+        },
+    ],
+    [
+        'authenticationDetails with a string step',
+        () => {
+            const r = base();
+            r.properties.authenticationDetails = ['step'];
+            return r;
+        },
+    ],
+    [
+        'succeeded as a string',
+        () => {
+            const r = base();
+            r.properties.authenticationDetails[1].succeeded = 'false';
+            return r;
+        },
+    ],
+    [
+        'too many steps',
+        () => {
+            const r = base();
+            r.properties.authenticationDetails = Array.from(
+                { length: 500 },
+                () => r.properties.authenticationDetails[1],
+            );
+            return r;
+        },
+    ],
+    [
+        'UPN huge',
+        () => {
+            const r = base();
+            r.properties.userPrincipalName = huge;
+            return r;
+        },
+    ],
+    [
+        'UPN a number',
+        () => {
+            const r = base();
+            r.properties.userPrincipalName = 7;
+            return r;
+        },
+    ],
+    [
+        'ipAddress an array',
+        () => {
+            const r = base();
+            r.properties.ipAddress = ['1.2.3.4'];
+            return r;
+        },
+    ],
+    [
+        'id an object',
+        () => {
+            const r = base();
+            r.properties.id = { id: 1 };
+            return r;
+        },
+    ],
+    [
+        'no ids at all',
+        () => {
+            const r = base();
+            delete r.properties.id;
+            delete r.properties.originalRequestId;
+            delete r.correlationId;
+            delete r.properties.correlationId;
+            return r;
+        },
+    ],
+    [
+        '__proto__ carrying the user id',
+        () => {
+            const r = base();
+            delete r.properties.userId;
+            return JSON.parse(
+                JSON.stringify(r).replace(
+                    '"properties":{',
+                    '"properties":{"__proto__":{"userId":"44444444-4444-4444-4444-444444444444"},',
+                ),
+            );
+        },
+    ],
     ['__proto__ as properties', () => JSON.parse(JSON.stringify(base()).replace('"properties":', '"__proto__":'))],
-    ['constructor key holding junk with a bad user id', () => { const r = base(); r.properties.constructor = { prototype: { polluted: true } }; r.properties.userId = 'constructor'; return r; }],
-    ['approval with userId missing', () => { const r = approved(); delete r.properties.userId; return r; }],
-    ['approval with invalid date', () => { const r = approved(); r.properties.createdDateTime = '2026-13-01T00:00:00Z'; delete r.time; return r; }],
+    [
+        'constructor key holding junk with a bad user id',
+        () => {
+            const r = base();
+            r.properties.constructor = { prototype: { polluted: true } };
+            r.properties.userId = 'constructor';
+            return r;
+        },
+    ],
+    [
+        'approval with userId missing',
+        () => {
+            const r = approved();
+            delete r.properties.userId;
+            return r;
+        },
+    ],
+    [
+        'approval with invalid date',
+        () => {
+            const r = approved();
+            r.properties.createdDateTime = '2026-13-01T00:00:00Z';
+            delete r.time;
+            return r;
+        },
+    ],
 ];
 
 describe('malformed records', () => {

@@ -58,7 +58,9 @@ describe('loadDetectionConfig', () => {
     });
 
     it('refuses a late-event tolerance shorter than the window', () => {
-        expect(() => loadDetectionConfig({ DENIAL_WINDOW_MINUTES: '120', LATE_EVENT_TOLERANCE_HOURS: '1' })).toThrow(/LATE_EVENT_TOLERANCE_HOURS/);
+        expect(() => loadDetectionConfig({ DENIAL_WINDOW_MINUTES: '120', LATE_EVENT_TOLERANCE_HOURS: '1' })).toThrow(
+            /LATE_EVENT_TOLERANCE_HOURS/,
+        );
     });
 });
 
@@ -79,14 +81,22 @@ describe('loadStateTableConfig', () => {
     });
 
     it('falls back to the host storage account', () => {
-        expect(loadStateTableConfig({ AzureWebJobsStorage__accountName: 'acct' })).toMatchObject({ endpoint: 'https://acct.table.core.windows.net' });
-        expect(loadStateTableConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' })).toMatchObject({ kind: 'connectionString' });
+        expect(loadStateTableConfig({ AzureWebJobsStorage__accountName: 'acct' })).toMatchObject({
+            endpoint: 'https://acct.table.core.windows.net',
+        });
+        expect(loadStateTableConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' })).toMatchObject({
+            kind: 'connectionString',
+        });
     });
 
     it('stops when there is no storage at all, or a bad table name or client id', () => {
         expect(() => loadStateTableConfig({})).toThrow(/STATE_TABLE_ENDPOINT is required/);
-        expect(() => loadStateTableConfig({ STATE_TABLE_NAME: 'a-b', AzureWebJobsStorage: 'x' })).toThrow(/STATE_TABLE_NAME/);
-        expect(() => loadStateTableConfig({ AZURE_CLIENT_ID: 'me', AzureWebJobsStorage: 'x' })).toThrow(/AZURE_CLIENT_ID.*GUID/);
+        expect(() => loadStateTableConfig({ STATE_TABLE_NAME: 'a-b', AzureWebJobsStorage: 'x' })).toThrow(
+            /STATE_TABLE_NAME/,
+        );
+        expect(() => loadStateTableConfig({ AZURE_CLIENT_ID: 'me', AzureWebJobsStorage: 'x' })).toThrow(
+            /AZURE_CLIENT_ID.*GUID/,
+        );
     });
 });
 
@@ -96,7 +106,8 @@ describe('README', () => {
         for (const [name, spec] of Object.entries(SETTINGS)) {
             const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\``));
             expect({ name, row: row !== undefined }).toEqual({ name, row: true });
-            if ('default' in spec && spec.default !== undefined) expect({ name, hasDefault: row!.includes(`\`${spec.default}\``) }).toEqual({ name, hasDefault: true });
+            if ('default' in spec && spec.default !== undefined)
+                expect({ name, hasDefault: row!.includes(`\`${spec.default}\``) }).toEqual({ name, hasDefault: true });
         }
     });
 });

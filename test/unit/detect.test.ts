@@ -4,7 +4,13 @@ import type { UserState } from '../../shared/detection/userState';
 import type { SignInEvent } from '../../shared/signin/signInEvent';
 import { ev, shuffle, T0 } from '../support/events';
 
-const policy: DetectionPolicy = { ...DEFAULT_POLICY, denialThreshold: 5, windowMs: 10 * 60_000, timeoutWeight: 0.5, spamThenSuccessMinDenials: 3 };
+const policy: DetectionPolicy = {
+    ...DEFAULT_POLICY,
+    denialThreshold: 5,
+    windowMs: 10 * 60_000,
+    timeoutWeight: 0.5,
+    spamThenSuccessMinDenials: 3,
+};
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 
 /** Feeds batches one after another, as a sequence of hub deliveries, and returns the final state and all results. */
@@ -22,7 +28,8 @@ function run(batches: SignInEvent[][], p: DetectionPolicy = policy) {
     return { state: state!, created, newDenials };
 }
 
-const denials = (n: number, start = 0, stepMin = 0.5) => Array.from({ length: n }, (_, i) => ev('push-denied', start + i * stepMin));
+const denials = (n: number, start = 0, stepMin = 0.5) =>
+    Array.from({ length: n }, (_, i) => ev('push-denied', start + i * stepMin));
 
 describe('threshold trigger', () => {
     it('does not fire at N-1 denials within the window', () => {
@@ -78,12 +85,25 @@ describe('fraud and spam-then-success triggers', () => {
     });
 
     it('K denials then a fresh approval within W contains at once, recording whether the IP was a denial IP', () => {
-        const batch = [ev('push-denied', 0, { ip: '185.220.101.1' }), ev('push-denied', 1, { ip: '185.220.101.2' }), ev('push-denied', 2, { ip: '185.220.101.1' })];
+        const batch = [
+            ev('push-denied', 0, { ip: '185.220.101.1' }),
+            ev('push-denied', 1, { ip: '185.220.101.2' }),
+            ev('push-denied', 2, { ip: '185.220.101.1' }),
+        ];
         const fromAttacker = run([[...batch, ev('mfa-approved', 3, { ip: '185.220.101.2' })]]).created;
         expect(fromAttacker).toEqual([
-            expect.objectContaining({ trigger: 'spam-then-success', denials: 3, approval: { at: T0 + 3 * 60_000, ipAddress: '185.220.101.2', fromDenialIp: true } }),
+            expect.objectContaining({
+                trigger: 'spam-then-success',
+                denials: 3,
+                approval: { at: T0 + 3 * 60_000, ipAddress: '185.220.101.2', fromDenialIp: true },
+            }),
         ]);
-        const elsewhere = run([[...batch.map((e) => ({ ...e, keys: e.keys.map((k) => `${k}x`) })), ev('mfa-approved', 3, { ip: '198.51.100.9' })]]).created;
+        const elsewhere = run([
+            [
+                ...batch.map((e) => ({ ...e, keys: e.keys.map((k) => `${k}x`) })),
+                ev('mfa-approved', 3, { ip: '198.51.100.9' }),
+            ],
+        ]).created;
         expect(elsewhere[0]!.approval).toEqual({ at: T0 + 3 * 60_000, ipAddress: '198.51.100.9', fromDenialIp: false });
     });
 
@@ -112,7 +132,12 @@ describe('late, shuffled and duplicated input', () => {
             const { state, created } = run([shuffled.slice(cut), shuffled.slice(0, cut)]);
             expect(created).toHaveLength(1);
             const inc = state.incidents[0]!;
-            expect({ denials: inc.denials, timeouts: inc.timeouts, firstSeen: inc.firstSeen, lastSeen: inc.lastSeen }).toEqual({
+            expect({
+                denials: inc.denials,
+                timeouts: inc.timeouts,
+                firstSeen: inc.firstSeen,
+                lastSeen: inc.lastSeen,
+            }).toEqual({
                 denials: reference[0]!.denials,
                 timeouts: reference[0]!.timeouts,
                 firstSeen: reference[0]!.firstSeen,
@@ -169,7 +194,11 @@ describe('late, shuffled and duplicated input', () => {
         const batch = [...denials(4), ev('push-timeout', 2.2, { key: 'late-upgrade' }), ev('push-timeout', 2.4)];
         const first = run([batch]);
         expect(first.state.incidents[0]).toMatchObject({ denials: 4, timeouts: 2 });
-        const upgraded = applyEvents(first.state, [{ ...ev('push-denied', 2.2, { key: 'late-upgrade' }), keys: ['r:late-upgrade'] }], { policy, now: NOW });
+        const upgraded = applyEvents(
+            first.state,
+            [{ ...ev('push-denied', 2.2, { key: 'late-upgrade' }), keys: ['r:late-upgrade'] }],
+            { policy, now: NOW },
+        );
         expect(upgraded.state.incidents[0]).toMatchObject({ denials: 5, timeouts: 1 });
     });
 });

@@ -4,7 +4,17 @@ import synthesized from '../fixtures/synthesized-push-denied-envelope.json';
 import { classifyDenialText } from '../../shared/signin/matchers';
 import { parseEntraTime, parseSignIn, USER_SIGNIN_CATEGORIES } from '../../shared/signin/parseSignIn';
 import { recordsFromMessage } from '../../shared/signin/envelope';
-import { DECLINED, fraudReport, managedIdentitySignIn, mfaFromToken, pushApproved, pushDenied, pushTimeout, servicePrincipalSignIn, user } from '../support/signInFactory';
+import {
+    DECLINED,
+    fraudReport,
+    managedIdentitySignIn,
+    mfaFromToken,
+    pushApproved,
+    pushDenied,
+    pushTimeout,
+    servicePrincipalSignIn,
+    user,
+} from '../support/signInFactory';
 
 const categories = new Set<string>(USER_SIGNIN_CATEGORIES);
 const parse = (raw: unknown) => parseSignIn(raw, { categories });
@@ -44,13 +54,19 @@ describe('parseSignIn on the reference samples', () => {
     it('drops service principal and managed identity records before validating them', () => {
         expect(parse(servicePrincipalSignIn(at))).toEqual({ type: 'dropped', category: 'ServicePrincipalSignInLogs' });
         expect(parse(managedIdentitySignIn(at))).toEqual({ type: 'dropped', category: 'ManagedIdentitySignInLogs' });
-        expect(parse({ category: 'AuditLogs', properties: 'not even an object' })).toEqual({ type: 'dropped', category: 'AuditLogs' });
+        expect(parse({ category: 'AuditLogs', properties: 'not even an object' })).toEqual({
+            type: 'dropped',
+            category: 'AuditLogs',
+        });
     });
 
     it('drops a user category that is switched off', () => {
         const onlyInteractive = new Set(['SignInLogs']);
         const record = mfaFromToken({ user: alex, at, category: 'NonInteractiveUserSignInLogs' });
-        expect(parseSignIn(record, { categories: onlyInteractive })).toEqual({ type: 'dropped', category: 'NonInteractiveUserSignInLogs' });
+        expect(parseSignIn(record, { categories: onlyInteractive })).toEqual({
+            type: 'dropped',
+            category: 'NonInteractiveUserSignInLogs',
+        });
     });
 });
 
@@ -147,9 +163,12 @@ describe('parseSignIn time', () => {
         expect(o.type === 'event' && o.event.time).toBe(Date.parse('2025-11-14T13:48:53Z'));
     });
 
-    it.each(['2024-02-30T00:00:00Z', '13/01/2024 1:00:00 AM', 'yesterday', '', '2024-05-01T25:00:00Z'])('rejects %p', (text) => {
-        expect(parseEntraTime(text) === undefined || Number.isNaN(parseEntraTime(text))).toBe(true);
-    });
+    it.each(['2024-02-30T00:00:00Z', '13/01/2024 1:00:00 AM', 'yesterday', '', '2024-05-01T25:00:00Z'])(
+        'rejects %p',
+        (text) => {
+            expect(parseEntraTime(text) === undefined || Number.isNaN(parseEntraTime(text))).toBe(true);
+        },
+    );
 });
 
 describe('parseSignIn keys for duplicate rows', () => {
@@ -158,7 +177,11 @@ describe('parseSignIn keys for duplicate rows', () => {
         const dup = clone(a);
         dup.properties.id = 'd0000000-0000-4000-8000-000000000002';
         dup.properties.originalRequestId = 'd0000000-0000-4000-8000-000000000002';
-        const next = pushDenied({ user: alex, at: new Date(at.getTime() + 30_000), correlationId: 'c0ffee00-0000-4000-8000-000000000001' });
+        const next = pushDenied({
+            user: alex,
+            at: new Date(at.getTime() + 30_000),
+            correlationId: 'c0ffee00-0000-4000-8000-000000000001',
+        });
         const keys = (r: unknown) => {
             const o = parse(r);
             if (o.type !== 'event') throw new Error(o.type);
@@ -199,7 +222,11 @@ describe('recordsFromMessage', () => {
     });
 
     it('rejects a message that is not JSON, without throwing', () => {
-        expect([...recordsFromMessage('{"records": [')]).toEqual([{ type: 'rejected', reason: 'invalid-json', detail: expect.any(String) }]);
-        expect([...recordsFromMessage({ records: 'x' })]).toEqual([{ type: 'rejected', reason: 'invalid-envelope', detail: expect.any(String) }]);
+        expect([...recordsFromMessage('{"records": [')]).toEqual([
+            { type: 'rejected', reason: 'invalid-json', detail: expect.any(String) },
+        ]);
+        expect([...recordsFromMessage({ records: 'x' })]).toEqual([
+            { type: 'rejected', reason: 'invalid-envelope', detail: expect.any(String) },
+        ]);
     });
 });

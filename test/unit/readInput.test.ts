@@ -24,17 +24,24 @@ async function readAll(text: string, chunkSize = 7) {
 
 describe('readSignInMessages', () => {
     it('reads NDJSON of records', async () => {
-        const text = records(3).map((r) => JSON.stringify(r)).join('\n');
+        const text = records(3)
+            .map((r) => JSON.stringify(r))
+            .join('\n');
         expect(await readAll(text)).toMatchObject({ events: 3, rejected: {} });
     });
 
     it('reads NDJSON of envelopes, with CRLF and blank lines', async () => {
-        const text = [JSON.stringify({ records: records(2) }), '', JSON.stringify({ records: records(3) })].join('\r\n') + '\r\n';
+        const text =
+            [JSON.stringify({ records: records(2) }), '', JSON.stringify({ records: records(3) })].join('\r\n') +
+            '\r\n';
         expect(await readAll(text)).toMatchObject({ events: 5, rejected: {} });
     });
 
     it('reads one pretty-printed Event Hub envelope', async () => {
-        expect(await readAll(JSON.stringify({ records: records(4) }, null, 2))).toMatchObject({ events: 4, rejected: {} });
+        expect(await readAll(JSON.stringify({ records: records(4) }, null, 2))).toMatchObject({
+            events: 4,
+            rejected: {},
+        });
     });
 
     it('reads a one-line envelope', async () => {
@@ -43,13 +50,21 @@ describe('readSignInMessages', () => {
 
     it('reads a JSON array of records and a JSON array of envelopes', async () => {
         expect(await readAll(JSON.stringify(records(3), null, 1))).toMatchObject({ events: 3 });
-        expect(await readAll(JSON.stringify([{ records: records(2) }, { records: records(1) }]))).toMatchObject({ events: 3 });
+        expect(await readAll(JSON.stringify([{ records: records(2) }, { records: records(1) }]))).toMatchObject({
+            events: 3,
+        });
     });
 
     it('reads Graph pages, including concatenated ones', async () => {
-        const page = (n: number) => ({ '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns', value: records(n).map((r: any) => r.properties), '@odata.nextLink': 'https://graph.microsoft.com/v1.0/auditLogs/signIns?$skiptoken=x' });
+        const page = (n: number) => ({
+            '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns',
+            value: records(n).map((r: any) => r.properties),
+            '@odata.nextLink': 'https://graph.microsoft.com/v1.0/auditLogs/signIns?$skiptoken=x',
+        });
         expect(await readAll(JSON.stringify(page(2), null, 2))).toMatchObject({ events: 2 });
-        expect(await readAll(`${JSON.stringify(page(2), null, 2)}\n${JSON.stringify(page(3), null, 2)}`)).toMatchObject({ events: 5 });
+        expect(await readAll(`${JSON.stringify(page(2), null, 2)}\n${JSON.stringify(page(3), null, 2)}`)).toMatchObject(
+            { events: 5 },
+        );
     });
 
     it('counts broken NDJSON lines as rejected and reads the rest', async () => {
@@ -75,7 +90,10 @@ describe('readSignInMessages', () => {
     it('treats a __proto__ key in a streamed document as data, not a prototype', async () => {
         const r: any = records(1)[0];
         delete r.properties.userId;
-        const text = JSON.stringify({ records: [r] }, null, 1).replace('"properties": {', `"properties": {"__proto__": {"userId": "${alex.id}"},`);
+        const text = JSON.stringify({ records: [r] }, null, 1).replace(
+            '"properties": {',
+            `"properties": {"__proto__": {"userId": "${alex.id}"},`,
+        );
         expect(await readAll(text)).toMatchObject({ events: 0, rejected: { 'missing-user-id': 1 } });
     });
 

@@ -1,0 +1,29 @@
+import { PassThrough, Readable } from 'node:stream';
+
+import { main } from '../../cli/main';
+
+export interface CliOutput {
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+/** Runs the CLI in-process with captured streams, as the bin does with the real ones. */
+export async function runCli(
+    args: string[],
+    options: { env?: Record<string, string | undefined>; stdin?: string } = {},
+): Promise<CliOutput> {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (d: Buffer) => (out += d.toString()));
+    stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await main(args, {
+        stdout,
+        stderr,
+        env: options.env ?? {},
+        ...(options.stdin !== undefined ? { stdin: Readable.from([Buffer.from(options.stdin)]) } : {}),
+    });
+    return { code, stdout: out, stderr: err };
+}
