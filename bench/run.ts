@@ -1,0 +1,161 @@
+/**
+ * Benchmarks (npm run bench). Every number is printed next to a baseline measured in the same run, because these
+ * machines are shared and noisy: compare ratios, not absolute times.
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { startLocalAzurite } from '../cli/localAzurite';
+import { DEFAULT_POLICY } from '../shared/detection/policy';
+import { emptyBatchResult } from '../shared/pipeline/batchResult';
+import { parseMessages, processSignInBatch } from '../shared/pipeline/processSignInBatch';
+import { USER_SIGNIN_CATEGORIES } from '../shared/signin/parseSignIn';
+import { createTableClient } from '../shared/state/createTableClient';
+import { MemoryStateStore } from '../shared/state/memoryStateStore';
+import { TableStateStore } from '../shared/state/tableStateStore';
+import { RequestCounter } from '../test/support/azuriteTables';
+import { tenantStream } from './streams';
+
+const categories = new Set<string>(USER_SIGNIN_CATEGORIES);
+
+function best(runs: number, fn: () => void): number {
+    let min = Infinity;
+    for (let i = 0; i < runs; i++) {
+        const t = process.hrtime.bigint();
+        fn();
+        min = Math.min(min, Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return min;
+}
+
+async function bestAsync(runs: number, fn: () => Promise<void>): Promise<number> {
+    let min = Infinity;
+    for (let i = 0; i < runs; i++) {
+        const t = process.hrtime.bigint();
+        await fn();
+        min = Math.min(min, Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return min;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+    const out: T[][] = [];
+    for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+    return out;
+}
+
+async function throughput(): Promise<void> {
+    const records = 60_000;
+    const messages = tenantStream({ records, users: 3000, perMessage: 50 });
+    const baseline = best(5, () => {
+        for (const m of messages) JSON.parse(m);
+    });
+    const parse = best(5, () => {
+        parseMessages(messages, categories, emptyBatchResult());
+    });
+    const pipeline = await bestAsync(3, async () => {
+        const store = new MemoryStateStore();
+        for (const batch of chunk(messages, 100))
+            await processSignInBatch(batch, { store, policy: DEFAULT_POLICY, categories });
+    });
+    const rate = (ms: number) => `${Math.round(records / (ms / 1000)).toLocaleString('en-US')} records/s`;
+    console.log(`\n# Throughput, ${records} records in ${messages.length} messages (best of runs)`);
+    console.log(`JSON.parse of the same bytes (baseline)   ${baseline.toFixed(0)} ms  ${rate(baseline)}`);
+    console.log(
+        `parse + classify                          ${parse.toFixed(0)} ms  ${rate(parse)}  ratio ${(parse / baseline).toFixed(2)}x baseline`,
+    );
+    console.log(
+        `whole pipeline, in-memory store           ${pipeline.toFixed(0)} ms  ${rate(pipeline)}  ratio ${(pipeline / baseline).toFixed(2)}x baseline`,
+    );
+}
+
+async function roundTrips(): Promise<void> {
+    const azurite = await startLocalAzurite();
+    try {
+        const counter = new RequestCounter();
+        const store = new TableStateStore(
+            createTableClient(
+                { kind: 'connectionString', connectionString: azurite.connectionString, tableName: 'benchRoundTrips' },
+                { additionalPolicies: [{ policy: counter.policy, position: 'perCall' }] },
+            ),
+        );
+        await store.ensureTable();
+        const messages = tenantStream({ records: 20_000, users: 500, perMessage: 50, seed: 2 });
+        let affected = 0;
+        let batches = 0;
+        counter.reset();
+        const started = process.hrtime.bigint();
+        for (const batch of chunk(messages, 100)) {
+            const result = await processSignInBatch(batch, { store, policy: DEFAULT_POLICY, categories });
+            affected += result.users;
+            batches++;
+        }
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        console.log(`\n# Table round trips (Azurite), 20,000 records in ${batches} batches`);
+        console.log(
+            `requests ${counter.total}, affected user-batches ${affected}: ${(counter.total / affected).toFixed(2)} round trips per affected user per batch (target <= 2)`,
+        );
+        console.log(`wall time ${ms.toFixed(0)} ms (Azurite on loopback; not comparable to Azure latency)`);
+    } finally {
+        await azurite.stop();
+    }
+}
+
+async function peakMemory(): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'mfa-bench-'));
+    const file = join(dir, 'large.ndjson');
+    const out = createWriteStream(file);
+    for (let part = 0; part < 8; part++) {
+        for (const m of tenantStream({ records: 25_000, users: 20_000, perMessage: 25, seed: 10 + part })) {
+            if (!out.write(`${m}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+        }
+    }
+    await new Promise<void>((r) => out.end(() => r()));
+    const size = statSync(file).size;
+    const root = join(__dirname, '..', '..');
+    const measure = (script: string) => {
+        const r = spawnSync(process.execPath, ['-e', script], {
+            cwd: root,
+            encoding: 'utf8',
+            env: { ...process.env, FILE: file },
+        });
+        if (r.status !== 0) throw new Error(r.stderr);
+        return JSON.parse(r.stdout.trim().split('\n').pop()!) as { maxRssMb: number; ms: number };
+    };
+    const baseline = measure(`
+        const rl = require('node:readline').createInterface({ input: require('node:fs').createReadStream(process.env.FILE) });
+        const t = Date.now(); let n = 0;
+        rl.on('line', (l) => { n += JSON.parse(l).records.length; });
+        rl.on('close', () => console.log(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, ms: Date.now() - t })));`);
+    const replay = measure(`
+        const { main } = require('./dist/cli/main.js');
+        const { Writable } = require('node:stream');
+        const t = Date.now();
+        const sink = new Writable({ write(c, e, cb) { cb(); } });
+        main(['replay', process.env.FILE, '--json'], { stdout: sink, stderr: process.stderr, env: {} }).then((code) => {
+            if (code !== 0) process.exit(code);
+            console.log(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, ms: Date.now() - t }));
+        });`);
+    rmSync(dir, { recursive: true, force: true });
+    console.log(
+        `\n# Peak memory, replay of a ${(size / 1e6).toFixed(0)} MB NDJSON export (200,000 records, 20,000 users)`,
+    );
+    console.log(`readline + JSON.parse (baseline)   peak RSS ${baseline.maxRssMb.toFixed(0)} MB  ${baseline.ms} ms`);
+    console.log(
+        `mfa-responder replay --json        peak RSS ${replay.maxRssMb.toFixed(0)} MB  ${replay.ms} ms  ratio ${(replay.maxRssMb / baseline.maxRssMb).toFixed(2)}x baseline RSS (state of 20,000 active users held in memory)`,
+    );
+}
+
+async function main(): Promise<void> {
+    const only = process.argv[2];
+    if (!only || only === 'throughput') await throughput();
+    if (!only || only === 'roundtrips') await roundTrips();
+    if (!only || only === 'memory') await peakMemory();
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});
