@@ -142,6 +142,113 @@ export const SETTINGS = {
         accepts: 'a consumer group name',
         description: 'Consumer group of the responder; give it its own so that other readers do not steal events.',
     }),
+    CONTAINMENT_MODE: spec({
+        schema: z.enum(['dry-run', 'live']),
+        default: 'dry-run',
+        accepts: 'dry-run or live',
+        description: 'dry-run records every containment step as "dry-run" and makes no Graph write; live contains.',
+    }),
+    PUSH_BLOCK_MODE: spec({
+        schema: z.enum(['group', 'remove-method']),
+        default: 'group',
+        accepts: 'group or remove-method',
+        description:
+            'group adds the user to PUSH_BLOCK_GROUP_ID, which the Microsoft Authenticator policy excludes (reversible); remove-method deletes the user\'s Authenticator registrations.',
+    }),
+    PUSH_BLOCK_GROUP_ID: spec({
+        schema: z.guid(),
+        accepts: 'the object id (GUID) of a security group',
+        description: 'Group excluded from the Microsoft Authenticator policy (mfa-responder setup creates it). Required in live group mode.',
+    }),
+    CONFIRM_COMPROMISED: spec({
+        schema: bool,
+        default: 'false',
+        accepts: 'true or false',
+        description: 'Also confirm the user compromised in Identity Protection (sets user risk to high; needs Entra ID P2).',
+    }),
+    DISABLE_ACCOUNT: spec({
+        schema: bool,
+        default: 'false',
+        accepts: 'true or false',
+        description: 'Also disable the account, then revoke sessions again. Off by default: it locks the user out entirely.',
+    }),
+    NOTIFY_WEBHOOK_URL: spec({
+        schema: z.url({ protocol: /^https?$/ }),
+        accepts: 'an http(s) URL (a Teams workflow or any JSON receiver)',
+        description: 'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment.',
+    }),
+    NEVER_CONTAIN: spec({
+        schema: z
+            .string()
+            .transform((s) =>
+                s
+                    .split(/[,;\s]+/)
+                    .map((v) => v.trim().toLowerCase())
+                    .filter(Boolean),
+            )
+            .pipe(z.array(z.union([z.guid(), z.string().regex(/^[^@\s]+@[^@\s]+$/)]))),
+        default: '',
+        accepts: 'a comma-separated list of user object ids and UPNs',
+        description: 'Users never contained (break-glass accounts belong here); their incidents are still recorded and notified.',
+    }),
+    NEVER_CONTAIN_GROUP_IDS: spec({
+        schema: z
+            .string()
+            .transform((s) =>
+                s
+                    .split(/[,;\s]+/)
+                    .map((v) => v.trim().toLowerCase())
+                    .filter(Boolean),
+            )
+            .pipe(z.array(z.guid()).max(20)),
+        default: '',
+        accepts: 'a comma-separated list of at most 20 group object ids',
+        description:
+            'Members (direct or nested) are never contained; checked through Graph before acting. If the check fails, the user is not contained and the SOC is alerted.',
+    }),
+    MAX_CONTAINMENTS_PER_HOUR: spec({
+        schema: int(1, 10000),
+        default: '10',
+        accepts: 'an integer from 1 to 10000',
+        description:
+            'Tenant-wide circuit breaker: past this many containments in an hour, incidents are recorded and notified but not contained.',
+    }),
+    CONTAINMENT_COOLDOWN_MINUTES: spec({
+        schema: int(0, 10080),
+        default: '60',
+        accepts: 'an integer from 0 to 10080',
+        description: 'After a user is contained, new incidents for that user within this time are recorded but not contained again.',
+    }),
+    CONTAINMENT_TIMER_SCHEDULE: spec({
+        schema: z.string().regex(/^\S+( \S+){5}$/),
+        default: '0 */1 * * * *',
+        accepts: 'a six-field NCRONTAB expression',
+        description: 'When the timer retries failed and pending steps and expires idle state.',
+    }),
+    MAX_STEP_ATTEMPTS: spec({
+        schema: int(1, 50),
+        default: '6',
+        accepts: 'an integer from 1 to 50',
+        description: 'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once.',
+    }),
+    GRAPH_BASE_URL: spec({
+        schema: z.url({ protocol: /^https$/ }).transform((u) => u.replace(/\/+$/, '')),
+        default: 'https://graph.microsoft.com',
+        accepts: 'an https URL such as https://graph.microsoft.us',
+        description: 'Microsoft Graph endpoint (national clouds: see README); the token scope follows it.',
+    }),
+    GRAPH_CALL_TIMEOUT_SECONDS: spec({
+        schema: int(1, 120),
+        default: '15',
+        accepts: 'an integer from 1 to 120',
+        description: 'Timeout of one Graph request.',
+    }),
+    GRAPH_STEP_BUDGET_SECONDS: spec({
+        schema: int(5, 600),
+        default: '90',
+        accepts: 'an integer from 5 to 600',
+        description: 'Total time one containment step may spend on retries (429/5xx/network) before it is left to the timer.',
+    }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -229,4 +336,65 @@ export function loadStateTableConfig(env: Env): StateTableConfig {
         'STATE_TABLE_ENDPOINT',
         'Setting STATE_TABLE_ENDPOINT is required (or STATE_TABLE_CONNECTION_STRING, or AzureWebJobsStorage__accountName): the responder has nowhere to keep its state.',
     );
+}
+
+export type ContainmentMode = 'dry-run' | 'live';
+export type PushBlockMode = 'group' | 'remove-method';
+
+export interface ContainmentConfig {
+    readonly mode: ContainmentMode;
+    readonly pushBlockMode: PushBlockMode;
+    readonly pushBlockGroupId?: string;
+    readonly confirmCompromised: boolean;
+    readonly disableAccount: boolean;
+    readonly notifyWebhookUrl?: string;
+    /** Lower-case object ids and UPNs. */
+    readonly neverContain: ReadonlySet<string>;
+    readonly neverContainGroupIds: readonly string[];
+    readonly maxContainmentsPerHour: number;
+    readonly cooldownMs: number;
+    readonly maxStepAttempts: number;
+}
+
+export function loadContainmentConfig(env: Env): ContainmentConfig {
+    const mode = required(readSetting(env, 'CONTAINMENT_MODE'), 'CONTAINMENT_MODE');
+    const pushBlockMode = required(readSetting(env, 'PUSH_BLOCK_MODE'), 'PUSH_BLOCK_MODE');
+    const pushBlockGroupId = readSetting(env, 'PUSH_BLOCK_GROUP_ID')?.toLowerCase();
+    if (mode === 'live' && pushBlockMode === 'group' && !pushBlockGroupId) {
+        throw new ConfigError(
+            'PUSH_BLOCK_GROUP_ID',
+            'Setting PUSH_BLOCK_GROUP_ID is required when CONTAINMENT_MODE=live and PUSH_BLOCK_MODE=group (a group object id; `mfa-responder setup` creates the group).',
+        );
+    }
+    const webhook = readSetting(env, 'NOTIFY_WEBHOOK_URL');
+    return {
+        mode,
+        pushBlockMode,
+        ...(pushBlockGroupId ? { pushBlockGroupId } : {}),
+        confirmCompromised: required(readSetting(env, 'CONFIRM_COMPROMISED'), 'CONFIRM_COMPROMISED'),
+        disableAccount: required(readSetting(env, 'DISABLE_ACCOUNT'), 'DISABLE_ACCOUNT'),
+        ...(webhook ? { notifyWebhookUrl: webhook } : {}),
+        neverContain: new Set(required(readSetting(env, 'NEVER_CONTAIN'), 'NEVER_CONTAIN')),
+        neverContainGroupIds: required(readSetting(env, 'NEVER_CONTAIN_GROUP_IDS'), 'NEVER_CONTAIN_GROUP_IDS'),
+        maxContainmentsPerHour: required(readSetting(env, 'MAX_CONTAINMENTS_PER_HOUR'), 'MAX_CONTAINMENTS_PER_HOUR'),
+        cooldownMs: required(readSetting(env, 'CONTAINMENT_COOLDOWN_MINUTES'), 'CONTAINMENT_COOLDOWN_MINUTES') * 60_000,
+        maxStepAttempts: required(readSetting(env, 'MAX_STEP_ATTEMPTS'), 'MAX_STEP_ATTEMPTS'),
+    };
+}
+
+export interface GraphConfig {
+    readonly baseUrl: string;
+    readonly clientId?: string;
+    readonly callTimeoutMs: number;
+    readonly stepBudgetMs: number;
+}
+
+export function loadGraphConfig(env: Env): GraphConfig {
+    const clientId = readSetting(env, 'AZURE_CLIENT_ID');
+    return {
+        baseUrl: required(readSetting(env, 'GRAPH_BASE_URL'), 'GRAPH_BASE_URL'),
+        ...(clientId ? { clientId } : {}),
+        callTimeoutMs: required(readSetting(env, 'GRAPH_CALL_TIMEOUT_SECONDS'), 'GRAPH_CALL_TIMEOUT_SECONDS') * 1000,
+        stepBudgetMs: required(readSetting(env, 'GRAPH_STEP_BUDGET_SECONDS'), 'GRAPH_STEP_BUDGET_SECONDS') * 1000,
+    };
 }

@@ -1,3 +1,5 @@
+import type { ContainmentConfig } from '../config';
+import { ContainedIncident, planContainment } from '../containment/model';
 import { applyEvents } from '../detection/detect';
 import type { DetectionPolicy } from '../detection/policy';
 import { StateStoreError } from '../errors';
@@ -17,6 +19,8 @@ export interface ProcessSignInBatchOptions {
     readonly now?: () => number;
     /** Users updated in parallel. */
     readonly concurrency?: number;
+    /** When given, every new incident gets its containment plan in the same write that opens it. */
+    readonly containment?: ContainmentConfig;
 }
 
 /** Splits messages into records and parses them, counting every outcome. No I/O. */
@@ -79,7 +83,13 @@ export async function processSignInBatch(
 
     const settled = await mapConcurrent(users, options.concurrency ?? 32, ([userId, events]) =>
         updateUserState(options.store, userId, (current) => {
-            const applied = applyEvents(current?.state, events, { policy: options.policy, now: now() });
+            const t = now();
+            const applied = applyEvents(current?.state, events, { policy: options.policy, now: t });
+            if (options.containment) {
+                for (const inc of applied.newIncidents as ContainedIncident[]) {
+                    inc.containment = planContainment(applied.state, inc, options.containment, t);
+                }
+            }
             return { ...(applied.changed ? { state: applied.state } : {}), result: applied };
         }),
     );

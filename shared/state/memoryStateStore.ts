@@ -1,6 +1,7 @@
+import { hasPendingWork } from '../containment/model';
 import type { UserState } from '../detection/userState';
 import { ConcurrencyConflictError } from '../errors';
-import type { UserStateStore, VersionedUserState } from './stateStore';
+import type { ListOptions, UserStateStore, VersionedUserState } from './stateStore';
 
 /**
  * In-process state for fast backtests of large exports. Same contract as TableStateStore (the same contract tests
@@ -48,10 +49,13 @@ export class MemoryStateStore implements UserStateStore {
         this.#rows.delete(userId);
     }
 
-    async *list(options: { withIncidents?: boolean } = {}): AsyncIterable<VersionedUserState> {
+    async *list(options: ListOptions = {}): AsyncIterable<VersionedUserState> {
         for (const [userId] of [...this.#rows]) {
             const v = await this.read(userId);
-            if (v && (!options.withIncidents || v.state.incidents.length > 0)) yield v;
+            if (!v) continue;
+            if (options.withIncidents && v.state.incidents.length === 0) continue;
+            if (options.pendingWork && !hasPendingWork(v.state)) continue;
+            yield v;
         }
     }
 

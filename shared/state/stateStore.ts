@@ -13,6 +13,13 @@ export interface UserStateSummary {
     readonly incidentCount: number;
 }
 
+export interface ListOptions {
+    /** Only users with at least one incident. */
+    readonly withIncidents?: boolean;
+    /** Only users with containment steps or notices due (see containment/model.ts hasPendingWork). */
+    readonly pendingWork?: boolean;
+}
+
 /**
  * Per-user state storage. Writes are conditional: `write` with the etag from `read` fails with
  * ConcurrencyConflictError if anyone wrote in between, and `write` without an etag creates the row and fails the same
@@ -24,6 +31,6 @@ export interface UserStateStore {
     write(state: UserState, etag: string | undefined): Promise<string>;
     /** Deletes the row if it still has this etag; a conflict is ConcurrencyConflictError. */
     delete(userId: string, etag: string): Promise<void>;
-    /** Every stored user state; `withIncidents` skips users that never had an incident. */
-    list(options?: { withIncidents?: boolean }): AsyncIterable<VersionedUserState>;
+    /** Stored user states, filtered on the summary columns. */
+    list(options?: ListOptions): AsyncIterable<VersionedUserState>;
 }

@@ -1,9 +1,10 @@
 import { odata, TableClient, TableEntityResult } from '@azure/data-tables';
 import { isRestError } from '@azure/core-rest-pipeline';
 
+import { hasPendingWork } from '../containment/model';
 import type { UserState } from '../detection/userState';
 import { ConcurrencyConflictError, StateStoreError } from '../errors';
-import type { UserStateStore, VersionedUserState } from './stateStore';
+import type { ListOptions, UserStateStore, VersionedUserState } from './stateStore';
 
 /** The state row of a user: PartitionKey = user id, RowKey = this. */
 const STATE_ROW = 'state';
@@ -19,6 +20,8 @@ interface StateEntity {
     schemaVersion: number;
     lastEventTime: Date;
     incidentCount: number;
+    /** Containment steps or notices are due: the timer lists only these rows. */
+    pendingWork: boolean;
     [chunk: `d${number}`]: string;
 }
 
@@ -32,6 +35,7 @@ function toEntity(state: UserState): StateEntity {
         schemaVersion: SCHEMA_VERSION,
         lastEventTime: new Date(state.lastEventTime),
         incidentCount: state.incidents.length,
+        pendingWork: hasPendingWork(state),
     };
     for (let i = 0; i < chunks; i++) entity[`d${i}`] = json.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS);
     return entity;
@@ -114,10 +118,10 @@ export class TableStateStore implements UserStateStore {
         }
     }
 
-    async *list(options: { withIncidents?: boolean } = {}): AsyncIterable<VersionedUserState> {
-        const filter = options.withIncidents
-            ? odata`RowKey eq ${STATE_ROW} and incidentCount gt 0`
-            : odata`RowKey eq ${STATE_ROW}`;
+    async *list(options: ListOptions = {}): AsyncIterable<VersionedUserState> {
+        let filter = odata`RowKey eq ${STATE_ROW}`;
+        if (options.withIncidents) filter += ' and incidentCount gt 0';
+        if (options.pendingWork) filter += ' and pendingWork eq true';
         try {
             for await (const entity of this.#client.listEntities<Record<string, unknown>>({
                 queryOptions: { filter },

@@ -1,0 +1,72 @@
+import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+
+import { listIncidents, userIncidents } from '../shared/containment/incidents';
+import { NothingToReleaseError, releaseUser } from '../shared/containment/release';
+import { GraphCallError } from '../shared/graph/callGraph';
+import type { Runtime } from '../shared/runtime';
+import { getRuntime } from './runtime';
+
+const userIdSchema = z.guid();
+const releaseBody = z.object({
+    reason: z.string().trim().min(3).max(500),
+    releasedBy: z.string().trim().min(1).max(256).optional(),
+});
+
+const json = (status: number, body: unknown): HttpResponseInit => ({ status, jsonBody: body });
+
+function userIdOf(request: HttpRequest): string | undefined {
+    const parsed = userIdSchema.safeParse(request.params.userId);
+    return parsed.success ? parsed.data.toLowerCase() : undefined;
+}
+
+/** GET /api/incidents?open=true — every user's incidents, newest first. */
+export function createListIncidentsHandler(runtime: () => Runtime) {
+    return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+        const rt = runtime();
+        await rt.ready();
+        const incidents = await listIncidents(rt.store, { openOnly: request.query.get('open') === 'true' });
+        return json(200, { incidents });
+    };
+}
+
+/** GET /api/users/{userId}/incidents — one user's incidents with every containment step. */
+export function createUserIncidentsHandler(runtime: () => Runtime) {
+    return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+        const userId = userIdOf(request);
+        if (!userId) return json(400, { error: { code: 'InvalidUserId', message: 'userId must be a GUID' } });
+        const rt = runtime();
+        await rt.ready();
+        const incidents = await userIncidents(rt.store, userId);
+        return incidents ? json(200, { userId, incidents }) : json(404, { error: { code: 'NotFound', message: 'no state for this user' } });
+    };
+}
+
+/** POST /api/users/{userId}/release {"reason": "...", "releasedBy": "..."} — undo the push block, close the incidents. */
+export function createReleaseHandler(runtime: () => Runtime) {
+    return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+        const userId = userIdOf(request);
+        if (!userId) return json(400, { error: { code: 'InvalidUserId', message: 'userId must be a GUID' } });
+        const body = releaseBody.safeParse(await request.json().catch(() => undefined));
+        if (!body.success) return json(400, { error: { code: 'InvalidBody', message: 'expected {"reason": "3 to 500 characters", "releasedBy"?: "..."}' } });
+        // App Service authentication, when enabled, names the caller; it beats what the body claims.
+        const by = request.headers.get('x-ms-client-principal-name') ?? body.data.releasedBy ?? 'admin endpoint (function key)';
+        const rt = runtime();
+        await rt.ready();
+        try {
+            const result = await releaseUser(userId, { by, reason: body.data.reason }, { ...rt.containmentDeps(context), graph: rt.graph() });
+            context.log(`Released user ${userId} (incident ${result.incidentId}) by ${by}: ${body.data.reason}`);
+            return json(200, result);
+        } catch (e) {
+            if (e instanceof NothingToReleaseError) return json(404, { error: { code: e.code, message: e.message } });
+            if (e instanceof GraphCallError) {
+                return json(502, { error: { code: e.graphCode, message: `Graph refused the undo: ${e.message}`, graphStatus: e.status ?? null } });
+            }
+            throw e;
+        }
+    };
+}
+
+app.http('listIncidents', { methods: ['GET'], authLevel: 'function', route: 'incidents', handler: createListIncidentsHandler(getRuntime) });
+app.http('userIncidents', { methods: ['GET'], authLevel: 'function', route: 'users/{userId}/incidents', handler: createUserIncidentsHandler(getRuntime) });
+app.http('releaseUser', { methods: ['POST'], authLevel: 'function', route: 'users/{userId}/release', handler: createReleaseHandler(getRuntime) });

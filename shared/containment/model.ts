@@ -1,0 +1,147 @@
+import type { ContainmentConfig, ContainmentMode } from '../config';
+import type { Incident, UserState } from '../detection/userState';
+
+/** The Graph actions of a containment, in the order they run. */
+export type StepName =
+    | 'check-exclusions'
+    | 'revoke-sessions'
+    | 'block-push'
+    | 'confirm-compromised'
+    | 'disable-account'
+    | 'revoke-sessions-after-disable';
+
+export type StepStatus = 'pending' | 'done' | 'failed' | 'skipped' | 'dry-run';
+
+export interface StepError {
+    /** HTTP status from Graph; absent for a network error or timeout. */
+    readonly status?: number;
+    /** Graph's error code, e.g. Authorization_RequestDenied. */
+    readonly code: string;
+    readonly message: string;
+}
+
+export interface ContainmentStep {
+    readonly name: StepName;
+    status: StepStatus;
+    attempts: number;
+    /** When the step last changed, ms. */
+    at?: number;
+    /** What happened, for people: "already a member", "guest user: ...". */
+    detail?: string;
+    error?: StepError;
+}
+
+export type ContainmentStatus =
+    /** Waiting for its first run. */
+    | 'pending'
+    /** A runner holds the lease. */
+    | 'running'
+    /** A step failed; the timer retries after `nextAttemptAt`. */
+    | 'retrying'
+    | 'contained'
+    /** Every step was recorded as dry-run; nothing was written to Graph. */
+    | 'dry-run'
+    /** Deliberately not contained: never-contain, cooldown, circuit breaker. See `reason`. */
+    | 'not-contained'
+    /** A person must act: a permission is missing (403) or a step kept failing. */
+    | 'needs-attention'
+    | 'released';
+
+export type NoticeKind = 'incident' | 'needs-attention' | 'released';
+
+export interface Notice {
+    readonly kind: NoticeKind;
+    status: 'pending' | 'sent' | 'failed' | 'skipped';
+    attempts: number;
+    at?: number;
+    error?: string;
+}
+
+export interface Release {
+    readonly at: number;
+    readonly by: string;
+    readonly reason: string;
+    /** What undoing the push block did. */
+    readonly undo: string;
+}
+
+/** The containment of one incident: a persisted state machine, resumable after a crash at any step. */
+export interface Containment {
+    status: ContainmentStatus;
+    readonly mode: ContainmentMode;
+    reason?: string;
+    steps: ContainmentStep[];
+    /** Which runner holds the containment, until when (ms). An expired lease may be taken over. */
+    lease?: { owner: string; until: number };
+    /** Runs started. */
+    runs: number;
+    nextAttemptAt?: number;
+    startedAt?: number;
+    finishedAt?: number;
+    /** True once this incident holds a slot of the tenant-wide circuit breaker. */
+    breakerSlot?: boolean;
+    /** What the push block did, so that a release can undo it. */
+    pushBlock?: { mode: 'group'; groupId: string } | { mode: 'remove-method'; deleted: number };
+    userType?: string;
+    notices: Notice[];
+    release?: Release;
+}
+
+export type ContainedIncident = Incident & { containment?: Containment };
+
+const ACTIVE: ReadonlySet<ContainmentStatus> = new Set(['pending', 'running', 'retrying']);
+const SPENT: ReadonlySet<ContainmentStatus> = new Set(['pending', 'running', 'retrying', 'contained', 'needs-attention']);
+
+export function isActive(c: Containment | undefined): boolean {
+    return c !== undefined && ACTIVE.has(c.status);
+}
+
+/** True when the timer has something to do for this user: a containment to run or a notice to send. */
+export function hasPendingWork(state: UserState): boolean {
+    return (state.incidents as ContainedIncident[]).some(
+        (i) => isActive(i.containment) || (i.containment?.notices ?? []).some((n) => n.status === 'pending' || n.status === 'failed'),
+    );
+}
+
+function stepsFor(config: ContainmentConfig): ContainmentStep[] {
+    const names: StepName[] = ['check-exclusions', 'revoke-sessions', 'block-push'];
+    if (config.confirmCompromised) names.push('confirm-compromised');
+    if (config.disableAccount) names.push('disable-account', 'revoke-sessions-after-disable');
+    return names.map((name) => ({ name, status: 'pending', attempts: 0 }));
+}
+
+/**
+ * Decides, without I/O, what a new incident's containment will be: the local guardrails (never-contain by id or UPN,
+ * a cooldown after an earlier containment of the same user) and the steps to run. Group exclusions and the circuit
+ * breaker need I/O and are decided by the runner.
+ */
+export function planContainment(state: UserState, incident: Incident, config: ContainmentConfig, now: number): Containment {
+    const base: Containment = {
+        status: 'pending',
+        mode: config.mode,
+        steps: stepsFor(config),
+        runs: 0,
+        notices: [{ kind: 'incident', status: config.notifyWebhookUrl ? 'pending' : 'skipped', attempts: 0 }],
+    };
+    const upn = incident.userPrincipalName?.toLowerCase();
+    if (config.neverContain.has(incident.userId) || (upn !== undefined && config.neverContain.has(upn))) {
+        return { ...base, status: 'not-contained', reason: 'NEVER_CONTAIN lists this user', steps: [], finishedAt: now };
+    }
+    const earlier = (state.incidents as ContainedIncident[]).find(
+        (i) =>
+            i.id !== incident.id &&
+            i.containment !== undefined &&
+            SPENT.has(i.containment.status) &&
+            now - (i.containment.startedAt ?? i.detectedAt) < config.cooldownMs,
+    );
+    if (earlier) {
+        return {
+            ...base,
+            status: 'not-contained',
+            reason: `cooldown: incident ${earlier.id} already contained this user at ${new Date(earlier.containment!.startedAt ?? earlier.detectedAt).toISOString()}`,
+            steps: [],
+            finishedAt: now,
+        };
+    }
+    return base;
+}

@@ -1,0 +1,96 @@
+import { ResponderError } from '../errors';
+
+/** A Graph call that failed for good, with what Graph said. Stored on the incident step. */
+export class GraphCallError extends ResponderError {
+    /** HTTP status, or undefined for a network error or timeout. */
+    readonly status?: number;
+    /** Graph's `error.code` (e.g. Authorization_RequestDenied), or a local code (Timeout, NetworkError). */
+    readonly graphCode: string;
+    constructor(message: string, init: { status?: number; graphCode: string; cause?: unknown }) {
+        super('GraphCallFailed', message, { cause: init.cause });
+        if (init.status !== undefined) this.status = init.status;
+        this.graphCode = init.graphCode;
+    }
+}
+
+export interface CallGraphOptions {
+    /** Timeout of one request, ms. */
+    readonly callTimeoutMs: number;
+    /** Total time for all attempts, ms: beyond it the failure is returned and the timer retries later. */
+    readonly budgetMs: number;
+    readonly sleep?: (ms: number) => Promise<void>;
+    readonly now?: () => number;
+}
+
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+const MAX_BACKOFF_MS = 30_000;
+
+interface GraphErrorLike {
+    statusCode?: number;
+    code?: string | null;
+    message?: string;
+    headers?: { get(name: string): string | null };
+    name?: string;
+}
+
+/** Retry-After in ms: seconds (Graph sends decimals in $batch) or an HTTP date. */
+export function retryAfterMs(header: string | null | undefined, now: number): number | undefined {
+    if (!header) return undefined;
+    const seconds = Number(header);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const date = Date.parse(header);
+    return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
+
+function toGraphCallError(e: unknown, timedOut: boolean): GraphCallError {
+    if (e instanceof GraphCallError) return e;
+    const g = e as GraphErrorLike;
+    if (timedOut || g?.name === 'AbortError' || g?.name === 'TimeoutError') {
+        return new GraphCallError('Graph request timed out', { graphCode: 'Timeout', cause: e });
+    }
+    // GraphError: statusCode -1 means the request never got an HTTP answer.
+    if (typeof g?.statusCode === 'number' && g.statusCode > 0) {
+        return new GraphCallError(g.message || `HTTP ${g.statusCode}`, {
+            status: g.statusCode,
+            graphCode: g.code || `Http${g.statusCode}`,
+            cause: e,
+        });
+    }
+    return new GraphCallError(`Graph unreachable: ${g?.message ?? String(e)}`, { graphCode: 'NetworkError', cause: e });
+}
+
+/**
+ * Runs one Graph request with the responder's retry policy: 429, 500, 502, 503, 504, network errors and timeouts are
+ * retried, honouring Retry-After when Graph sends it and backing off exponentially (with jitter) when it does not,
+ * until `budgetMs` is spent. Everything else (400, 403, 404, ...) fails at once. Always ends in a value or a
+ * GraphCallError.
+ */
+export async function callGraph<T>(request: (signal: AbortSignal) => Promise<T>, options: CallGraphOptions): Promise<T> {
+    const now = options.now ?? Date.now;
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const deadline = now() + options.budgetMs;
+    for (let attempt = 0; ; attempt++) {
+        const controller = new AbortController();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+        }, options.callTimeoutMs);
+        let error: GraphCallError;
+        let retryAfter: number | undefined;
+        try {
+            return await request(controller.signal);
+        } catch (e) {
+            error = toGraphCallError(e, timedOut);
+            retryAfter = retryAfterMs((e as GraphErrorLike)?.headers?.get?.('retry-after'), now());
+        } finally {
+            clearTimeout(timer);
+        }
+        const retryable = error.status === undefined || RETRYABLE.has(error.status);
+        if (!retryable) throw error;
+        const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        const wait = retryAfter ?? backoff;
+        if (now() + wait >= deadline) throw error;
+        await sleep(wait);
+    }
+}
