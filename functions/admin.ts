@@ -38,7 +38,9 @@ export function createUserIncidentsHandler(runtime: () => Runtime) {
         const rt = runtime();
         await rt.ready();
         const incidents = await userIncidents(rt.store, userId);
-        return incidents ? json(200, { userId, incidents }) : json(404, { error: { code: 'NotFound', message: 'no state for this user' } });
+        return incidents
+            ? json(200, { userId, incidents })
+            : json(404, { error: { code: 'NotFound', message: 'no state for this user' } });
     };
 }
 
@@ -48,25 +50,59 @@ export function createReleaseHandler(runtime: () => Runtime) {
         const userId = userIdOf(request);
         if (!userId) return json(400, { error: { code: 'InvalidUserId', message: 'userId must be a GUID' } });
         const body = releaseBody.safeParse(await request.json().catch(() => undefined));
-        if (!body.success) return json(400, { error: { code: 'InvalidBody', message: 'expected {"reason": "3 to 500 characters", "releasedBy"?: "..."}' } });
+        if (!body.success)
+            return json(400, {
+                error: {
+                    code: 'InvalidBody',
+                    message: 'expected {"reason": "3 to 500 characters", "releasedBy"?: "..."}',
+                },
+            });
         // App Service authentication, when enabled, names the caller; it beats what the body claims.
-        const by = request.headers.get('x-ms-client-principal-name') ?? body.data.releasedBy ?? 'admin endpoint (function key)';
+        const by =
+            request.headers.get('x-ms-client-principal-name') ??
+            body.data.releasedBy ??
+            'admin endpoint (function key)';
         const rt = runtime();
         await rt.ready();
         try {
-            const result = await releaseUser(userId, { by, reason: body.data.reason }, { ...rt.containmentDeps(context), graph: rt.graph() });
+            const result = await releaseUser(
+                userId,
+                { by, reason: body.data.reason },
+                { ...rt.containmentDeps(context), graph: rt.graph() },
+            );
             context.log(`Released user ${userId} (incident ${result.incidentId}) by ${by}: ${body.data.reason}`);
             return json(200, result);
         } catch (e) {
             if (e instanceof NothingToReleaseError) return json(404, { error: { code: e.code, message: e.message } });
             if (e instanceof GraphCallError) {
-                return json(502, { error: { code: e.graphCode, message: `Graph refused the undo: ${e.message}`, graphStatus: e.status ?? null } });
+                return json(502, {
+                    error: {
+                        code: e.graphCode,
+                        message: `Graph refused the undo: ${e.message}`,
+                        graphStatus: e.status ?? null,
+                    },
+                });
             }
             throw e;
         }
     };
 }
 
-app.http('listIncidents', { methods: ['GET'], authLevel: 'function', route: 'incidents', handler: createListIncidentsHandler(getRuntime) });
-app.http('userIncidents', { methods: ['GET'], authLevel: 'function', route: 'users/{userId}/incidents', handler: createUserIncidentsHandler(getRuntime) });
-app.http('releaseUser', { methods: ['POST'], authLevel: 'function', route: 'users/{userId}/release', handler: createReleaseHandler(getRuntime) });
+app.http('listIncidents', {
+    methods: ['GET'],
+    authLevel: 'function',
+    route: 'incidents',
+    handler: createListIncidentsHandler(getRuntime),
+});
+app.http('userIncidents', {
+    methods: ['GET'],
+    authLevel: 'function',
+    route: 'users/{userId}/incidents',
+    handler: createUserIncidentsHandler(getRuntime),
+});
+app.http('releaseUser', {
+    methods: ['POST'],
+    authLevel: 'function',
+    route: 'users/{userId}/release',
+    handler: createReleaseHandler(getRuntime),
+});

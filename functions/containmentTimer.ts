@@ -10,7 +10,10 @@ export function createContainmentTimerHandler(runtime: () => Runtime, clock: () 
         const rt = runtime();
         await rt.ready();
         const expire = new Date(clock()).getUTCMinutes() === 0;
-        const result = await runDueWork(rt.containmentDeps(context), expire ? { idleMs: rt.detection.policy.retentionMs } : {});
+        const result = await runDueWork(
+            rt.containmentDeps(context),
+            expire ? { idleMs: rt.detection.policy.retentionMs } : {},
+        );
         if (result.runs > 0 || result.expired > 0) context.log(`Containment timer: ${JSON.stringify(result)}`);
     };
 }

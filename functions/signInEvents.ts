@@ -1,6 +1,8 @@
 import { app, InvocationContext } from '@azure/functions';
 
+import { needsRunner } from '../shared/containment/model';
 import { runContainment } from '../shared/containment/runContainment';
+import type { Incident } from '../shared/detection/userState';
 import { logBatch } from '../shared/pipeline/logBatch';
 import { BatchIncompleteError, processSignInBatch } from '../shared/pipeline/processSignInBatch';
 import type { Runtime } from '../shared/runtime';
@@ -38,15 +40,17 @@ export function createSignInEventsHandler(runtime: () => Runtime) {
     };
 }
 
-async function containAll(rt: Runtime, incidents: ReadonlyArray<{ userId: string; id: string }>, context: InvocationContext): Promise<void> {
+async function containAll(rt: Runtime, incidents: readonly Incident[], context: InvocationContext): Promise<void> {
     const deps = rt.containmentDeps(context);
     await Promise.all(
-        incidents.map(async (inc) => {
+        incidents.filter(needsRunner).map(async (inc) => {
             try {
                 await runContainment(inc.userId, inc.id, deps);
             } catch (e) {
                 // Storage trouble while containing: the incident and its plan are stored, the timer picks it up.
-                context.error(`Containment of incident ${inc.id} interrupted; the timer will resume it: ${(e as Error).message}`);
+                context.error(
+                    `Containment of incident ${inc.id} interrupted; the timer will resume it: ${(e as Error).message}`,
+                );
             }
         }),
     );
@@ -59,6 +63,11 @@ app.eventHub('signInEvents', {
     cardinality: 'many',
     // Without a retry policy a thrown batch still advances the checkpoint and its denials are lost. Retrying for
     // ever pauses this partition while storage is down and resumes where it stopped; processing is idempotent.
-    retry: { strategy: 'exponentialBackoff', maxRetryCount: -1, minimumInterval: { seconds: 5 }, maximumInterval: { minutes: 5 } },
+    retry: {
+        strategy: 'exponentialBackoff',
+        maxRetryCount: -1,
+        minimumInterval: { seconds: 5 },
+        maximumInterval: { minutes: 5 },
+    },
     handler: createSignInEventsHandler(getRuntime),
 });

@@ -153,29 +153,33 @@ export const SETTINGS = {
         default: 'group',
         accepts: 'group or remove-method',
         description:
-            'group adds the user to PUSH_BLOCK_GROUP_ID, which the Microsoft Authenticator policy excludes (reversible); remove-method deletes the user\'s Authenticator registrations.',
+            "group adds the user to PUSH_BLOCK_GROUP_ID, which the Microsoft Authenticator policy excludes (reversible); remove-method deletes the user's Authenticator registrations.",
     }),
     PUSH_BLOCK_GROUP_ID: spec({
         schema: z.guid(),
         accepts: 'the object id (GUID) of a security group',
-        description: 'Group excluded from the Microsoft Authenticator policy (mfa-responder setup creates it). Required in live group mode.',
+        description:
+            'Group excluded from the Microsoft Authenticator policy (mfa-responder setup creates it). Required in live group mode.',
     }),
     CONFIRM_COMPROMISED: spec({
         schema: bool,
         default: 'false',
         accepts: 'true or false',
-        description: 'Also confirm the user compromised in Identity Protection (sets user risk to high; needs Entra ID P2).',
+        description:
+            'Also confirm the user compromised in Identity Protection (sets user risk to high; needs Entra ID P2).',
     }),
     DISABLE_ACCOUNT: spec({
         schema: bool,
         default: 'false',
         accepts: 'true or false',
-        description: 'Also disable the account, then revoke sessions again. Off by default: it locks the user out entirely.',
+        description:
+            'Also disable the account, then revoke sessions again. Off by default: it locks the user out entirely.',
     }),
     NOTIFY_WEBHOOK_URL: spec({
         schema: z.url({ protocol: /^https?$/ }),
         accepts: 'an http(s) URL (a Teams workflow or any JSON receiver)',
-        description: 'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment.',
+        description:
+            'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment.',
     }),
     NEVER_CONTAIN: spec({
         schema: z
@@ -189,7 +193,8 @@ export const SETTINGS = {
             .pipe(z.array(z.union([z.guid(), z.string().regex(/^[^@\s]+@[^@\s]+$/)]))),
         default: '',
         accepts: 'a comma-separated list of user object ids and UPNs',
-        description: 'Users never contained (break-glass accounts belong here); their incidents are still recorded and notified.',
+        description:
+            'Users never contained (break-glass accounts belong here); their incidents are still recorded and notified.',
     }),
     NEVER_CONTAIN_GROUP_IDS: spec({
         schema: z
@@ -217,7 +222,8 @@ export const SETTINGS = {
         schema: int(0, 10080),
         default: '60',
         accepts: 'an integer from 0 to 10080',
-        description: 'After a user is contained, new incidents for that user within this time are recorded but not contained again.',
+        description:
+            'After a user is contained, new incidents for that user within this time are recorded but not contained again.',
     }),
     CONTAINMENT_TIMER_SCHEDULE: spec({
         schema: z.string().regex(/^\S+( \S+){5}$/),
@@ -229,7 +235,8 @@ export const SETTINGS = {
         schema: int(1, 50),
         default: '6',
         accepts: 'an integer from 1 to 50',
-        description: 'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once.',
+        description:
+            'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once.',
     }),
     GRAPH_BASE_URL: spec({
         schema: z.url({ protocol: /^https$/ }).transform((u) => u.replace(/\/+$/, '')),
@@ -247,7 +254,8 @@ export const SETTINGS = {
         schema: int(5, 600),
         default: '90',
         accepts: 'an integer from 5 to 600',
-        description: 'Total time one containment step may spend on retries (429/5xx/network) before it is left to the timer.',
+        description:
+            'Total time one containment step may spend on retries (429/5xx/network) before it is left to the timer.',
     }),
 } as const;
 

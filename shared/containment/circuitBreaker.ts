@@ -26,11 +26,19 @@ interface Slot {
 }
 
 /** Pure: the decision and the new slot list. */
-export function decide(slots: readonly Slot[], incidentId: string, now: number, max: number): { decision: BreakerDecision; slots?: Slot[] } {
+export function decide(
+    slots: readonly Slot[],
+    incidentId: string,
+    now: number,
+    max: number,
+): { decision: BreakerDecision; slots?: Slot[] } {
     const recent = slots.filter((s) => now - s.at < HOUR);
     if (recent.some((s) => s.id === incidentId)) return { decision: { acquired: true, inLastHour: recent.length } };
     if (recent.length >= max) return { decision: { acquired: false, inLastHour: recent.length } };
-    return { decision: { acquired: true, inLastHour: recent.length + 1 }, slots: [...recent, { id: incidentId, at: now }] };
+    return {
+        decision: { acquired: true, inLastHour: recent.length + 1 },
+        slots: [...recent, { id: incidentId, at: now }],
+    };
 }
 
 export class MemoryCircuitBreaker implements CircuitBreaker {
@@ -59,7 +67,8 @@ export class TableCircuitBreaker implements CircuitBreaker {
                 slots = JSON.parse(row.slots) as Slot[];
                 etag = row.etag;
             } catch (e) {
-                if (!(isRestError(e) && e.statusCode === 404)) throw new StateStoreError('circuit breaker read failed', { cause: e });
+                if (!(isRestError(e) && e.statusCode === 404))
+                    throw new StateStoreError('circuit breaker read failed', { cause: e });
             }
             const { decision, slots: next } = decide(slots, incidentId, now, max);
             if (!next) return decision;
@@ -79,4 +88,3 @@ export class TableCircuitBreaker implements CircuitBreaker {
         throw new ConcurrencyConflictError('circuit breaker row kept changing');
     }
 }
-

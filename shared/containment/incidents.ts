@@ -38,16 +38,22 @@ export function incidentView(inc: ContainedIncident): Record<string, unknown> {
 }
 
 /** Every user's incidents, newest first. */
-export async function listIncidents(store: UserStateStore, options: { openOnly?: boolean } = {}): Promise<Array<Record<string, unknown>>> {
+export async function listIncidents(
+    store: UserStateStore,
+    options: { openOnly?: boolean } = {},
+): Promise<Array<Record<string, unknown>>> {
     const all: ContainedIncident[] = [];
     for await (const { state } of store.list({ withIncidents: true })) {
-        for (const inc of state.incidents as ContainedIncident[]) if (!options.openOnly || inc.closedAt === undefined) all.push(inc);
+        for (const inc of state.incidents) if (!options.openOnly || inc.closedAt === undefined) all.push(inc);
     }
     all.sort((a, b) => b.detectedAt - a.detectedAt);
     return all.map(incidentView);
 }
 
-export async function userIncidents(store: UserStateStore, userId: string): Promise<Array<Record<string, unknown>> | undefined> {
+export async function userIncidents(
+    store: UserStateStore,
+    userId: string,
+): Promise<Array<Record<string, unknown>> | undefined> {
     const current = await store.read(userId);
-    return current ? (current.state.incidents as ContainedIncident[]).map(incidentView) : undefined;
+    return current ? current.state.incidents.map(incidentView) : undefined;
 }

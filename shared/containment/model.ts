@@ -87,10 +87,17 @@ export interface Containment {
     release?: Release;
 }
 
-export type ContainedIncident = Incident & { containment?: Containment };
+/** An incident, with its containment. */
+export type ContainedIncident = Incident;
 
 const ACTIVE: ReadonlySet<ContainmentStatus> = new Set(['pending', 'running', 'retrying']);
-const SPENT: ReadonlySet<ContainmentStatus> = new Set(['pending', 'running', 'retrying', 'contained', 'needs-attention']);
+const SPENT: ReadonlySet<ContainmentStatus> = new Set([
+    'pending',
+    'running',
+    'retrying',
+    'contained',
+    'needs-attention',
+]);
 
 export function isActive(c: Containment | undefined): boolean {
     return c !== undefined && ACTIVE.has(c.status);
@@ -98,9 +105,32 @@ export function isActive(c: Containment | undefined): boolean {
 
 /** True when the timer has something to do for this user: a containment to run or a notice to send. */
 export function hasPendingWork(state: UserState): boolean {
-    return (state.incidents as ContainedIncident[]).some(
-        (i) => isActive(i.containment) || (i.containment?.notices ?? []).some((n) => n.status === 'pending' || n.status === 'failed'),
+    return state.incidents.some(
+        (i) =>
+            isActive(i.containment) ||
+            (i.containment?.notices ?? []).some((n) => n.status === 'pending' || n.status === 'failed'),
     );
+}
+
+/** What a step would do, for the dry-run record. */
+export function wouldDo(step: ContainmentStep, config: ContainmentConfig): string {
+    switch (step.name) {
+        case 'check-exclusions':
+            return config.neverContainGroupIds.length > 0
+                ? `would check membership of ${config.neverContainGroupIds.length} never-contain group(s)`
+                : 'would look up the user';
+        case 'revoke-sessions':
+        case 'revoke-sessions-after-disable':
+            return 'would revoke sign-in sessions';
+        case 'block-push':
+            return config.pushBlockMode === 'group'
+                ? `would add the user to group ${config.pushBlockGroupId ?? '(PUSH_BLOCK_GROUP_ID unset)'}`
+                : 'would delete the Microsoft Authenticator registrations';
+        case 'confirm-compromised':
+            return 'would confirm the user compromised';
+        case 'disable-account':
+            return 'would disable the account';
+    }
 }
 
 function stepsFor(config: ContainmentConfig): ContainmentStep[] {
@@ -115,7 +145,12 @@ function stepsFor(config: ContainmentConfig): ContainmentStep[] {
  * a cooldown after an earlier containment of the same user) and the steps to run. Group exclusions and the circuit
  * breaker need I/O and are decided by the runner.
  */
-export function planContainment(state: UserState, incident: Incident, config: ContainmentConfig, now: number): Containment {
+export function planContainment(
+    state: UserState,
+    incident: Incident,
+    config: ContainmentConfig,
+    now: number,
+): Containment {
     const base: Containment = {
         status: 'pending',
         mode: config.mode,
@@ -125,9 +160,15 @@ export function planContainment(state: UserState, incident: Incident, config: Co
     };
     const upn = incident.userPrincipalName?.toLowerCase();
     if (config.neverContain.has(incident.userId) || (upn !== undefined && config.neverContain.has(upn))) {
-        return { ...base, status: 'not-contained', reason: 'NEVER_CONTAIN lists this user', steps: [], finishedAt: now };
+        return {
+            ...base,
+            status: 'not-contained',
+            reason: 'NEVER_CONTAIN lists this user',
+            steps: [],
+            finishedAt: now,
+        };
     }
-    const earlier = (state.incidents as ContainedIncident[]).find(
+    const earlier = state.incidents.find(
         (i) =>
             i.id !== incident.id &&
             i.containment !== undefined &&
@@ -143,5 +184,17 @@ export function planContainment(state: UserState, incident: Incident, config: Co
             finishedAt: now,
         };
     }
+    if (config.mode === 'dry-run') {
+        // Dry-run needs no I/O at all: the whole record is decided here, in the write that opens the incident.
+        for (const step of base.steps)
+            Object.assign(step, { status: 'dry-run', detail: wouldDo(step, config), at: now });
+        return { ...base, status: 'dry-run', finishedAt: now };
+    }
     return base;
+}
+
+/** True when a runner has something to do for this incident now or soon: steps to run or notices to send. */
+export function needsRunner(inc: Incident): boolean {
+    const c = inc.containment;
+    return c !== undefined && (isActive(c) || c.notices.some((n) => n.status === 'pending' || n.status === 'failed'));
 }

@@ -37,15 +37,26 @@ function headline(inc: ContainedIncident, kind: NoticeKind): string {
 }
 
 /** The JSON a notice carries: the incident, what was done, and how to release. `text` is ready for a chat message. */
-export function noticePayload(inc: ContainedIncident, kind: NoticeKind, config: Pick<ContainmentConfig, 'pushBlockMode'>): Record<string, unknown> {
+export function noticePayload(
+    inc: ContainedIncident,
+    kind: NoticeKind,
+    config: Pick<ContainmentConfig, 'pushBlockMode'>,
+): Record<string, unknown> {
     const c = inc.containment;
     const steps = (c?.steps ?? []).map((s) => ({ name: s.name, status: s.status, detail: s.detail, error: s.error }));
     const title = headline(inc, kind);
     const lines = [
         title,
         `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${iso(inc.firstSeen)} and ${iso(inc.lastSeen)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}.`,
-        ...(inc.approval ? [`The user APPROVED a prompt at ${iso(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`] : []),
-        ...steps.map((s) => `- ${s.name}: ${s.status}${s.detail ? ` (${s.detail})` : ''}${s.error ? ` — ${s.error.status ?? ''} ${s.error.code}: ${s.error.message}` : ''}`),
+        ...(inc.approval
+            ? [
+                  `The user APPROVED a prompt at ${iso(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`,
+              ]
+            : []),
+        ...steps.map(
+            (s) =>
+                `- ${s.name}: ${s.status}${s.detail ? ` (${s.detail})` : ''}${s.error ? ` — ${s.error.status ?? ''} ${s.error.code}: ${s.error.message}` : ''}`,
+        ),
         ...(c?.reason ? [`Reason: ${c.reason}`] : []),
         c?.status === 'contained' && config.pushBlockMode === 'group'
             ? `To release after verifying with the user: mfa-responder release ${inc.userId} --reason "..." (or POST /api/users/${inc.userId}/release).`
@@ -67,6 +78,8 @@ export function noticePayload(inc: ContainedIncident, kind: NoticeKind, config: 
         lastSeen: iso(inc.lastSeen),
         ipAddresses: inc.ipAddresses,
         approval: inc.approval ? { ...inc.approval, at: iso(inc.approval.at) } : null,
-        containment: c ? { status: c.status, mode: c.mode, reason: c.reason ?? null, steps, release: c.release ?? null } : null,
+        containment: c
+            ? { status: c.status, mode: c.mode, reason: c.reason ?? null, steps, release: c.release ?? null }
+            : null,
     };
 }

@@ -1,7 +1,5 @@
 import { ResponderError } from '../errors';
-import type { UserState } from '../detection/userState';
 import { updateUserState } from '../state/updateUserState';
-import type { ContainedIncident } from './model';
 import { ContainmentDeps, sendNotices } from './runContainment';
 
 export interface ReleaseRequest {
@@ -29,19 +27,29 @@ export class NothingToReleaseError extends ResponderError {
  * the user's open incidents with who and why, and notifies. If Graph refuses the undo, nothing is closed and the
  * error is thrown, so that the admin can retry.
  */
-export async function releaseUser(userId: string, request: ReleaseRequest, deps: ContainmentDeps): Promise<ReleaseResult> {
+export async function releaseUser(
+    userId: string,
+    request: ReleaseRequest,
+    deps: ContainmentDeps,
+): Promise<ReleaseResult> {
     const now = deps.now ?? Date.now;
     const current = await deps.store.read(userId);
-    const open = ((current?.state.incidents ?? []) as ContainedIncident[]).filter((i) => i.closedAt === undefined);
+    const open = (current?.state.incidents ?? []).filter((i) => i.closedAt === undefined);
     const latest = open[open.length - 1];
     if (!latest) throw new NothingToReleaseError(userId);
 
     const notes: string[] = [];
-    const blocked = open.map((i) => i.containment).find((c) => c?.pushBlock && c.steps.some((s) => s.name === 'block-push' && s.status === 'done'));
+    const blocked = open
+        .map((i) => i.containment)
+        .find((c) => c?.pushBlock && c.steps.some((s) => s.name === 'block-push' && s.status === 'done'));
     if (blocked?.pushBlock?.mode === 'group') {
         if (!deps.graph) throw new ResponderError('GraphNotConfigured', 'releasing a push block needs Graph');
         const r = await deps.graph.removeGroupMember(blocked.pushBlock.groupId, userId);
-        notes.push(r === 'removed' ? `removed from push-block group ${blocked.pushBlock.groupId}` : `was no longer in push-block group ${blocked.pushBlock.groupId}`);
+        notes.push(
+            r === 'removed'
+                ? `removed from push-block group ${blocked.pushBlock.groupId}`
+                : `was no longer in push-block group ${blocked.pushBlock.groupId}`,
+        );
     } else if (blocked?.pushBlock?.mode === 'remove-method') {
         notes.push('Authenticator registrations were deleted: the user registers the app again at next sign-in');
     } else {
@@ -54,9 +62,9 @@ export async function releaseUser(userId: string, request: ReleaseRequest, deps:
 
     await updateUserState(deps.store, userId, (cur) => {
         if (!cur) return { result: undefined };
-        const state = structuredClone(cur.state) as UserState;
+        const state = structuredClone(cur.state);
         const t = now();
-        for (const inc of state.incidents as ContainedIncident[]) {
+        for (const inc of state.incidents) {
             if (inc.closedAt !== undefined) continue;
             inc.closedAt = t;
             const c = inc.containment;
@@ -65,7 +73,8 @@ export async function releaseUser(userId: string, request: ReleaseRequest, deps:
             delete c.lease;
             delete c.nextAttemptAt;
             c.release = { at: t, by: request.by, reason: request.reason, undo };
-            if (inc.id === latest.id) c.notices.push({ kind: 'released', status: deps.notify ? 'pending' : 'skipped', attempts: 0 });
+            if (inc.id === latest.id)
+                c.notices.push({ kind: 'released', status: deps.notify ? 'pending' : 'skipped', attempts: 0 });
         }
         return { state, result: undefined };
     });

@@ -7,7 +7,16 @@ import { consoleLogger, Logger } from '../logger';
 import type { UserStateStore } from '../state/stateStore';
 import { updateUserState } from '../state/updateUserState';
 import type { CircuitBreaker } from './circuitBreaker';
-import { ContainedIncident, Containment, ContainmentStatus, ContainmentStep, isActive, Notice, StepError } from './model';
+import {
+    ContainedIncident,
+    Containment,
+    ContainmentStatus,
+    ContainmentStep,
+    isActive,
+    Notice,
+    StepError,
+    wouldDo,
+} from './model';
 import { noticePayload, Notifier } from './notifier';
 
 export interface ContainmentDeps {
@@ -31,10 +40,90 @@ export interface ContainmentDeps {
 
 export type RunOutcome = ContainmentStatus | 'not-due' | 'missing';
 
+type StepOutcome =
+    | {
+          status: 'done' | 'skipped';
+          detail: string;
+          extra?: (c: Containment) => void;
+          stop?: { status: ContainmentStatus; reason: string };
+      }
+    | { error: StepError };
+
+/** One step's Graph work. Throws what Graph throws; the caller records it. */
+async function executeStep(
+    name: ContainmentStep['name'],
+    userId: string,
+    containment: Containment,
+    graph: GraphActions,
+    deps: ContainmentDeps,
+): Promise<StepOutcome> {
+    const { config } = deps;
+    switch (name) {
+        case 'check-exclusions': {
+            const user = await graph.getUser(userId);
+            const member = await graph.memberOf(userId, config.neverContainGroupIds);
+            const extra = (c: Containment) => {
+                if (user.userType) c.userType = user.userType;
+            };
+            if (member.length > 0) {
+                return {
+                    status: 'done',
+                    detail: `member of never-contain group ${member.join(', ')}`,
+                    extra,
+                    stop: {
+                        status: 'not-contained',
+                        reason: `member of NEVER_CONTAIN_GROUP_IDS group ${member.join(', ')}`,
+                    },
+                };
+            }
+            return { status: 'done', detail: `${user.userType ?? 'unknown'} user, in no never-contain group`, extra };
+        }
+        case 'revoke-sessions':
+        case 'revoke-sessions-after-disable':
+            if (containment.userType?.toLowerCase() === 'guest') {
+                return {
+                    status: 'skipped',
+                    detail: 'guest user: Graph does not revoke sign-in sessions of external users; their home tenant must',
+                };
+            }
+            await graph.revokeSignInSessions(userId);
+            return {
+                status: 'done',
+                detail: 'sessions revoked; existing access tokens stay valid until they expire (minutes; CAE-aware apps sooner)',
+            };
+        case 'block-push': {
+            if (config.pushBlockMode === 'group') {
+                const groupId = config.pushBlockGroupId!;
+                const r = await graph.addGroupMember(groupId, userId, deps.graphBaseUrl);
+                return {
+                    status: 'done',
+                    detail:
+                        r === 'added'
+                            ? `added to push-block group ${groupId}`
+                            : `already a member of push-block group ${groupId}`,
+                    extra: (c) => (c.pushBlock = { mode: 'group', groupId }),
+                };
+            }
+            const r = await graph.deleteAuthenticatorMethods(userId);
+            return {
+                status: 'done',
+                detail: `deleted ${r.deleted} Microsoft Authenticator registration(s)`,
+                extra: (c) => (c.pushBlock = { mode: 'remove-method', deleted: r.deleted }),
+            };
+        }
+        case 'confirm-compromised':
+            await graph.confirmCompromised(userId);
+            return { status: 'done', detail: 'user risk set to high in Identity Protection' };
+        case 'disable-account':
+            await graph.disableAccount(userId);
+            return { status: 'done', detail: 'account disabled' };
+    }
+}
+
 const MINUTE = 60_000;
 
 function findIncident(state: UserState | undefined, incidentId: string): ContainedIncident | undefined {
-    return (state?.incidents as ContainedIncident[] | undefined)?.find((i) => i.id === incidentId);
+    return state?.incidents.find((i) => i.id === incidentId);
 }
 
 /** Applies `change` to one incident's containment with an optimistic read-modify-write; returns what it returned. */
@@ -45,7 +134,7 @@ async function mutateContainment<R>(
     change: (c: Containment, inc: ContainedIncident) => R | undefined,
 ): Promise<{ result?: R; incident?: ContainedIncident }> {
     return updateUserState<{ result?: R; incident?: ContainedIncident }>(deps.store, userId, (current) => {
-        const state = current ? (structuredClone(current.state) as UserState) : undefined;
+        const state = current ? structuredClone(current.state) : undefined;
         const inc = findIncident(state, incidentId);
         if (!inc?.containment) return { result: inc ? { incident: inc } : {} };
         const result = change(inc.containment, inc);
@@ -55,25 +144,14 @@ async function mutateContainment<R>(
 }
 
 function stepError(e: unknown): StepError {
-    if (e instanceof GraphCallError) return { ...(e.status !== undefined ? { status: e.status } : {}), code: e.graphCode, message: e.message.slice(0, 500) };
+    if (e instanceof GraphCallError)
+        return {
+            ...(e.status !== undefined ? { status: e.status } : {}),
+            code: e.graphCode,
+            message: e.message.slice(0, 500),
+        };
     const err = ensureError(e);
     return { code: (err as { code?: string }).code ?? err.name, message: err.message.slice(0, 500) };
-}
-
-function wouldDo(step: ContainmentStep, config: ContainmentConfig): string {
-    switch (step.name) {
-        case 'check-exclusions':
-            return config.neverContainGroupIds.length > 0 ? `would check membership of ${config.neverContainGroupIds.length} never-contain group(s)` : 'would look up the user';
-        case 'revoke-sessions':
-        case 'revoke-sessions-after-disable':
-            return 'would revoke sign-in sessions';
-        case 'block-push':
-            return config.pushBlockMode === 'group' ? `would add the user to group ${config.pushBlockGroupId ?? '(PUSH_BLOCK_GROUP_ID unset)'}` : 'would delete the Microsoft Authenticator registrations';
-        case 'confirm-compromised':
-            return 'would confirm the user compromised';
-        case 'disable-account':
-            return 'would disable the account';
-    }
 }
 
 /**
@@ -110,7 +188,11 @@ export async function runContainment(userId: string, incidentId: string, deps: C
     let containment = claim.incident.containment!;
     let stop: { status: ContainmentStatus; reason: string } | undefined;
 
-    const record = async (name: ContainmentStep['name'], update: Partial<ContainmentStep>, extra?: (c: Containment) => void) => {
+    const record = async (
+        name: ContainmentStep['name'],
+        update: Partial<ContainmentStep>,
+        extra?: (c: Containment) => void,
+    ) => {
         const r = await mutateContainment(deps, userId, incidentId, (c) => {
             const step = c.steps.find((s) => s.name === name);
             if (!step) return undefined;
@@ -133,7 +215,11 @@ export async function runContainment(userId: string, incidentId: string, deps: C
             continue;
         }
         if (!deps.graph) {
-            await record(step.name, { status: 'failed', attempts: current.attempts + 1, error: { code: 'GraphNotConfigured', message: 'live containment needs Graph' } });
+            await record(step.name, {
+                status: 'failed',
+                attempts: current.attempts + 1,
+                error: { code: 'GraphNotConfigured', message: 'live containment needs Graph' },
+            });
             stop = { status: 'needs-attention', reason: 'Graph is not configured' };
             break;
         }
@@ -147,66 +233,45 @@ export async function runContainment(userId: string, incidentId: string, deps: C
                 };
                 break;
             }
-            const r = await mutateContainment(deps, userId, incidentId, (c) => (c.breakerSlot ? undefined : ((c.breakerSlot = true), true)));
+            const r = await mutateContainment(deps, userId, incidentId, (c) =>
+                c.breakerSlot ? undefined : ((c.breakerSlot = true), true),
+            );
             if (r.incident?.containment) containment = r.incident.containment;
         }
-        if (step.name === 'revoke-sessions-after-disable' && containment.steps.find((s) => s.name === 'disable-account')?.status !== 'done') continue;
+        if (
+            step.name === 'revoke-sessions-after-disable' &&
+            containment.steps.find((s) => s.name === 'disable-account')?.status !== 'done'
+        )
+            continue;
+        // Only the Graph call sits inside the try: a failure to persist its result must not be mistaken for a
+        // Graph failure (and a crash right after persisting must leave the step done).
+        let outcome: StepOutcome;
         try {
-            let detail: string | undefined;
-            let extra: ((c: Containment) => void) | undefined;
-            switch (step.name) {
-                case 'check-exclusions': {
-                    const user = await graph.getUser(userId);
-                    const member = await graph.memberOf(userId, config.neverContainGroupIds);
-                    extra = (c) => {
-                        if (user.userType) c.userType = user.userType;
-                    };
-                    if (member.length > 0) {
-                        await record(step.name, { status: 'done', attempts: current.attempts + 1, detail: `member of never-contain group ${member.join(', ')}` }, extra);
-                        stop = { status: 'not-contained', reason: `member of NEVER_CONTAIN_GROUP_IDS group ${member.join(', ')}` };
-                        break;
-                    }
-                    detail = `${user.userType ?? 'unknown'} user, in no never-contain group`;
-                    break;
-                }
-                case 'revoke-sessions':
-                case 'revoke-sessions-after-disable':
-                    if (containment.userType?.toLowerCase() === 'guest') {
-                        await record(step.name, { status: 'skipped', attempts: current.attempts, detail: 'guest user: Graph does not revoke sign-in sessions of external users; their home tenant must' });
-                        continue;
-                    }
-                    await graph.revokeSignInSessions(userId);
-                    detail = 'sessions revoked; existing access tokens stay valid until they expire (minutes; CAE-aware apps sooner)';
-                    break;
-                case 'block-push':
-                    if (config.pushBlockMode === 'group') {
-                        const groupId = config.pushBlockGroupId!;
-                        const r = await graph.addGroupMember(groupId, userId, deps.graphBaseUrl);
-                        detail = r === 'added' ? `added to push-block group ${groupId}` : `already a member of push-block group ${groupId}`;
-                        extra = (c) => (c.pushBlock = { mode: 'group', groupId });
-                    } else {
-                        const r = await graph.deleteAuthenticatorMethods(userId);
-                        detail = `deleted ${r.deleted} Microsoft Authenticator registration(s)`;
-                        extra = (c) => (c.pushBlock = { mode: 'remove-method', deleted: r.deleted });
-                    }
-                    break;
-                case 'confirm-compromised':
-                    await graph.confirmCompromised(userId);
-                    detail = 'user risk set to high in Identity Protection';
-                    break;
-                case 'disable-account':
-                    await graph.disableAccount(userId);
-                    detail = 'account disabled';
-                    break;
-            }
-            if (stop) break;
-            await record(step.name, { status: 'done', attempts: current.attempts + 1, ...(detail ? { detail } : {}) }, extra);
+            outcome = await executeStep(step.name, userId, containment, graph, deps);
         } catch (e) {
-            const error = stepError(e);
-            await record(step.name, { status: 'failed', attempts: current.attempts + 1, error });
-            logger.warn(`Containment step ${step.name} failed for incident ${incidentId}: ${error.status ?? ''} ${error.code} ${error.message}`);
+            outcome = { error: stepError(e) };
+        }
+        if ('error' in outcome) {
+            await record(step.name, { status: 'failed', attempts: current.attempts + 1, error: outcome.error });
+            logger.warn(
+                `Containment step ${step.name} failed for incident ${incidentId}: ${outcome.error.status ?? ''} ${outcome.error.code} ${outcome.error.message}`,
+            );
             // Without the exclusion check nothing may be done: the user might be a break-glass account.
             if (step.name === 'check-exclusions') break;
+            continue;
+        }
+        await record(
+            step.name,
+            {
+                status: outcome.status,
+                attempts: current.attempts + (outcome.status === 'done' ? 1 : 0),
+                detail: outcome.detail,
+            },
+            outcome.extra,
+        );
+        if (outcome.stop) {
+            stop = outcome.stop;
+            break;
         }
     }
 
@@ -220,7 +285,9 @@ export async function runContainment(userId: string, incidentId: string, deps: C
         } else if (c.steps.every((s) => s.status === 'done' || s.status === 'skipped' || s.status === 'dry-run')) {
             c.status = c.mode === 'dry-run' ? 'dry-run' : 'contained';
         } else {
-            const hopeless = c.steps.find((s) => s.status === 'failed' && (s.error?.status === 403 || s.attempts >= config.maxStepAttempts));
+            const hopeless = c.steps.find(
+                (s) => s.status === 'failed' && (s.error?.status === 403 || s.attempts >= config.maxStepAttempts),
+            );
             if (hopeless) {
                 c.status = 'needs-attention';
                 c.reason =
@@ -237,7 +304,11 @@ export async function runContainment(userId: string, incidentId: string, deps: C
             delete c.nextAttemptAt;
         }
         if (c.status === 'needs-attention' && !c.notices.some((n) => n.kind === 'needs-attention')) {
-            c.notices.push({ kind: 'needs-attention', status: config.notifyWebhookUrl ? 'pending' : 'skipped', attempts: 0 });
+            c.notices.push({
+                kind: 'needs-attention',
+                status: config.notifyWebhookUrl ? 'pending' : 'skipped',
+                attempts: 0,
+            });
         }
         return c.status;
     });
@@ -254,9 +325,17 @@ export async function sendNotices(userId: string, incidentId: string, deps: Cont
     const now = deps.now ?? Date.now;
     const { store, config } = deps;
     const stored = findIncident((await store.read(userId))?.state, incidentId);
-    const due = (stored?.containment?.notices ?? []).filter((n) => n.status === 'pending' || (n.status === 'failed' && n.attempts < config.maxStepAttempts));
+    const due = (stored?.containment?.notices ?? []).filter(
+        (n) => n.status === 'pending' || (n.status === 'failed' && n.attempts < config.maxStepAttempts),
+    );
     for (const notice of due) {
-        if (stored!.containment && isActive(stored!.containment) && notice.kind === 'incident' && stored!.containment.runs === 0) continue;
+        if (
+            stored!.containment &&
+            isActive(stored!.containment) &&
+            notice.kind === 'incident' &&
+            stored!.containment.runs === 0
+        )
+            continue;
         let update: Partial<Notice>;
         if (!deps.notify) {
             update = { status: 'skipped' };
@@ -265,8 +344,14 @@ export async function sendNotices(userId: string, incidentId: string, deps: Cont
                 await deps.notify(noticePayload(stored!, notice.kind, config));
                 update = { status: 'sent', attempts: notice.attempts + 1 };
             } catch (e) {
-                update = { status: 'failed', attempts: notice.attempts + 1, error: ensureError(e).message.slice(0, 300) };
-                (deps.logger ?? consoleLogger).warn(`Notice ${notice.kind} for incident ${incidentId} failed: ${update.error}`);
+                update = {
+                    status: 'failed',
+                    attempts: notice.attempts + 1,
+                    error: ensureError(e).message.slice(0, 300),
+                };
+                (deps.logger ?? consoleLogger).warn(
+                    `Notice ${notice.kind} for incident ${incidentId} failed: ${update.error}`,
+                );
             }
         }
         await mutateContainment(deps, userId, incidentId, (c) => {

@@ -1,4 +1,3 @@
-import type { ContainedIncident } from './model';
 import { hasPendingWork, isActive } from './model';
 import { ConcurrencyConflictError } from '../errors';
 import { ContainmentDeps, runContainment, sendNotices } from './runContainment';
@@ -23,7 +22,7 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
     const now = deps.now ?? Date.now;
     const result: DueWorkResult = { runs: 0, expired: 0 };
     for await (const { state } of deps.store.list({ pendingWork: true })) {
-        for (const inc of state.incidents as ContainedIncident[]) {
+        for (const inc of state.incidents) {
             const c = inc.containment;
             if (!c) continue;
             if (isActive(c)) {
@@ -41,7 +40,12 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
         const history = options.incidentHistoryMs ?? 30 * 24 * 3_600_000;
         for await (const { state, etag } of deps.store.list()) {
             const newestIncident = Math.max(0, ...state.incidents.map((i) => i.detectedAt));
-            if (hasPendingWork(state) || state.lastEventTime >= now() - options.idleMs || newestIncident >= now() - history) continue;
+            if (
+                hasPendingWork(state) ||
+                state.lastEventTime >= now() - options.idleMs ||
+                newestIncident >= now() - history
+            )
+                continue;
             try {
                 await deps.store.delete(state.userId, etag);
                 result.expired++;

@@ -1,3 +1,4 @@
+import type { Containment } from '../containment/model';
 import type { MfaKind } from '../signin/matchers';
 
 /** One push prompt (or MFA approval) of a user, after the rows that describe it were merged. */
@@ -50,6 +51,8 @@ export interface Incident {
     approval?: ApprovalAfterDenials;
     /** Set when an admin released the user; a closed incident no longer absorbs new prompts. */
     closedAt?: number;
+    /** What the responder does about it; absent where containment is not configured (a plain replay). */
+    containment?: Containment;
 }
 
 /** Everything the responder remembers about one user. Bounded: see DetectionPolicy. */

@@ -65,7 +65,10 @@ function toGraphCallError(e: unknown, timedOut: boolean): GraphCallError {
  * until `budgetMs` is spent. Everything else (400, 403, 404, ...) fails at once. Always ends in a value or a
  * GraphCallError.
  */
-export async function callGraph<T>(request: (signal: AbortSignal) => Promise<T>, options: CallGraphOptions): Promise<T> {
+export async function callGraph<T>(
+    request: (signal: AbortSignal) => Promise<T>,
+    options: CallGraphOptions,
+): Promise<T> {
     const now = options.now ?? Date.now;
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const deadline = now() + options.budgetMs;

@@ -8,7 +8,8 @@ const guid = z.guid();
 
 /** Refuses to put anything but a GUID into a Graph URL: no path traversal, no query injection, ever. */
 export function assertGuid(value: string, what: string): string {
-    if (!guid.safeParse(value).success) throw new ResponderError('InvalidGraphId', `${what} is not a GUID; refusing to call Graph`);
+    if (!guid.safeParse(value).success)
+        throw new ResponderError('InvalidGraphId', `${what} is not a GUID; refusing to call Graph`);
     return value.toLowerCase();
 }
 
@@ -47,8 +48,13 @@ export class GraphActions {
     /** GET /users/{id}?$select=id,userPrincipalName,userType,accountEnabled — needs User.Read.All. */
     async getUser(userId: string): Promise<GraphUser> {
         const id = assertGuid(userId, 'user id');
-        return this.#call((signal) =>
-            this.client.api(`/users/${id}`).select(['id', 'userPrincipalName', 'userType', 'accountEnabled']).option('signal', signal).get() as Promise<GraphUser>,
+        return this.#call(
+            (signal) =>
+                this.client
+                    .api(`/users/${id}`)
+                    .select(['id', 'userPrincipalName', 'userType', 'accountEnabled'])
+                    .option('signal', signal)
+                    .get() as Promise<GraphUser>,
         );
     }
 
@@ -66,7 +72,9 @@ export class GraphActions {
     /** POST /users/{id}/revokeSignInSessions — needs User.RevokeSessions.All. Any 2xx is success. */
     async revokeSignInSessions(userId: string): Promise<void> {
         const id = assertGuid(userId, 'user id');
-        await this.#call((signal) => this.client.api(`/users/${id}/revokeSignInSessions`).option('signal', signal).post({}));
+        await this.#call((signal) =>
+            this.client.api(`/users/${id}/revokeSignInSessions`).option('signal', signal).post({}),
+        );
     }
 
     /**
@@ -85,7 +93,8 @@ export class GraphActions {
             );
             return 'added';
         } catch (e) {
-            if (e instanceof GraphCallError && e.status === 400 && ALREADY_MEMBER.test(e.message)) return 'already-member';
+            if (e instanceof GraphCallError && e.status === 400 && ALREADY_MEMBER.test(e.message))
+                return 'already-member';
             throw e;
         }
     }
@@ -95,7 +104,9 @@ export class GraphActions {
         const gid = assertGuid(groupId, 'group id');
         const uid = assertGuid(userId, 'user id');
         try {
-            await this.#call((signal) => this.client.api(`/groups/${gid}/members/${uid}/$ref`).option('signal', signal).delete());
+            await this.#call((signal) =>
+                this.client.api(`/groups/${gid}/members/${uid}/$ref`).option('signal', signal).delete(),
+            );
             return 'removed';
         } catch (e) {
             if (e instanceof GraphCallError && e.status === 404) return 'not-a-member';
@@ -124,10 +135,14 @@ export class GraphActions {
         let deleted = 0;
         const remove = async (m: AuthenticatorMethod): Promise<boolean> => {
             // Method ids come from Graph, but they still go into a URL: keep them to the documented id alphabet.
-            if (!/^[A-Za-z0-9_-]{1,128}$/.test(m.id)) throw new ResponderError('InvalidGraphId', 'authenticator method id has unexpected characters');
+            if (!/^[A-Za-z0-9_-]{1,128}$/.test(m.id))
+                throw new ResponderError('InvalidGraphId', 'authenticator method id has unexpected characters');
             try {
                 await this.#call((signal) =>
-                    this.client.api(`/users/${id}/authentication/microsoftAuthenticatorMethods/${m.id}`).option('signal', signal).delete(),
+                    this.client
+                        .api(`/users/${id}/authentication/microsoftAuthenticatorMethods/${m.id}`)
+                        .option('signal', signal)
+                        .delete(),
                 );
                 return true;
             } catch (e) {
@@ -143,7 +158,7 @@ export class GraphActions {
         for (const m of refused) {
             if (!(await remove(m))) {
                 throw new GraphCallError(
-                    'Cannot delete the default Authenticator method while the user has other methods: change the user\'s default method, or use PUSH_BLOCK_MODE=group',
+                    "Cannot delete the default Authenticator method while the user has other methods: change the user's default method, or use PUSH_BLOCK_MODE=group",
                     { status: 400, graphCode: 'DefaultMethodCannotBeDeleted' },
                 );
             }
@@ -155,12 +170,19 @@ export class GraphActions {
     /** POST /identityProtection/riskyUsers/confirmCompromised — needs IdentityRiskyUser.ReadWrite.All and P2. */
     async confirmCompromised(userId: string): Promise<void> {
         const id = assertGuid(userId, 'user id');
-        await this.#call((signal) => this.client.api('/identityProtection/riskyUsers/confirmCompromised').option('signal', signal).post({ userIds: [id] }));
+        await this.#call((signal) =>
+            this.client
+                .api('/identityProtection/riskyUsers/confirmCompromised')
+                .option('signal', signal)
+                .post({ userIds: [id] }),
+        );
     }
 
     /** PATCH /users/{id} {accountEnabled:false} — needs User.EnableDisableAccount.All (+ User.Read.All). */
     async disableAccount(userId: string): Promise<void> {
         const id = assertGuid(userId, 'user id');
-        await this.#call((signal) => this.client.api(`/users/${id}`).option('signal', signal).patch({ accountEnabled: false }));
+        await this.#call((signal) =>
+            this.client.api(`/users/${id}`).option('signal', signal).patch({ accountEnabled: false }),
+        );
     }
 }

@@ -1,9 +1,4 @@
-import {
-    AuthenticationHandler,
-    Client,
-    HTTPMessageHandler,
-    TelemetryHandler,
-} from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, HTTPMessageHandler, TelemetryHandler } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { DefaultAzureCredential, ManagedIdentityCredential, TokenCredential } from '@azure/identity';
 
@@ -21,7 +16,9 @@ const BUILT_IN_GRAPH_HOSTS = new Set([
 
 /** The credential for Graph: the user-assigned managed identity in Azure, an admin's own login elsewhere. */
 export function graphCredential(config: GraphConfig): TokenCredential {
-    return config.clientId ? new ManagedIdentityCredential({ clientId: config.clientId }) : new DefaultAzureCredential();
+    return config.clientId
+        ? new ManagedIdentityCredential({ clientId: config.clientId })
+        : new DefaultAzureCredential();
 }
 
 /**
@@ -30,7 +27,9 @@ export function graphCredential(config: GraphConfig): TokenCredential {
  * policy to every call instead (429 and 5xx with Retry-After, network errors, per-call timeout, bounded budget).
  */
 export function createGraphClient(config: GraphConfig, credential: TokenCredential = graphCredential(config)): Client {
-    const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: [`${config.baseUrl}/.default`] });
+    const authProvider = new TokenCredentialAuthenticationProvider(credential, {
+        scopes: [`${config.baseUrl}/.default`],
+    });
     const auth = new AuthenticationHandler(authProvider);
     const telemetry = new TelemetryHandler();
     auth.setNext(telemetry);

@@ -1,0 +1,502 @@
+/**
+ * A local stand-in for exactly the Microsoft Graph v1.0 calls the responder makes, over HTTPS with a certificate made
+ * at test time, plus an App Service-style managed identity endpoint that issues the tokens it checks. Status codes and
+ * bodies follow the Graph docs (../shared/reference/graph-and-signin-contracts.md, section C): 204 for member
+ * references, 400 "already exist" for a duplicate member, 400 for deleting a default method, 403
+ * Authorization_RequestDenied, 429 with Retry-After. Every call is recorded; faults are injected on demand.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+
+import { generate } from 'selfsigned';
+import { Agent, fetch as undiciFetch, setGlobalDispatcher } from 'undici';
+
+export interface GraphCall {
+    readonly method: string;
+    readonly path: string;
+    readonly body?: unknown;
+    readonly status: number;
+    readonly at: number;
+}
+
+export interface Fault {
+    readonly method?: string;
+    readonly path: RegExp;
+    /** HTTP status to answer, or 'reset' to drop the connection, or 'hang' to never answer. */
+    readonly status: number | 'reset' | 'hang';
+    readonly code?: string;
+    readonly message?: string;
+    readonly retryAfter?: string;
+    /** How many matching requests fail; then the fault is spent. */
+    times: number;
+}
+
+export interface FakeUser {
+    userPrincipalName: string;
+    userType: 'Member' | 'Guest';
+    accountEnabled: boolean;
+    /** Group ids, nested membership already flattened. */
+    memberOf: Set<string>;
+    authenticatorMethods: Array<{ id: string; displayName: string; isDefault: boolean }>;
+    otherMethods: number;
+    sessionsRevoked: number;
+}
+
+export interface AuthenticatorPolicy {
+    id: string;
+    state: 'enabled' | 'disabled';
+    excludeTargets: Array<{ id: string; targetType: 'group' | 'user' }>;
+    featureSettings: Record<string, unknown>;
+}
+
+export interface FakeGraph {
+    /** https://localhost:<port> */
+    readonly baseUrl: string;
+    readonly calls: GraphCall[];
+    readonly users: Map<string, FakeUser>;
+    /** Group id → display name. */
+    readonly groups: Map<string, { displayName: string; members: Set<string> }>;
+    readonly riskyConfirmed: string[];
+    policy: AuthenticatorPolicy;
+    readonly faults: Fault[];
+    fail(fault: Omit<Fault, 'times'> & { times?: number }): void;
+    addUser(id: string, init?: Partial<FakeUser>): FakeUser;
+    addGroup(id: string, displayName: string): void;
+    /** Calls that change something in the directory. */
+    writes(): GraphCall[];
+    close(): Promise<void>;
+}
+
+export interface FakeIdentity {
+    /** Set as IDENTITY_ENDPOINT. */
+    readonly endpoint: string;
+    /** Set as IDENTITY_HEADER. */
+    readonly secret: string;
+    readonly clientId: string;
+    /** Token → resource it was issued for. */
+    readonly issued: Map<string, string>;
+    requests: number;
+    close(): Promise<void>;
+}
+
+function graphError(
+    res: ServerResponse,
+    status: number,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+): void {
+    const body = JSON.stringify({
+        error: {
+            code,
+            message,
+            innerError: {
+                date: new Date().toISOString(),
+                'request-id': randomUUID(),
+                'client-request-id': randomUUID(),
+            },
+        },
+    });
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<unknown> {
+    return new Promise((resolve) => {
+        let text = '';
+        req.on('data', (d: Buffer) => (text += d.toString()));
+        req.on('end', () => {
+            try {
+                resolve(text ? JSON.parse(text) : undefined);
+            } catch {
+                resolve(text);
+            }
+        });
+    });
+}
+
+function listen(server: Server): Promise<number> {
+    return new Promise((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+    );
+}
+
+function closer(server: Server, sockets: Set<Socket>): () => Promise<void> {
+    return () =>
+        new Promise((resolve) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => resolve());
+        });
+}
+
+function track(server: Server): Set<Socket> {
+    const sockets = new Set<Socket>();
+    server.on('connection', (s: Socket) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+    });
+    return sockets;
+}
+
+/** The App Service managed identity protocol (api-version 2019-08-01) as MSAL and @azure/identity speak it. */
+export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeIdentity> {
+    const secret = randomUUID();
+    const issued = new Map<string, string>();
+    const state = { requests: 0 };
+    const server = createHttpServer((req, res) => {
+        state.requests++;
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        const resource = url.searchParams.get('resource') ?? '';
+        if (req.headers['x-identity-header'] !== secret) {
+            res.writeHead(401, { 'content-type': 'application/json' });
+            return res.end(
+                JSON.stringify({ error: 'invalid_request', error_description: 'missing or wrong X-IDENTITY-HEADER' }),
+            );
+        }
+        if (url.searchParams.get('client_id') !== clientId) {
+            res.writeHead(400, { 'content-type': 'application/json' });
+            return res.end(JSON.stringify({ error: 'invalid_request', error_description: 'unknown client_id' }));
+        }
+        const token = `fake-${randomUUID()}`;
+        issued.set(token, resource.replace(/\/\.default$/, '').replace(/\/$/, ''));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+            JSON.stringify({
+                access_token: token,
+                expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+                resource,
+                token_type: 'Bearer',
+                client_id: clientId,
+            }),
+        );
+    });
+    const sockets = track(server);
+    const port = await listen(server);
+    return {
+        endpoint: `http://127.0.0.1:${port}/msi/token`,
+        secret,
+        clientId,
+        issued,
+        get requests() {
+            return state.requests;
+        },
+        set requests(v: number) {
+            state.requests = v;
+        },
+        close: closer(server, sockets),
+    };
+}
+
+const GUID = '[0-9a-fA-F-]{36}';
+
+/** Starts the fake Graph, trusted by this process's fetch for the rest of the test file. */
+export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph> {
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+        days: 1,
+        keySize: 2048,
+        extensions: [
+            {
+                name: 'subjectAltName',
+                altNames: [
+                    { type: 2, value: 'localhost' },
+                    { type: 7, ip: '127.0.0.1' },
+                ],
+            },
+        ],
+    } as never);
+    // fetch (undici) keeps its own trust store, and Jest's sandbox cannot reach the dispatcher of Node's built-in
+    // fetch: use undici's own fetch, trusting this certificate, for the rest of this test file only.
+    setGlobalDispatcher(new Agent({ connect: { ca: pems.cert } }));
+    globalThis.fetch = undiciFetch;
+
+    const calls: GraphCall[] = [];
+    const users = new Map<string, FakeUser>();
+    const groups = new Map<string, { displayName: string; members: Set<string> }>();
+    const riskyConfirmed: string[] = [];
+    const faults: Fault[] = [];
+    const fake: Omit<FakeGraph, 'baseUrl' | 'close'> & { policy: AuthenticatorPolicy } = {
+        calls,
+        users,
+        groups,
+        riskyConfirmed,
+        faults,
+        policy: { id: 'MicrosoftAuthenticator', state: 'enabled', excludeTargets: [], featureSettings: {} },
+        fail: (f) => faults.push({ ...f, times: f.times ?? 1 }),
+        addUser: (id, init = {}) => {
+            const u: FakeUser = {
+                userPrincipalName: `${id.slice(0, 8)}@contoso.com`,
+                userType: 'Member',
+                accountEnabled: true,
+                memberOf: new Set(),
+                authenticatorMethods: [{ id: randomUUID(), displayName: 'iPhone 15', isDefault: false }],
+                otherMethods: 0,
+                sessionsRevoked: 0,
+                ...init,
+            };
+            users.set(id.toLowerCase(), u);
+            return u;
+        },
+        addGroup: (id, displayName) => groups.set(id.toLowerCase(), { displayName, members: new Set() }),
+        writes: () =>
+            calls.filter((c) => c.method !== 'GET' && !c.path.endsWith('/checkMemberGroups') && c.status < 300),
+    };
+    let baseUrl = '';
+
+    const handle = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
+        const url = new URL(req.url ?? '/', 'https://localhost');
+        const path = decodeURIComponent(url.pathname);
+        const method = req.method ?? 'GET';
+        const body = await readBody(req);
+        const record = (status: number) =>
+            calls.push({ method, path: `${path}${url.search}`, body, status, at: Date.now() });
+
+        const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+        const audience = auth ? identity.issued.get(auth[1]!) : undefined;
+        if (!auth || audience === undefined) {
+            record(401);
+            graphError(res, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
+            return 401;
+        }
+        if (audience !== baseUrl) {
+            record(401);
+            graphError(res, 401, 'InvalidAuthenticationToken', `Invalid audience: ${audience}`);
+            return 401;
+        }
+        const fault = faults.find((f) => f.times > 0 && f.path.test(path) && (!f.method || f.method === method));
+        if (fault) {
+            fault.times--;
+            record(typeof fault.status === 'number' ? fault.status : 0);
+            if (fault.status === 'reset') {
+                req.socket.destroy();
+                return 0;
+            }
+            if (fault.status === 'hang') return 0;
+            const code =
+                fault.code ??
+                {
+                    429: 'TooManyRequests',
+                    403: 'Authorization_RequestDenied',
+                    404: 'Request_ResourceNotFound',
+                    503: 'ServiceUnavailable',
+                    500: 'InternalServerError',
+                    502: 'BadGateway',
+                    504: 'GatewayTimeout',
+                }[fault.status] ??
+                'UnknownError';
+            const message =
+                fault.message ??
+                (fault.status === 403
+                    ? 'Insufficient privileges to complete the operation.'
+                    : `Injected ${fault.status}`);
+            graphError(res, fault.status, code, message, fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {});
+            return fault.status;
+        }
+        const status = route(method, path, url, body, res);
+        record(status);
+        return status;
+    };
+
+    const notFound = (res: ServerResponse, id: string) => {
+        graphError(
+            res,
+            404,
+            'Request_ResourceNotFound',
+            `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+        );
+        return 404;
+    };
+    const noContent = (res: ServerResponse) => {
+        res.writeHead(204);
+        res.end();
+        return 204;
+    };
+    const ok = (res: ServerResponse, body: unknown, status = 200) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+        return status;
+    };
+
+    function route(method: string, path: string, url: URL, body: unknown, res: ServerResponse): number {
+        let m: RegExpExecArray | null;
+        const ctx = `${baseUrl}/v1.0/$metadata`;
+        if (method === 'GET' && (m = new RegExp(`^/v1\\.0/users/(${GUID})$`).exec(path))) {
+            const u = users.get(m[1]!.toLowerCase());
+            if (!u) return notFound(res, m[1]!);
+            return ok(res, {
+                '@odata.context': `${ctx}#users(id,userPrincipalName,userType,accountEnabled)/$entity`,
+                id: m[1],
+                userPrincipalName: u.userPrincipalName,
+                userType: u.userType,
+                accountEnabled: u.accountEnabled,
+            });
+        }
+        if (method === 'POST' && (m = new RegExp(`^/v1\\.0/users/(${GUID})/checkMemberGroups$`).exec(path))) {
+            const u = users.get(m[1]!.toLowerCase());
+            if (!u) return notFound(res, m[1]!);
+            const ids = ((body as { groupIds?: string[] })?.groupIds ?? []).map((g) => g.toLowerCase());
+            return ok(res, {
+                '@odata.context': `${ctx}#Collection(Edm.String)`,
+                value: ids.filter((g) => u.memberOf.has(g) || groups.get(g)?.members.has(m![1]!.toLowerCase())),
+            });
+        }
+        if (method === 'POST' && (m = new RegExp(`^/v1\\.0/users/(${GUID})/revokeSignInSessions$`).exec(path))) {
+            const u = users.get(m[1]!.toLowerCase());
+            if (!u) return notFound(res, m[1]!);
+            u.sessionsRevoked++;
+            return ok(res, { '@odata.context': `${ctx}#Edm.Boolean`, value: true });
+        }
+        if (method === 'POST' && (m = new RegExp(`^/v1\\.0/groups/(${GUID})/members/\\$ref$`).exec(path))) {
+            const g = groups.get(m[1]!.toLowerCase());
+            if (!g) return notFound(res, m[1]!);
+            const ref = (body as Record<string, string> | undefined)?.['@odata.id'] ?? '';
+            const uid = new RegExp(`/directoryObjects/(${GUID})$`).exec(ref)?.[1]?.toLowerCase();
+            if (!uid || !ref.startsWith(`${baseUrl}/v1.0/`)) {
+                graphError(res, 400, 'Request_BadRequest', "Invalid object identifier in '@odata.id'.");
+                return 400;
+            }
+            if (!users.has(uid)) return notFound(res, uid);
+            if (g.members.has(uid)) {
+                graphError(
+                    res,
+                    400,
+                    'Request_BadRequest',
+                    "One or more added object references already exist for the following modified properties: 'members'.",
+                );
+                return 400;
+            }
+            g.members.add(uid);
+            return noContent(res);
+        }
+        if (method === 'DELETE' && (m = new RegExp(`^/v1\\.0/groups/(${GUID})/members/(${GUID})/\\$ref$`).exec(path))) {
+            const g = groups.get(m[1]!.toLowerCase());
+            if (!g || !g.members.delete(m[2]!.toLowerCase())) return notFound(res, m[2]!);
+            return noContent(res);
+        }
+        if (
+            method === 'GET' &&
+            (m = new RegExp(`^/v1\\.0/users/(${GUID})/authentication/microsoftAuthenticatorMethods$`).exec(path))
+        ) {
+            const u = users.get(m[1]!.toLowerCase());
+            if (!u) return notFound(res, m[1]!);
+            return ok(res, {
+                '@odata.context': `${ctx}#users('${m[1]}')/authentication/microsoftAuthenticatorMethods`,
+                value: u.authenticatorMethods.map((a) => ({
+                    id: a.id,
+                    displayName: a.displayName,
+                    deviceTag: 'SoftwareTokenActivated',
+                    phoneAppVersion: '6.8.7',
+                    createdDateTime: '2025-01-01T00:00:00Z',
+                })),
+            });
+        }
+        if (
+            method === 'DELETE' &&
+            (m = new RegExp(`^/v1\\.0/users/(${GUID})/authentication/microsoftAuthenticatorMethods/([^/]+)$`).exec(
+                path,
+            ))
+        ) {
+            const u = users.get(m[1]!.toLowerCase());
+            if (!u) return notFound(res, m[1]!);
+            const idx = u.authenticatorMethods.findIndex((a) => a.id === m![2]);
+            if (idx < 0) return notFound(res, m[2]!);
+            const others = u.authenticatorMethods.length - 1 + u.otherMethods;
+            if (u.authenticatorMethods[idx]!.isDefault && others > 0) {
+                graphError(
+                    res,
+                    400,
+                    'badRequest',
+                    'Cannot delete default method with other methods configured. Please change default method before deletion.',
+                );
+                return 400;
+            }
+            u.authenticatorMethods.splice(idx, 1);
+            return noContent(res);
+        }
+        if (method === 'POST' && path === '/v1.0/identityProtection/riskyUsers/confirmCompromised') {
+            riskyConfirmed.push(...((body as { userIds?: string[] })?.userIds ?? []));
+            return noContent(res);
+        }
+        if (method === 'PATCH' && (m = new RegExp(`^/v1\\.0/users/(${GUID})$`).exec(path))) {
+            const u = users.get(m[1]!.toLowerCase());
+            if (!u) return notFound(res, m[1]!);
+            if ((body as { accountEnabled?: boolean })?.accountEnabled === false) u.accountEnabled = false;
+            return noContent(res);
+        }
+        const policyPath =
+            '/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/microsoftAuthenticator';
+        if (path === policyPath && method === 'GET') {
+            return ok(res, {
+                '@odata.context': `${ctx}#authenticationMethodConfigurations/$entity`,
+                '@odata.type': '#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration',
+                ...fake.policy,
+            });
+        }
+        if (path === policyPath && method === 'PATCH') {
+            const b = (body ?? {}) as Partial<AuthenticatorPolicy> & { '@odata.type'?: string };
+            if (b['@odata.type'] !== '#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration') {
+                graphError(res, 400, 'badRequest', 'The @odata.type property is required.');
+                return 400;
+            }
+            // A collection in a PATCH replaces the whole collection.
+            if (b.excludeTargets) fake.policy.excludeTargets = b.excludeTargets;
+            if (b.state) fake.policy.state = b.state;
+            return noContent(res);
+        }
+        if (path === '/v1.0/groups' && method === 'GET') {
+            const filter = url.searchParams.get('$filter') ?? '';
+            const name = /^displayName eq '(.*)'$/.exec(filter)?.[1]?.replace(/''/g, "'");
+            const value = [...groups]
+                .filter(([, g]) => name === undefined || g.displayName === name)
+                .map(([id, g]) => ({ id, displayName: g.displayName }));
+            return ok(res, { '@odata.context': `${ctx}#groups(id,displayName)`, value });
+        }
+        if (path === '/v1.0/groups' && method === 'POST') {
+            const b = body as {
+                displayName?: string;
+                securityEnabled?: boolean;
+                mailEnabled?: boolean;
+                mailNickname?: string;
+            };
+            if (!b?.displayName || b.securityEnabled !== true || b.mailEnabled !== false || !b.mailNickname) {
+                graphError(
+                    res,
+                    400,
+                    'Request_BadRequest',
+                    'A security group needs displayName, mailNickname, mailEnabled=false and securityEnabled=true.',
+                );
+                return 400;
+            }
+            const id = randomUUID();
+            groups.set(id, { displayName: b.displayName, members: new Set() });
+            return ok(
+                res,
+                {
+                    '@odata.context': `${ctx}#groups/$entity`,
+                    id,
+                    displayName: b.displayName,
+                    securityEnabled: true,
+                    mailEnabled: false,
+                },
+                201,
+            );
+        }
+        if (method === 'GET' && (m = new RegExp(`^/v1\\.0/groups/(${GUID})$`).exec(path))) {
+            const g = groups.get(m[1]!.toLowerCase());
+            return g ? ok(res, { id: m[1], displayName: g.displayName }) : notFound(res, m[1]!);
+        }
+        graphError(res, 400, 'BadRequest', `Resource not found for the segment '${path.split('/').pop() ?? ''}'.`);
+        return 400;
+    }
+
+    const server = createHttpsServer({ key: pems.private, cert: pems.cert }, (req, res) => {
+        void handle(req, res).catch((e: unknown) => {
+            graphError(res, 500, 'InternalServerError', String(e));
+        });
+    });
+    const sockets = track(server);
+    const port = await listen(server);
+    baseUrl = `https://localhost:${port}`;
+    return Object.assign(fake, { baseUrl, close: closer(server as unknown as Server, sockets) });
+}
