@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 
-import type { DetectionConfig } from '../shared/config';
+import type { ContainmentConfig, DetectionConfig } from '../shared/config';
 import type { Incident } from '../shared/detection/userState';
 import { addBatchResult, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
 import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
@@ -17,6 +17,8 @@ export interface ReplayOptions {
     /** Messages per pipeline batch, as the hub's maxEventBatchSize. */
     readonly batchSize?: number;
     readonly stdin?: NodeJS.ReadableStream;
+    /** When given, new incidents get a containment plan, as in the function. */
+    readonly containment?: ContainmentConfig;
     /** Called with each batch's result, for progress and containment. */
     readonly onBatch?: (result: BatchResult) => Promise<void> | void;
 }
@@ -64,6 +66,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             store: options.store,
             policy: options.detection.policy,
             categories: options.detection.categories,
+            ...(options.containment ? { containment: options.containment } : {}),
         });
         batch = [];
         for (const inc of result.newIncidents) opened.set(inc.id, inc.userId);

@@ -30,6 +30,9 @@ export function incidentJson(inc: Incident): Record<string, unknown> {
               }
             : null,
         evidence: inc.evidence,
+        ...(inc.containment
+            ? { containment: inc.containment.status, containmentReason: inc.containment.reason ?? null }
+            : {}),
     };
 }
 
