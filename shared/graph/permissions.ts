@@ -1,0 +1,40 @@
+/**
+ * The Microsoft Graph application permissions (app roles) of the responder's managed identity, by GraphActions
+ * method, least privileged first. infra/graph-permissions.bicep and infra/scripts/grant-graph-permissions.sh grant
+ * exactly these; a test checks that every GraphActions method is listed and every role is granted by both.
+ * Sources: Graph v1.0 API reference pages (../shared/reference/graph-and-signin-contracts.md, section C).
+ */
+export const GRAPH_APP_ROLES = {
+    getUser: { roles: ['User.Read.All'], why: 'read userType (guests) before acting' },
+    memberOf: {
+        roles: ['User.Read.All', 'GroupMember.Read.All'],
+        why: 'checkMemberGroups for NEVER_CONTAIN_GROUP_IDS',
+    },
+    revokeSignInSessions: { roles: ['User.RevokeSessions.All'], why: "revoke the attacked user's sessions" },
+    addGroupMember: {
+        roles: ['GroupMember.ReadWrite.All'],
+        why: 'add the user to the push-block group (PUSH_BLOCK_MODE=group)',
+    },
+    removeGroupMember: {
+        roles: ['GroupMember.ReadWrite.All'],
+        why: 'release: remove the user from the push-block group',
+    },
+    listAuthenticatorMethods: {
+        roles: ['UserAuthenticationMethod.ReadWrite.All'],
+        why: 'PUSH_BLOCK_MODE=remove-method only',
+    },
+    deleteAuthenticatorMethods: {
+        roles: ['UserAuthenticationMethod.ReadWrite.All'],
+        why: 'PUSH_BLOCK_MODE=remove-method only',
+    },
+    confirmCompromised: {
+        roles: ['IdentityRiskyUser.ReadWrite.All'],
+        why: 'CONFIRM_COMPROMISED=true only (Entra ID P2)',
+    },
+    disableAccount: { roles: ['User.EnableDisableAccount.All'], why: 'DISABLE_ACCOUNT=true only' },
+} as const;
+
+/** Every role of the map, once. */
+export const ALL_GRAPH_APP_ROLES: readonly string[] = [
+    ...new Set(Object.values(GRAPH_APP_ROLES).flatMap((p) => p.roles)),
+];
