@@ -15,6 +15,8 @@ interface SettingSpec<T> {
     /** What values are accepted, for the error message. */
     readonly accepts: string;
     readonly description: string;
+    /** Only for local runs (never set in Azure); the infrastructure test skips it. */
+    readonly localOnly?: boolean;
 }
 
 const int = (min: number, max: number) =>
@@ -123,6 +125,7 @@ export const SETTINGS = {
         accepts: 'a storage connection string (local development only, e.g. UseDevelopmentStorage=true)',
         description:
             'Connection string for the state table; for Azurite and local runs. Production uses STATE_TABLE_ENDPOINT.',
+        localOnly: true,
     }),
     AZURE_CLIENT_ID: spec({
         schema: z.guid(),

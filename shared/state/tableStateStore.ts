@@ -68,9 +68,22 @@ export class TableStateStore implements UserStateStore {
         this.#client = client;
     }
 
-    /** Creates the table if it does not exist; once per process. */
+    /**
+     * Creates the table if it does not exist; once per process. In Azure the infrastructure creates it and grants the
+     * identity rights on that table only, so Create Table is refused (403): that is fine as long as the table can be
+     * read, which one point read proves.
+     */
     ensureTable(): Promise<void> {
-        this.#tableReady ??= this.#client.createTable().catch((e: unknown) => {
+        this.#tableReady ??= this.#client.createTable().catch(async (e: unknown) => {
+            if (isRestError(e) && e.statusCode === 403) {
+                try {
+                    await this.read('00000000-0000-0000-0000-000000000000');
+                    return;
+                } catch (readError) {
+                    this.#tableReady = undefined;
+                    throw readError;
+                }
+            }
             this.#tableReady = undefined;
             throw storeError('create table', e);
         });

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Grants the responder's managed identity its Microsoft Graph application permissions, the same roles as
+# infra/graph/graph-permissions.bicep. Idempotent: roles already granted are skipped.
+#   infra/scripts/grant-graph-permissions.sh <RESPONDER_PRINCIPAL_ID> [--remove-method] [--confirm-compromised] [--disable-account]
+# Run as Privileged Role Administrator (or Global Administrator) after `az login`.
+set -euo pipefail
+
+principal_id="${1:?usage: grant-graph-permissions.sh <managed identity object id> [--remove-method] [--confirm-compromised] [--disable-account]}"
+shift
+graph_base="${GRAPH_BASE_URL:-https://graph.microsoft.com}"
+
+# Least privilege: see shared/graph/permissions.ts and the README's Permissions table.
+roles=(User.Read.All GroupMember.Read.All User.RevokeSessions.All GroupMember.ReadWrite.All)
+for flag in "$@"; do
+  case "$flag" in
+    --remove-method) roles+=(UserAuthenticationMethod.ReadWrite.All) ;;
+    --confirm-compromised) roles+=(IdentityRiskyUser.ReadWrite.All) ;;
+    --disable-account) roles+=(User.EnableDisableAccount.All) ;;
+    *) echo "unknown option: $flag" >&2; exit 2 ;;
+  esac
+done
+
+if ! [[ "$principal_id" =~ ^[0-9a-fA-F-]{36}$ ]]; then
+  echo "principal id must be the managed identity's object id (a GUID)" >&2
+  exit 2
+fi
+
+graph_sp_id=$(az ad sp show --id 00000003-0000-0000-c000-000000000000 --query id -o tsv)
+granted=$(az rest --method GET --uri "$graph_base/v1.0/servicePrincipals/$principal_id/appRoleAssignments" \
+  --query "value[?resourceId=='$graph_sp_id'].appRoleId" -o tsv)
+
+for role in "${roles[@]}"; do
+  role_id=$(az ad sp show --id 00000003-0000-0000-c000-000000000000 \
+    --query "appRoles[?value=='$role' && contains(allowedMemberTypes, 'Application')].id | [0]" -o tsv)
+  if [[ -z "$role_id" ]]; then
+    echo "Graph has no application role $role" >&2
+    exit 1
+  fi
+  if grep -qx "$role_id" <<<"$granted"; then
+    echo "already granted: $role"
+    continue
+  fi
+  az rest --method POST --uri "$graph_base/v1.0/servicePrincipals/$principal_id/appRoleAssignments" \
+    --headers 'Content-Type=application/json' \
+    --body "{\"principalId\":\"$principal_id\",\"resourceId\":\"$graph_sp_id\",\"appRoleId\":\"$role_id\"}" >/dev/null
+  echo "granted: $role"
+done
