@@ -111,23 +111,26 @@ async function* readDocument(source: AsyncIterable<Buffer>): AsyncGenerator<unkn
     let pending: Record<string, unknown> = {};
     let pendingKey: string | undefined;
     let sawEnvelope = false;
+    /** Starts a value at `token`; a scalar is complete at once, a container completes later in `builder`. */
+    const begin = (token: Token): { value: unknown } | undefined => {
+        builder = new ValueBuilder();
+        builder.consume(token);
+        if (!builder.done) return undefined;
+        const value = builder.value;
+        builder = undefined;
+        return { value };
+    };
+    const keep = (key: string, value: unknown) =>
+        Object.defineProperty(pending, key, { value, enumerable: true, writable: true, configurable: true });
     try {
-        for await (const token of tokens as AsyncIterable<Token>) {
+        for await (const token of tokens) {
             if (builder) {
                 builder.consume(token);
                 if (builder.done) {
                     const value = builder.value;
                     builder = undefined;
-                    if (state === 'topObject') {
-                        Object.defineProperty(pending, pendingKey!, {
-                            value,
-                            enumerable: true,
-                            writable: true,
-                            configurable: true,
-                        });
-                    } else {
-                        yield value;
-                    }
+                    if (state === 'topObject') keep(pendingKey!, value);
+                    else yield value;
                 }
                 continue;
             }
@@ -138,23 +141,15 @@ async function* readDocument(source: AsyncIterable<Buffer>): AsyncGenerator<unkn
                     pending = {};
                     sawEnvelope = false;
                 } else {
-                    builder = new ValueBuilder();
-                    builder.consume(token);
-                    if (builder.done) {
-                        yield builder.value;
-                        builder = undefined;
-                    }
+                    const scalar = begin(token);
+                    if (scalar) yield scalar.value;
                 }
             } else if (state === 'topArray' || state === 'envelopeArray') {
                 if (token.name === 'endArray') {
                     state = state === 'topArray' ? 'top' : 'topObject';
                 } else {
-                    builder = new ValueBuilder();
-                    builder.consume(token);
-                    if (builder.done) {
-                        yield builder.value;
-                        builder = undefined;
-                    }
+                    const scalar = begin(token);
+                    if (scalar) yield scalar.value;
                 }
             } else if (token.name === 'keyValue') {
                 pendingKey = token.value;
@@ -165,17 +160,8 @@ async function* readDocument(source: AsyncIterable<Buffer>): AsyncGenerator<unkn
                 state = 'envelopeArray';
                 sawEnvelope = true;
             } else {
-                builder = new ValueBuilder();
-                builder.consume(token);
-                if (builder.done) {
-                    Object.defineProperty(pending, pendingKey!, {
-                        value: builder.value,
-                        enumerable: true,
-                        writable: true,
-                        configurable: true,
-                    });
-                    builder = undefined;
-                }
+                const scalar = begin(token);
+                if (scalar) keep(pendingKey!, scalar.value);
             }
         }
     } catch (e) {

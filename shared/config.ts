@@ -50,6 +50,18 @@ const csv = <T extends string>(values: readonly [T, ...T[]]) =>
         )
         .pipe(z.array(z.enum(values)).min(1));
 
+/** A list separated by commas, semicolons or spaces, lower-cased (ids and UPNs compare case-insensitively). */
+const lowerCaseList = <T>(item: z.ZodType<T, string>, max = 1000) =>
+    z
+        .string()
+        .transform((s) =>
+            s
+                .split(/[,;\s]+/)
+                .map((v) => v.trim().toLowerCase())
+                .filter(Boolean),
+        )
+        .pipe(z.array(item).max(max));
+
 function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
     return s;
 }
@@ -185,30 +197,14 @@ export const SETTINGS = {
             'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment.',
     }),
     NEVER_CONTAIN: spec({
-        schema: z
-            .string()
-            .transform((s) =>
-                s
-                    .split(/[,;\s]+/)
-                    .map((v) => v.trim().toLowerCase())
-                    .filter(Boolean),
-            )
-            .pipe(z.array(z.union([z.guid(), z.string().regex(/^[^@\s]+@[^@\s]+$/)]))),
+        schema: lowerCaseList(z.union([z.guid(), z.string().regex(/^[^@\s]+@[^@\s]+$/)])),
         default: '',
         accepts: 'a comma-separated list of user object ids and UPNs',
         description:
             'Users never contained (break-glass accounts belong here); their incidents are still recorded and notified.',
     }),
     NEVER_CONTAIN_GROUP_IDS: spec({
-        schema: z
-            .string()
-            .transform((s) =>
-                s
-                    .split(/[,;\s]+/)
-                    .map((v) => v.trim().toLowerCase())
-                    .filter(Boolean),
-            )
-            .pipe(z.array(z.guid()).max(20)),
+        schema: lowerCaseList(z.guid(), 20),
         default: '',
         accepts: 'a comma-separated list of at most 20 group object ids',
         description:

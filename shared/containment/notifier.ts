@@ -1,4 +1,5 @@
 import type { ContainmentConfig } from '../config';
+import { incidentView } from './incidents';
 import type { ContainedIncident, NoticeKind } from './model';
 
 /** Sends a notice to the SOC; resolves on a 2xx, rejects otherwise. */
@@ -62,24 +63,6 @@ export function noticePayload(
             ? `To release after verifying with the user: mfa-responder release ${inc.userId} --reason "..." (or POST /api/users/${inc.userId}/release).`
             : '',
     ].filter(Boolean);
-    return {
-        type: 'mfa-fatigue-responder',
-        kind,
-        title,
-        text: lines.join('\n'),
-        incidentId: inc.id,
-        userId: inc.userId,
-        userPrincipalName: inc.userPrincipalName ?? null,
-        trigger: inc.trigger,
-        denials: inc.denials,
-        timeouts: inc.timeouts,
-        fraudReports: inc.fraudReports,
-        firstSeen: iso(inc.firstSeen),
-        lastSeen: iso(inc.lastSeen),
-        ipAddresses: inc.ipAddresses,
-        approval: inc.approval ? { ...inc.approval, at: iso(inc.approval.at) } : null,
-        containment: c
-            ? { status: c.status, mode: c.mode, reason: c.reason ?? null, steps, release: c.release ?? null }
-            : null,
-    };
+    // The incident as the admin endpoints show it, plus what a chat message needs.
+    return { type: 'mfa-fatigue-responder', kind, title, text: lines.join('\n'), ...incidentView(inc) };
 }

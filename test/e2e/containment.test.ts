@@ -11,6 +11,7 @@ import { eventHubContext } from '../support/host';
 import { envelope, fraudReport, pushDenied, User, user } from '../support/signInFactory';
 import { startWebhook } from '../support/webhook';
 
+const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const T0 = Date.parse('2026-11-02T09:00:00Z');
 const at = (m: number) => new Date(T0 + m * 60_000);
 const PUSH_BLOCK_GROUP = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
@@ -126,7 +127,7 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         // Redelivery and later prompts of the same attack change nothing in Graph.
         await deliver(rt, attack(u));
         await deliver(rt, attack(u, 4, 2));
-        await runDueWork(rt.containmentDeps(console));
+        await runDueWork(rt.containmentDeps(silent));
         expect(revokes(u)).toBe(1);
         expect(blocks(u)).toBe(1);
         expect(await incidentsOf(rt, u)).toHaveLength(1);
@@ -217,7 +218,7 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
             },
         });
         expect(revokes(u)).toBe(1);
-        await runDueWork({ ...rt.containmentDeps(console), now: () => Date.now() + 3_600_000 });
+        await runDueWork({ ...rt.containmentDeps(silent), now: () => Date.now() + 3_600_000 });
         expect(
             graph.calls.filter((c) => c.path.endsWith('/members/$ref') && JSON.stringify(c.body).includes(u.id)),
         ).toHaveLength(1);
@@ -240,7 +241,7 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         expect(inc!.containment).toMatchObject({ status: 'retrying' });
         expect(blocks(u)).toBe(1); // an independent step does not wait for the failing one
         let clock = Date.now();
-        const deps = { ...rt.containmentDeps(console), now: () => clock };
+        const deps = { ...rt.containmentDeps(silent), now: () => clock };
         await runDueWork(deps);
         expect((await incidentsOf(rt, u))[0]!.containment!.steps[1]!.attempts).toBe(1); // not due yet: backoff
         for (let i = 0; i < 3; i++) {
@@ -310,8 +311,8 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
             (await live.store.read(u2.id))!.etag,
         );
         const outcomes = await Promise.all([
-            runContainment(u2.id, inc!.id, live.containmentDeps(console)),
-            runContainment(u2.id, inc!.id, live.containmentDeps(console)),
+            runContainment(u2.id, inc!.id, live.containmentDeps(silent)),
+            runContainment(u2.id, inc!.id, live.containmentDeps(silent)),
         ]);
         expect(outcomes.sort()).toEqual(['contained', 'not-due']);
         expect(revokes(u2)).toBe(1);
@@ -320,7 +321,7 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
     it('resumes at the next step after a crash between steps, without repeating the finished one', async () => {
         const rt = runtime();
         const u = victim();
-        const deps = rt.containmentDeps(console);
+        const deps = rt.containmentDeps(silent);
         // Open the incident without containing it (the plan is stored in the same write), as a batch would before
         // its worker died; then run containment and "crash" right after step 1 is persisted.
         const { processSignInBatch } = await import('../../shared/pipeline/processSignInBatch');
@@ -364,7 +365,7 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         const result = await releaseUser(
             u.id,
             { by: 'soc.analyst@contoso.com', reason: 'verified with the user by phone' },
-            { ...rt.containmentDeps(console), graph: rt.graph() },
+            { ...rt.containmentDeps(silent), graph: rt.graph() },
         );
         expect(result.undo).toMatch(/removed from push-block group/);
         expect(graph.groups.get(PUSH_BLOCK_GROUP)!.members.has(u.id)).toBe(false);
@@ -452,7 +453,7 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         let [inc] = await incidentsOf(rt, u);
         expect(inc!.containment!.status).toBe('contained');
         expect(inc!.containment!.notices[0]).toMatchObject({ kind: 'incident', status: 'failed', attempts: 1 });
-        await runDueWork(rt.containmentDeps(console));
+        await runDueWork(rt.containmentDeps(silent));
         [inc] = await incidentsOf(rt, u);
         expect(inc!.containment!.notices[0]).toMatchObject({ status: 'sent', attempts: 2 });
     });
