@@ -82,6 +82,7 @@ export interface Containment {
     breakerSlot?: boolean;
     /** What the push block did, so that a release can undo it. */
     pushBlock?: { mode: 'group'; groupId: string } | { mode: 'remove-method'; deleted: number };
+    /** From the sign-in records: Graph does not revoke sessions of guests. */
     userType?: string;
     notices: Notice[];
     release?: Release;
@@ -118,7 +119,7 @@ export function wouldDo(step: ContainmentStep, config: ContainmentConfig): strin
         case 'check-exclusions':
             return config.neverContainGroupIds.length > 0
                 ? `would check membership of ${config.neverContainGroupIds.length} never-contain group(s)`
-                : 'would look up the user';
+                : 'no NEVER_CONTAIN_GROUP_IDS configured';
         case 'revoke-sessions':
         case 'revoke-sessions-after-disable':
             return 'would revoke sign-in sessions';
@@ -157,6 +158,7 @@ export function planContainment(
         steps: stepsFor(config),
         runs: 0,
         notices: [{ kind: 'incident', status: config.notifyWebhookUrl ? 'pending' : 'skipped', attempts: 0 }],
+        ...(state.userType ? { userType: state.userType } : {}),
     };
     const upn = incident.userPrincipalName?.toLowerCase();
     if (config.neverContain.has(incident.userId) || (upn !== undefined && config.neverContain.has(upn))) {

@@ -60,23 +60,24 @@ async function executeStep(
     const { config } = deps;
     switch (name) {
         case 'check-exclusions': {
-            const user = await graph.getUser(userId);
+            if (config.neverContainGroupIds.length === 0) {
+                return { status: 'skipped', detail: 'no NEVER_CONTAIN_GROUP_IDS configured' };
+            }
             const member = await graph.memberOf(userId, config.neverContainGroupIds);
-            const extra = (c: Containment) => {
-                if (user.userType) c.userType = user.userType;
-            };
             if (member.length > 0) {
                 return {
                     status: 'done',
                     detail: `member of never-contain group ${member.join(', ')}`,
-                    extra,
                     stop: {
                         status: 'not-contained',
                         reason: `member of NEVER_CONTAIN_GROUP_IDS group ${member.join(', ')}`,
                     },
                 };
             }
-            return { status: 'done', detail: `${user.userType ?? 'unknown'} user, in no never-contain group`, extra };
+            return {
+                status: 'done',
+                detail: `in none of the ${config.neverContainGroupIds.length} never-contain group(s)`,
+            };
         }
         case 'revoke-sessions':
         case 'revoke-sessions-after-disable':

@@ -41,6 +41,7 @@ function cloneState(s: UserState): UserState {
     return {
         userId: s.userId,
         ...(s.userPrincipalName !== undefined ? { userPrincipalName: s.userPrincipalName } : {}),
+        ...(s.userType !== undefined ? { userType: s.userType } : {}),
         attempts: s.attempts.map((a) => ({ ...a, keys: [...a.keys], rids: [...a.rids] })),
         incidents: s.incidents.map((i) => ({
             ...i,
@@ -274,6 +275,7 @@ export function applyEvents(
 
     for (const e of events) {
         if (e.userPrincipalName) state.userPrincipalName = e.userPrincipalName;
+        if (e.userType) state.userType = e.userType;
         state.lastEventTime = Math.max(state.lastEventTime, e.time);
     }
     const cutoff = state.lastEventTime - policy.retentionMs;

@@ -59,6 +59,8 @@ export interface Incident {
 export interface UserState {
     userId: string;
     userPrincipalName?: string;
+    /** `Member` or `Guest`, from the newest sign-in that said. */
+    userType?: string;
     /** Sorted by `t`. */
     attempts: Attempt[];
     /** Oldest first. */

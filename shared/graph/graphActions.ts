@@ -13,14 +13,6 @@ export function assertGuid(value: string, what: string): string {
     return value.toLowerCase();
 }
 
-export interface GraphUser {
-    readonly id: string;
-    readonly userPrincipalName?: string;
-    /** `Member` or `Guest`. */
-    readonly userType?: string;
-    readonly accountEnabled?: boolean;
-}
-
 export interface AuthenticatorMethod {
     readonly id: string;
     readonly displayName?: string;
@@ -43,19 +35,6 @@ export class GraphActions {
 
     #call<T>(request: (signal: AbortSignal) => Promise<T>): Promise<T> {
         return callGraph(request, this.options);
-    }
-
-    /** GET /users/{id}?$select=id,userPrincipalName,userType,accountEnabled — needs User.Read.All. */
-    async getUser(userId: string): Promise<GraphUser> {
-        const id = assertGuid(userId, 'user id');
-        return this.#call(
-            (signal) =>
-                this.client
-                    .api(`/users/${id}`)
-                    .select(['id', 'userPrincipalName', 'userType', 'accountEnabled'])
-                    .option('signal', signal)
-                    .get() as Promise<GraphUser>,
-        );
     }
 
     /** POST /users/{id}/checkMemberGroups: which of these groups the user is in, nested membership included. */

@@ -5,7 +5,6 @@
  * Sources: Graph v1.0 API reference pages (../shared/reference/graph-and-signin-contracts.md, section C).
  */
 export const GRAPH_APP_ROLES = {
-    getUser: { roles: ['User.Read.All'], why: 'read userType (guests) before acting' },
     memberOf: {
         roles: ['User.Read.All', 'GroupMember.Read.All'],
         why: 'checkMemberGroups for NEVER_CONTAIN_GROUP_IDS',

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 
-import { classifyDenialText, isFreshMfaText, MFA_DENIED_ERROR_CODE, MfaKind, NOT_FRESH_METHODS } from './matchers';
+import {
+    classifyDenialText,
+    isFreshMfaText,
+    KMSI_INTERRUPT_CODE,
+    MFA_DENIED_ERROR_CODE,
+    MfaKind,
+    NOT_FRESH_METHODS,
+} from './matchers';
 import type { ParseOutcome, RejectReason } from './signInEvent';
 
 /** Sign-in categories that carry user sign-ins. Push denials land in SignInLogs. */
@@ -36,6 +43,7 @@ const signInSchema = z.object({
     userPrincipalName: optionalText(1024),
     ipAddress: optionalText(64),
     appDisplayName: optionalText(512),
+    userType: optionalText(32),
     status: z.object({ additionalDetails: optionalText(MAX_TEXT) }).nullish(),
     authenticationDetails: z.array(stepSchema).max(64).nullish(),
 });
@@ -128,15 +136,22 @@ export const KIND_RANK: Readonly<Record<ParseOutcomeKind, number>> = {
     'fraud-report': 4,
 };
 
-/** True when a successful row shows a fresh MFA completion, not MFA carried over in a token. */
-function isFreshApproval(fields: SignInFields): boolean {
-    if (isFreshMfaText(lower(fields.status?.additionalDetails))) return true;
-    return (fields.authenticationDetails ?? []).some((step) => {
-        if (step.succeeded !== true) return false;
-        const detail = lower(step.authenticationStepResultDetail);
+const text = (value: unknown): string => (typeof value === 'string' ? value.toLowerCase() : '');
+
+/**
+ * True when a successful row shows a fresh MFA completion, not MFA carried over in a token. Reads the raw record
+ * defensively (it runs before validation, so that the many token refreshes are classified without it).
+ */
+function isFreshApproval(props: Record<string, unknown>): boolean {
+    const status = props.status as { additionalDetails?: unknown } | null | undefined;
+    if (isFreshMfaText(text(status?.additionalDetails))) return true;
+    const steps = Array.isArray(props.authenticationDetails) ? (props.authenticationDetails as unknown[]) : [];
+    return steps.some((raw) => {
+        if (!isPlainObject(raw) || raw.succeeded !== true) return false;
+        const detail = text(raw.authenticationStepResultDetail);
         if (isFreshMfaText(detail)) return true;
-        const requirement = lower(step.authenticationStepRequirement);
-        const method = lower(step.authenticationMethod);
+        const requirement = text(raw.authenticationStepRequirement);
+        const method = text(raw.authenticationMethod);
         return (
             requirement.includes('multi') &&
             method !== '' &&
@@ -179,7 +194,9 @@ export function parseSignIn(raw: unknown, options: ParseSignInOptions): ParseOut
     }
     const code = errorCode ?? resultType;
     if (code === undefined) return reject('missing-result-code', 'neither resultType nor status.errorCode is set');
-    if (code !== MFA_DENIED_ERROR_CODE && code !== 0) return { type: 'other' };
+    if (code !== MFA_DENIED_ERROR_CODE && code !== 0 && code !== KMSI_INTERRUPT_CODE) return { type: 'other' };
+    // Most successes are token refreshes: they are told apart before any validation.
+    if (code !== MFA_DENIED_ERROR_CODE && !isFreshApproval(props)) return { type: 'other' };
 
     if (props.userId === undefined || props.userId === null || props.userId === '') {
         return reject('missing-user-id', 'userId is missing');
@@ -202,7 +219,8 @@ export function parseSignIn(raw: unknown, options: ParseSignInOptions): ParseOut
     if (code === MFA_DENIED_ERROR_CODE) {
         ({ kind, failedStep } = classifyFailure(fields));
     } else {
-        kind = isFreshApproval(fields) ? 'mfa-approved' : 'other';
+        // A success, or the "keep me signed in" interrupt that follows a completed MFA in the same sign-in.
+        kind = 'mfa-approved';
     }
     if (kind === 'other') return { type: 'other' };
 
@@ -231,6 +249,7 @@ export function parseSignIn(raw: unknown, options: ParseSignInOptions): ParseOut
                 (typeof raw.callerIpAddress === 'string' ? raw.callerIpAddress.slice(0, 64) : undefined) ||
                 undefined,
             appDisplayName: fields.appDisplayName ?? undefined,
+            ...(fields.userType ? { userType: fields.userType } : {}),
             recordId: fields.id ?? fields.originalRequestId ?? keys[0]!,
             keys,
         },

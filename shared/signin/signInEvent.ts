@@ -10,6 +10,8 @@ export interface SignInEvent {
     readonly kind: MfaKind;
     readonly ipAddress?: string;
     readonly appDisplayName?: string;
+    /** `Member` or `Guest` as Entra logs it (Graph exports write it in lower case). */
+    readonly userType?: string;
     /** The sign-in row id (`properties.id`), kept as evidence. */
     readonly recordId: string;
     /**

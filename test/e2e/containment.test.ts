@@ -384,8 +384,10 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
     it('records that Graph does not revoke guest sessions, and still blocks push', async () => {
         const rt = runtime();
         const u = victim();
-        graph.users.get(u.id)!.userType = 'Guest';
-        await deliver(rt, attack(u));
+        const guestAttack = [
+            envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: u, at: at(i * 0.3), userType: 'Guest' }))),
+        ];
+        await deliver(rt, guestAttack);
         const [inc] = await incidentsOf(rt, u);
         expect(inc!.containment!.steps.find((s) => s.name === 'revoke-sessions')).toMatchObject({
             status: 'skipped',

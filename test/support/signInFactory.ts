@@ -45,6 +45,7 @@ export interface SignInOptions {
     readonly id?: string;
     readonly correlationId?: string;
     readonly originalRequestId?: string;
+    readonly userType?: 'Member' | 'Guest';
 }
 
 const iso7 = (d: Date) =>
@@ -104,7 +105,7 @@ export function signIn(o: SignInOptions): Record<string, unknown> {
                 geoCoordinates: { latitude: 52.37, longitude: 4.89 },
             },
             isInteractive: o.category !== 'NonInteractiveUserSignInLogs',
-            userType: 'Member',
+            userType: o.userType ?? 'Member',
             crossTenantAccessType: 'none',
             riskDetail: 'none',
             riskLevelAggregated: 'none',

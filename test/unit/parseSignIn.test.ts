@@ -34,6 +34,7 @@ describe('parseSignIn on the reference samples', () => {
                 kind: 'push-denied',
                 ipAddress: '203.0.113.7',
                 appDisplayName: 'OfficeHome',
+                userType: 'Member',
                 recordId: '33333333-3333-3333-3333-333333333333',
                 keys: [
                     'i:33333333-3333-3333-3333-333333333333',
@@ -118,6 +119,17 @@ describe('parseSignIn kinds', () => {
         const r = pushDenied({ user: alex, at }) as any;
         delete r.properties.status.errorCode;
         expect(kindOf(r)).toBe('push-denied');
+    });
+
+    it('reads a "keep me signed in" interrupt (50140) that carries a fresh MFA step as an approval', () => {
+        const r = pushApproved({ user: alex, at }) as any;
+        r.resultType = '50140';
+        r.properties.status = {
+            errorCode: 50140,
+            failureReason: "This error occurred due to 'Keep me signed in' interrupt when the user was signing-in.",
+        };
+        expect(kindOf(r)).toBe('mfa-approved');
+        expect(kindOf(msDocs)).toBe('other');
     });
 
     it('does not treat other MFA denial reasons or an in-progress row as push spam', () => {
