@@ -16,6 +16,12 @@ import { createTableClient } from '../shared/state/createTableClient';
 import { MemoryStateStore } from '../shared/state/memoryStateStore';
 import { TableStateStore } from '../shared/state/tableStateStore';
 import { RequestCounter } from '../test/support/azuriteTables';
+import { InvocationContext } from '@azure/functions';
+
+import { createSignInEventsHandler } from '../functions/signInEvents';
+import { createRuntime } from '../shared/runtime';
+import { startFakeGraph, startFakeIdentity } from '../test/support/fakeGraph';
+import { envelope, pushDenied, user } from '../test/support/signInFactory';
 import { tenantStream } from './streams';
 
 const categories = new Set<string>(USER_SIGNIN_CATEGORIES);
@@ -148,11 +154,70 @@ async function peakMemory(): Promise<void> {
     );
 }
 
+/**
+ * From the triggering batch reaching the handler to the first Graph containment call arriving at Graph, against a
+ * local Graph over HTTPS with a managed identity token, and Azurite for state. Baseline: one bare Graph POST through
+ * the same client, measured in the same run.
+ */
+async function latency(): Promise<void> {
+    const identity = await startFakeIdentity();
+    const graph = await startFakeGraph(identity);
+    const azurite = await startLocalAzurite();
+    process.env.IDENTITY_ENDPOINT = identity.endpoint;
+    process.env.IDENTITY_HEADER = identity.secret;
+    const group = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
+    graph.addGroup(group, 'SG-MFA-Push-Blocked');
+    try {
+        const env = {
+            STATE_TABLE_CONNECTION_STRING: azurite.connectionString,
+            AZURE_CLIENT_ID: identity.clientId,
+            GRAPH_BASE_URL: graph.baseUrl,
+            CONTAINMENT_MODE: 'live',
+            PUSH_BLOCK_GROUP_ID: group,
+        };
+        const samples: number[] = [];
+        const baselines: number[] = [];
+        for (let i = 0; i < 15; i++) {
+            const rt = createRuntime({ env: { ...env, STATE_TABLE_NAME: `benchLatency${i}` } });
+            await rt.ready();
+            const victim = user(`Latency Victim ${i}`);
+            graph.addUser(victim.id);
+            const other = user(`Latency Baseline ${i}`);
+            graph.addUser(other.id);
+            const t0 = Date.now();
+            await rt.graph().revokeSignInSessions(other.id);
+            baselines.push(Date.now() - t0);
+            const batch = [
+                envelope(
+                    Array.from({ length: 5 }, (_, k) =>
+                        pushDenied({ user: victim, at: new Date(Date.UTC(2026, 10, 2, 9, 0, k * 20)) }),
+                    ),
+                ),
+            ];
+            const started = Date.now();
+            await createSignInEventsHandler(() => rt)(batch, new InvocationContext({ logHandler: () => undefined }));
+            const first = graph.calls.find((c) => c.path.includes(victim.id) && c.method === 'POST');
+            samples.push(first!.at - started);
+        }
+        const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+        console.log('\n# Time from the triggering batch to the first Graph containment call (15 runs, medians)');
+        console.log(`one bare Graph POST (baseline)              ${median(baselines)} ms`);
+        console.log(
+            `triggering batch -> first containment call  ${median(samples)} ms  ratio ${(median(samples) / Math.max(1, median(baselines))).toFixed(1)}x baseline`,
+        );
+    } finally {
+        await azurite.stop();
+        await graph.close();
+        await identity.close();
+    }
+}
+
 async function main(): Promise<void> {
     const only = process.argv[2];
     if (!only || only === 'throughput') await throughput();
     if (!only || only === 'roundtrips') await roundTrips();
     if (!only || only === 'memory') await peakMemory();
+    if (!only || only === 'latency') await latency();
 }
 
 main().catch((e) => {
