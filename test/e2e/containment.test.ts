@@ -200,6 +200,20 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         expect((await incidentsOf(rt, u))[0]!.containment!.status).toBe('contained');
     });
 
+    it('times out a Graph call that hangs and retries it within the step budget', async () => {
+        const rt = runtime({ GRAPH_CALL_TIMEOUT_SECONDS: '1' });
+        const u = victim();
+        graph.fail({ method: 'POST', path: new RegExp(`/users/${u.id}/revokeSignInSessions$`), status: 'hang' });
+        await deliver(rt, attack(u));
+        expect(
+            callsFor(u)
+                .filter((c) => c.path.endsWith('/revokeSignInSessions'))
+                .map((c) => c.status),
+        ).toEqual([0, 200]);
+        expect(revokes(u)).toBe(1);
+        expect((await incidentsOf(rt, u))[0]!.containment!.status).toBe('contained');
+    });
+
     it('ends in needs-attention at once on a 403, keeps the Graph code, and does not retry it', async () => {
         const rt = runtime();
         const u = victim();

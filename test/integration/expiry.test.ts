@@ -1,0 +1,49 @@
+import { MemoryCircuitBreaker } from '../../shared/containment/circuitBreaker';
+import { runDueWork } from '../../shared/containment/runDueWork';
+import { loadContainmentConfig } from '../../shared/config';
+import { DEFAULT_POLICY } from '../../shared/detection/policy';
+import { emptyUserState } from '../../shared/detection/userState';
+import { processSignInBatch } from '../../shared/pipeline/processSignInBatch';
+import { USER_SIGNIN_CATEGORIES } from '../../shared/signin/parseSignIn';
+import { TableStateStore } from '../../shared/state/tableStateStore';
+import { azuriteTableClient } from '../support/azuriteTables';
+import { envelope, pushDenied, user } from '../support/signInFactory';
+
+describe('idle state expiry (timer, Azurite)', () => {
+    it('forgets idle users, keeps recent ones and those with recent incidents', async () => {
+        const store = new TableStateStore(azuriteTableClient());
+        await store.ensureTable();
+        const now = Date.parse('2026-11-27T12:00:00Z');
+        const hour = 3_600_000;
+        const idle = user('Idle User');
+        const active = user('Active User');
+        const attacked = user('Attacked User');
+        await store.write({ ...emptyUserState(idle.id), lastEventTime: now - 30 * hour }, undefined);
+        await store.write({ ...emptyUserState(active.id), lastEventTime: now - 2 * hour }, undefined);
+        const at = (m: number) => new Date(now - 30 * hour + m * 60_000);
+        await processSignInBatch(
+            [envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: attacked, at: at(i) })))],
+            {
+                store,
+                policy: DEFAULT_POLICY,
+                categories: new Set(USER_SIGNIN_CATEGORIES),
+                now: () => now - 30 * hour,
+            },
+        );
+        const deps = {
+            store,
+            config: loadContainmentConfig({}),
+            graphBaseUrl: 'https://graph.microsoft.com',
+            breaker: new MemoryCircuitBreaker(),
+            now: () => now,
+        };
+        const result = await runDueWork(deps, { idleMs: 24 * hour });
+        expect(result.expired).toBe(1);
+        expect(await store.read(idle.id)).toBeUndefined();
+        expect(await store.read(active.id)).toBeDefined();
+        expect(await store.read(attacked.id)).toBeDefined();
+        // Thirty days after its incident, the attacked user's row goes too.
+        await runDueWork({ ...deps, now: () => now + 31 * 24 * hour }, { idleMs: 24 * hour });
+        expect(await store.read(attacked.id)).toBeUndefined();
+    });
+});
