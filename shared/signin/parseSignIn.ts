@@ -8,6 +8,7 @@ import {
     MfaKind,
     NOT_FRESH_METHODS,
 } from './matchers';
+import { fromLogAnalyticsRow, isLogAnalyticsRow } from './logAnalyticsRow';
 import type { ParseOutcome, RejectReason } from './signInEvent';
 
 /** Sign-in categories that carry user sign-ins. Push denials land in SignInLogs. */
@@ -164,12 +165,15 @@ function isFreshApproval(props: Record<string, unknown>): boolean {
 }
 
 /**
- * Parses one raw record, either an Event Hub diagnostic record (`{category, resultType, properties: {...}}`) or a
- * Graph `signIn` object (the `properties` shape alone). Never throws: every outcome is a value.
+ * Parses one raw record: an Event Hub diagnostic record (`{category, resultType, properties: {...}}`), a Graph
+ * `signIn` object (the `properties` shape alone), or a Log Analytics `SigninLogs` row. Never throws: every outcome
+ * is a value.
  */
-export function parseSignIn(raw: unknown, options: ParseSignInOptions): ParseOutcome {
-    if (!isPlainObject(raw))
-        return reject('not-an-object', `record is ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseOutcome {
+    if (!isPlainObject(input)) {
+        return reject('not-an-object', `record is ${Array.isArray(input) ? 'an array' : typeof input}`);
+    }
+    const raw = isLogAnalyticsRow(input) ? fromLogAnalyticsRow(input) : input;
 
     // Cheap checks first: most of the stream is other categories or other result codes.
     const category = raw.category;

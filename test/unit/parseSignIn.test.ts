@@ -158,6 +158,54 @@ describe('parseSignIn kinds', () => {
     });
 });
 
+describe('parseSignIn on Log Analytics exports', () => {
+    /** A SigninLogs row as Log Analytics exports it: PascalCase columns, Status and AuthenticationDetails as JSON text. */
+    function row(record: any): Record<string, unknown> {
+        const p = record.properties;
+        return {
+            TenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+            TimeGenerated: p.createdDateTime.replace('+00:00', 'Z'),
+            Type: 'SigninLogs',
+            Id: p.id,
+            CorrelationId: p.correlationId,
+            OriginalRequestId: p.originalRequestId,
+            UserId: p.userId,
+            UserPrincipalName: p.userPrincipalName,
+            UserType: p.userType,
+            AppDisplayName: p.appDisplayName,
+            IPAddress: p.ipAddress,
+            ResultType: record.resultType,
+            ResultDescription: record.resultDescription,
+            Status: JSON.stringify(p.status),
+            AuthenticationDetails: JSON.stringify(p.authenticationDetails),
+            MfaDetail: '{}',
+        };
+    }
+
+    it('reads denials, approvals and fraud reports with the same kinds and keys as the Event Hub record', () => {
+        for (const record of [
+            pushDenied({ user: alex, at }),
+            pushApproved({ user: alex, at }),
+            fraudReport({ user: alex, at }),
+        ]) {
+            const fromHub = parse(record);
+            const fromLogAnalytics = parse(row(record));
+            expect(fromLogAnalytics).toEqual(fromHub);
+        }
+    });
+
+    it('drops service principal rows and rejects a row without a user id', () => {
+        expect(parse({ ...row(pushDenied({ user: alex, at })), Type: 'AADServicePrincipalSignInLogs' })).toEqual({
+            type: 'dropped',
+            category: 'ServicePrincipalSignInLogs',
+        });
+        expect(parse({ ...row(pushDenied({ user: alex, at })), UserId: '' })).toMatchObject({
+            type: 'rejected',
+            reason: 'missing-user-id',
+        });
+    });
+});
+
 describe('parseSignIn time', () => {
     it('prefers properties.createdDateTime, with an offset', () => {
         const r = pushDenied({ user: alex, at }) as any;
