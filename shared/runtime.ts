@@ -70,6 +70,9 @@ export function createRuntime(options: CreateRuntimeOptions): Runtime {
             ...(containment.mode === 'live' ? { graph: getGraph() } : {}),
             graphBaseUrl: graphConfig.baseUrl,
             breaker,
+            // A claim must outlive the slowest step (its retry budget plus a last call), or a second runner could
+            // take over a step that is still running.
+            leaseMs: Math.max(3 * 60_000, graphConfig.stepBudgetMs + 2 * graphConfig.callTimeoutMs + 60_000),
             ...(notify ? { notify } : {}),
             logger,
         }),
