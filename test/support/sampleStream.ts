@@ -1,6 +1,5 @@
 import {
     envelope,
-    fraudReport,
     guid,
     managedIdentitySignIn,
     mfaFromToken,
@@ -153,18 +152,14 @@ export function buildSampleStream(): string {
         add(record, m);
         if (p % 4 === 1) {
             // Entra's duplicate MFA row: same correlation id and step time, another row id.
-            const props = (record as { properties: Record<string, unknown> }).properties;
             const dup = structuredClone(record) as { properties: Record<string, unknown> };
             dup.properties.id = guid();
             dup.properties.originalRequestId = dup.properties.id;
-            void props;
             add(dup, m + 0.01);
         }
     }
     // The user gives in: a fresh approval from one of the attacking IPs.
     add(pushApproved({ user: victim, at: at(80.2), ip: ATTACKER_IPS[1]!, app: 'OfficeHome' }), 80.2);
-    // One ordinary fraud report would open an incident on its own; the sample keeps the tenant at one attack.
-    void fraudReport;
 
     timed.sort((a, b) => a.t - b.t);
     const lines: string[] = [];
