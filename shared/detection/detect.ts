@@ -120,7 +120,7 @@ function weightOf(kind: MfaKind, policy: DetectionPolicy): number {
     return isDenial(kind) ? 1 : 0;
 }
 
-/** Re-derives an incident's counters from the prompts assigned to it, so that merges and upgrades stay exact. */
+/** Assigns a prompt to an incident and counts it (an approval is recorded, not counted). */
 function addToIncident(inc: Incident, a: Attempt, policyWindow: number): void {
     a.inc = inc.id;
     if (a.kind === 'mfa-approved') {
