@@ -214,6 +214,24 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         expect((await incidentsOf(rt, u))[0]!.containment!.status).toBe('contained');
     });
 
+    it('stores a 404 from Graph on the step with its code, and retries it later', async () => {
+        const rt = runtime();
+        const u = victim();
+        graph.fail({ method: 'POST', path: /\/members\/\$ref$/, status: 404 });
+        await deliver(rt, attack(u));
+        let [inc] = await incidentsOf(rt, u);
+        expect(inc!.containment!.status).toBe('retrying');
+        expect(inc!.containment!.steps.find((s) => s.name === 'block-push')).toMatchObject({
+            status: 'failed',
+            error: { status: 404, code: 'Request_ResourceNotFound' },
+        });
+        await runDueWork({ ...rt.containmentDeps(silent), now: () => Date.now() + 2 * 60_000 });
+        [inc] = await incidentsOf(rt, u);
+        expect(inc!.containment!.status).toBe('contained');
+        expect(blocks(u)).toBe(1);
+        expect(revokes(u)).toBe(1);
+    });
+
     it('ends in needs-attention at once on a 403, keeps the Graph code, and does not retry it', async () => {
         const rt = runtime();
         const u = victim();
