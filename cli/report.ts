@@ -1,7 +1,6 @@
 import type { Incident } from '../shared/detection/userState';
 import type { BatchResult } from '../shared/pipeline/batchResult';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
+import { isoTime } from '../shared/time';
 
 /**
  * The `--json` incident line. `detectedAt` is the event time of the record that completed the trigger: in a replay,
@@ -14,17 +13,17 @@ export function incidentJson(inc: Incident): Record<string, unknown> {
         userPrincipalName: inc.userPrincipalName ?? null,
         trigger: inc.trigger,
         denials: inc.denials,
-        firstSeen: iso(inc.firstSeen),
-        detectedAt: iso(inc.triggeredAt),
+        firstSeen: isoTime(inc.firstSeen),
+        detectedAt: isoTime(inc.triggeredAt),
         ipAddresses: inc.ipAddresses,
         incidentId: inc.id,
-        lastSeen: iso(inc.lastSeen),
+        lastSeen: isoTime(inc.lastSeen),
         timeouts: inc.timeouts,
         fraudReports: inc.fraudReports,
         apps: inc.apps,
         approval: inc.approval
             ? {
-                  at: iso(inc.approval.at),
+                  at: isoTime(inc.approval.at),
                   ipAddress: inc.approval.ipAddress ?? null,
                   fromDenialIp: inc.approval.fromDenialIp,
               }
@@ -70,14 +69,14 @@ export function formatReport(totals: BatchResult, incidents: readonly Incident[]
         for (const inc of incidents) {
             lines.push(
                 `  ${inc.userPrincipalName ?? '(no UPN)'} (${inc.userId}) — ${inc.trigger}: ${inc.denials} denied, ` +
-                    `${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${iso(inc.firstSeen)} and ${iso(inc.lastSeen)}`,
+                    `${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)}`,
             );
             lines.push(
-                `    fired at ${iso(inc.triggeredAt)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}; apps: ${inc.apps.join(', ') || 'unknown'}`,
+                `    fired at ${isoTime(inc.triggeredAt)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}; apps: ${inc.apps.join(', ') || 'unknown'}`,
             );
             if (inc.approval) {
                 lines.push(
-                    `    the user APPROVED a prompt at ${iso(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}` +
+                    `    the user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}` +
                         (inc.approval.fromDenialIp ? ' — one of the attacking IPs' : ''),
                 );
             }

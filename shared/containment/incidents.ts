@@ -1,7 +1,6 @@
 import type { UserStateStore } from '../state/stateStore';
 import type { ContainedIncident } from './model';
-
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+import { isoTime } from '../time';
 
 /** An incident as the admin endpoints and the CLI show it: times as ISO strings. */
 export function incidentView(inc: ContainedIncident): Record<string, unknown> {
@@ -14,24 +13,24 @@ export function incidentView(inc: ContainedIncident): Record<string, unknown> {
         denials: inc.denials,
         timeouts: inc.timeouts,
         fraudReports: inc.fraudReports,
-        firstSeen: iso(inc.firstSeen),
-        lastSeen: iso(inc.lastSeen),
-        detectedAt: iso(inc.detectedAt),
+        firstSeen: isoTime(inc.firstSeen),
+        lastSeen: isoTime(inc.lastSeen),
+        detectedAt: isoTime(inc.detectedAt),
         ipAddresses: inc.ipAddresses,
         apps: inc.apps,
-        approval: inc.approval ? { ...inc.approval, at: iso(inc.approval.at) } : null,
-        closedAt: iso(inc.closedAt) ?? null,
+        approval: inc.approval ? { ...inc.approval, at: isoTime(inc.approval.at) } : null,
+        closedAt: isoTime(inc.closedAt) ?? null,
         containment: c
             ? {
                   status: c.status,
                   mode: c.mode,
                   reason: c.reason ?? null,
-                  startedAt: iso(c.startedAt) ?? null,
-                  finishedAt: iso(c.finishedAt) ?? null,
-                  nextAttemptAt: iso(c.nextAttemptAt) ?? null,
-                  steps: c.steps.map((s) => ({ ...s, at: iso(s.at) })),
-                  notices: c.notices.map((n) => ({ ...n, at: iso(n.at) })),
-                  release: c.release ? { ...c.release, at: iso(c.release.at) } : null,
+                  startedAt: isoTime(c.startedAt) ?? null,
+                  finishedAt: isoTime(c.finishedAt) ?? null,
+                  nextAttemptAt: isoTime(c.nextAttemptAt) ?? null,
+                  steps: c.steps.map((s) => ({ ...s, at: isoTime(s.at) })),
+                  notices: c.notices.map((n) => ({ ...n, at: isoTime(n.at) })),
+                  release: c.release ? { ...c.release, at: isoTime(c.release.at) } : null,
               }
             : null,
     };

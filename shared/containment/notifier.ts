@@ -1,11 +1,10 @@
 import type { ContainmentConfig } from '../config';
 import { incidentView } from './incidents';
 import type { ContainedIncident, NoticeKind } from './model';
+import { isoTime } from '../time';
 
 /** Sends a notice to the SOC; resolves on a 2xx, rejects otherwise. */
 export type Notifier = (payload: Record<string, unknown>) => Promise<void>;
-
-const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 /** POSTs JSON to the webhook with a timeout. Works with a Teams workflow ("when a webhook request is received") or any JSON receiver. */
 export function webhookNotifier(url: string, timeoutMs = 10_000): Notifier {
@@ -48,10 +47,10 @@ export function noticePayload(
     const title = headline(inc, kind);
     const lines = [
         title,
-        `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${iso(inc.firstSeen)} and ${iso(inc.lastSeen)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}.`,
+        `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}.`,
         ...(inc.approval
             ? [
-                  `The user APPROVED a prompt at ${iso(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`,
+                  `The user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`,
               ]
             : []),
         ...steps.map(

@@ -1,8 +1,7 @@
 import type { Incident } from '../detection/userState';
 import type { Logger } from '../logger';
 import type { BatchResult } from './batchResult';
-
-const iso = (ms: number) => new Date(ms).toISOString();
+import { isoTime } from '../time';
 
 /** One structured line per new incident: what a SOC alert rule in Log Analytics matches on. */
 export function incidentLogLine(inc: Incident): string {
@@ -15,11 +14,11 @@ export function incidentLogLine(inc: Incident): string {
         denials: inc.denials,
         timeouts: inc.timeouts,
         fraudReports: inc.fraudReports,
-        firstSeen: iso(inc.firstSeen),
-        triggeredAt: iso(inc.triggeredAt),
+        firstSeen: isoTime(inc.firstSeen),
+        triggeredAt: isoTime(inc.triggeredAt),
         ipAddresses: inc.ipAddresses,
         apps: inc.apps,
-        approval: inc.approval && { ...inc.approval, at: iso(inc.approval.at) },
+        approval: inc.approval && { ...inc.approval, at: isoTime(inc.approval.at) },
     })}`;
 }
 

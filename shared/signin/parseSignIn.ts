@@ -105,9 +105,8 @@ export function parseEntraTime(text: string): number | undefined {
     return undefined;
 }
 
-function lower(value: string | null | undefined): string {
-    return value ? value.toLowerCase() : '';
-}
+/** Lower-cased text of a field that may be missing, null or of another type. */
+const lower = (value: unknown): string => (typeof value === 'string' ? value.toLowerCase() : '');
 
 /** The kind of a 500121 row: its reason sits in `status.additionalDetails` or only in a failed MFA step. */
 function classifyFailure(fields: SignInFields): { kind: ParseOutcomeKind; failedStep?: Step } {
@@ -137,22 +136,20 @@ export const KIND_RANK: Readonly<Record<ParseOutcomeKind, number>> = {
     'fraud-report': 4,
 };
 
-const text = (value: unknown): string => (typeof value === 'string' ? value.toLowerCase() : '');
-
 /**
  * True when a successful row shows a fresh MFA completion, not MFA carried over in a token. Reads the raw record
  * defensively (it runs before validation, so that the many token refreshes are classified without it).
  */
 function isFreshApproval(props: Record<string, unknown>): boolean {
     const status = props.status as { additionalDetails?: unknown } | null | undefined;
-    if (isFreshMfaText(text(status?.additionalDetails))) return true;
+    if (isFreshMfaText(lower(status?.additionalDetails))) return true;
     const steps = Array.isArray(props.authenticationDetails) ? (props.authenticationDetails as unknown[]) : [];
     return steps.some((raw) => {
         if (!isPlainObject(raw) || raw.succeeded !== true) return false;
-        const detail = text(raw.authenticationStepResultDetail);
+        const detail = lower(raw.authenticationStepResultDetail);
         if (isFreshMfaText(detail)) return true;
-        const requirement = text(raw.authenticationStepRequirement);
-        const method = text(raw.authenticationMethod);
+        const requirement = lower(raw.authenticationStepRequirement);
+        const method = lower(raw.authenticationMethod);
         return (
             requirement.includes('multi') &&
             method !== '' &&
