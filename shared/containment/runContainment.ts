@@ -181,7 +181,7 @@ export async function runContainment(userId: string, incidentId: string, deps: C
     });
     if (!claim.incident) return 'missing';
     if (!claim.result) {
-        await sendNotices(userId, incidentId, deps);
+        await sendNotices(userId, incidentId, deps, claim.incident);
         const status = claim.incident.containment?.status;
         return status && !isActive(claim.incident.containment) ? status : 'not-due';
     }
@@ -317,15 +317,21 @@ export async function runContainment(userId: string, incidentId: string, deps: C
     const line = `Containment of incident ${incidentId} (${final.incident?.userPrincipalName ?? userId}): ${status}${final.incident?.containment?.reason ? ` — ${final.incident.containment.reason}` : ''}`;
     if (status === 'contained' || status === 'dry-run') logger.log(line);
     else logger.warn(line);
-    await sendNotices(userId, incidentId, deps);
+    await sendNotices(userId, incidentId, deps, final.incident);
     return status;
 }
 
 /** Sends every notice that is due (pending, or failed with attempts left); a failure is stored, never thrown. */
-export async function sendNotices(userId: string, incidentId: string, deps: ContainmentDeps): Promise<void> {
+export async function sendNotices(
+    userId: string,
+    incidentId: string,
+    deps: ContainmentDeps,
+    /** The incident as just read or written, which saves reading it again. */
+    known?: ContainedIncident,
+): Promise<void> {
     const now = deps.now ?? Date.now;
     const { store, config } = deps;
-    const stored = findIncident((await store.read(userId))?.state, incidentId);
+    const stored = known ?? findIncident((await store.read(userId))?.state, incidentId);
     const due = (stored?.containment?.notices ?? []).filter(
         (n) => n.status === 'pending' || (n.status === 'failed' && n.attempts < config.maxStepAttempts),
     );

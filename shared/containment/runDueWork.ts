@@ -32,7 +32,7 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
                 result.runs++;
                 await runContainment(state.userId, inc.id, deps);
             } else if (c.notices.some((n) => n.status === 'pending' || n.status === 'failed')) {
-                await sendNotices(state.userId, inc.id, deps);
+                await sendNotices(state.userId, inc.id, deps, inc);
             }
         }
     }
