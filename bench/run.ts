@@ -12,9 +12,10 @@ import { DEFAULT_POLICY } from '../shared/detection/policy';
 import { emptyBatchResult } from '../shared/pipeline/batchResult';
 import { parseMessages, processSignInBatch } from '../shared/pipeline/processSignInBatch';
 import { USER_SIGNIN_CATEGORIES } from '../shared/signin/parseSignIn';
+import type { UserRecord } from '../shared/containment/userRecord';
 import { createTableClient } from '../shared/state/createTableClient';
-import { MemoryStateStore } from '../shared/state/memoryStateStore';
-import { TableStateStore } from '../shared/state/tableStateStore';
+import { MemoryRowStore } from '../shared/state/memoryRowStore';
+import { TableRowStore } from '../shared/state/tableRowStore';
 import { RequestCounter } from '../test/support/azuriteTables';
 import { InvocationContext } from '@azure/functions';
 
@@ -59,10 +60,10 @@ async function throughput(): Promise<void> {
         for (const m of messages) JSON.parse(m);
     });
     const parse = best(5, () => {
-        parseMessages(messages, categories, emptyBatchResult());
+        parseMessages(messages, { categories }, emptyBatchResult());
     });
     const pipeline = await bestAsync(3, async () => {
-        const store = new MemoryStateStore();
+        const store = new MemoryRowStore<UserRecord>();
         for (const batch of chunk(messages, 100))
             await processSignInBatch(batch, { store, policy: DEFAULT_POLICY, categories });
     });
@@ -81,9 +82,10 @@ async function roundTrips(): Promise<void> {
     const azurite = await startLocalAzurite();
     try {
         const counter = new RequestCounter();
-        const store = new TableStateStore(
+        const store = new TableRowStore<UserRecord>(
             createTableClient(
                 { kind: 'connectionString', connectionString: azurite.connectionString, tableName: 'benchRoundTrips' },
+                undefined,
                 { additionalPolicies: [{ policy: counter.policy, position: 'perCall' }] },
             ),
         );
@@ -94,7 +96,7 @@ async function roundTrips(): Promise<void> {
         counter.reset();
         const started = process.hrtime.bigint();
         for (const batch of chunk(messages, 100)) {
-            const result = await processSignInBatch(batch, { store, policy: DEFAULT_POLICY, categories });
+            const { result } = await processSignInBatch(batch, { store, policy: DEFAULT_POLICY, categories });
             affected += result.users;
             batches++;
         }

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
 'use strict';
-// Thin launcher: the CLI is TypeScript compiled to dist/ (npm ci runs the build through the prepare script).
+// Thin launcher: the CLI is TypeScript compiled to dist/ (`npm run build`; `npm ci` runs it through `prepare`).
 const { main } = require('../dist/cli/main.js');
+
+// A reader that goes away (`mfa-responder replay --json big.ndjson | head -n 1`) is normal in a pipe: the CLI's
+// writes see it as a closed output and stop quietly; this keeps the stream's own error event from crashing us.
+for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e) => {
+        if (e && e.code !== 'EPIPE') throw e;
+    });
+}
 
 main(process.argv.slice(2), {
     stdout: process.stdout,

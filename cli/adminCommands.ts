@@ -1,17 +1,19 @@
 import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
 
-import { loadGraphConfig } from '../shared/config';
-import { incidentView, listIncidents } from '../shared/containment/incidents';
+import { listIncidents, userIncidents } from '../shared/containment/listIncidents';
 import { releaseUser } from '../shared/containment/release';
+import { readRecord } from '../shared/containment/userRecord';
 import { ResponderError } from '../shared/errors';
-import { createGraphClient } from '../shared/graph/graphClient';
-import { GraphSetupActions } from '../shared/graph/setupActions';
 import { createRuntime, Runtime } from '../shared/runtime';
-import type { CliIO } from './main';
-import { UsageError, write } from './output';
+import { upnForms } from '../shared/upn';
+import { CliIO, UsageError, write } from './io';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How long `release` waits for a containment step in flight before it says so and exits 75. */
+const RELEASE_WAIT_MS = 30_000;
+
+const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function adminRuntime(io: CliIO): Promise<Runtime> {
     const rt = createRuntime({ env: io.env });
@@ -26,18 +28,18 @@ export async function runIncidents(args: string[], io: CliIO): Promise<number> {
         options: { open: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
     });
     const rt = await adminRuntime(io);
-    const incidents = await listIncidents(rt.store, { openOnly: values.open });
+    const { incidents, unreadableRows } = await listIncidents(rt.store, { openOnly: values.open });
+    if (unreadableRows > 0) await write(io.stderr, `warning: ${unreadableRows} row(s) could not be read\n`);
     if (values.json) {
         for (const inc of incidents) await write(io.stdout, `${JSON.stringify(inc)}\n`);
         return 0;
     }
     if (incidents.length === 0) await write(io.stdout, 'No incidents.\n');
     for (const inc of incidents) {
-        const c = inc.containment as { status: string; reason: string | null } | null;
         await write(
             io.stdout,
-            `${String(inc.detectedAt)}  ${String(inc.userPrincipalName ?? inc.userId)}  ${String(inc.trigger)}  ${String(inc.denials)} denied  ` +
-                `containment: ${c?.status ?? 'none'}${c?.reason ? ` (${c.reason})` : ''}${inc.closedAt ? '  [closed]' : ''}  id ${String(inc.incidentId)}\n`,
+            `${inc.recordedAt}  ${inc.userPrincipalName ?? inc.userId}  ${inc.trigger}  ${inc.denials} denied  ` +
+                `containment: ${inc.containment ?? 'none'}${inc.containmentReason ? ` (${inc.containmentReason})` : ''}${inc.closedAt ? '  [closed]' : ''}  id ${inc.incidentId}\n`,
         );
     }
     return 0;
@@ -46,10 +48,12 @@ export async function runIncidents(args: string[], io: CliIO): Promise<number> {
 /** Finds the user id for a GUID or a UPN. UPNs are looked up in our own state, never put into a Graph URL. */
 async function resolveUser(rt: Runtime, who: string): Promise<string> {
     if (GUID.test(who)) return who.toLowerCase();
-    const upn = who.toLowerCase();
+    const wanted = new Set(upnForms(who));
     const matches: string[] = [];
-    for await (const { state } of rt.store.list({ withIncidents: true })) {
-        if (state.userPrincipalName?.toLowerCase() === upn) matches.push(state.userId);
+    for await (const listed of rt.store.list({ withIncidents: true })) {
+        if ('error' in listed) continue;
+        const { state } = readRecord(listed.row.doc);
+        if (upnForms(state.userPrincipalName).some((f) => wanted.has(f))) matches.push(state.userId);
     }
     if (matches.length === 1) return matches[0]!;
     throw new ResponderError(
@@ -77,15 +81,12 @@ export async function runRelease(args: string[], io: CliIO): Promise<number> {
     const result = await releaseUser(
         userId,
         { by, reason },
-        {
-            ...rt.containmentDeps({ log: () => undefined, warn: () => undefined, error: () => undefined }),
-            graph: rt.graph(),
-        },
+        { ...rt.containmentDeps(silent), graph: rt.graph() },
+        { waitMs: RELEASE_WAIT_MS },
     );
     if (values.json) {
-        const state = await rt.store.read(userId);
-        const inc = state?.state.incidents.find((i) => i.id === result.incidentId);
-        await write(io.stdout, `${JSON.stringify({ ...result, userId, incident: inc ? incidentView(inc) : null })}\n`);
+        const incident = (await userIncidents(rt.store, userId))?.find((i) => i.incidentId === result.incidentId);
+        await write(io.stdout, `${JSON.stringify({ ...result, userId, incident: incident ?? null })}\n`);
     } else {
         await write(io.stdout, `Released ${userId}: ${result.undo}. Closed ${result.closedIncidents} incident(s).\n`);
     }
@@ -102,11 +103,7 @@ export async function runSetup(args: string[], io: CliIO): Promise<number> {
             json: { type: 'boolean', default: false },
         },
     });
-    const graphConfig = loadGraphConfig(io.env);
-    const setup = new GraphSetupActions(createGraphClient(graphConfig), {
-        callTimeoutMs: graphConfig.callTimeoutMs,
-        budgetMs: graphConfig.stepBudgetMs,
-    });
+    const setup = createRuntime({ env: io.env }).setupActions();
     const result = await setup.ensurePushBlockGroup({
         groupName: values['group-name'],
         ...(values['group-id'] ? { groupId: values['group-id'] } : {}),
@@ -118,7 +115,7 @@ export async function runSetup(args: string[], io: CliIO): Promise<number> {
             io.stdout,
             `${result.groupCreated ? 'Created' : 'Using'} push-block group ${result.groupId}; ` +
                 `${result.excluded === 'already' ? 'it was already excluded' : 'excluded it'} from the Microsoft Authenticator policy ` +
-                `(${result.excludeTargets.length} exclusion(s) in all).\nSet PUSH_BLOCK_GROUP_ID=${result.groupId} on the function app.\n`,
+                `(${result.excludeTargets.length} exclusion(s) in all).\nSet PUSH_BLOCK_GROUP_ID=${result.groupId} through the template: azd env set PUSH_BLOCK_GROUP_ID ${result.groupId} && azd provision\n`,
         );
     }
     return 0;

@@ -1,36 +1,23 @@
 import { parseArgs } from 'node:util';
 
-import { loadContainmentConfig, loadDetectionConfig, loadGraphConfig, loadStateTableConfig } from '../shared/config';
-import { MemoryCircuitBreaker } from '../shared/containment/circuitBreaker';
-import { needsRunner } from '../shared/containment/model';
-import { webhookNotifier } from '../shared/containment/notifier';
-import { NothingToReleaseError } from '../shared/containment/release';
-import { ContainmentDeps, runContainment } from '../shared/containment/runContainment';
+import { loadStateTableConfig, readSetting } from '../shared/config';
 import { ConfigError, ResponderError } from '../shared/errors';
 import { GraphCallError } from '../shared/graph/callGraph';
-import { GraphActions } from '../shared/graph/graphActions';
-import { createGraphClient } from '../shared/graph/graphClient';
+import { ContainmentInProgressError, NothingToReleaseError } from '../shared/containment/release';
+import { runContainment } from '../shared/containment/runContainment';
+import { isRunDue } from '../shared/containment/core';
 import type { Logger } from '../shared/logger';
-import type { BatchResult } from '../shared/pipeline/batchResult';
-import { MemoryStateStore } from '../shared/state/memoryStateStore';
-import type { UserStateStore } from '../shared/state/stateStore';
-import { createTableClient } from '../shared/state/createTableClient';
-import { TableStateStore } from '../shared/state/tableStateStore';
-import { LocalAzurite, startLocalAzurite } from './localAzurite';
-import { formatReport, incidentJson, summaryJson } from './report';
-import { UsageError } from './output';
-import { replay, UnreadableInputError } from './replay';
+import type { BatchOutcome } from '../shared/pipeline/batchResult';
+import { createRuntime, StoreChoice } from '../shared/runtime';
 import { runIncidents, runRelease, runSetup } from './adminCommands';
-import { write } from './output';
+import { CliIO, OutputClosedError, UsageError, write } from './io';
+import { LocalAzurite, startLocalAzurite } from './localAzurite';
+import { ReplayStorageError, replay, UnreadableInputError } from './replay';
+import { formatReport, incidentJson, summaryJson } from './report';
+
+export type { CliIO } from './io';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-export interface CliIO {
-    readonly stdout: NodeJS.WritableStream;
-    readonly stderr: NodeJS.WritableStream;
-    readonly stdin?: NodeJS.ReadableStream;
-    readonly env: Readonly<Record<string, string | undefined>>;
-}
 
 const USAGE = `Usage: mfa-responder <command> [options]
 
@@ -41,7 +28,8 @@ Commands:
       --json                 NDJSON on stdout: one line per incident, then a summary line
       --store memory|azurite|table
                              where user state lives: in memory (default), a local Azurite started for the run,
-                             or the table named by the STATE_TABLE_* settings
+                             or a table of the storage account the STATE_TABLE_* settings name (needs --table)
+      --table NAME           with --store table: the table to use; never the live STATE_TABLE_NAME
       --batch-size N         messages per pipeline batch (default 100)
       --contain              also contain the incidents found, through Graph: only with CONTAINMENT_MODE=live
                              and GRAPH_BASE_URL set explicitly (rehearse against a test tenant)
@@ -55,7 +43,7 @@ Commands:
   help                   Show this text.
 
 Settings come from the environment; see the README. Exit codes: 0 done, 1 failure, 2 bad usage,
-66 unreadable input, 69 a Graph call failed, 78 bad setting.
+66 unreadable input, 69 a Graph call failed, 75 a containment is in progress (retry), 78 bad setting.
 `;
 
 function positiveInt(name: string, value: string | undefined): string | undefined {
@@ -65,103 +53,30 @@ function positiveInt(name: string, value: string | undefined): string | undefine
     return value;
 }
 
-async function runReplay(args: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-            threshold: { type: 'string' },
-            'window-minutes': { type: 'string' },
-            json: { type: 'boolean', default: false },
-            store: { type: 'string', default: 'memory' },
-            'batch-size': { type: 'string' },
-            contain: { type: 'boolean', default: false },
-        },
-    });
-    const env = { ...io.env };
-    const threshold = positiveInt('threshold', values.threshold);
-    const windowMinutes = positiveInt('window-minutes', values['window-minutes']);
-    if (threshold) env.DENIAL_THRESHOLD = threshold;
-    if (windowMinutes) env.DENIAL_WINDOW_MINUTES = windowMinutes;
-    const batchSize = Number(positiveInt('batch-size', values['batch-size']) ?? 100);
-    const detection = loadDetectionConfig(env);
-    const containment = values.contain ? containmentForReplay(env, io) : undefined;
-    const inputs = positionals.length > 0 ? positionals : ['-'];
-
-    let azurite: LocalAzurite | undefined;
-    let store: UserStateStore;
-    try {
-        switch (values.store) {
-            case 'memory':
-                store = new MemoryStateStore();
-                break;
-            case 'azurite': {
-                azurite = await startLocalAzurite();
-                if (!values.json)
-                    await write(io.stderr, `Azurite Table service started at ${azurite.tableEndpoint} (in memory)\n`);
-                const table = new TableStateStore(
-                    createTableClient({
-                        kind: 'connectionString',
-                        connectionString: azurite.connectionString,
-                        tableName: 'mfaResponderState',
-                    }),
-                );
-                await table.ensureTable();
-                store = table;
-                break;
-            }
-            case 'table': {
-                const table = new TableStateStore(createTableClient(loadStateTableConfig(env)));
-                await table.ensureTable();
-                store = table;
-                break;
-            }
-            default:
-                throw new UsageError(`--store must be memory, azurite or table, not "${values.store}"`);
-        }
-        const contained = containment;
-        const onBatch = contained
-            ? async (result: BatchResult) => {
-                  const deps = { ...contained.deps(store), logger: quietLogger(io) };
-                  for (const inc of result.newIncidents.filter(needsRunner))
-                      await runContainment(inc.userId, inc.id, deps);
-              }
-            : undefined;
-        const { totals, incidents } = await replay({
-            inputs,
-            detection,
-            store,
-            batchSize,
-            ...(contained ? { containment: contained.config } : {}),
-            ...(onBatch ? { onBatch } : {}),
-            ...(io.stdin ? { stdin: io.stdin } : {}),
-        });
-        if (values.json) {
-            for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
-            await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);
-        } else {
-            await write(io.stdout, `${formatReport(totals, incidents)}\n`);
-        }
-        return 0;
-    } finally {
-        await azurite?.stop();
-        if (azurite && !values.json) await write(io.stderr, 'Azurite stopped\n');
+/**
+ * The table a replay may write to: named explicitly, and never the live one. A backtest's incidents carry no
+ * containment (or a rehearsal's), and the function would take their users as already handled.
+ */
+function replayTable(env: Env, name: string | undefined): StoreChoice {
+    if (!name) {
+        throw new UsageError('--store table needs --table NAME: a table of its own, never the live state table');
     }
-}
-
-function quietLogger(io: CliIO): Logger {
-    return {
-        log: () => undefined,
-        warn: (...a: unknown[]) => void write(io.stderr, `${a.map(String).join(' ')}\n`),
-        error: (...a: unknown[]) => void write(io.stderr, `${a.map(String).join(' ')}\n`),
-    };
+    const table = readSetting({ STATE_TABLE_NAME: name }, 'STATE_TABLE_NAME')!;
+    const live = readSetting(env, 'STATE_TABLE_NAME')!;
+    if (table.toLowerCase() === live.toLowerCase()) {
+        throw new UsageError(
+            `--table ${name} is the live state table (STATE_TABLE_NAME): a replay must not write into it; name another table`,
+        );
+    }
+    const settings = loadStateTableConfig(env);
+    return { kind: 'table', table: { ...settings, tableName: table } };
 }
 
 /**
  * `replay --contain` calls Graph for real: only when the admin turned containment on and named the Graph endpoint
  * explicitly, so that a default environment can never contain anyone from a backtest.
  */
-function containmentForReplay(env: Env, _io: CliIO) {
+function checkContainForReplay(env: Env): void {
     if (env.CONTAINMENT_MODE !== 'live') {
         throw new ConfigError(
             'CONTAINMENT_MODE',
@@ -174,25 +89,100 @@ function containmentForReplay(env: Env, _io: CliIO) {
             'replay --contain needs GRAPH_BASE_URL set explicitly (e.g. https://graph.microsoft.com).',
         );
     }
-    const config = loadContainmentConfig(env);
-    const graphConfig = loadGraphConfig(env);
-    const graph = new GraphActions(createGraphClient(graphConfig), {
-        callTimeoutMs: graphConfig.callTimeoutMs,
-        budgetMs: graphConfig.stepBudgetMs,
-    });
-    const breaker = new MemoryCircuitBreaker();
-    const notify = config.notifyWebhookUrl ? webhookNotifier(config.notifyWebhookUrl) : undefined;
+}
+
+function stderrLogger(io: CliIO): Logger {
     return {
-        config,
-        deps: (store: UserStateStore): ContainmentDeps => ({
-            store,
-            config,
-            graph,
-            graphBaseUrl: graphConfig.baseUrl,
-            breaker,
-            ...(notify ? { notify } : {}),
-        }),
+        log: () => undefined,
+        warn: (...a: unknown[]) => void write(io.stderr, `${a.map(String).join(' ')}\n`).catch(() => undefined),
+        error: (...a: unknown[]) => void write(io.stderr, `${a.map(String).join(' ')}\n`).catch(() => undefined),
     };
+}
+
+async function runReplay(args: string[], io: CliIO): Promise<number> {
+    const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+            threshold: { type: 'string' },
+            'window-minutes': { type: 'string' },
+            json: { type: 'boolean', default: false },
+            store: { type: 'string', default: 'memory' },
+            table: { type: 'string' },
+            'batch-size': { type: 'string' },
+            contain: { type: 'boolean', default: false },
+        },
+    });
+    const env = { ...io.env };
+    const threshold = positiveInt('threshold', values.threshold);
+    const windowMinutes = positiveInt('window-minutes', values['window-minutes']);
+    if (threshold) env.DENIAL_THRESHOLD = threshold;
+    if (windowMinutes) env.DENIAL_WINDOW_MINUTES = windowMinutes;
+    const batchSize = Number(positiveInt('batch-size', values['batch-size']) ?? 100);
+    if (values.table !== undefined && values.store !== 'table') {
+        throw new UsageError('--table goes with --store table');
+    }
+    if (values.contain) checkContainForReplay(env);
+    const inputs = positionals.length > 0 ? positionals : ['-'];
+
+    let azurite: LocalAzurite | undefined;
+    try {
+        let store: StoreChoice;
+        switch (values.store) {
+            case 'memory':
+                store = { kind: 'memory' };
+                break;
+            case 'azurite':
+                azurite = await startLocalAzurite();
+                if (!values.json)
+                    await write(io.stderr, `Azurite Table service started at ${azurite.tableEndpoint} (in memory)\n`);
+                store = {
+                    kind: 'table',
+                    table: {
+                        kind: 'connectionString',
+                        connectionString: azurite.connectionString,
+                        tableName: 'mfaResponderState',
+                    },
+                };
+                break;
+            case 'table':
+                store = replayTable(env, values.table);
+                break;
+            default:
+                throw new UsageError(`--store must be memory, azurite or table, not "${values.store}"`);
+        }
+        const rt = createRuntime({ env, store });
+        const detection = rt.detection;
+        const containment = values.contain ? rt.containment : undefined;
+        await rt.ready();
+        const onBatch = containment
+            ? async (outcome: BatchOutcome) => {
+                  const deps = rt.containmentDeps(stderrLogger(io));
+                  for (const { incident, containment: c } of outcome.result.newIncidents) {
+                      if (c && isRunDue(c, Date.now())) await runContainment(incident.userId, incident.id, deps);
+                  }
+              }
+            : undefined;
+        const { totals, incidents } = await replay({
+            inputs,
+            detection,
+            store: rt.store,
+            batchSize,
+            ...(containment ? { containment } : {}),
+            ...(onBatch ? { onBatch } : {}),
+            ...(io.stdin ? { stdin: io.stdin } : {}),
+        });
+        if (values.json) {
+            for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
+            await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);
+        } else {
+            await write(io.stdout, `${formatReport(totals, incidents)}\n`);
+        }
+        return 0;
+    } finally {
+        await azurite?.stop();
+        if (azurite && !values.json) await write(io.stderr, 'Azurite stopped\n').catch(() => undefined);
+    }
 }
 
 /** Runs the CLI; returns the process exit code. Never throws for user errors: it prints them. */
@@ -218,23 +208,38 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
                 throw new UsageError(`unknown command "${command}"`);
         }
     } catch (e) {
-        if (e instanceof UsageError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-            await write(io.stderr, `mfa-responder: ${(e as Error).message}\n\n${USAGE}`);
-            return 2;
-        }
-        if (e instanceof GraphCallError) {
-            await write(io.stderr, `mfa-responder: Graph refused: ${e.status ?? ''} ${e.graphCode}: ${e.message}\n`);
-            return 69;
-        }
-        if (e instanceof NothingToReleaseError || (e instanceof ResponderError && e.code === 'UnknownUser')) {
-            await write(io.stderr, `mfa-responder: ${e.message}\n`);
-            return 1;
-        }
-        if (e instanceof UnreadableInputError || e instanceof ConfigError) {
-            await write(io.stderr, `mfa-responder: ${e.message}\n`);
-            return e instanceof ConfigError ? 78 : 66;
-        }
-        await write(io.stderr, `mfa-responder: ${(e as Error)?.stack ?? String(e)}\n`);
+        return report(e, io);
+    }
+}
+
+async function report(e: unknown, io: CliIO): Promise<number> {
+    // The reader of our output went away: nothing to say, and nothing went wrong.
+    if (e instanceof OutputClosedError) return 0;
+    const say = (text: string) => write(io.stderr, text).catch(() => undefined);
+    if (e instanceof UsageError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+        await say(`mfa-responder: ${(e as Error).message}\n\n${USAGE}`);
+        return 2;
+    }
+    if (e instanceof GraphCallError) {
+        await say(`mfa-responder: Graph refused: ${e.status ?? ''} ${e.graphCode}: ${e.message}\n`);
+        return 69;
+    }
+    if (e instanceof ContainmentInProgressError) {
+        await say(`mfa-responder: ${e.message}\n`);
+        return 75;
+    }
+    if (e instanceof NothingToReleaseError || (e instanceof ResponderError && e.code === 'UnknownUser')) {
+        await say(`mfa-responder: ${e.message}\n`);
         return 1;
     }
+    if (e instanceof UnreadableInputError || e instanceof ConfigError) {
+        await say(`mfa-responder: ${e.message}\n`);
+        return e instanceof ConfigError ? 78 : 66;
+    }
+    if (e instanceof ReplayStorageError) {
+        await say(`mfa-responder: ${e.message}\n`);
+        return 1;
+    }
+    await say(`mfa-responder: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
 }

@@ -2,35 +2,37 @@ import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 
 import type { ContainmentConfig, DetectionConfig } from '../shared/config';
-import type { Incident } from '../shared/detection/userState';
-import { addBatchResult, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
+import { ContainedIncident, containmentOf, readRecord, UserRecordStore } from '../shared/containment/userRecord';
+import { addBatchResult, BatchOutcome, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
 import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
-import { MemoryStateStore } from '../shared/state/memoryStateStore';
-import type { UserStateStore } from '../shared/state/stateStore';
+import { MemoryRowStore } from '../shared/state/memoryRowStore';
 import { readSignInMessages } from './readInput';
 
 export interface ReplayOptions {
     /** Files to read in order; '-' is standard input. */
     readonly inputs: readonly string[];
     readonly detection: DetectionConfig;
-    readonly store: UserStateStore;
+    readonly store: UserRecordStore;
     /** Messages per pipeline batch, as the hub's maxEventBatchSize. */
     readonly batchSize?: number;
     readonly stdin?: NodeJS.ReadableStream;
     /** When given, new incidents get a containment plan, as in the function. */
     readonly containment?: ContainmentConfig;
-    /** Called with each batch's result, for progress and containment. */
-    readonly onBatch?: (result: BatchResult) => Promise<void> | void;
+    /** Called with each batch's outcome, for progress and containment. */
+    readonly onBatch?: (outcome: BatchOutcome) => Promise<void> | void;
 }
 
 export interface ReplayResult {
     readonly totals: BatchResult;
     /** Incidents opened during the replay, in their final state, in the order they fired. */
-    readonly incidents: Incident[];
+    readonly incidents: ContainedIncident[];
 }
 
 /** The input could not be opened: the CLI exits non-zero with this message. */
 export class UnreadableInputError extends Error {}
+
+/** A batch could not be stored (the table is unreachable): the replay stops, naming the cause. */
+export class ReplayStorageError extends Error {}
 
 async function* openInputs(inputs: readonly string[], stdin?: NodeJS.ReadableStream): AsyncGenerator<unknown> {
     for (const input of inputs) {
@@ -62,16 +64,20 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
     const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
-        const result = await processSignInBatch(batch, {
+        const outcome = await processSignInBatch(batch, {
             store: options.store,
             policy: options.detection.policy,
             categories: options.detection.categories,
             ...(options.containment ? { containment: options.containment } : {}),
         });
         batch = [];
-        for (const inc of result.newIncidents) opened.set(inc.id, inc.userId);
-        addBatchResult(totals, result);
-        await options.onBatch?.(result);
+        if (outcome.failures.length > 0) {
+            const first = outcome.failures[0]!;
+            throw new ReplayStorageError(`state could not be stored for ${first.userId}: ${first.error.message}`);
+        }
+        for (const { incident } of outcome.result.newIncidents) opened.set(incident.id, incident.userId);
+        addBatchResult(totals, outcome.result);
+        await options.onBatch?.(outcome);
     };
 
     let batches = 0;
@@ -80,7 +86,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             batch.push(message);
             if (batch.length >= batchSize) {
                 await flush();
-                if (++batches % 50 === 0 && options.store instanceof MemoryStateStore) {
+                if (++batches % 50 === 0 && options.store instanceof MemoryRowStore) {
                     options.store.evictIdle(options.store.newestEventTime - options.detection.policy.retentionMs);
                 }
             }
@@ -93,12 +99,23 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     }
     await flush();
 
-    const incidents: Incident[] = [];
-    for (const [id, userId] of opened) {
+    const incidents: ContainedIncident[] = [];
+    const byUser = new Map<string, string[]>();
+    for (const [id, userId] of opened) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
+    for (const [userId, ids] of byUser) {
         const stored = await options.store.read(userId);
-        const inc = stored?.state.incidents.find((i) => i.id === id);
-        if (inc) incidents.push(inc);
+        if (!stored) continue;
+        const record = readRecord(stored.doc);
+        for (const id of ids) {
+            const incident = record.state.incidents.find((i) => i.id === id);
+            const containment = containmentOf(record, id);
+            if (incident) incidents.push(containment ? { incident, containment } : { incident });
+        }
     }
-    incidents.sort((a, b) => a.triggeredAt - b.triggeredAt || a.userId.localeCompare(b.userId));
+    // Incidents a batch opened but the service refused to store are still reported.
+    for (const q of totals.quarantines) for (const incident of q.incidents) incidents.push({ incident });
+    incidents.sort(
+        (a, b) => a.incident.detectedAt - b.incident.detectedAt || a.incident.userId.localeCompare(b.incident.userId),
+    );
     return { totals, incidents };
 }

@@ -1,8 +1,8 @@
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 
-import { listIncidents, userIncidents } from '../shared/containment/incidents';
-import { NothingToReleaseError, releaseUser } from '../shared/containment/release';
+import { listIncidents, userIncidents } from '../shared/containment/listIncidents';
+import { ContainmentInProgressError, NothingToReleaseError, releaseUser } from '../shared/containment/release';
 import { GraphCallError } from '../shared/graph/callGraph';
 import type { Runtime } from '../shared/runtime';
 import { getRuntime } from './runtime';
@@ -15,6 +15,9 @@ const releaseBody = z.object({
 
 const json = (status: number, body: unknown): HttpResponseInit => ({ status, jsonBody: body });
 
+/** A release waits this long for a containment step in flight before answering 409 (safe to retry). */
+const RELEASE_WAIT_MS = 20_000;
+
 function userIdOf(request: HttpRequest): string | undefined {
     const parsed = userIdSchema.safeParse(request.params.userId);
     return parsed.success ? parsed.data.toLowerCase() : undefined;
@@ -25,8 +28,10 @@ export function createListIncidentsHandler(runtime: () => Runtime) {
     return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
         const rt = runtime();
         await rt.ready();
-        const incidents = await listIncidents(rt.store, { openOnly: request.query.get('open') === 'true' });
-        return json(200, { incidents });
+        const { incidents, unreadableRows } = await listIncidents(rt.store, {
+            openOnly: request.query.get('open') === 'true',
+        });
+        return json(200, { incidents, ...(unreadableRows > 0 ? { unreadableRows } : {}) });
     };
 }
 
@@ -69,11 +74,19 @@ export function createReleaseHandler(runtime: () => Runtime) {
                 userId,
                 { by, reason: body.data.reason },
                 { ...rt.containmentDeps(context), graph: rt.graph() },
+                { waitMs: RELEASE_WAIT_MS },
             );
             context.log(`Released user ${userId} (incident ${result.incidentId}) by ${by}: ${body.data.reason}`);
             return json(200, result);
         } catch (e) {
             if (e instanceof NothingToReleaseError) return json(404, { error: { code: e.code, message: e.message } });
+            if (e instanceof ContainmentInProgressError) {
+                return {
+                    status: 409,
+                    headers: { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) },
+                    jsonBody: { error: { code: e.code, message: e.message } },
+                };
+            }
             if (e instanceof GraphCallError) {
                 return json(502, {
                     error: {

@@ -11,10 +11,12 @@ export function createContainmentTimerHandler(runtime: () => Runtime, clock: () 
         await rt.ready();
         const expire = new Date(clock()).getUTCMinutes() === 0;
         const result = await runDueWork(
-            rt.containmentDeps(context),
+            { ...rt.containmentDeps(context), now: clock },
             expire ? { idleMs: rt.detection.policy.retentionMs } : {},
         );
-        if (result.runs > 0 || result.expired > 0) context.log(`Containment timer: ${JSON.stringify(result)}`);
+        if (result.runs > 0 || result.notices > 0 || result.failed > 0 || result.expired > 0) {
+            context.log(`Containment timer: ${JSON.stringify(result)}`);
+        }
     };
 }
 

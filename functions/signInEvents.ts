@@ -1,59 +1,38 @@
 import { app, InvocationContext } from '@azure/functions';
 
-import { needsRunner } from '../shared/containment/model';
-import { runContainment } from '../shared/containment/runContainment';
-import type { Incident } from '../shared/detection/userState';
+import { containNewIncidents } from '../shared/pipeline/containNew';
 import { logBatch } from '../shared/pipeline/logBatch';
-import { BatchIncompleteError, processSignInBatch } from '../shared/pipeline/processSignInBatch';
+import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
+import { StateStoreError } from '../shared/errors';
 import type { Runtime } from '../shared/runtime';
 import { getRuntime } from './runtime';
 
 /**
- * The Event Hub handler: reads what the host delivers, runs the core, maps failures to the host's retry semantics.
- * Bad records never throw (they are counted and logged); a storage failure throws, so that the retry policy below
- * replays the batch before the checkpoint moves. Containment of new incidents starts here, seconds after the
- * triggering row; its failures are stored on the incident and retried by the timer, never thrown.
+ * The Event Hub handler: reads what the host delivers, runs the core, maps the outcome to the host's retry
+ * semantics. The batch comes back as a value: it is logged and its new incidents are handed to containment once
+ * (bounded to a few seconds; the timer does the rest), and only then, if some users' updates failed for a reason
+ * that may pass, the handler throws so that the retry policy below replays the batch before the checkpoint moves.
  */
 export function createSignInEventsHandler(runtime: () => Runtime) {
     return async function signInEvents(messages: unknown, context: InvocationContext): Promise<void> {
         const rt = runtime();
         await rt.ready();
-        const batch = Array.isArray(messages) ? messages : [messages];
-        let result;
-        try {
-            result = await processSignInBatch(batch, {
-                store: rt.store,
-                policy: rt.detection.policy,
-                categories: rt.detection.categories,
-                containment: rt.containment,
-            });
-            logBatch(result, context);
-        } catch (e) {
-            if (e instanceof BatchIncompleteError) {
-                logBatch(e.partial, context);
-                await containAll(rt, e.partial.newIncidents, context);
-            }
-            context.error(`Sign-in batch not fully stored; the host will retry it: ${(e as Error).message}`);
-            throw e;
+        const outcome = await processSignInBatch(Array.isArray(messages) ? messages : [messages], {
+            store: rt.store,
+            policy: rt.detection.policy,
+            categories: rt.detection.categories,
+            containment: rt.containment,
+        });
+        logBatch(outcome, context);
+        await containNewIncidents(outcome.result.newIncidents, rt.containmentDeps(context));
+        if (outcome.failures.length > 0) {
+            const first = outcome.failures[0]!;
+            throw new StateStoreError(
+                `${outcome.failures.length} of ${outcome.result.users} user updates failed; first (${first.userId}): ${first.error.message}`,
+                { cause: first.error },
+            );
         }
-        await containAll(rt, result.newIncidents, context);
     };
-}
-
-async function containAll(rt: Runtime, incidents: readonly Incident[], context: InvocationContext): Promise<void> {
-    const deps = rt.containmentDeps(context);
-    await Promise.all(
-        incidents.filter(needsRunner).map(async (inc) => {
-            try {
-                await runContainment(inc.userId, inc.id, deps);
-            } catch (e) {
-                // Storage trouble while containing: the incident and its plan are stored, the timer picks it up.
-                context.error(
-                    `Containment of incident ${inc.id} interrupted; the timer will resume it: ${(e as Error).message}`,
-                );
-            }
-        }),
-    );
 }
 
 app.eventHub('signInEvents', {
@@ -62,7 +41,8 @@ app.eventHub('signInEvents', {
     consumerGroup: '%EVENTHUB_CONSUMER_GROUP%',
     cardinality: 'many',
     // Without a retry policy a thrown batch still advances the checkpoint and its denials are lost. Retrying for
-    // ever pauses this partition while storage is down and resumes where it stopped; processing is idempotent.
+    // ever pauses this partition while storage is down and resumes where it stopped; processing is idempotent, and
+    // a row the service refuses for good is quarantined instead of thrown, so it cannot hold the partition.
     retry: {
         strategy: 'exponentialBackoff',
         maxRetryCount: -1,

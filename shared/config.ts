@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { DetectionPolicy } from './detection/policy';
 import { ConfigError } from './errors';
 import { USER_SIGNIN_CATEGORIES } from './signin/parseSignIn';
+import { upnForms } from './upn';
 
 /**
  * Every setting the responder reads, in one place: its parser, its default and what it does. The README's settings
@@ -106,6 +107,13 @@ export const SETTINGS = {
         accepts: 'an integer from 1 to 168',
         description:
             'How far behind the newest event of a user a late record still counts; older prompts are forgotten, and idle user state expires after this long.',
+    }),
+    MAX_CLOCK_SKEW_MINUTES: spec({
+        schema: int(1, 1440),
+        default: '60',
+        accepts: 'an integer from 1 to 1440',
+        description:
+            "A record dated further than this ahead of the wall clock is rejected as future-time: it never moves a user's clock or the expiry of their state.",
     }),
     MAX_PROMPTS_PER_USER: spec({
         schema: int(50, 2000),
@@ -312,7 +320,8 @@ export function loadDetectionConfig(env: Env): DetectionConfig {
             ),
             fraudReportOpensIncident: required(readSetting(env, 'FRAUD_REPORT_TRIGGER'), 'FRAUD_REPORT_TRIGGER'),
             retentionMs: toleranceHours * 3_600_000,
-            maxAttemptsPerUser: required(readSetting(env, 'MAX_PROMPTS_PER_USER'), 'MAX_PROMPTS_PER_USER'),
+            maxPromptsPerUser: required(readSetting(env, 'MAX_PROMPTS_PER_USER'), 'MAX_PROMPTS_PER_USER'),
+            maxClockSkewMs: required(readSetting(env, 'MAX_CLOCK_SKEW_MINUTES'), 'MAX_CLOCK_SKEW_MINUTES') * 60_000,
         },
         categories: new Set(required(readSetting(env, 'SIGNIN_CATEGORIES'), 'SIGNIN_CATEGORIES')),
     };
@@ -355,7 +364,7 @@ export interface ContainmentConfig {
     readonly confirmCompromised: boolean;
     readonly disableAccount: boolean;
     readonly notifyWebhookUrl?: string;
-    /** Lower-case object ids and UPNs. */
+    /** Lower-case object ids and UPNs in every form they can take (NFC; a guest's #EXT# and home forms). */
     readonly neverContain: ReadonlySet<string>;
     readonly neverContainGroupIds: readonly string[];
     readonly maxContainmentsPerHour: number;
@@ -381,7 +390,11 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
         confirmCompromised: required(readSetting(env, 'CONFIRM_COMPROMISED'), 'CONFIRM_COMPROMISED'),
         disableAccount: required(readSetting(env, 'DISABLE_ACCOUNT'), 'DISABLE_ACCOUNT'),
         ...(webhook ? { notifyWebhookUrl: webhook } : {}),
-        neverContain: new Set(required(readSetting(env, 'NEVER_CONTAIN'), 'NEVER_CONTAIN')),
+        neverContain: new Set(
+            required(readSetting(env, 'NEVER_CONTAIN'), 'NEVER_CONTAIN').flatMap((v) =>
+                v.includes('@') ? upnForms(v) : [v],
+            ),
+        ),
         neverContainGroupIds: required(readSetting(env, 'NEVER_CONTAIN_GROUP_IDS'), 'NEVER_CONTAIN_GROUP_IDS'),
         maxContainmentsPerHour: required(readSetting(env, 'MAX_CONTAINMENTS_PER_HOUR'), 'MAX_CONTAINMENTS_PER_HOUR'),
         cooldownMs: required(readSetting(env, 'CONTAINMENT_COOLDOWN_MINUTES'), 'CONTAINMENT_COOLDOWN_MINUTES') * 60_000,

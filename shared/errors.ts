@@ -31,6 +31,21 @@ export class StateStoreError extends ResponderError {
     }
 }
 
+/**
+ * The storage service refused a write for a reason that retrying cannot fix (HTTP 400: EntityTooLarge,
+ * PropertyValueTooLarge, TooManyProperties, InvalidInput, ...). The update is quarantined, never retried for ever.
+ */
+export class WriteRejectedError extends ResponderError {
+    /** The service's error code (or our own, when the row was refused before it was sent). */
+    readonly serviceCode: string;
+    readonly status?: number;
+    constructor(serviceCode: string, message: string, options?: { status?: number; cause?: unknown }) {
+        super('WriteRejected', message, options);
+        this.serviceCode = serviceCode;
+        if (options?.status !== undefined) this.status = options.status;
+    }
+}
+
 /** Turns anything thrown into an Error without losing its message. */
 export function ensureError(value: unknown): Error {
     if (value instanceof Error) return value;

@@ -1,4 +1,5 @@
-import type { TokenCredential } from '@azure/identity';
+import type { TableServiceClientOptions } from '@azure/data-tables';
+import { DefaultAzureCredential, ManagedIdentityCredential, TokenCredential } from '@azure/identity';
 
 import {
     ContainmentConfig,
@@ -8,74 +9,172 @@ import {
     loadDetectionConfig,
     loadGraphConfig,
     loadStateTableConfig,
+    StateTableConfig,
 } from './config';
-import { CircuitBreaker, TableCircuitBreaker } from './containment/circuitBreaker';
+import { CircuitBreaker, MemoryCircuitBreaker, TableCircuitBreaker } from './containment/circuitBreaker';
 import { webhookNotifier } from './containment/notifier';
 import type { ContainmentDeps } from './containment/runContainment';
-import { createGraphClient } from './graph/graphClient';
+import type { UserRecord, UserRecordStore } from './containment/userRecord';
 import { GraphActions } from './graph/graphActions';
+import { createGraphClient } from './graph/graphClient';
+import { GraphSetupActions } from './graph/setupActions';
 import type { Logger } from './logger';
-import { createTableClient, CreateTableClientOptions } from './state/createTableClient';
-import type { UserStateStore } from './state/stateStore';
-import { TableStateStore } from './state/tableStateStore';
+import { createTableClient } from './state/createTableClient';
+import { MemoryRowStore } from './state/memoryRowStore';
+import { TableRowStore } from './state/tableRowStore';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Everything a function needs, built once per worker from validated settings. */
-export interface Runtime {
-    readonly detection: DetectionConfig;
-    readonly containment: ContainmentConfig;
-    readonly graphConfig: GraphConfig;
-    readonly store: UserStateStore;
-    readonly breaker: CircuitBreaker;
-    /** Graph actions; built on first use, so that dry-run never needs a Graph credential. */
-    graph(): GraphActions;
-    containmentDeps(logger: Logger): ContainmentDeps;
-    /** Resolves once the state table exists. */
-    ready(): Promise<void>;
-}
+/** Where user rows live: the table the settings name (the function), another table, or memory (backtests). */
+export type StoreChoice =
+    | { readonly kind: 'settings' }
+    | { readonly kind: 'table'; readonly table: StateTableConfig }
+    | { readonly kind: 'memory' };
 
 export interface CreateRuntimeOptions {
     readonly env: Env;
-    readonly tableClientOptions?: CreateTableClientOptions;
-    /** Overrides the Graph credential (normally the managed identity, or DefaultAzureCredential for an admin). */
-    readonly graphCredential?: TokenCredential;
+    /** Default: the table the STATE_TABLE_* settings name. */
+    readonly store?: StoreChoice;
+    /** Pipeline options for the Table client (tests count or fault requests through them). */
+    readonly tableClientOptions?: TableServiceClientOptions;
+    /** Overrides the credential for Table Storage and Graph (normally chosen from AZURE_CLIENT_ID). */
+    readonly credential?: TokenCredential;
 }
 
-/** Validates every setting (throws ConfigError naming the bad one) and wires the adapters. */
-export function createRuntime(options: CreateRuntimeOptions): Runtime {
-    const detection = loadDetectionConfig(options.env);
-    const containment = loadContainmentConfig(options.env);
-    const graphConfig = loadGraphConfig(options.env);
-    const tableClient = createTableClient(loadStateTableConfig(options.env), options.tableClientOptions);
-    const store = new TableStateStore(tableClient);
-    const breaker = new TableCircuitBreaker(tableClient);
-    const notify = containment.notifyWebhookUrl ? webhookNotifier(containment.notifyWebhookUrl) : undefined;
-    let graph: GraphActions | undefined;
-    const getGraph = () =>
-        (graph ??= new GraphActions(createGraphClient(graphConfig, options.graphCredential), {
-            callTimeoutMs: graphConfig.callTimeoutMs,
-            budgetMs: graphConfig.stepBudgetMs,
-        }));
-    return {
-        detection,
-        containment,
-        graphConfig,
-        store,
-        breaker,
-        graph: getGraph,
-        containmentDeps: (logger) => ({
-            store,
-            config: containment,
-            ...(containment.mode === 'live' ? { graph: getGraph() } : {}),
-            graphBaseUrl: graphConfig.baseUrl,
-            breaker,
-            // A claim must outlive the slowest step (its retry budget plus a last call), or a second runner could
-            // take over a step that is still running.
-            leaseMs: Math.max(3 * 60_000, graphConfig.stepBudgetMs + 2 * graphConfig.callTimeoutMs + 60_000),
+/**
+ * The credential for every Azure call: the user-assigned managed identity named by AZURE_CLIENT_ID in Azure, else
+ * DefaultAzureCredential (an operator's `az login`). Chosen here and nowhere else.
+ */
+export function chooseCredential(clientId: string | undefined): TokenCredential {
+    return clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential();
+}
+
+function memo<T>(make: () => T): () => T {
+    let value: T | undefined;
+    let made = false;
+    return () => {
+        if (!made) {
+            value = make();
+            made = true;
+        }
+        return value as T;
+    };
+}
+
+/**
+ * The composition root: builds settings, credential, store, breaker, Graph actions and notifier once, for the
+ * functions and for every CLI command. Each part is validated and built on first use (a `setup` needs no state table,
+ * a dry-run no Graph credential); `validate()` checks every setting at once, as the function app does at start-up.
+ */
+export class Runtime {
+    readonly #options: CreateRuntimeOptions;
+
+    constructor(options: CreateRuntimeOptions) {
+        this.#options = options;
+    }
+
+    readonly #detection = memo(() => loadDetectionConfig(this.#options.env));
+    readonly #containment = memo(() => loadContainmentConfig(this.#options.env));
+    readonly #graphConfig = memo(() => loadGraphConfig(this.#options.env));
+    readonly #credential = memo(
+        () => this.#options.credential ?? chooseCredential(this.#options.env.AZURE_CLIENT_ID?.trim() || undefined),
+    );
+
+    get detection(): DetectionConfig {
+        return this.#detection();
+    }
+
+    get containment(): ContainmentConfig {
+        return this.#containment();
+    }
+
+    get graphConfig(): GraphConfig {
+        return this.#graphConfig();
+    }
+
+    readonly #tables = memo(() => {
+        const choice = this.#options.store ?? { kind: 'settings' };
+        if (choice.kind === 'memory') {
+            return { store: new MemoryRowStore<UserRecord>(), breaker: new MemoryCircuitBreaker() as CircuitBreaker };
+        }
+        const config = choice.kind === 'table' ? choice.table : loadStateTableConfig(this.#options.env);
+        const client = createTableClient(
+            config,
+            config.kind === 'endpoint' ? this.#credential() : undefined,
+            this.#options.tableClientOptions,
+        );
+        return { store: new TableRowStore<UserRecord>(client), breaker: new TableCircuitBreaker(client) };
+    });
+
+    get store(): UserRecordStore {
+        return this.#tables().store;
+    }
+
+    get breaker(): CircuitBreaker {
+        return this.#tables().breaker;
+    }
+
+    readonly #graphClient = memo(() => createGraphClient(this.graphConfig, this.#credential()));
+
+    /** Graph actions of the responder's identity; built on first use, so that dry-run never needs a credential. */
+    readonly graph = memo(
+        () =>
+            new GraphActions(this.#graphClient(), {
+                baseUrl: this.graphConfig.baseUrl,
+                callTimeoutMs: this.graphConfig.callTimeoutMs,
+                budgetMs: this.graphConfig.stepBudgetMs,
+            }),
+    );
+
+    /** The one-time tenant setup an admin runs with their own login. */
+    readonly setupActions = memo(
+        () =>
+            new GraphSetupActions(this.#graphClient(), {
+                callTimeoutMs: this.graphConfig.callTimeoutMs,
+                budgetMs: this.graphConfig.stepBudgetMs,
+            }),
+    );
+
+    readonly #notify = memo(() => {
+        const url = this.containment.notifyWebhookUrl;
+        return url ? webhookNotifier(url) : undefined;
+    });
+
+    /**
+     * What containment needs. Graph is included in live mode (and whenever a caller needs it, like a release, which
+     * asks for `graph()` itself). The lease outlives the slowest step: its retry budget plus a last call, and margin.
+     */
+    containmentDeps(logger: Logger): ContainmentDeps {
+        const { stepBudgetMs, callTimeoutMs } = this.graphConfig;
+        const notify = this.#notify();
+        return {
+            store: this.store,
+            config: this.containment,
+            windowMs: this.detection.policy.windowMs,
+            ...(this.containment.mode === 'live' ? { graph: this.graph() } : {}),
+            breaker: this.breaker,
             ...(notify ? { notify } : {}),
             logger,
-        }),
-        ready: () => store.ensureTable(),
-    };
+            leaseMs: Math.max(3 * 60_000, stepBudgetMs + 2 * callTimeoutMs + 60_000),
+            stepBudgetMs,
+        };
+    }
+
+    /** Checks every setting the function app reads; throws ConfigError naming the first bad one. */
+    validate(): void {
+        void this.detection;
+        void this.containment;
+        void this.graphConfig;
+        loadStateTableConfig(this.#options.env);
+    }
+
+    /** Resolves once the state table exists (and is reachable). */
+    async ready(): Promise<void> {
+        const { store } = this.#tables();
+        if (store instanceof TableRowStore) await store.ensureTable();
+    }
+}
+
+export function createRuntime(options: CreateRuntimeOptions): Runtime {
+    return new Runtime(options);
 }

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
+
 import { TableClient } from '@azure/data-tables';
 import { isRestError } from '@azure/core-rest-pipeline';
 
 import { ConcurrencyConflictError, StateStoreError } from '../errors';
 
-const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const HOUR_MINUTES = 60;
 
 export interface BreakerDecision {
     readonly acquired: boolean;
@@ -16,37 +19,44 @@ export interface BreakerDecision {
  * must not lock out the whole company: past the cap, incidents are recorded and notified, not contained.
  */
 export interface CircuitBreaker {
-    /** Takes a slot for this incident if fewer than `max` were taken in the hour before `now`. Idempotent per id. */
-    tryAcquire(incidentId: string, now: number, max: number): Promise<BreakerDecision>;
+    /** Takes a slot if fewer than `max` were taken in the hour before `now`. */
+    tryAcquire(now: number, max: number): Promise<BreakerDecision>;
 }
 
-interface Slot {
-    id: string;
-    at: number;
-}
+/** Containments per minute (minutes since the epoch → count), the last hour only: at most 60 small entries. */
+export type MinuteCounts = Readonly<Record<string, number>>;
 
-/** Pure: the decision and the new slot list. */
+/**
+ * Pure: the decision and the new counts. The counts are per minute, so the row has the same small size at any cap
+ * (a cap of 10,000 is 60 numbers, not 10,000 slots); the window is the 60 whole minutes up to `now`.
+ */
 export function decide(
-    slots: readonly Slot[],
-    incidentId: string,
+    counts: MinuteCounts,
     now: number,
     max: number,
-): { decision: BreakerDecision; slots?: Slot[] } {
-    const recent = slots.filter((s) => now - s.at < HOUR);
-    if (recent.some((s) => s.id === incidentId)) return { decision: { acquired: true, inLastHour: recent.length } };
-    if (recent.length >= max) return { decision: { acquired: false, inLastHour: recent.length } };
-    return {
-        decision: { acquired: true, inLastHour: recent.length + 1 },
-        slots: [...recent, { id: incidentId, at: now }],
-    };
+): { decision: BreakerDecision; counts?: MinuteCounts } {
+    const minute = Math.floor(now / MINUTE);
+    const recent: Record<string, number> = {};
+    let inLastHour = 0;
+    for (const [key, n] of Object.entries(counts)) {
+        const m = Number(key);
+        if (!Number.isInteger(m) || !Number.isInteger(n) || n <= 0) continue;
+        if (m > minute - HOUR_MINUTES && m <= minute) {
+            recent[key] = n;
+            inLastHour += n;
+        }
+    }
+    if (inLastHour >= max) return { decision: { acquired: false, inLastHour } };
+    recent[String(minute)] = (recent[String(minute)] ?? 0) + 1;
+    return { decision: { acquired: true, inLastHour: inLastHour + 1 }, counts: recent };
 }
 
 export class MemoryCircuitBreaker implements CircuitBreaker {
-    #slots: Slot[] = [];
+    #counts: MinuteCounts = {};
 
-    async tryAcquire(incidentId: string, now: number, max: number): Promise<BreakerDecision> {
-        const { decision, slots } = decide(this.#slots, incidentId, now, max);
-        if (slots) this.#slots = slots;
+    async tryAcquire(now: number, max: number): Promise<BreakerDecision> {
+        const { decision, counts } = decide(this.#counts, now, max);
+        if (counts) this.#counts = counts;
         return decision;
     }
 }
@@ -54,35 +64,51 @@ export class MemoryCircuitBreaker implements CircuitBreaker {
 const PK = 'tenant';
 const RK = 'circuit-breaker';
 
-/** One row beside the user rows (PartitionKey `tenant` never collides with a user's GUID), updated by ETag. */
+interface BreakerEntity {
+    partitionKey: string;
+    rowKey: string;
+    counts: string;
+    writeId: string;
+}
+
+/**
+ * One row beside the user rows (PartitionKey `tenant` never collides with a user's GUID), updated by ETag. A write
+ * whose acknowledgement was lost is recognised by its write id, so that a retry never takes a second slot.
+ */
 export class TableCircuitBreaker implements CircuitBreaker {
     constructor(private readonly client: TableClient) {}
 
-    async tryAcquire(incidentId: string, now: number, max: number): Promise<BreakerDecision> {
+    async #read(): Promise<{ counts: MinuteCounts; etag?: string; writeId?: string }> {
+        try {
+            const row = await this.client.getEntity<Partial<BreakerEntity>>(PK, RK);
+            const parsed: unknown = typeof row.counts === 'string' ? JSON.parse(row.counts) : {};
+            const counts =
+                parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as MinuteCounts) : {};
+            return { counts, etag: row.etag, ...(row.writeId ? { writeId: row.writeId } : {}) };
+        } catch (e) {
+            if (isRestError(e) && e.statusCode === 404) return { counts: {} };
+            throw new StateStoreError('circuit breaker read failed', { cause: e });
+        }
+    }
+
+    async tryAcquire(now: number, max: number): Promise<BreakerDecision> {
+        let current = await this.#read();
         for (let attempt = 0; attempt < 25; attempt++) {
-            let slots: Slot[] = [];
-            let etag: string | undefined;
+            const { decision, counts } = decide(current.counts, now, max);
+            if (!counts) return decision;
+            const writeId = randomUUID();
+            const entity: BreakerEntity = { partitionKey: PK, rowKey: RK, counts: JSON.stringify(counts), writeId };
             try {
-                const row = await this.client.getEntity<{ slots: string }>(PK, RK);
-                slots = JSON.parse(row.slots) as Slot[];
-                etag = row.etag;
-            } catch (e) {
-                if (!(isRestError(e) && e.statusCode === 404))
-                    throw new StateStoreError('circuit breaker read failed', { cause: e });
-            }
-            const { decision, slots: next } = decide(slots, incidentId, now, max);
-            if (!next) return decision;
-            try {
-                const entity = { partitionKey: PK, rowKey: RK, slots: JSON.stringify(next) };
-                if (etag === undefined) await this.client.createEntity(entity);
-                else await this.client.updateEntity(entity, 'Replace', { etag });
+                if (current.etag === undefined) await this.client.createEntity(entity);
+                else await this.client.updateEntity(entity, 'Replace', { etag: current.etag });
                 return decision;
             } catch (e) {
-                if (isRestError(e) && (e.statusCode === 409 || e.statusCode === 412)) {
-                    await new Promise((r) => setTimeout(r, Math.random() * 50));
-                    continue;
+                if (!(isRestError(e) && (e.statusCode === 409 || e.statusCode === 412))) {
+                    throw new StateStoreError('circuit breaker write failed', { cause: e });
                 }
-                throw new StateStoreError('circuit breaker write failed', { cause: e });
+                current = await this.#read();
+                if (current.writeId === writeId) return decision;
+                await new Promise((r) => setTimeout(r, Math.random() * 50));
             }
         }
         throw new ConcurrencyConflictError('circuit breaker row kept changing');

@@ -1,27 +1,27 @@
 import type { ContainmentConfig } from '../config';
-import { incidentView } from './incidents';
-import type { ContainedIncident, NoticeKind } from './model';
+import type { Incident } from '../detection/userState';
 import { isoTime } from '../time';
+import { incidentView } from './incidentView';
+import type { Containment, NoticeKind } from './model';
 
-/** Sends a notice to the SOC; resolves on a 2xx, rejects otherwise. */
-export type Notifier = (payload: Record<string, unknown>) => Promise<void>;
+/** Sends a notice to the SOC within `timeoutMs` (when given); resolves on a 2xx, rejects otherwise. */
+export type Notifier = (payload: Record<string, unknown>, options?: { timeoutMs?: number }) => Promise<void>;
 
-/** POSTs JSON to the webhook with a timeout. Works with a Teams workflow ("when a webhook request is received") or any JSON receiver. */
+/** POSTs JSON to the webhook with a timeout. */
 export function webhookNotifier(url: string, timeoutMs = 10_000): Notifier {
-    return async (payload) => {
+    return async (payload, options = {}) => {
         const res = await fetch(url, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify(payload),
-            signal: AbortSignal.timeout(timeoutMs),
+            signal: AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, options.timeoutMs ?? timeoutMs))),
         });
         if (!res.ok) throw new Error(`webhook answered ${res.status}`);
     };
 }
 
-function headline(inc: ContainedIncident, kind: NoticeKind): string {
+function headline(inc: Incident, c: Containment | undefined, kind: NoticeKind): string {
     const who = inc.userPrincipalName ?? inc.userId;
-    const c = inc.containment;
     if (kind === 'released') return `MFA push attack on ${who}: released by ${c?.release?.by ?? 'an admin'}`;
     if (kind === 'needs-attention') return `MFA push attack on ${who}: containment NEEDS ATTENTION`;
     switch (c?.status) {
@@ -36,15 +36,19 @@ function headline(inc: ContainedIncident, kind: NoticeKind): string {
     }
 }
 
-/** The JSON a notice carries: the incident, what was done, and how to release. `text` is ready for a chat message. */
+/** The release command for a person, exactly as it must be typed. */
+export function releaseCommand(userId: string): string {
+    return `mfa-responder release ${userId} --reason "..."`;
+}
+
+/** The JSON a notice carries: the incident view, plus a title and a text ready for a chat message. */
 export function noticePayload(
-    inc: ContainedIncident,
+    inc: Incident,
+    c: Containment | undefined,
     kind: NoticeKind,
     config: Pick<ContainmentConfig, 'pushBlockMode'>,
 ): Record<string, unknown> {
-    const c = inc.containment;
-    const steps = (c?.steps ?? []).map((s) => ({ name: s.name, status: s.status, detail: s.detail, error: s.error }));
-    const title = headline(inc, kind);
+    const title = headline(inc, c, kind);
     const lines = [
         title,
         `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}.`,
@@ -53,15 +57,14 @@ export function noticePayload(
                   `The user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`,
               ]
             : []),
-        ...steps.map(
+        ...(c?.steps ?? []).map(
             (s) =>
                 `- ${s.name}: ${s.status}${s.detail ? ` (${s.detail})` : ''}${s.error ? ` — ${s.error.status ?? ''} ${s.error.code}: ${s.error.message}` : ''}`,
         ),
         ...(c?.reason ? [`Reason: ${c.reason}`] : []),
-        c?.status === 'contained' && config.pushBlockMode === 'group'
-            ? `To release after verifying with the user: mfa-responder release ${inc.userId} --reason "..." (or POST /api/users/${inc.userId}/release).`
+        c && (c.status === 'contained' || c.status === 'needs-attention') && config.pushBlockMode === 'group'
+            ? `To release after verifying with the user: ${releaseCommand(inc.userId)} (or POST /api/users/${inc.userId}/release).`
             : '',
     ].filter(Boolean);
-    // The incident as the admin endpoints show it, plus what a chat message needs.
-    return { type: 'mfa-fatigue-responder', kind, title, text: lines.join('\n'), ...incidentView(inc) };
+    return { type: 'mfa-fatigue-responder', kind, title, text: lines.join('\n'), ...incidentView(inc, c) };
 }

@@ -1,9 +1,14 @@
+import { randomUUID } from 'node:crypto';
+
+import { closeIncident } from '../detection/detect';
 import { ResponderError } from '../errors';
-import { updateUserState } from '../state/updateUserState';
+import { finishRelease, lockForRelease, ReleaseLock } from './core';
+import type { Containment } from './model';
 import { ContainmentDeps, sendNotices } from './runContainment';
+import { containmentOf, newRecord, updateRecord } from './userRecord';
 
 export interface ReleaseRequest {
-    /** Who released (an admin's UPN or name), for the record. */
+    /** Who released (an admin's UPN or name), for the record; bounded and single-line. */
     readonly by: string;
     readonly reason: string;
 }
@@ -22,62 +27,138 @@ export class NothingToReleaseError extends ResponderError {
 }
 
 /**
- * Releases a user after the SOC verified with them: undoes the push block (group mode: removes the user from the
- * push-block group; a user whose Authenticator registrations were deleted registers again at next sign-in), closes
- * the user's open incidents with who and why, and notifies. If Graph refuses the undo, nothing is closed and the
- * error is thrown, so that the admin can retry.
+ * A containment run holds the user (a Graph call may be in flight). Nothing was changed; the release is safe to
+ * retry after `retryAfterMs`.
+ */
+export class ContainmentInProgressError extends ResponderError {
+    constructor(
+        userId: string,
+        readonly retryAfterMs: number,
+    ) {
+        super(
+            'ContainmentInProgress',
+            `a containment of user ${userId} is in progress; nothing was changed — retry the release in ${Math.ceil(retryAfterMs / 1000)} s`,
+        );
+    }
+}
+
+export interface ReleaseOptions {
+    /** How long to wait for a run in progress before answering ContainmentInProgressError, ms. */
+    readonly waitMs?: number;
+}
+
+const POLL_MS = 250;
+
+/**
+ * Releases a user after the SOC verified with them. First it takes every open incident of the user, as a runner
+ * would (waiting up to `waitMs` for a run in progress to finish its step), so that no containment step can start
+ * or land after the undo; then it undoes the push block (group mode: leaves the push-block group, also when the add
+ * was in flight when a runner died); then it closes the incidents with who and why, and notifies. If Graph refuses
+ * the undo, the hold is given up, nothing is closed and the error is thrown, so that the admin can retry.
  */
 export async function releaseUser(
     userId: string,
     request: ReleaseRequest,
     deps: ContainmentDeps,
+    options: ReleaseOptions = {},
 ): Promise<ReleaseResult> {
     const now = deps.now ?? Date.now;
-    const current = await deps.store.read(userId);
-    const open = (current?.state.incidents ?? []).filter((i) => i.closedAt === undefined);
-    const latest = open[open.length - 1];
-    if (!latest) throw new NothingToReleaseError(userId);
+    const owner = `release-${randomUUID()}`;
+    const recordOptions = { windowMs: deps.windowMs, config: deps.config };
+    const waitUntil = now() + (options.waitMs ?? 0);
+
+    let lock: ReleaseLock;
+    for (;;) {
+        type Taken = ReturnType<typeof lockForRelease>;
+        const taken = await updateRecord<Taken>(
+            deps.store,
+            userId,
+            (record) => {
+                if (!record) return { result: undefined };
+                const r = lockForRelease(record.state.incidents, record.containments, {
+                    owner,
+                    now: now(),
+                    leaseMs: deps.leaseMs,
+                    config: deps.config,
+                });
+                if (!r || 'busyUntil' in r) return { result: r };
+                return { record: newRecord(record.state, r.containments), result: r };
+            },
+            recordOptions,
+        );
+        if (!taken) throw new NothingToReleaseError(userId);
+        if ('lock' in taken) {
+            lock = taken.lock;
+            break;
+        }
+        if (now() >= waitUntil) throw new ContainmentInProgressError(userId, Math.max(1000, taken.busyUntil - now()));
+        await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(1, waitUntil - now()))));
+    }
 
     const notes: string[] = [];
-    const blocked = open
-        .map((i) => i.containment)
-        .find((c) => c?.pushBlock && c.steps.some((s) => s.name === 'block-push' && s.status === 'done'));
-    if (blocked?.pushBlock?.mode === 'group') {
-        if (!deps.graph) throw new ResponderError('GraphNotConfigured', 'releasing a push block needs Graph');
-        const r = await deps.graph.removeGroupMember(blocked.pushBlock.groupId, userId);
-        notes.push(
-            r === 'removed'
-                ? `removed from push-block group ${blocked.pushBlock.groupId}`
-                : `was no longer in push-block group ${blocked.pushBlock.groupId}`,
-        );
-    } else if (blocked?.pushBlock?.mode === 'remove-method') {
+    try {
+        for (const groupId of lock.groups) {
+            if (!deps.graph) throw new ResponderError('GraphNotConfigured', 'releasing a push block needs Graph');
+            const r = await deps.graph.removeGroupMember(groupId, userId);
+            notes.push(
+                r === 'removed' ? `removed from push-block group ${groupId}` : `was not in push-block group ${groupId}`,
+            );
+        }
+    } catch (e) {
+        await giveUp(deps, userId, owner, recordOptions);
+        throw e;
+    }
+    if (lock.removedMethods) {
         notes.push('Authenticator registrations were deleted: the user registers the app again at next sign-in');
-    } else {
-        notes.push('no push block to undo');
     }
-    if (open.some((i) => i.containment?.steps.some((s) => s.name === 'disable-account' && s.status === 'done'))) {
-        notes.push('the account stays disabled: re-enable it in Entra once the password is reset');
-    }
+    if (lock.groups.length === 0 && !lock.removedMethods) notes.push('no push block to undo');
+    if (lock.disabled) notes.push('the account stays disabled: re-enable it in Entra once the password is reset');
     const undo = notes.join('; ');
 
-    await updateUserState(deps.store, userId, (cur) => {
-        if (!cur) return { result: undefined };
-        const state = structuredClone(cur.state);
-        const t = now();
-        for (const inc of state.incidents) {
-            if (inc.closedAt !== undefined) continue;
-            inc.closedAt = t;
-            const c = inc.containment;
-            if (!c) continue;
-            c.status = 'released';
-            delete c.lease;
-            delete c.nextAttemptAt;
-            c.release = { at: t, by: request.by, reason: request.reason, undo };
-            if (inc.id === latest.id)
-                c.notices.push({ kind: 'released', status: deps.notify ? 'pending' : 'skipped', attempts: 0 });
-        }
-        return { state, result: undefined };
-    });
-    await sendNotices(userId, latest.id, deps);
-    return { incidentId: latest.id, undo, closedIncidents: open.length };
+    const done = await updateRecord(
+        deps.store,
+        userId,
+        (record) => {
+            if (!record) return { result: undefined };
+            const at = now();
+            let state = record.state;
+            for (const id of lock.incidentIds) state = closeIncident(state, id, at);
+            const containments = finishRelease(
+                record.containments,
+                lock,
+                { by: request.by, reason: request.reason, undo, at },
+                deps.config,
+            );
+            return { record: newRecord(state, containments), result: newRecord(state, containments) };
+        },
+        recordOptions,
+    );
+    const latestId = lock.incidentIds[lock.incidentIds.length - 1]!;
+    const incident = done?.state.incidents.find((i) => i.id === latestId);
+    const containment = done && containmentOf(done, latestId);
+    if (incident && containment) await sendNotices(userId, latestId, deps, { incident, containment });
+    return { incidentId: latestId, undo, closedIncidents: lock.incidentIds.length };
+}
+
+/** Gives back the hold of a release that could not undo, so that containment goes on as before. */
+async function giveUp(
+    deps: ContainmentDeps,
+    userId: string,
+    owner: string,
+    recordOptions: { windowMs: number; config: ContainmentDeps['config'] },
+): Promise<void> {
+    await updateRecord(
+        deps.store,
+        userId,
+        (record) => {
+            if (!record) return { result: undefined };
+            const containments = record.containments.map((c): Containment => {
+                if (c.lease?.owner !== owner) return c;
+                const { lease: _lease, ...rest } = c;
+                return rest;
+            });
+            return { record: newRecord(record.state, containments), result: undefined };
+        },
+        recordOptions,
+    );
 }

@@ -1,371 +1,196 @@
+import { randomUUID } from 'node:crypto';
+
 import type { ContainmentConfig } from '../config';
-import type { UserState } from '../detection/userState';
-import { ensureError } from '../errors';
-import { GraphCallError } from '../graph/callGraph';
-import type { GraphActions } from '../graph/graphActions';
-import { consoleLogger, Logger } from '../logger';
-import type { UserStateStore } from '../state/stateStore';
-import { updateUserState } from '../state/updateUserState';
+import type { Incident } from '../detection/userState';
+import { GraphActions } from '../graph/graphActions';
+import type { Logger } from '../logger';
 import type { CircuitBreaker } from './circuitBreaker';
-import {
-    ContainedIncident,
-    Containment,
-    ContainmentStatus,
-    ContainmentStep,
-    isActive,
-    Notice,
-    StepError,
-    wouldDo,
-} from './model';
+import { Advance, advance, claim, isNoticeReady, RunContext } from './core';
+import type { Containment, ContainmentStatus, ContainmentStep, Notice } from './model';
 import { noticePayload, Notifier } from './notifier';
+import { executeStep, STEP_BY_NAME, StepResult } from './steps';
+import { containmentOf, newRecord, updateRecord, UserRecordStore } from './userRecord';
 
 export interface ContainmentDeps {
-    readonly store: UserStateStore;
+    readonly store: UserRecordStore;
     readonly config: ContainmentConfig;
+    /** Detection's window, ms: what the size budget keeps when it must shrink a row. */
+    readonly windowMs: number;
     /** Required in live mode; dry-run never touches Graph. */
     readonly graph?: GraphActions;
-    /** Graph base URL, for the `@odata.id` of a group member reference. */
-    readonly graphBaseUrl: string;
     readonly breaker: CircuitBreaker;
     readonly notify?: Notifier;
-    readonly logger?: Logger;
+    readonly logger: Logger;
     readonly now?: () => number;
-    /** Who holds the lease (an instance id). */
-    readonly owner?: string;
-    /** How long a claim protects a run that stopped reporting progress, ms. */
-    readonly leaseMs?: number;
+    /** How long a claim protects a run that stopped reporting progress, ms: longer than the slowest step. */
+    readonly leaseMs: number;
+    /** Time one step may spend on all of its Graph calls and retries, ms (GRAPH_STEP_BUDGET_SECONDS). */
+    readonly stepBudgetMs?: number;
     /** Called after each step is persisted. Tests use it to stop a run midway, as a crash would. */
     readonly afterStep?: (step: ContainmentStep) => Promise<void> | void;
 }
 
 export type RunOutcome = ContainmentStatus | 'not-due' | 'missing';
 
-type StepOutcome =
-    | {
-          status: 'done' | 'skipped';
-          detail: string;
-          extra?: (c: Containment) => void;
-          stop?: { status: ContainmentStatus; reason: string };
-      }
-    | { error: StepError };
-
-/** One step's Graph work. Throws what Graph throws; the caller records it. */
-async function executeStep(
-    name: ContainmentStep['name'],
-    userId: string,
-    containment: Containment,
-    graph: GraphActions,
-    deps: ContainmentDeps,
-): Promise<StepOutcome> {
-    const { config } = deps;
-    switch (name) {
-        case 'check-exclusions': {
-            if (config.neverContainGroupIds.length === 0) {
-                return { status: 'skipped', detail: 'no NEVER_CONTAIN_GROUP_IDS configured' };
-            }
-            const member = await graph.memberOf(userId, config.neverContainGroupIds);
-            if (member.length > 0) {
-                return {
-                    status: 'done',
-                    detail: `member of never-contain group ${member.join(', ')}`,
-                    stop: {
-                        status: 'not-contained',
-                        reason: `member of NEVER_CONTAIN_GROUP_IDS group ${member.join(', ')}`,
-                    },
-                };
-            }
-            return {
-                status: 'done',
-                detail: `in none of the ${config.neverContainGroupIds.length} never-contain group(s)`,
-            };
-        }
-        case 'revoke-sessions':
-        case 'revoke-sessions-after-disable':
-            if (containment.userType?.toLowerCase() === 'guest') {
-                return {
-                    status: 'skipped',
-                    detail: 'guest user: Graph does not revoke sign-in sessions of external users; their home tenant must',
-                };
-            }
-            await graph.revokeSignInSessions(userId);
-            return {
-                status: 'done',
-                detail: 'sessions revoked; existing access tokens stay valid until they expire (minutes; CAE-aware apps sooner)',
-            };
-        case 'block-push': {
-            if (config.pushBlockMode === 'group') {
-                const groupId = config.pushBlockGroupId!;
-                const r = await graph.addGroupMember(groupId, userId, deps.graphBaseUrl);
-                return {
-                    status: 'done',
-                    detail:
-                        r === 'added'
-                            ? `added to push-block group ${groupId}`
-                            : `already a member of push-block group ${groupId}`,
-                    extra: (c) => (c.pushBlock = { mode: 'group', groupId }),
-                };
-            }
-            const r = await graph.deleteAuthenticatorMethods(userId);
-            return {
-                status: 'done',
-                detail: `deleted ${r.deleted} Microsoft Authenticator registration(s)`,
-                extra: (c) => (c.pushBlock = { mode: 'remove-method', deleted: r.deleted }),
-            };
-        }
-        case 'confirm-compromised':
-            await graph.confirmCompromised(userId);
-            return { status: 'done', detail: 'user risk set to high in Identity Protection' };
-        case 'disable-account':
-            await graph.disableAccount(userId);
-            return { status: 'done', detail: 'account disabled' };
-    }
+export interface RunOptions {
+    /** Wall-clock time (ms) after which no new step starts and no Graph call runs on; the timer continues. */
+    readonly deadline?: number;
 }
 
-const MINUTE = 60_000;
-
-function findIncident(state: UserState | undefined, incidentId: string): ContainedIncident | undefined {
-    return state?.incidents.find((i) => i.id === incidentId);
-}
-
-/** Applies `change` to one incident's containment with an optimistic read-modify-write; returns what it returned. */
-async function mutateContainment<R>(
+/** One conditional write of one containment, through the core's transition `fn`; nothing is written when lost. */
+async function transition(
     deps: ContainmentDeps,
     userId: string,
     incidentId: string,
-    change: (c: Containment, inc: ContainedIncident) => R | undefined,
-): Promise<{ result?: R; incident?: ContainedIncident }> {
-    return updateUserState<{ result?: R; incident?: ContainedIncident }>(deps.store, userId, (current) => {
-        const state = current ? structuredClone(current.state) : undefined;
-        const inc = findIncident(state, incidentId);
-        if (!inc?.containment) return { result: inc ? { incident: inc } : {} };
-        const result = change(inc.containment, inc);
-        if (result === undefined) return { result: { incident: inc } };
-        return { state, result: { result, incident: inc } };
-    });
+    fn: (c: Containment, incident: Incident) => Advance,
+): Promise<(Advance & { incident: Incident }) | undefined> {
+    return updateRecord(
+        deps.store,
+        userId,
+        (record) => {
+            const incident = record?.state.incidents.find((i) => i.id === incidentId);
+            const c = record && containmentOf(record, incidentId);
+            if (!record || !incident || !c) return { result: undefined };
+            const adv = fn(c, incident);
+            if (adv.lost) return { result: { ...adv, incident } };
+            return {
+                record: newRecord(
+                    record.state,
+                    record.containments.map((x) => (x.incidentId === incidentId ? adv.containment : x)),
+                ),
+                result: { ...adv, incident },
+            };
+        },
+        { windowMs: deps.windowMs, config: deps.config },
+    );
 }
 
-function stepError(e: unknown): StepError {
-    if (e instanceof GraphCallError)
-        return {
-            ...(e.status !== undefined ? { status: e.status } : {}),
-            code: e.graphCode,
-            message: e.message.slice(0, 500),
-        };
-    const err = ensureError(e);
-    return { code: (err as { code?: string }).code ?? err.name, message: err.message.slice(0, 500) };
+const NO_GRAPH: StepResult = {
+    error: {
+        code: 'GraphNotConfigured',
+        message: 'live containment needs Microsoft Graph (GRAPH_BASE_URL and an identity)',
+    },
+};
+
+/**
+ * Runs (or resumes) the containment of one incident: claims it with a conditional write (two racing runners run it
+ * once), then for each step makes its Graph call and records the result in the same write that checks the right to
+ * go on and starts the next step (still this runner's lease, not released, not excluded). A crash resumes at the
+ * step in flight; a finished step is never repeated. Graph and webhook failures are stored on the incident, never
+ * thrown; storage failures are thrown (the lease expires and the timer resumes).
+ */
+export async function runContainment(
+    userId: string,
+    incidentId: string,
+    deps: ContainmentDeps,
+    options: RunOptions = {},
+): Promise<RunOutcome> {
+    const now = deps.now ?? Date.now;
+    const owner = `run-${randomUUID()}`;
+    const ctx = (incident: Incident): RunContext => ({
+        owner,
+        now: now(),
+        leaseMs: deps.leaseMs,
+        config: deps.config,
+        incident,
+        ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    });
+    let adv = await transition(deps, userId, incidentId, (c, incident) => claim(c, ctx(incident)));
+    if (!adv) return 'missing';
+    if (adv.lost) {
+        await sendNotices(userId, incidentId, deps, { incident: adv.incident, containment: adv.containment });
+        return 'not-due';
+    }
+    while (adv?.next) {
+        const step = adv.next;
+        const spec = STEP_BY_NAME.get(step)!;
+        // One budget for the whole step, however many calls it makes (a list and N deletes): the lease outlives it.
+        const stepDeadline = now() + (deps.stepBudgetMs ?? 90_000);
+        const graph =
+            deps.graph &&
+            GraphActions.withDeadline(deps.graph, Math.min(stepDeadline, options.deadline ?? Number.POSITIVE_INFINITY));
+        const result = graph
+            ? await executeStep(spec, {
+                  incident: adv.incident,
+                  containment: adv.containment,
+                  config: deps.config,
+                  graph,
+                  breaker: deps.breaker,
+                  now,
+              })
+            : NO_GRAPH;
+        if ('error' in result) {
+            const e = result.error;
+            deps.logger.warn(
+                `Containment step ${step} failed for incident ${incidentId}: ${e.status ?? ''} ${e.code} ${e.message}`,
+            );
+        }
+        adv = await transition(deps, userId, incidentId, (c, incident) => advance(c, ctx(incident), step, result));
+        const recorded = adv?.containment.steps.find((s) => s.name === step);
+        if (recorded) await deps.afterStep?.(recorded);
+    }
+    if (!adv) return 'missing';
+    const c = adv.containment;
+    if (adv.lost) return 'not-due';
+    const line = `Containment of incident ${incidentId} (${adv.incident.userPrincipalName ?? userId}): ${c.status}${c.reason ? ` — ${c.reason}` : ''}`;
+    if (c.status === 'contained' || c.status === 'dry-run') deps.logger.log(line);
+    else deps.logger.warn(line);
+    await sendNotices(userId, incidentId, deps, { incident: adv.incident, containment: c }, options);
+    return c.status;
 }
 
 /**
- * Runs (or resumes) the containment of one incident: claims it with a conditional write (so that two racing
- * instances run it once), executes each unfinished step through Graph and persists each result at once (so that a
- * crash resumes at the first unfinished step and never repeats a finished one), then decides the status and sends
- * pending notices. Never throws for Graph or webhook failures: they are stored on the incident.
+ * Sends every notice of an incident that is ready (see isNoticeReady); a failure is stored, never thrown. `known` is
+ * the incident as the caller just read or wrote it.
  */
-export async function runContainment(userId: string, incidentId: string, deps: ContainmentDeps): Promise<RunOutcome> {
-    const now = deps.now ?? Date.now;
-    const owner = deps.owner ?? `runner-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const leaseMs = deps.leaseMs ?? 3 * MINUTE;
-    const logger = deps.logger ?? consoleLogger;
-    const { config } = deps;
-
-    const claim = await mutateContainment(deps, userId, incidentId, (c) => {
-        if (!isActive(c)) return undefined;
-        const t = now();
-        if (c.lease && c.lease.until > t && c.lease.owner !== owner) return undefined;
-        if (c.status === 'retrying' && (c.nextAttemptAt ?? 0) > t) return undefined;
-        c.lease = { owner, until: t + leaseMs };
-        c.status = 'running';
-        c.runs++;
-        c.startedAt ??= t;
-        return true;
-    });
-    if (!claim.incident) return 'missing';
-    if (!claim.result) {
-        await sendNotices(userId, incidentId, deps, claim.incident);
-        const status = claim.incident.containment?.status;
-        return status && !isActive(claim.incident.containment) ? status : 'not-due';
-    }
-
-    let containment = claim.incident.containment!;
-    let stop: { status: ContainmentStatus; reason: string } | undefined;
-
-    const record = async (
-        name: ContainmentStep['name'],
-        update: Partial<ContainmentStep>,
-        extra?: (c: Containment) => void,
-    ) => {
-        const r = await mutateContainment(deps, userId, incidentId, (c) => {
-            const step = c.steps.find((s) => s.name === name);
-            if (!step) return undefined;
-            Object.assign(step, update, { at: now() });
-            if (update.status === 'done') delete step.error;
-            if (c.lease?.owner === owner) c.lease.until = now() + leaseMs;
-            extra?.(c);
-            return true;
-        });
-        if (r.incident?.containment) containment = r.incident.containment;
-        const step = containment.steps.find((s) => s.name === name);
-        if (step) await deps.afterStep?.(step);
-    };
-
-    for (const step of [...containment.steps]) {
-        const current = containment.steps.find((s) => s.name === step.name)!;
-        if (current.status === 'done' || current.status === 'skipped' || current.status === 'dry-run') continue;
-        if (containment.mode === 'dry-run') {
-            await record(step.name, { status: 'dry-run', detail: wouldDo(step, config) });
-            continue;
-        }
-        if (!deps.graph) {
-            await record(step.name, {
-                status: 'failed',
-                attempts: current.attempts + 1,
-                error: { code: 'GraphNotConfigured', message: 'live containment needs Graph' },
-            });
-            stop = { status: 'needs-attention', reason: 'Graph is not configured' };
-            break;
-        }
-        const graph = deps.graph;
-        if (step.name !== 'check-exclusions' && !containment.breakerSlot) {
-            const decision = await deps.breaker.tryAcquire(incidentId, now(), config.maxContainmentsPerHour);
-            if (!decision.acquired) {
-                stop = {
-                    status: 'not-contained',
-                    reason: `circuit breaker open: ${decision.inLastHour} containments in the last hour (MAX_CONTAINMENTS_PER_HOUR=${config.maxContainmentsPerHour}); recorded and notified, not contained`,
-                };
-                break;
-            }
-            const r = await mutateContainment(deps, userId, incidentId, (c) =>
-                c.breakerSlot ? undefined : ((c.breakerSlot = true), true),
-            );
-            if (r.incident?.containment) containment = r.incident.containment;
-        }
-        if (
-            step.name === 'revoke-sessions-after-disable' &&
-            containment.steps.find((s) => s.name === 'disable-account')?.status !== 'done'
-        )
-            continue;
-        // Only the Graph call sits inside the try: a failure to persist its result must not be mistaken for a
-        // Graph failure (and a crash right after persisting must leave the step done).
-        let outcome: StepOutcome;
-        try {
-            outcome = await executeStep(step.name, userId, containment, graph, deps);
-        } catch (e) {
-            outcome = { error: stepError(e) };
-        }
-        if ('error' in outcome) {
-            await record(step.name, { status: 'failed', attempts: current.attempts + 1, error: outcome.error });
-            logger.warn(
-                `Containment step ${step.name} failed for incident ${incidentId}: ${outcome.error.status ?? ''} ${outcome.error.code} ${outcome.error.message}`,
-            );
-            // Without the exclusion check nothing may be done: the user might be a break-glass account.
-            if (step.name === 'check-exclusions') break;
-            continue;
-        }
-        await record(
-            step.name,
-            {
-                status: outcome.status,
-                attempts: current.attempts + (outcome.status === 'done' ? 1 : 0),
-                detail: outcome.detail,
-            },
-            outcome.extra,
-        );
-        if (outcome.stop) {
-            stop = outcome.stop;
-            break;
-        }
-    }
-
-    const final = await mutateContainment(deps, userId, incidentId, (c) => {
-        if (c.lease?.owner !== owner) return undefined;
-        delete c.lease;
-        const t = now();
-        if (stop) {
-            c.status = stop.status;
-            c.reason = stop.reason;
-        } else if (c.steps.every((s) => s.status === 'done' || s.status === 'skipped' || s.status === 'dry-run')) {
-            c.status = c.mode === 'dry-run' ? 'dry-run' : 'contained';
-        } else {
-            const hopeless = c.steps.find(
-                (s) => s.status === 'failed' && (s.error?.status === 403 || s.attempts >= config.maxStepAttempts),
-            );
-            if (hopeless) {
-                c.status = 'needs-attention';
-                c.reason =
-                    hopeless.error?.status === 403
-                        ? `${hopeless.name}: Graph refused (403 ${hopeless.error.code}); grant the permission listed in the README`
-                        : `${hopeless.name} failed ${hopeless.attempts} times; last error ${hopeless.error?.code ?? 'unknown'}`;
-            } else {
-                c.status = 'retrying';
-                c.nextAttemptAt = t + Math.min(30 * MINUTE, MINUTE * 2 ** Math.max(0, c.runs - 1));
-            }
-        }
-        if (!isActive(c)) {
-            c.finishedAt = t;
-            delete c.nextAttemptAt;
-        }
-        if (c.status === 'needs-attention' && !c.notices.some((n) => n.kind === 'needs-attention')) {
-            c.notices.push({
-                kind: 'needs-attention',
-                status: config.notifyWebhookUrl ? 'pending' : 'skipped',
-                attempts: 0,
-            });
-        }
-        return c.status;
-    });
-    const status = final.result ?? final.incident?.containment?.status ?? 'not-due';
-    const line = `Containment of incident ${incidentId} (${final.incident?.userPrincipalName ?? userId}): ${status}${final.incident?.containment?.reason ? ` — ${final.incident.containment.reason}` : ''}`;
-    if (status === 'contained' || status === 'dry-run') logger.log(line);
-    else logger.warn(line);
-    await sendNotices(userId, incidentId, deps, final.incident);
-    return status;
-}
-
-/** Sends every notice that is due (pending, or failed with attempts left); a failure is stored, never thrown. */
 export async function sendNotices(
     userId: string,
     incidentId: string,
     deps: ContainmentDeps,
-    /** The incident as just read or written, which saves reading it again. */
-    known?: ContainedIncident,
+    known: { incident: Incident; containment: Containment },
+    options: RunOptions = {},
 ): Promise<void> {
     const now = deps.now ?? Date.now;
-    const { store, config } = deps;
-    const stored = known ?? findIncident((await store.read(userId))?.state, incidentId);
-    const due = (stored?.containment?.notices ?? []).filter(
-        (n) => n.status === 'pending' || (n.status === 'failed' && n.attempts < config.maxStepAttempts),
-    );
-    for (const notice of due) {
-        if (
-            stored!.containment &&
-            isActive(stored!.containment) &&
-            notice.kind === 'incident' &&
-            stored!.containment.runs === 0
-        )
-            continue;
+    const { incident, containment } = known;
+    const ready = containment.notices.filter((n) => isNoticeReady(n, containment, deps.config));
+    for (const notice of ready) {
+        // Past the caller's deadline a notice is left to the timer (it is due, so the row stays pending).
+        if (options.deadline !== undefined && now() >= options.deadline) return;
         let update: Partial<Notice>;
         if (!deps.notify) {
             update = { status: 'skipped' };
         } else {
             try {
-                await deps.notify(noticePayload(stored!, notice.kind, config));
+                await deps.notify(noticePayload(incident, containment, notice.kind, deps.config), {
+                    ...(options.deadline !== undefined ? { timeoutMs: options.deadline - now() } : {}),
+                });
                 update = { status: 'sent', attempts: notice.attempts + 1 };
             } catch (e) {
-                update = {
-                    status: 'failed',
-                    attempts: notice.attempts + 1,
-                    error: ensureError(e).message.slice(0, 300),
-                };
-                (deps.logger ?? consoleLogger).warn(
-                    `Notice ${notice.kind} for incident ${incidentId} failed: ${update.error}`,
-                );
+                const message = e instanceof Error ? e.message : String(e);
+                update = { status: 'failed', attempts: notice.attempts + 1, error: message.slice(0, 300) };
+                deps.logger.warn(`Notice ${notice.kind} for incident ${incidentId} failed: ${update.error}`);
             }
         }
-        await mutateContainment(deps, userId, incidentId, (c) => {
-            const n = c.notices.find((x) => x.kind === notice.kind);
-            if (!n || n.status === 'sent') return undefined;
-            Object.assign(n, update, { at: now() });
-            return true;
-        });
+        await updateRecord(
+            deps.store,
+            userId,
+            (record) => {
+                const c = record && containmentOf(record, incidentId);
+                const n = c?.notices.find((x) => x.kind === notice.kind);
+                if (!record || !c || !n || n.status === 'sent') return { result: undefined };
+                const changed: Containment = {
+                    ...c,
+                    notices: c.notices.map((x) => (x === n ? { ...x, ...update, at: now() } : x)),
+                };
+                return {
+                    record: newRecord(
+                        record.state,
+                        record.containments.map((x) => (x.incidentId === incidentId ? changed : x)),
+                    ),
+                    result: undefined,
+                };
+            },
+            { windowMs: deps.windowMs, config: deps.config },
+        );
     }
 }

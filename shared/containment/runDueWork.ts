@@ -1,6 +1,7 @@
-import { hasPendingWork, isActive } from './model';
 import { ConcurrencyConflictError } from '../errors';
+import { hasPendingWork, isNoticeReady, isRunDue, mayHoldPushBlock } from './core';
 import { ContainmentDeps, runContainment, sendNotices } from './runContainment';
+import { readRecord, UserRecord } from './userRecord';
 
 export interface RunDueWorkOptions {
     /** Delete user rows idle for longer than this (by their newest event) with nothing pending. */
@@ -10,49 +11,96 @@ export interface RunDueWorkOptions {
 }
 
 export interface DueWorkResult {
+    /** Containment runs started. */
     runs: number;
+    /** Incidents whose notices were sent (or retried). */
+    notices: number;
+    /** Incidents (or rows) that failed; each is logged, none stops the others. */
+    failed: number;
     expired: number;
 }
 
 /**
  * The timer's job: resume every containment that is due (a failed step after its backoff, a run whose lease expired
- * after a crash, a plan nobody ran) and send notices that failed, then forget idle users.
+ * after a crash, a plan nobody ran, a run the event handler left to the timer) and send the notices that are due,
+ * then forget idle users. One incident's failure (or one unreadable row) is logged and never keeps the timer from
+ * the others.
  */
 export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptions = {}): Promise<DueWorkResult> {
     const now = deps.now ?? Date.now;
-    const result: DueWorkResult = { runs: 0, expired: 0 };
-    for await (const { state } of deps.store.list({ pendingWork: true })) {
-        for (const inc of state.incidents) {
-            const c = inc.containment;
-            if (!c) continue;
-            if (isActive(c)) {
-                const leaseHeld = c.lease !== undefined && c.lease.until > now();
-                const waiting = c.status === 'retrying' && (c.nextAttemptAt ?? 0) > now();
-                if (leaseHeld || waiting) continue;
-                result.runs++;
-                await runContainment(state.userId, inc.id, deps);
-            } else if (c.notices.some((n) => n.status === 'pending' || n.status === 'failed')) {
-                await sendNotices(state.userId, inc.id, deps, inc);
-            }
+    const result: DueWorkResult = { runs: 0, notices: 0, failed: 0, expired: 0 };
+    for await (const listed of deps.store.list({ pendingWork: true })) {
+        if ('error' in listed) {
+            result.failed++;
+            deps.logger.error(`Containment timer: the row of ${listed.userId} cannot be read: ${listed.error.message}`);
+            continue;
         }
-    }
-    if (options.idleMs !== undefined) {
-        const history = options.incidentHistoryMs ?? 30 * 24 * 3_600_000;
-        for await (const { state, etag } of deps.store.list()) {
-            const newestIncident = Math.max(0, ...state.incidents.map((i) => i.detectedAt));
-            if (
-                hasPendingWork(state) ||
-                state.lastEventTime >= now() - options.idleMs ||
-                newestIncident >= now() - history
-            )
-                continue;
+        const record = readRecord(listed.row.doc);
+        for (const c of record.containments) {
+            const incident = record.state.incidents.find((i) => i.id === c.incidentId);
+            if (!incident) continue;
             try {
-                await deps.store.delete(state.userId, etag);
-                result.expired++;
+                if (isRunDue(c, now())) {
+                    result.runs++;
+                    await runContainment(listed.userId, c.incidentId, deps);
+                } else if (c.notices.some((n) => isNoticeReady(n, c, deps.config))) {
+                    result.notices++;
+                    await sendNotices(listed.userId, c.incidentId, deps, { incident, containment: c });
+                }
             } catch (e) {
-                if (!(e instanceof ConcurrencyConflictError)) throw e;
+                result.failed++;
+                deps.logger.error(
+                    `Containment timer: incident ${c.incidentId} failed and is retried on the next run: ${(e as Error).message}`,
+                );
             }
         }
     }
+    if (options.idleMs !== undefined) await expireIdle(deps, options.idleMs, options.incidentHistoryMs, result);
     return result;
+}
+
+/**
+ * Whether a row may be forgotten: idle (by event time), nothing pending, no incident younger than the history, and
+ * nothing a release would still have to undo.
+ */
+export function isExpired(
+    record: UserRecord,
+    deps: Pick<ContainmentDeps, 'config'>,
+    now: number,
+    idleMs: number,
+    historyMs: number,
+): boolean {
+    const { state, containments } = record;
+    if (state.lastEventTime >= now - idleMs) return false;
+    if (state.incidents.some((i) => i.recordedAt >= now - historyMs)) return false;
+    return !containments.some(
+        (c) =>
+            hasPendingWork(c, deps.config) ||
+            (c.status !== 'released' && (mayHoldPushBlock(c) || c.status === 'needs-attention')),
+    );
+}
+
+async function expireIdle(
+    deps: ContainmentDeps,
+    idleMs: number,
+    historyMs: number | undefined,
+    result: DueWorkResult,
+): Promise<void> {
+    const now = deps.now ?? Date.now;
+    const history = historyMs ?? 30 * 24 * 3_600_000;
+    for await (const listed of deps.store.list()) {
+        if ('error' in listed) continue;
+        if (!isExpired(readRecord(listed.row.doc), deps, now(), idleMs, history)) continue;
+        try {
+            await deps.store.delete(listed.userId, listed.row.etag);
+            result.expired++;
+        } catch (e) {
+            if (!(e instanceof ConcurrencyConflictError)) {
+                result.failed++;
+                deps.logger.error(
+                    `Containment timer: could not expire the row of ${listed.userId}: ${(e as Error).message}`,
+                );
+            }
+        }
+    }
 }

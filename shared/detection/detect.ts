@@ -1,23 +1,27 @@
 import { DENIAL_KINDS, MfaKind } from '../signin/matchers';
-import { KIND_RANK } from '../signin/parseSignIn';
 import type { SignInEvent } from '../signin/signInEvent';
+import { mergeEvents } from './mergePrompts';
 import type { DetectionPolicy } from './policy';
 import {
-    Attempt,
     emptyUserState,
     Incident,
     MAX_ADDRESSES_PER_INCIDENT,
     MAX_EVIDENCE_PER_INCIDENT,
     MAX_INCIDENTS_PER_USER,
-    MAX_ROW_IDS_PER_ATTEMPT,
+    Prompt,
     Trigger,
     UserState,
 } from './userState';
 
 export interface ApplyEventsOptions {
     readonly policy: DetectionPolicy;
-    /** Wall clock, ms: only stamped on new incidents as `detectedAt`. Detection itself runs on event time. */
+    /** Wall clock, ms: stamped on new incidents as `recordedAt`, and the bound of sane event times. */
     readonly now: number;
+    /**
+     * Which incidents the per-user cap may drop to make room, oldest first. By default only closed (released) ones:
+     * the caller, which knows what containment holds on to, may allow more.
+     */
+    readonly isEvictable?: (incident: Incident) => boolean;
 }
 
 export interface ApplyEventsResult {
@@ -37,82 +41,27 @@ function isDenial(kind: MfaKind): boolean {
     return DENIAL_KINDS.has(kind);
 }
 
-function cloneState(s: UserState): UserState {
+export function cloneState(s: UserState): UserState {
     return {
-        userId: s.userId,
-        ...(s.userPrincipalName !== undefined ? { userPrincipalName: s.userPrincipalName } : {}),
-        ...(s.userType !== undefined ? { userType: s.userType } : {}),
-        attempts: s.attempts.map((a) => ({ ...a, keys: [...a.keys], rids: [...a.rids] })),
-        incidents: s.incidents.map((i) => ({
-            ...i,
-            ipAddresses: [...i.ipAddresses],
-            apps: [...i.apps],
-            evidence: [...i.evidence],
-            ...(i.approval ? { approval: { ...i.approval } } : {}),
-        })),
-        lastEventTime: s.lastEventTime,
+        ...s,
+        prompts: s.prompts.map((p) => ({ ...p, keys: [...p.keys], rowIds: [...p.rowIds] })),
+        incidents: s.incidents.map(cloneIncident),
     };
 }
 
-function pushBounded<T>(list: T[], value: T | undefined, max: number): void {
+function cloneIncident(i: Incident): Incident {
+    return {
+        ...i,
+        ipAddresses: [...i.ipAddresses],
+        apps: [...i.apps],
+        evidence: [...i.evidence],
+        ...(i.approval ? { approval: { ...i.approval } } : {}),
+        ...(i.trimmed ? { trimmed: { ...i.trimmed } } : {}),
+    };
+}
+
+function pushBounded(list: string[], value: string | undefined, max: number): void {
     if (value !== undefined && value !== '' && list.length < max && !list.includes(value)) list.push(value);
-}
-
-function byTime(a: Attempt, b: Attempt): number {
-    // At the same instant a denial sorts before an approval, so "denied then approved" reads in that order.
-    return a.t - b.t || KIND_RANK[b.kind] - KIND_RANK[a.kind] || (a.keys[0] ?? '').localeCompare(b.keys[0] ?? '');
-}
-
-/** Merges rows into prompts: rows that share any identity key are one prompt; the most telling kind wins. */
-function mergeEvents(
-    attempts: Attempt[],
-    events: readonly SignInEvent[],
-    cutoff: number,
-): { attempts: Attempt[]; newDenials: number } {
-    const byKey = new Map<string, Attempt>();
-    for (const a of attempts) for (const k of a.keys) byKey.set(k, a);
-    const live = new Set(attempts);
-    const wasDenial = new Map<Attempt, boolean>();
-    for (const a of attempts) wasDenial.set(a, isDenial(a.kind) && a.kind !== 'push-timeout');
-    let newDenials = 0;
-
-    for (const e of events) {
-        const matches = new Set<Attempt>();
-        for (const k of e.keys) {
-            const m = byKey.get(k);
-            if (m) matches.add(m);
-        }
-        const merged: Attempt = {
-            keys: [...e.keys],
-            t: e.time,
-            kind: e.kind,
-            ...(e.ipAddress ? { ip: e.ipAddress } : {}),
-            ...(e.appDisplayName ? { app: e.appDisplayName } : {}),
-            rids: [e.recordId],
-        };
-        let declinedBefore = false;
-        for (const m of matches) {
-            live.delete(m);
-            declinedBefore ||= wasDenial.get(m) ?? false;
-            for (const k of m.keys) if (!merged.keys.includes(k)) merged.keys.push(k);
-            if (m.t <= merged.t) {
-                // Keep the earliest row's time and, with it, its address and app.
-                merged.t = m.t;
-                if (m.ip) merged.ip = m.ip;
-                if (m.app) merged.app = m.app;
-            }
-            if (KIND_RANK[m.kind] > KIND_RANK[merged.kind]) merged.kind = m.kind;
-            for (const r of m.rids) pushBounded(merged.rids, r, MAX_ROW_IDS_PER_ATTEMPT);
-            if (m.inc !== undefined && merged.inc === undefined) merged.inc = m.inc;
-        }
-        merged.rids.sort();
-        const declinedNow = merged.kind === 'push-denied' || merged.kind === 'fraud-report';
-        if (declinedNow && !declinedBefore && merged.t >= cutoff) newDenials++;
-        wasDenial.set(merged, declinedNow);
-        live.add(merged);
-        for (const k of merged.keys) byKey.set(k, merged);
-    }
-    return { attempts: [...live].sort(byTime), newDenials };
 }
 
 function weightOf(kind: MfaKind, policy: DetectionPolicy): number {
@@ -121,48 +70,75 @@ function weightOf(kind: MfaKind, policy: DetectionPolicy): number {
 }
 
 /** Assigns a prompt to an incident and counts it (an approval is recorded, not counted). */
-function addToIncident(inc: Incident, a: Attempt, policyWindow: number): void {
-    a.inc = inc.id;
-    if (a.kind === 'mfa-approved') {
-        if (!inc.approval && a.t >= inc.firstSeen && a.t <= inc.lastSeen + policyWindow) {
+function addToIncident(inc: Incident, p: Prompt, windowMs: number): void {
+    p.incidentId = inc.id;
+    if (p.kind === 'mfa-approved') {
+        if (!inc.approval && p.time >= inc.firstSeen && p.time <= inc.lastSeen + windowMs) {
             inc.approval = {
-                at: a.t,
-                ...(a.ip ? { ipAddress: a.ip } : {}),
-                fromDenialIp: a.ip !== undefined && inc.ipAddresses.includes(a.ip),
+                at: p.time,
+                ...(p.ipAddress ? { ipAddress: p.ipAddress } : {}),
+                fromDenialIp: p.ipAddress !== undefined && inc.ipAddresses.includes(p.ipAddress),
             };
         }
         return;
     }
-    if (a.kind === 'push-timeout') inc.timeouts++;
+    if (p.kind === 'push-timeout') inc.timeouts++;
     else inc.denials++;
-    if (a.kind === 'fraud-report') inc.fraudReports++;
-    inc.firstSeen = Math.min(inc.firstSeen, a.t);
-    inc.lastSeen = Math.max(inc.lastSeen, a.t);
-    pushBounded(inc.ipAddresses, a.ip, MAX_ADDRESSES_PER_INCIDENT);
-    pushBounded(inc.apps, a.app, MAX_ADDRESSES_PER_INCIDENT);
-    for (const r of a.rids) pushBounded(inc.evidence, r, MAX_EVIDENCE_PER_INCIDENT);
+    if (p.kind === 'fraud-report') inc.fraudReports++;
+    inc.firstSeen = Math.min(inc.firstSeen, p.time);
+    inc.lastSeen = Math.max(inc.lastSeen, p.time);
+    pushBounded(inc.ipAddresses, p.ipAddress, MAX_ADDRESSES_PER_INCIDENT);
+    pushBounded(inc.apps, p.app, MAX_ADDRESSES_PER_INCIDENT);
+    for (const r of p.rowIds) pushBounded(inc.evidence, r, MAX_EVIDENCE_PER_INCIDENT);
 }
 
 /**
- * Recomputes an incident's counters from the prompts that carry its id, after a merge may have joined two of its
- * prompts or upgraded one (a timeout that a later row shows as declined). Only while all of its prompts are still
- * remembered: once old ones were pruned, the stored counters are final.
+ * Recomputes the counters of incidents whose prompts are all still remembered, after a merge may have joined two of
+ * their prompts or upgraded one (a timeout that a later row shows as declined). Once a prompt was forgotten the
+ * incident is `partial` and its stored counters are final.
  */
-function recount(inc: Incident, attempts: readonly Attempt[], complete: boolean): void {
-    if (!complete) return;
-    const mine = attempts.filter((a) => a.inc === inc.id && a.kind !== 'mfa-approved');
-    if (mine.length === 0) return;
-    inc.timeouts = mine.filter((a) => a.kind === 'push-timeout').length;
-    inc.denials = mine.length - inc.timeouts;
-    inc.fraudReports = mine.filter((a) => a.kind === 'fraud-report').length;
+function recount(incidents: readonly Incident[], prompts: readonly Prompt[]): void {
+    const byIncident = new Map<string, Prompt[]>();
+    for (const p of prompts) {
+        if (p.incidentId === undefined || p.kind === 'mfa-approved') continue;
+        const list = byIncident.get(p.incidentId);
+        if (list) list.push(p);
+        else byIncident.set(p.incidentId, [p]);
+    }
+    for (const inc of incidents) {
+        const mine = byIncident.get(inc.id);
+        if (inc.partial || !mine) continue;
+        inc.timeouts = mine.filter((p) => p.kind === 'push-timeout').length;
+        inc.denials = mine.length - inc.timeouts;
+        inc.fraudReports = mine.filter((p) => p.kind === 'fraud-report').length;
+    }
 }
 
-function incidentId(userId: string, triggeredAt: number): string {
-    const stamp = new Date(triggeredAt)
-        .toISOString()
-        .replace(/[-:]/g, '')
-        .replace(/\.\d+Z$/, 'Z');
-    return `${stamp}-${userId.slice(0, 8)}`;
+/** Forgets prompts (retention, caps, size budget); an incident that loses one keeps its counters as they are. */
+export function forgetPrompts(state: UserState, keep: (p: Prompt, index: number) => boolean): number {
+    const kept: Prompt[] = [];
+    let forgotten = 0;
+    state.prompts.forEach((p, i) => {
+        if (keep(p, i)) {
+            kept.push(p);
+            return;
+        }
+        forgotten++;
+        if (p.incidentId === undefined) return;
+        const inc = state.incidents.find((x) => x.id === p.incidentId);
+        if (inc) inc.partial = true;
+    });
+    state.prompts = kept;
+    return forgotten;
+}
+
+/**
+ * Unique whatever the input: the trigger's event time (ms), the trigger and the whole user id. Two users, or two
+ * triggers of one user, never share an id.
+ */
+export function incidentId(userId: string, trigger: Trigger, detectedAt: number): string {
+    const stamp = new Date(detectedAt).toISOString().replace(/[-:.]/g, '');
+    return `${stamp}-${trigger}-${userId}`;
 }
 
 /** The incident (not closed) whose episode an event at `t` belongs to: within W of its first and last prompt. */
@@ -179,12 +155,12 @@ function attachToEpisodes(state: UserState, policy: DetectionPolicy, touched: Se
     let moved = true;
     while (moved) {
         moved = false;
-        for (const a of state.attempts) {
-            if (a.inc !== undefined) continue;
-            const inc = episodeFor(state.incidents, a.t, policy.windowMs);
+        for (const p of state.prompts) {
+            if (p.incidentId !== undefined) continue;
+            const inc = episodeFor(state.incidents, p.time, policy.windowMs);
             if (!inc) continue;
-            if (a.kind === 'mfa-approved' && a.t < inc.firstSeen) continue;
-            addToIncident(inc, a, policy.windowMs);
+            if (p.kind === 'mfa-approved' && p.time < inc.firstSeen) continue;
+            addToIncident(inc, p, policy.windowMs);
             touched.add(inc);
             moved = true;
         }
@@ -193,68 +169,84 @@ function attachToEpisodes(state: UserState, policy: DetectionPolicy, touched: Se
 
 interface Detection {
     readonly trigger: Trigger;
-    readonly at: Attempt;
+    readonly at: Prompt;
 }
 
 /** The earliest trigger, in event time, among prompts not yet part of an incident. */
-function findTrigger(attempts: readonly Attempt[], policy: DetectionPolicy): Detection | undefined {
-    const open = attempts.filter((a) => a.inc === undefined);
-    const window: Attempt[] = [];
+function findTrigger(prompts: readonly Prompt[], policy: DetectionPolicy): Detection | undefined {
+    const window: Prompt[] = [];
+    let head = 0;
     let score = 0;
-    for (const a of open) {
-        while (window.length > 0 && window[0]!.t < a.t - policy.windowMs)
-            score -= weightOf(window.shift()!.kind, policy);
-        if (a.kind === 'mfa-approved') {
-            if (window.length > 0 && score + EPSILON >= policy.spamThenSuccessMinDenials) {
-                return { trigger: 'spam-then-success', at: a };
+    for (const p of prompts) {
+        if (p.incidentId !== undefined) continue;
+        while (head < window.length && window[head]!.time < p.time - policy.windowMs)
+            score -= weightOf(window[head++]!.kind, policy);
+        if (p.kind === 'mfa-approved') {
+            if (head < window.length && score + EPSILON >= policy.spamThenSuccessMinDenials) {
+                return { trigger: 'spam-then-success', at: p };
             }
             continue;
         }
-        window.push(a);
-        score += weightOf(a.kind, policy);
-        if (a.kind === 'fraud-report' && policy.fraudReportOpensIncident) return { trigger: 'fraud-report', at: a };
-        if (score + EPSILON >= policy.denialThreshold) return { trigger: 'threshold', at: a };
+        window.push(p);
+        score += weightOf(p.kind, policy);
+        if (p.kind === 'fraud-report' && policy.fraudReportOpensIncident) return { trigger: 'fraud-report', at: p };
+        if (score + EPSILON >= policy.denialThreshold) return { trigger: 'threshold', at: p };
     }
     return undefined;
 }
 
 /** The unassigned denials connected to the trigger by gaps of at most W: the attack episode. */
-function episodeAround(attempts: readonly Attempt[], at: Attempt, windowMs: number): Attempt[] {
-    const denials = attempts.filter((a) => a.inc === undefined && isDenial(a.kind));
-    if (denials.length === 0) return [];
+function episodeAround(prompts: readonly Prompt[], at: Prompt, windowMs: number): Prompt[] {
+    const denials = prompts.filter((p) => p.incidentId === undefined && isDenial(p.kind));
     // Start from the last denial at or before the trigger (for an approval, the denials before it).
     let idx = -1;
-    for (let i = 0; i < denials.length; i++) if (denials[i]!.t <= at.t) idx = i;
+    for (let i = 0; i < denials.length; i++) if (denials[i]!.time <= at.time) idx = i;
     if (idx < 0) return [];
     let lo = idx;
     let hi = idx;
-    while (lo > 0 && denials[lo]!.t - denials[lo - 1]!.t <= windowMs) lo--;
-    while (hi < denials.length - 1 && denials[hi + 1]!.t - denials[hi]!.t <= windowMs) hi++;
+    while (lo > 0 && denials[lo]!.time - denials[lo - 1]!.time <= windowMs) lo--;
+    while (hi < denials.length - 1 && denials[hi + 1]!.time - denials[hi]!.time <= windowMs) hi++;
     return denials.slice(lo, hi + 1);
 }
 
 function openIncident(state: UserState, d: Detection, policy: DetectionPolicy, now: number): Incident {
-    const members = episodeAround(state.attempts, d.at, policy.windowMs);
+    const members = episodeAround(state.prompts, d.at, policy.windowMs);
     const first = members[0] ?? d.at;
     const inc: Incident = {
-        id: incidentId(state.userId, d.at.t),
+        id: incidentId(state.userId, d.trigger, d.at.time),
         userId: state.userId,
         ...(state.userPrincipalName !== undefined ? { userPrincipalName: state.userPrincipalName } : {}),
         trigger: d.trigger,
         denials: 0,
         timeouts: 0,
         fraudReports: 0,
-        firstSeen: first.t,
-        lastSeen: first.t,
-        triggeredAt: d.at.t,
-        detectedAt: now,
+        firstSeen: first.time,
+        lastSeen: first.time,
+        detectedAt: d.at.time,
+        recordedAt: now,
         ipAddresses: [],
         apps: [],
         evidence: [],
     };
-    for (const a of members) addToIncident(inc, a, policy.windowMs);
+    for (const p of members) addToIncident(inc, p, policy.windowMs);
     if (d.trigger === 'spam-then-success') addToIncident(inc, d.at, policy.windowMs);
     return inc;
+}
+
+/**
+ * Drops the oldest evictable incidents beyond the cap; incidents the caller holds on to, and those opened just now,
+ * are never dropped. Their prompts keep the incident's id, so that an episode that was recorded never opens again.
+ */
+function capIncidents(state: UserState, isEvictable: (i: Incident) => boolean, fresh: readonly Incident[]): void {
+    let excess = state.incidents.length - MAX_INCIDENTS_PER_USER;
+    if (excess <= 0) return;
+    state.incidents = state.incidents.filter((inc) => {
+        if (excess > 0 && !fresh.includes(inc) && isEvictable(inc)) {
+            excess--;
+            return false;
+        }
+        return true;
+    });
 }
 
 /**
@@ -270,44 +262,62 @@ export function applyEvents(
     const { policy, now } = options;
     const userId = events[0]?.userId ?? previous?.userId;
     if (userId === undefined) throw new Error('applyEvents needs a previous state or at least one event');
-    const before = previous ? cloneState(previous) : emptyUserState(userId);
+    const before = previous ?? emptyUserState(userId);
     const state = cloneState(before);
 
-    for (const e of events) {
+    // Time can never run ahead of the clock: a record dated in 2099 (the parser rejects those; an older row may
+    // still hold one) must not blind detection or keep the row alive for ever.
+    const latest = now + policy.maxClockSkewMs;
+    const sane = events.filter((e) => e.time <= latest);
+    if (state.lastEventTime > latest) {
+        state.lastEventTime = Math.max(0, ...state.prompts.filter((p) => p.time <= latest).map((p) => p.time));
+        forgetPrompts(state, (p) => p.time <= latest);
+    }
+    for (const e of sane) {
         if (e.userPrincipalName) state.userPrincipalName = e.userPrincipalName;
         if (e.userType) state.userType = e.userType;
         state.lastEventTime = Math.max(state.lastEventTime, e.time);
     }
     const cutoff = state.lastEventTime - policy.retentionMs;
-    const merged = mergeEvents(state.attempts, events, cutoff);
+    const merged = mergeEvents(state.prompts, sane, cutoff);
+    state.prompts = merged.prompts;
     // Forget what is older than the retention before deciding anything: a record that late must not open an incident.
-    state.attempts = merged.attempts.filter((a) => a.t >= cutoff);
+    forgetPrompts(state, (p) => p.time >= cutoff);
 
     // Prompts merged into an incident's prompt may have changed kind: keep counters exact.
-    const oldCutoff = before.lastEventTime - policy.retentionMs;
-    const capped = before.attempts.length >= policy.maxAttemptsPerUser;
-    for (const inc of state.incidents) recount(inc, state.attempts, !capped && inc.firstSeen >= oldCutoff);
+    recount(state.incidents, state.prompts);
 
     const touched = new Set<Incident>();
     const created: Incident[] = [];
     for (;;) {
         attachToEpisodes(state, policy, touched);
-        const detection = findTrigger(state.attempts, policy);
+        const detection = findTrigger(state.prompts, policy);
         if (!detection) break;
         const inc = openIncident(state, detection, policy, now);
         state.incidents.push(inc);
         created.push(inc);
     }
 
-    if (state.attempts.length > policy.maxAttemptsPerUser) {
-        state.attempts = state.attempts.slice(state.attempts.length - policy.maxAttemptsPerUser);
-    }
-    if (state.incidents.length > MAX_INCIDENTS_PER_USER) {
-        state.incidents = state.incidents.slice(state.incidents.length - MAX_INCIDENTS_PER_USER);
-    }
+    const excess = state.prompts.length - policy.maxPromptsPerUser;
+    if (excess > 0) forgetPrompts(state, (_p, i) => i >= excess);
+    capIncidents(state, options.isEvictable ?? ((i) => i.closedAt !== undefined), created);
 
     const changed = JSON.stringify(state) !== JSON.stringify(before);
     const beforeById = new Map(before.incidents.map((i) => [i.id, JSON.stringify(i)]));
     const updated = state.incidents.filter((i) => beforeById.has(i.id) && beforeById.get(i.id) !== JSON.stringify(i));
-    return { state, changed, newIncidents: created, updatedIncidents: updated, newDenials: merged.newDenials };
+    return {
+        state,
+        changed,
+        newIncidents: created,
+        updatedIncidents: updated,
+        newDenials: merged.newDenials,
+    };
+}
+
+/** Closes an incident (an admin released the user): it no longer absorbs new prompts. Pure. */
+export function closeIncident(state: UserState, id: string, at: number): UserState {
+    return {
+        ...state,
+        incidents: state.incidents.map((i) => (i.id === id && i.closedAt === undefined ? { ...i, closedAt: at } : i)),
+    };
 }

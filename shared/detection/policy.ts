@@ -13,7 +13,9 @@ export interface DetectionPolicy {
     /** How far behind the newest event a late record still counts, in ms; older state is pruned. */
     readonly retentionMs: number;
     /** Bound on remembered prompts per user, newest kept. */
-    readonly maxAttemptsPerUser: number;
+    readonly maxPromptsPerUser: number;
+    /** How far ahead of the wall clock an event may be dated, in ms; later ones never reach a user's state. */
+    readonly maxClockSkewMs: number;
 }
 
 export const DEFAULT_POLICY: DetectionPolicy = {
@@ -23,5 +25,6 @@ export const DEFAULT_POLICY: DetectionPolicy = {
     spamThenSuccessMinDenials: 3,
     fraudReportOpensIncident: true,
     retentionMs: 24 * 3_600_000,
-    maxAttemptsPerUser: 500,
+    maxPromptsPerUser: 500,
+    maxClockSkewMs: 60 * 60_000,
 };

@@ -1,19 +1,18 @@
-import type { Containment } from '../containment/model';
 import type { MfaKind } from '../signin/matchers';
 
-/** One push prompt (or MFA approval) of a user, after the rows that describe it were merged. */
-export interface Attempt {
-    /** Identity keys of the rows merged into this prompt; see SignInEvent.keys. */
+/** One MFA push prompt (or fresh MFA approval) of a user, after the rows that describe it were merged. */
+export interface Prompt {
+    /** Identity keys of the rows merged into this prompt (bounded); see SignInEvent.keys. */
     keys: string[];
     /** Event time, ms. The earliest of its rows. */
-    t: number;
+    time: number;
     kind: MfaKind;
-    ip?: string;
+    ipAddress?: string;
     app?: string;
     /** Sign-in row ids, a few at most: evidence for the SOC. */
-    rids: string[];
+    rowIds: string[];
     /** Id of the incident this prompt belongs to, once it does. */
-    inc?: string;
+    incidentId?: string;
 }
 
 export type Trigger = 'threshold' | 'fraud-report' | 'spam-then-success';
@@ -26,8 +25,16 @@ export interface ApprovalAfterDenials {
     fromDenialIp: boolean;
 }
 
-/** A detected attack episode on one user. Containment (shared/containment) adds its own record to it. */
+/** How much evidence was left out to keep a row within Azure Table limits; the counts stay exact. */
+export interface Trimmed {
+    evidence?: number;
+    ipAddresses?: number;
+    apps?: number;
+}
+
+/** A detected attack episode on one user. Detection's own record: containment keeps its records beside it. */
 export interface Incident {
+    /** Unique: the trigger's event time, the trigger and the full user id. */
     id: string;
     userId: string;
     userPrincipalName?: string;
@@ -40,10 +47,10 @@ export interface Incident {
     /** Event time of the first and last prompt of the episode, ms. */
     firstSeen: number;
     lastSeen: number;
-    /** Event time of the row that completed the trigger, ms. */
-    triggeredAt: number;
-    /** Wall-clock time the responder opened the incident, ms. */
+    /** Event time of the row that completed the trigger, ms: when a live responder acts. */
     detectedAt: number;
+    /** Wall-clock time the responder recorded the incident, ms. */
+    recordedAt: number;
     ipAddresses: string[];
     apps: string[];
     /** Sign-in row ids of the episode (bounded). */
@@ -51,29 +58,34 @@ export interface Incident {
     approval?: ApprovalAfterDenials;
     /** Set when an admin released the user; a closed incident no longer absorbs new prompts. */
     closedAt?: number;
-    /** What the responder does about it; absent where containment is not configured (a plain replay). */
-    containment?: Containment;
+    /** True once some of its prompts were forgotten: its counters are final and no longer recounted. */
+    partial?: boolean;
+    trimmed?: Trimmed;
 }
 
-/** Everything the responder remembers about one user. Bounded: see DetectionPolicy. */
+/** Everything detection remembers about one user. Bounded: see DetectionPolicy and shrinkState. */
 export interface UserState {
     userId: string;
     userPrincipalName?: string;
     /** `Member` or `Guest`, from the newest sign-in that said. */
     userType?: string;
-    /** Sorted by `t`. */
-    attempts: Attempt[];
+    /** Sorted by `time`. */
+    prompts: Prompt[];
     /** Oldest first. */
     incidents: Incident[];
     /** Newest event time seen, ms. */
     lastEventTime: number;
+    /** Prompts forgotten to keep the row within its size budget (not counting those past the retention). */
+    trimmedPrompts?: number;
 }
 
 export const MAX_INCIDENTS_PER_USER = 20;
 export const MAX_EVIDENCE_PER_INCIDENT = 100;
 export const MAX_ADDRESSES_PER_INCIDENT = 32;
-export const MAX_ROW_IDS_PER_ATTEMPT = 4;
+export const MAX_ROW_IDS_PER_PROMPT = 4;
+/** Keys kept per prompt, by class: row ids, request ids, correlated MFA steps. Bounded, so merging stays linear. */
+export const MAX_KEYS_PER_CLASS: Readonly<Record<string, number>> = { i: 4, r: 2, s: 2 };
 
 export function emptyUserState(userId: string): UserState {
-    return { userId, attempts: [], incidents: [], lastEventTime: 0 };
+    return { userId, prompts: [], incidents: [], lastEventTime: 0 };
 }

@@ -27,14 +27,60 @@ const DEFAULT_METHOD = /default method/i;
  * Exactly the Microsoft Graph calls the responder makes, each behind callGraph's retry policy. Ids are validated
  * GUIDs; nothing from a sign-in record other than the validated user id reaches a URL.
  */
+export interface GraphUser {
+    readonly id: string;
+    readonly userPrincipalName?: string;
+    readonly userType?: string;
+    readonly accountEnabled?: boolean;
+}
+
+export interface GraphActionsOptions extends CallGraphOptions {
+    /** Graph's base URL (national clouds), for the `@odata.id` of a member reference. */
+    readonly baseUrl: string;
+    /** Wall-clock time (ms) no call, retry or wait may go past. */
+    readonly deadline?: number;
+}
+
 export class GraphActions {
     constructor(
         private readonly client: Client,
-        private readonly options: CallGraphOptions,
+        private readonly options: GraphActionsOptions,
     ) {}
 
+    /** The same actions, every call bounded by `deadline` (wall clock, ms): no retry or wait goes past it. */
+    static withDeadline(actions: GraphActions, deadline: number): GraphActions {
+        return new GraphActions(actions.client, { ...actions.options, deadline });
+    }
+
     #call<T>(request: (signal: AbortSignal) => Promise<T>): Promise<T> {
-        return callGraph(request, this.options);
+        const { deadline } = this.options;
+        if (deadline === undefined) return callGraph(request, this.options);
+        const remaining = Math.max(1, deadline - (this.options.now ?? Date.now)());
+        return callGraph(request, {
+            ...this.options,
+            callTimeoutMs: Math.min(this.options.callTimeoutMs, remaining),
+            budgetMs: Math.min(this.options.budgetMs, remaining),
+        });
+    }
+
+    /** GET /users/{id}: the account's UPN, member or guest, enabled — needs User.Read.All. */
+    async getUser(userId: string): Promise<GraphUser> {
+        const id = assertGuid(userId, 'user id');
+        const res = (await this.#call((signal) =>
+            this.client
+                .api(`/users/${id}`)
+                .select(['id', 'userPrincipalName', 'userType', 'accountEnabled'])
+                .option('signal', signal)
+                .get(),
+        )) as Partial<GraphUser>;
+        return {
+            id,
+            ...(typeof res.userPrincipalName === 'string'
+                ? { userPrincipalName: res.userPrincipalName.slice(0, 256) }
+                : {}),
+            ...(typeof res.userType === 'string' ? { userType: res.userType.slice(0, 32) } : {}),
+            ...(typeof res.accountEnabled === 'boolean' ? { accountEnabled: res.accountEnabled } : {}),
+        };
     }
 
     /** POST /users/{id}/checkMemberGroups: which of these groups the user is in, nested membership included. */
@@ -60,7 +106,7 @@ export class GraphActions {
      * POST /groups/{id}/members/$ref — needs GroupMember.ReadWrite.All. "Already a member" (400) counts as done: a
      * retried POST whose first try succeeded answers exactly that. Returns whether the user was added now.
      */
-    async addGroupMember(groupId: string, userId: string, baseUrl: string): Promise<'added' | 'already-member'> {
+    async addGroupMember(groupId: string, userId: string): Promise<'added' | 'already-member'> {
         const gid = assertGuid(groupId, 'group id');
         const uid = assertGuid(userId, 'user id');
         try {
@@ -68,7 +114,7 @@ export class GraphActions {
                 this.client
                     .api(`/groups/${gid}/members/$ref`)
                     .option('signal', signal)
-                    .post({ '@odata.id': `${baseUrl}/v1.0/directoryObjects/${uid}` }),
+                    .post({ '@odata.id': `${this.options.baseUrl}/v1.0/directoryObjects/${uid}` }),
             );
             return 'added';
         } catch (e) {

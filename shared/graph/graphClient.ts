@@ -1,6 +1,6 @@
 import { AuthenticationHandler, Client, HTTPMessageHandler, TelemetryHandler } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
-import { DefaultAzureCredential, ManagedIdentityCredential, TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 
 import type { GraphConfig } from '../config';
 
@@ -14,19 +14,12 @@ const BUILT_IN_GRAPH_HOSTS = new Set([
     'canary.graph.microsoft.com',
 ]);
 
-/** The credential for Graph: the user-assigned managed identity in Azure, an admin's own login elsewhere. */
-export function graphCredential(config: GraphConfig): TokenCredential {
-    return config.clientId
-        ? new ManagedIdentityCredential({ clientId: config.clientId })
-        : new DefaultAzureCredential();
-}
-
 /**
  * A Graph client whose token scope follows the base URL (national clouds). The middleware chain deliberately leaves
  * out the SDK's RetryHandler: it retries only 429/503/504 and can sleep 180 s; shared/graph/callGraph.ts applies one
  * policy to every call instead (429 and 5xx with Retry-After, network errors, per-call timeout, bounded budget).
  */
-export function createGraphClient(config: GraphConfig, credential: TokenCredential = graphCredential(config)): Client {
+export function createGraphClient(config: Pick<GraphConfig, 'baseUrl'>, credential: TokenCredential): Client {
     const authProvider = new TokenCredentialAuthenticationProvider(credential, {
         scopes: [`${config.baseUrl}/.default`],
     });

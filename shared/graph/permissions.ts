@@ -2,9 +2,11 @@
  * The Microsoft Graph application permissions (app roles) of the responder's managed identity, by GraphActions
  * method, least privileged first. infra/graph-permissions.bicep and infra/scripts/grant-graph-permissions.sh grant
  * exactly these; a test checks that every GraphActions method is listed and every role is granted by both.
- * Sources: Graph v1.0 API reference pages (../shared/reference/graph-and-signin-contracts.md, section C).
+ * Sources: the Graph v1.0 API reference page of each call (https://learn.microsoft.com/graph/api/overview), section
+ * "Permissions".
  */
 export const GRAPH_APP_ROLES = {
+    getUser: { roles: ['User.Read.All'], why: 'read the account (UPN, guest or member) before acting' },
     memberOf: {
         roles: ['User.Read.All', 'GroupMember.Read.All'],
         why: 'checkMemberGroups for NEVER_CONTAIN_GROUP_IDS',

@@ -1,5 +1,16 @@
 import type { Incident } from '../detection/userState';
+import type { ContainedIncident } from '../containment/userRecord';
 import type { RejectReason } from '../signin/signInEvent';
+
+/** A user whose update the storage service refused for good: logged, counted, and not retried for ever. */
+export interface Quarantine {
+    readonly userId: string;
+    /** The service's error code, e.g. EntityTooLarge. */
+    readonly code: string;
+    readonly message: string;
+    /** Incidents detected for this user in this batch that could not be stored (still logged, so the SOC sees them). */
+    readonly incidents: readonly Incident[];
+}
 
 /** What one batch did, for logs, metrics and the CLI report. */
 export interface BatchResult {
@@ -15,12 +26,31 @@ export interface BatchResult {
     rejectedByReason: Partial<Record<RejectReason, number>>;
     /** One example per reason, to log (never the whole record: it holds personal data). */
     rejectedSamples: Partial<Record<RejectReason, string>>;
+    /** Records that counted with an over-long text cut to its bound. */
+    truncated: number;
     /** Distinct prompts that became known as declined in this batch. */
     newDenials: number;
-    /** Users whose events reached storage. */
+    /** Users whose events reached storage (or were quarantined). */
     users: number;
-    newIncidents: Incident[];
-    updatedIncidents: Incident[];
+    /** Incidents this batch opened, as stored: each is announced once, by this batch. */
+    newIncidents: ContainedIncident[];
+    /** Existing incidents that grew (late prompts, an approval). */
+    updatedIncidents: ContainedIncident[];
+    /** Users whose update the service refused for good. */
+    quarantined: number;
+    quarantines: Quarantine[];
+}
+
+/** A user whose update failed for a reason that may pass (storage unreachable, throttled): the batch is retried. */
+export interface UserFailure {
+    readonly userId: string;
+    readonly error: Error;
+}
+
+/** What a batch stored and what failed: a value, never an exception. */
+export interface BatchOutcome {
+    readonly result: BatchResult;
+    readonly failures: readonly UserFailure[];
 }
 
 export function emptyBatchResult(): BatchResult {
@@ -32,26 +62,32 @@ export function emptyBatchResult(): BatchResult {
         rejected: 0,
         rejectedByReason: {},
         rejectedSamples: {},
+        truncated: 0,
         newDenials: 0,
         users: 0,
         newIncidents: [],
         updatedIncidents: [],
+        quarantined: 0,
+        quarantines: [],
     };
 }
 
-/** Adds `b` into `a` (for running totals across batches). */
+/** Adds `b` into `a` (running totals across batches). */
 export function addBatchResult(a: BatchResult, b: BatchResult): void {
     a.records += b.records;
     a.dropped += b.dropped;
     a.other += b.other;
     a.events += b.events;
     a.rejected += b.rejected;
+    a.truncated += b.truncated;
     a.newDenials += b.newDenials;
     a.users += b.users;
+    a.quarantined += b.quarantined;
     for (const [reason, n] of Object.entries(b.rejectedByReason) as Array<[RejectReason, number]>) {
         a.rejectedByReason[reason] = (a.rejectedByReason[reason] ?? 0) + n;
         a.rejectedSamples[reason] ??= b.rejectedSamples[reason];
     }
     a.newIncidents.push(...b.newIncidents);
     a.updatedIncidents.push(...b.updatedIncidents);
+    a.quarantines.push(...b.quarantines);
 }

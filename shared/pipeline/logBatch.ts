@@ -1,29 +1,14 @@
-import type { Incident } from '../detection/userState';
+import { incidentLogLine } from '../containment/incidentView';
 import type { Logger } from '../logger';
-import type { BatchResult } from './batchResult';
-import { isoTime } from '../time';
+import type { BatchOutcome } from './batchResult';
 
-/** One structured line per new incident: what a SOC alert rule in Log Analytics matches on. */
-export function incidentLogLine(inc: Incident): string {
-    return `MFA push attack detected: ${JSON.stringify({
-        event: 'IncidentOpened',
-        incidentId: inc.id,
-        userId: inc.userId,
-        userPrincipalName: inc.userPrincipalName,
-        trigger: inc.trigger,
-        denials: inc.denials,
-        timeouts: inc.timeouts,
-        fraudReports: inc.fraudReports,
-        firstSeen: isoTime(inc.firstSeen),
-        triggeredAt: isoTime(inc.triggeredAt),
-        ipAddresses: inc.ipAddresses,
-        apps: inc.apps,
-        approval: inc.approval && { ...inc.approval, at: isoTime(inc.approval.at) },
-    })}`;
-}
-
-/** Logs a batch: a summary line, a sample per reject reason (reason and detail only, never the record), incidents. */
-export function logBatch(result: BatchResult, logger: Logger): void {
+/**
+ * Logs a batch: a summary line, a sample per reject reason (reason and detail only, never the record), each
+ * quarantined user with the service's error code, each incident this batch opened (stored or not), approvals, and
+ * the users whose update must be retried.
+ */
+export function logBatch(outcome: BatchOutcome, logger: Logger): void {
+    const { result, failures } = outcome;
     logger.log(
         `Sign-in batch: ${JSON.stringify({
             event: 'BatchProcessed',
@@ -32,9 +17,12 @@ export function logBatch(result: BatchResult, logger: Logger): void {
             other: result.other,
             dropped: result.dropped,
             rejected: result.rejected,
+            truncated: result.truncated,
             users: result.users,
             newDenials: result.newDenials,
             newIncidents: result.newIncidents.length,
+            quarantined: result.quarantined,
+            failed: failures.length,
         })}`,
     );
     for (const [reason, n] of Object.entries(result.rejectedByReason)) {
@@ -42,9 +30,23 @@ export function logBatch(result: BatchResult, logger: Logger): void {
             `Rejected ${n} sign-in record(s) as ${reason}; e.g. ${result.rejectedSamples[reason as keyof typeof result.rejectedSamples] ?? ''}`,
         );
     }
-    for (const inc of result.newIncidents) logger.warn(incidentLogLine(inc));
-    for (const inc of result.updatedIncidents) {
-        if (inc.approval)
-            logger.warn(`User approved a prompt during incident ${inc.id} (${inc.userPrincipalName ?? inc.userId})`);
+    for (const q of result.quarantines) {
+        logger.error(
+            `Quarantined the update of user ${q.userId}: the service refused it (${q.code}) and retrying cannot fix it; the rest of the batch was stored. ${q.message}`,
+        );
+        for (const inc of q.incidents) logger.warn(incidentLogLine(inc, undefined, false));
+    }
+    for (const { incident, containment } of result.newIncidents) logger.warn(incidentLogLine(incident, containment));
+    for (const { incident } of result.updatedIncidents) {
+        if (incident.approval)
+            logger.warn(
+                `User approved a prompt during incident ${incident.id} (${incident.userPrincipalName ?? incident.userId})`,
+            );
+    }
+    if (failures.length > 0) {
+        const first = failures[0]!.error;
+        logger.error(
+            `Sign-in batch not fully stored (${failures.length} of ${result.users} users); the host retries it: ${first.message}`,
+        );
     }
 }

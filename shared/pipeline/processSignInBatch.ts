@@ -1,18 +1,26 @@
 import type { ContainmentConfig } from '../config';
-import { ContainedIncident, planContainment } from '../containment/model';
-import { applyEvents } from '../detection/detect';
+import { planContainment } from '../containment/core';
+import type { Containment } from '../containment/model';
+import {
+    ContainedIncident,
+    evictableIn,
+    newRecord,
+    updateRecord,
+    UserRecord,
+    UserRecordStore,
+} from '../containment/userRecord';
+import { applyEvents, ApplyEventsResult } from '../detection/detect';
 import type { DetectionPolicy } from '../detection/policy';
-import { StateStoreError } from '../errors';
+import { SHRINK_LEVELS } from '../detection/shrinkState';
+import { WriteRejectedError } from '../errors';
 import { RawItem, recordsFromMessage } from '../signin/envelope';
 import { parseSignIn } from '../signin/parseSignIn';
 import type { RejectReason, SignInEvent } from '../signin/signInEvent';
-import type { UserStateStore } from '../state/stateStore';
-import { updateUserState } from '../state/updateUserState';
-import { BatchResult, emptyBatchResult } from './batchResult';
+import { BatchOutcome, BatchResult, emptyBatchResult, UserFailure } from './batchResult';
 import { mapConcurrent } from './mapConcurrent';
 
 export interface ProcessSignInBatchOptions {
-    readonly store: UserStateStore;
+    readonly store: UserRecordStore;
     readonly policy: DetectionPolicy;
     readonly categories: ReadonlySet<string>;
     /** Wall clock, ms. */
@@ -23,10 +31,13 @@ export interface ProcessSignInBatchOptions {
     readonly containment?: ContainmentConfig;
 }
 
+/** Retries of notices and steps when no containment is configured: only used to decide what history may go. */
+const NO_CONTAINMENT = { maxStepAttempts: 1 };
+
 /** Splits messages into records and parses them, counting every outcome. No I/O. */
 export function parseMessages(
     messages: Iterable<unknown>,
-    categories: ReadonlySet<string>,
+    options: { categories: ReadonlySet<string>; now?: number; maxClockSkewMs?: number },
     result: BatchResult,
 ): Map<string, SignInEvent[]> {
     const byUser = new Map<string, SignInEvent[]>();
@@ -42,7 +53,7 @@ export function parseMessages(
                 reject(item.reason, item.detail);
                 continue;
             }
-            const outcome = parseSignIn(item.record, { categories });
+            const outcome = parseSignIn(item.record, options);
             switch (outcome.type) {
                 case 'rejected':
                     reject(outcome.reason, outcome.detail);
@@ -55,6 +66,7 @@ export function parseMessages(
                     break;
                 case 'event': {
                     result.events++;
+                    if (outcome.truncated > 0) result.truncated++;
                     const list = byUser.get(outcome.event.userId);
                     if (list) list.push(outcome.event);
                     else byUser.set(outcome.event.userId, [outcome.event]);
@@ -65,66 +77,111 @@ export function parseMessages(
     return byUser;
 }
 
+interface UserOutcome {
+    readonly applied: ApplyEventsResult;
+    readonly planned: readonly Containment[];
+}
+
+/** Folds one user's events into their record; pure, so that a conflict can re-run it on a fresh read. */
+function ingest(
+    current: UserRecord | undefined,
+    events: readonly SignInEvent[],
+    options: ProcessSignInBatchOptions,
+    now: number,
+): { record?: UserRecord; result: UserOutcome } {
+    const earlier = current?.containments ?? [];
+    const applied = applyEvents(current?.state, events, {
+        policy: options.policy,
+        now,
+        isEvictable: evictableIn(earlier, options.containment ?? NO_CONTAINMENT),
+    });
+    if (!applied.changed) return { result: { applied, planned: [] } };
+    const planned: Containment[] = [];
+    if (options.containment) {
+        for (const incident of applied.newIncidents) {
+            planned.push(
+                planContainment({
+                    incident,
+                    earlier: [...earlier, ...planned],
+                    ...(applied.state.userType ? { userType: applied.state.userType } : {}),
+                    config: options.containment,
+                    now,
+                }),
+            );
+        }
+    }
+    return { record: newRecord(applied.state, [...earlier, ...planned]), result: { applied, planned } };
+}
+
 /**
  * The whole ingest path for one batch: unpack, parse, group by user, and fold each user's events into that user's
- * state with one optimistic read-modify-write (two Table round trips per user, whatever the number of rows). Records
- * that cannot be used are counted, never thrown. Storage failures are collected and rethrown once every other user
- * is done, so that the host retries the batch; redelivery is harmless because every update is idempotent.
+ * row with one optimistic read-modify-write (two Table round trips per user, whatever the number of rows).
+ *
+ * Returns what it stored and what failed, as values. Records that cannot be used are counted. A user whose row the
+ * service refuses for good (a 400: too large, invalid) is retried once with the least detail, then quarantined:
+ * logged with the service's code, its detected incidents still reported, and the rest of the batch goes on. Only
+ * transient failures (storage unreachable, throttled) are returned as failures, for the host to retry the batch;
+ * redelivery is harmless because every update is idempotent.
  */
 export async function processSignInBatch(
     messages: Iterable<unknown>,
     options: ProcessSignInBatchOptions,
-): Promise<BatchResult> {
+): Promise<BatchOutcome> {
+    const clock = options.now ?? Date.now;
     const result = emptyBatchResult();
-    const byUser = parseMessages(messages, options.categories, result);
-    const now = options.now ?? Date.now;
+    const byUser = parseMessages(
+        messages,
+        { categories: options.categories, now: clock(), maxClockSkewMs: options.policy.maxClockSkewMs },
+        result,
+    );
     const users = [...byUser.entries()];
     result.users = users.length;
+    const failures: UserFailure[] = [];
+    const recordOptions = { windowMs: options.policy.windowMs, config: options.containment ?? NO_CONTAINMENT };
 
-    const settled = await mapConcurrent(users, options.concurrency ?? 32, ([userId, events]) =>
-        updateUserState(options.store, userId, (current) => {
-            const t = now();
-            const applied = applyEvents(current?.state, events, { policy: options.policy, now: t });
-            if (options.containment) {
-                for (const inc of applied.newIncidents as ContainedIncident[]) {
-                    inc.containment = planContainment(applied.state, inc, options.containment, t);
-                }
+    await mapConcurrent(users, options.concurrency ?? 32, async ([userId, events]) => {
+        let last: UserOutcome | undefined;
+        const attempt = (minLevel: number) =>
+            updateRecord(
+                options.store,
+                userId,
+                (current) => {
+                    const r = ingest(current, events, options, clock());
+                    last = r.result;
+                    return r;
+                },
+                { ...recordOptions, minLevel },
+            );
+        let outcome: UserOutcome;
+        try {
+            try {
+                outcome = await attempt(0);
+            } catch (e) {
+                if (!(e instanceof WriteRejectedError)) throw e;
+                // Refused for good (Azure's own size or content rules): once more with the least detail.
+                outcome = await attempt(SHRINK_LEVELS - 1);
             }
-            return { ...(applied.changed ? { state: applied.state } : {}), result: applied };
-        }),
-    );
-
-    const failures: unknown[] = [];
-    for (const s of settled) {
-        if (s.status === 'rejected') {
-            failures.push(s.reason);
-            continue;
+        } catch (e) {
+            if (e instanceof WriteRejectedError) {
+                result.quarantined++;
+                result.quarantines.push({
+                    userId,
+                    code: e.serviceCode,
+                    message: e.message,
+                    incidents: last?.applied.newIncidents ?? [],
+                });
+            } else {
+                failures.push({ userId, error: e instanceof Error ? e : new Error(String(e)) });
+            }
+            return;
         }
-        result.newDenials += s.value.newDenials;
-        result.newIncidents.push(...s.value.newIncidents);
-        result.updatedIncidents.push(...s.value.updatedIncidents);
-    }
-    if (failures.length > 0) {
-        const first = failures[0] as Error;
-        throw new BatchIncompleteError(
-            `${failures.length} of ${users.length} user updates failed; first: ${first?.message ?? String(first)}`,
-            result,
-            first,
-        );
-    }
-    return result;
-}
-
-/**
- * Some users' state could not be stored. `partial` holds what the rest of the batch did (incidents included: they
- * are stored and must be reported now, since a redelivery will see them as known).
- */
-export class BatchIncompleteError extends StateStoreError {
-    constructor(
-        message: string,
-        readonly partial: BatchResult,
-        cause: unknown,
-    ) {
-        super(message, { cause });
-    }
+        result.newDenials += outcome.applied.newDenials;
+        const withContainment = (i: (typeof outcome.applied.newIncidents)[number]): ContainedIncident => {
+            const containment = outcome.planned.find((c) => c.incidentId === i.id);
+            return containment ? { incident: i, containment } : { incident: i };
+        };
+        result.newIncidents.push(...outcome.applied.newIncidents.map(withContainment));
+        result.updatedIncidents.push(...outcome.applied.updatedIncidents.map((incident) => ({ incident })));
+    });
+    return { result, failures };
 }

@@ -2,7 +2,8 @@
  * Log Analytics / Sentinel exports of the `SigninLogs` and `AADNonInteractiveUserSignInLogs` tables use PascalCase
  * columns, and hold `Status` and `AuthenticationDetails` as JSON text (Sentinel's rules `todynamic()` them). SOCs
  * backtest on such exports, so a row of that shape is mapped onto the Graph `signIn` shape the parser reads.
- * Source: ../shared/reference/graph-and-signin-contracts.md A.6 (Log Analytics column names).
+ * Source: the Log Analytics table references for SigninLogs and AADNonInteractiveUserSignInLogs
+ * (https://learn.microsoft.com/azure/azure-monitor/reference/tables/signinlogs).
  */
 
 const TABLE_CATEGORIES: Readonly<Record<string, string>> = {

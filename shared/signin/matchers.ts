@@ -16,6 +16,19 @@ export type MfaKind = Exclude<SignInKind, 'other'>;
 export const DENIAL_KINDS: ReadonlySet<MfaKind> = new Set(['push-denied', 'push-timeout', 'fraud-report']);
 
 /**
+ * When rows of one prompt disagree, the most telling outcome wins: a fraud report over a denial over a timeout over
+ * an approval. Used by the parser (which failed step of a row explains it) and by detection (which row of a prompt
+ * decides it).
+ */
+export const KIND_RANK: Readonly<Record<SignInKind, number>> = {
+    other: 0,
+    'mfa-approved': 1,
+    'push-timeout': 2,
+    'push-denied': 3,
+    'fraud-report': 4,
+};
+
+/**
  * Error code Entra writes when strong authentication (MFA) failed. Both `resultType` ("500121", a string in Event Hub
  * records) and `status.errorCode` (500121, a number) carry it.
  * Source: Sigma "Multifactor Authentication Interupted" (ResultType 500121); Splunk

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
     classifyDenialText,
     isFreshMfaText,
+    KIND_RANK,
     KMSI_INTERRUPT_CODE,
     MFA_DENIED_ERROR_CODE,
     MfaKind,
@@ -18,35 +19,57 @@ export type UserSignInCategory = (typeof USER_SIGNIN_CATEGORIES)[number];
 export interface ParseSignInOptions {
     /** Categories to read; records of other categories are dropped before any validation. */
     readonly categories: ReadonlySet<string>;
+    /** Wall clock, ms. With `maxClockSkewMs`, records dated further ahead than that are rejected as `future-time`. */
+    readonly now?: number;
+    readonly maxClockSkewMs?: number;
 }
 
-const MAX_TEXT = 4096;
-const optionalText = (max: number) => z.string().max(max).nullish();
+/**
+ * Bounds of the texts an event keeps, in UTF-16 units. A longer text is cut to its bound, never a reason to lose the
+ * record: an attacker chooses the application a prompt names, and a denial must count whatever its display name.
+ * Ids are cut deterministically, so that redelivered rows still share their keys.
+ */
+export const TEXT_BOUNDS = {
+    id: 128,
+    userPrincipalName: 256,
+    ipAddress: 64,
+    appDisplayName: 256,
+    userType: 32,
+    resultDetail: 4096,
+    stepTime: 64,
+    stepMethod: 128,
+} as const;
+
+/** Steps of one row that are read; Entra writes a handful. */
+const MAX_STEPS = 64;
+
+const text = z.string().nullish();
 
 const stepSchema = z.object({
-    authenticationStepDateTime: optionalText(64),
-    authenticationMethod: optionalText(256),
+    authenticationStepDateTime: text,
+    authenticationMethod: text,
     succeeded: z.boolean().nullish(),
-    authenticationStepResultDetail: optionalText(MAX_TEXT),
-    authenticationStepRequirement: optionalText(256),
+    authenticationStepResultDetail: text,
+    authenticationStepRequirement: text,
 });
 
 /**
- * Only the fields detection needs, strict where it matters (identity, time, ids) and lenient elsewhere: unknown
- * fields are ignored, optional ones may be missing or null, as Entra leaves them.
+ * Only the fields detection needs, strict where it matters (identity, types) and lenient elsewhere: unknown fields
+ * are ignored, optional ones may be missing or null, as Entra leaves them. Lengths are not validated here but cut
+ * below, so that an over-long field never loses a denial.
  */
 const signInSchema = z.object({
-    id: optionalText(128),
-    originalRequestId: optionalText(128),
-    correlationId: optionalText(128),
-    createdDateTime: optionalText(64),
+    id: text,
+    originalRequestId: text,
+    correlationId: text,
+    createdDateTime: text,
     userId: z.guid(),
-    userPrincipalName: optionalText(1024),
-    ipAddress: optionalText(64),
-    appDisplayName: optionalText(512),
-    userType: optionalText(32),
-    status: z.object({ additionalDetails: optionalText(MAX_TEXT) }).nullish(),
-    authenticationDetails: z.array(stepSchema).max(64).nullish(),
+    userPrincipalName: text,
+    ipAddress: text,
+    appDisplayName: text,
+    userType: text,
+    status: z.object({ additionalDetails: text }).nullish(),
+    authenticationDetails: z.array(stepSchema).nullish(),
 });
 type SignInFields = z.infer<typeof signInSchema>;
 type Step = z.infer<typeof stepSchema>;
@@ -81,6 +104,7 @@ function isRealDate(y: number, mo: number, d: number): boolean {
  * Elastic's fixtures show it on the top-level `time`, the US form "11/14/2025 1:48:53 AM" (read as UTC).
  */
 export function parseEntraTime(text: string): number | undefined {
+    if (text.length > TEXT_BOUNDS.stepTime) return undefined;
     const s = text.trim();
     if (ISO_TIME.test(s)) {
         const [y, mo, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
@@ -108,33 +132,20 @@ export function parseEntraTime(text: string): number | undefined {
 /** Lower-cased text of a field that may be missing, null or of another type. */
 const lower = (value: unknown): string => (typeof value === 'string' ? value.toLowerCase() : '');
 
-/** The kind of a 500121 row: its reason sits in `status.additionalDetails` or only in a failed MFA step. */
-function classifyFailure(fields: SignInFields): { kind: ParseOutcomeKind; failedStep?: Step } {
-    const failedSteps = (fields.authenticationDetails ?? []).filter((s) => s.succeeded === false);
-    const texts: Array<{ text: string; step?: Step }> = [{ text: lower(fields.status?.additionalDetails) }];
-    for (const step of failedSteps) texts.push({ text: lower(step.authenticationStepResultDetail), step });
-    let best: ParseOutcomeKind = 'other';
-    let bestStep: Step | undefined;
-    for (const { text, step } of texts) {
-        const kind = text ? classifyDenialText(text) : undefined;
-        if (kind && kind !== 'other' && KIND_RANK[kind] > KIND_RANK[best]) {
-            best = kind;
-            bestStep = step;
-        }
+/** Cuts texts to their bound and counts how many were cut. Never splits a surrogate pair. */
+class Cutter {
+    count = 0;
+
+    cut(value: string | null | undefined, max: number): string | undefined {
+        if (value === undefined || value === null || value === '') return undefined;
+        if (value.length <= max) return value;
+        this.count++;
+        const end = /[\uD800-\uDBFF]/.test(value.charAt(max - 1)) ? max - 1 : max;
+        return value.slice(0, end);
     }
-    return { kind: best, failedStep: bestStep ?? failedSteps[failedSteps.length - 1] };
 }
 
 type ParseOutcomeKind = MfaKind | 'other';
-
-/** When rows of one prompt disagree, the most telling outcome wins: a fraud report over a denial over a timeout. */
-export const KIND_RANK: Readonly<Record<ParseOutcomeKind, number>> = {
-    other: 0,
-    'mfa-approved': 1,
-    'push-timeout': 2,
-    'push-denied': 3,
-    'fraud-report': 4,
-};
 
 /**
  * True when a successful row shows a fresh MFA completion, not MFA carried over in a token. Reads the raw record
@@ -161,6 +172,27 @@ function isFreshApproval(props: Record<string, unknown>): boolean {
     });
 }
 
+/** The kind of a 500121 row: its reason sits in `status.additionalDetails` or only in a failed MFA step. */
+function classifyFailure(fields: SignInFields, cutter: Cutter): { kind: ParseOutcomeKind; failedStep?: Step } {
+    const failedSteps = (fields.authenticationDetails ?? []).filter((s) => s.succeeded === false);
+    const texts: Array<{ text: string; step?: Step }> = [
+        { text: lower(cutter.cut(fields.status?.additionalDetails, TEXT_BOUNDS.resultDetail)) },
+    ];
+    for (const step of failedSteps) {
+        texts.push({ text: lower(cutter.cut(step.authenticationStepResultDetail, TEXT_BOUNDS.resultDetail)), step });
+    }
+    let best: ParseOutcomeKind = 'other';
+    let bestStep: Step | undefined;
+    for (const { text, step } of texts) {
+        const kind = text ? classifyDenialText(text) : undefined;
+        if (kind && kind !== 'other' && KIND_RANK[kind] > KIND_RANK[best]) {
+            best = kind;
+            bestStep = step;
+        }
+    }
+    return { kind: best, failedStep: bestStep ?? failedSteps[failedSteps.length - 1] };
+}
+
 /**
  * Parses one raw record: an Event Hub diagnostic record (`{category, resultType, properties: {...}}`), a Graph
  * `signIn` object (the `properties` shape alone), or a Log Analytics `SigninLogs` row. Never throws: every outcome
@@ -181,7 +213,7 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
         if (!options.categories.has(category)) return { type: 'dropped', category };
     }
     const hasProperties = 'properties' in raw;
-    const props = hasProperties ? raw.properties : raw;
+    let props = hasProperties ? raw.properties : raw;
     if (!isPlainObject(props)) return reject('invalid-properties', 'properties is not an object');
 
     const status = props.status;
@@ -202,6 +234,13 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
     if (props.userId === undefined || props.userId === null || props.userId === '') {
         return reject('missing-user-id', 'userId is missing');
     }
+    const cutter = new Cutter();
+    // Entra writes a handful of steps; a row with thousands is read for its first ones only (validation cost).
+    const steps = props.authenticationDetails;
+    if (Array.isArray(steps) && steps.length > MAX_STEPS) {
+        props = { ...props, authenticationDetails: steps.slice(0, MAX_STEPS) };
+        cutter.count++;
+    }
     const parsed = signInSchema.safeParse(props);
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
@@ -214,45 +253,61 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
     const timeText = fields.createdDateTime ?? (typeof raw.time === 'string' ? raw.time : undefined);
     const time = timeText === undefined ? undefined : parseEntraTime(timeText);
     if (time === undefined) return reject('invalid-time', 'no valid createdDateTime or time');
+    const { now, maxClockSkewMs } = options;
+    if (now !== undefined && maxClockSkewMs !== undefined && time > now + maxClockSkewMs) {
+        return reject(
+            'future-time',
+            `event time ${new Date(time).toISOString()} is more than ${Math.round(maxClockSkewMs / 60_000)} min ahead of the clock`,
+        );
+    }
 
     let kind: ParseOutcomeKind;
     let failedStep: Step | undefined;
     if (code === MFA_DENIED_ERROR_CODE) {
-        ({ kind, failedStep } = classifyFailure(fields));
+        ({ kind, failedStep } = classifyFailure(fields, cutter));
     } else {
         // A success, or the "keep me signed in" interrupt that follows a completed MFA in the same sign-in.
         kind = 'mfa-approved';
     }
     if (kind === 'other') return { type: 'other' };
 
+    const id = cutter.cut(fields.id, TEXT_BOUNDS.id);
+    const originalRequestId = cutter.cut(fields.originalRequestId, TEXT_BOUNDS.id);
     const keys: string[] = [];
-    if (fields.id) keys.push(`i:${fields.id.toLowerCase()}`);
-    if (fields.originalRequestId) keys.push(`r:${fields.originalRequestId.toLowerCase()}`);
-    const stepTime = failedStep?.authenticationStepDateTime;
+    if (id) keys.push(`i:${id.toLowerCase()}`);
+    if (originalRequestId) keys.push(`r:${originalRequestId.toLowerCase()}`);
+    const stepTime = failedStep?.authenticationStepDateTime?.trim();
     const stepMs = stepTime ? parseEntraTime(stepTime) : undefined;
-    const correlationId =
-        fields.correlationId ?? (typeof raw.correlationId === 'string' ? raw.correlationId.slice(0, 128) : undefined);
+    const correlationId = cutter.cut(
+        fields.correlationId ?? (typeof raw.correlationId === 'string' ? raw.correlationId : undefined),
+        TEXT_BOUNDS.id,
+    );
     if (kind !== 'mfa-approved' && correlationId && stepTime && stepMs !== undefined) {
         // The raw text keeps the sub-millisecond digits, which tell prompts of one correlation id apart.
-        keys.push(`s:${correlationId.toLowerCase()}|${stepTime.trim()}`);
+        keys.push(`s:${correlationId.toLowerCase()}|${stepTime}`);
     }
     if (keys.length === 0) return reject('missing-record-id', 'no id, originalRequestId or correlated MFA step');
 
+    const upn = cutter.cut(fields.userPrincipalName, TEXT_BOUNDS.userPrincipalName);
+    const ipAddress = cutter.cut(
+        fields.ipAddress || (typeof raw.callerIpAddress === 'string' ? raw.callerIpAddress : undefined),
+        TEXT_BOUNDS.ipAddress,
+    );
+    const app = cutter.cut(fields.appDisplayName, TEXT_BOUNDS.appDisplayName);
+    const userType = cutter.cut(fields.userType, TEXT_BOUNDS.userType);
     return {
         type: 'event',
         event: {
             userId: fields.userId.toLowerCase(),
-            userPrincipalName: fields.userPrincipalName ?? undefined,
+            ...(upn !== undefined ? { userPrincipalName: upn } : {}),
             time,
             kind,
-            ipAddress:
-                fields.ipAddress ||
-                (typeof raw.callerIpAddress === 'string' ? raw.callerIpAddress.slice(0, 64) : undefined) ||
-                undefined,
-            appDisplayName: fields.appDisplayName ?? undefined,
-            ...(fields.userType ? { userType: fields.userType } : {}),
-            recordId: fields.id ?? fields.originalRequestId ?? keys[0]!,
+            ...(ipAddress !== undefined ? { ipAddress } : {}),
+            ...(app !== undefined ? { appDisplayName: app } : {}),
+            ...(userType !== undefined ? { userType } : {}),
+            recordId: id ?? originalRequestId ?? keys[0]!,
             keys,
         },
+        truncated: cutter.count,
     };
 }

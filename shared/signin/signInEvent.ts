@@ -35,12 +35,19 @@ export type RejectReason =
     | 'missing-user-id'
     | 'invalid-user-id'
     | 'invalid-time'
+    /** Dated more than MAX_CLOCK_SKEW_MINUTES after the wall clock: a buggy stream, never a real prompt. */
+    | 'future-time'
     | 'missing-record-id'
     | 'invalid-field';
 
 /** The outcome of parsing one raw record. */
 export type ParseOutcome =
-    | { readonly type: 'event'; readonly event: SignInEvent }
+    | {
+          readonly type: 'event';
+          readonly event: SignInEvent;
+          /** Over-long texts that were cut to their bound (the record still counts). */
+          readonly truncated: number;
+      }
     /** A user sign-in that is not an MFA push outcome (a password error, a token refresh, ...). */
     | { readonly type: 'other' }
     /** A record of a category the responder does not read (service principals, managed identities, audit). */

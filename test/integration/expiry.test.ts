@@ -1,25 +1,29 @@
 import { MemoryCircuitBreaker } from '../../shared/containment/circuitBreaker';
 import { runDueWork } from '../../shared/containment/runDueWork';
+import type { ContainmentDeps } from '../../shared/containment/runContainment';
+import type { UserRecord } from '../../shared/containment/userRecord';
 import { loadContainmentConfig } from '../../shared/config';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
-import { emptyUserState } from '../../shared/detection/userState';
 import { processSignInBatch } from '../../shared/pipeline/processSignInBatch';
 import { USER_SIGNIN_CATEGORIES } from '../../shared/signin/parseSignIn';
-import { TableStateStore } from '../../shared/state/tableStateStore';
+import { TableRowStore } from '../../shared/state/tableRowStore';
 import { azuriteTableClient } from '../support/azuriteTables';
+import { putRecord, stateRecord } from '../support/records';
 import { envelope, pushDenied, user } from '../support/signInFactory';
+
+const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('idle state expiry (timer, Azurite)', () => {
     it('forgets idle users, keeps recent ones and those with recent incidents', async () => {
-        const store = new TableStateStore(azuriteTableClient());
+        const store = new TableRowStore<UserRecord>(azuriteTableClient());
         await store.ensureTable();
         const now = Date.parse('2026-11-27T12:00:00Z');
         const hour = 3_600_000;
         const idle = user('Idle User');
         const active = user('Active User');
         const attacked = user('Attacked User');
-        await store.write({ ...emptyUserState(idle.id), lastEventTime: now - 30 * hour }, undefined);
-        await store.write({ ...emptyUserState(active.id), lastEventTime: now - 2 * hour }, undefined);
+        await putRecord(store, stateRecord(idle.id, { lastEventTime: now - 30 * hour }));
+        await putRecord(store, stateRecord(active.id, { lastEventTime: now - 2 * hour }));
         const at = (m: number) => new Date(now - 30 * hour + m * 60_000);
         await processSignInBatch(
             [envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: attacked, at: at(i) })))],
@@ -30,11 +34,13 @@ describe('idle state expiry (timer, Azurite)', () => {
                 now: () => now - 30 * hour,
             },
         );
-        const deps = {
+        const deps: ContainmentDeps = {
             store,
             config: loadContainmentConfig({}),
-            graphBaseUrl: 'https://graph.microsoft.com',
+            windowMs: DEFAULT_POLICY.windowMs,
             breaker: new MemoryCircuitBreaker(),
+            logger: silent,
+            leaseMs: 180_000,
             now: () => now,
         };
         const result = await runDueWork(deps, { idleMs: 24 * hour });

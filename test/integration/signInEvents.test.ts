@@ -1,4 +1,5 @@
 import { createSignInEventsHandler } from '../../functions/signInEvents';
+import { readRecord } from '../../shared/containment/userRecord';
 import type { UserState } from '../../shared/detection/userState';
 import { StateStoreError } from '../../shared/errors';
 import { createRuntime, Runtime } from '../../shared/runtime';
@@ -37,7 +38,8 @@ function newTable(): string {
 }
 
 async function stateOf(rt: Runtime, u: User): Promise<UserState | undefined> {
-    return (await rt.store.read(u.id))?.state;
+    const row = await rt.store.read(u.id);
+    return row && readRecord(row.doc).state;
 }
 
 describe('signInEvents handler (host-shaped input, Azurite)', () => {
@@ -97,7 +99,7 @@ describe('signInEvents handler (host-shaped input, Azurite)', () => {
         const requestsForRedelivery = counter.byUser.get(victim.id);
         const after = await rt.store.read(victim.id);
         expect(after?.etag).toBe(before?.etag);
-        expect(after?.state).toEqual(before?.state);
+        expect(after?.doc).toEqual(before?.doc);
         expect(requestsForRedelivery).toBe(1); // the read; no write
         expect(logs.text()).not.toMatch(/attack detected/);
     });
@@ -158,8 +160,8 @@ describe('signInEvents handler (host-shaped input, Azurite)', () => {
         for (const u of users) {
             const state = await stateOf(rt, u);
             const want = expected.get(u.id)!;
-            const declined = state!.attempts.filter((a) => a.kind === 'push-denied').length;
-            const unanswered = state!.attempts.filter((a) => a.kind === 'push-timeout').length;
+            const declined = state!.prompts.filter((a) => a.kind === 'push-denied').length;
+            const unanswered = state!.prompts.filter((a) => a.kind === 'push-timeout').length;
             expect({ user: u.upn, declined, unanswered }).toEqual({
                 user: u.upn,
                 declined: want.denials,
@@ -206,9 +208,10 @@ describe('signInEvents handler (host-shaped input, Azurite)', () => {
             },
             tableClientOptions: { retryOptions: { maxRetries: 0 } },
         });
-        const handler = createSignInEventsHandler(() => ({ ...rt, ready: async () => undefined }));
+        rt.ready = async () => undefined;
+        const handler = createSignInEventsHandler(() => rt);
         const { context, logs } = eventHubContext(1);
         await expect(handler(attackBatch(), context)).rejects.toBeInstanceOf(StateStoreError);
-        expect(logs.text()).toMatch(/host will retry/);
+        expect(logs.text()).toMatch(/not fully stored.*the host retries it/);
     });
 });

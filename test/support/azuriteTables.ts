@@ -10,7 +10,7 @@ export function azuriteTableClient(options: TableServiceClientOptions = {}): Tab
     const connectionString = process.env.AZURITE_TABLE_CONNECTION_STRING;
     if (!connectionString) throw new Error('Azurite is not running: jest globalSetup starts it');
     const tableName = `t${process.pid}x${Date.now().toString(36)}x${n++}`;
-    return createTableClient({ kind: 'connectionString', connectionString, tableName }, options);
+    return createTableClient({ kind: 'connectionString', connectionString, tableName }, undefined, options);
 }
 
 /** Counts HTTP requests per user row (PartitionKey in the URL) through the client's real pipeline. */
@@ -34,4 +34,12 @@ export class RequestCounter {
         this.byUser.clear();
         this.total = 0;
     }
+}
+
+/** The Table endpoint of the Azurite that globalSetup started (…/devstoreaccount1). */
+export function azuriteTableEndpoint(): string {
+    const connectionString = process.env.AZURITE_TABLE_CONNECTION_STRING ?? '';
+    const endpoint = /TableEndpoint=([^;]+)/.exec(connectionString)?.[1];
+    if (!endpoint) throw new Error('Azurite is not running: jest globalSetup starts it');
+    return endpoint;
 }

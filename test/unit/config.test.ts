@@ -30,7 +30,8 @@ describe('loadDetectionConfig', () => {
             spamThenSuccessMinDenials: 2,
             fraudReportOpensIncident: false,
             retentionMs: 48 * 3_600_000,
-            maxAttemptsPerUser: 100,
+            maxPromptsPerUser: 100,
+            maxClockSkewMs: 3_600_000,
         });
         expect([...categories]).toEqual(['SignInLogs']);
     });

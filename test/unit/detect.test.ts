@@ -45,8 +45,8 @@ describe('threshold trigger', () => {
             timeouts: 0,
             firstSeen: T0,
             lastSeen: T0 + 2 * 60_000,
-            triggeredAt: T0 + 2 * 60_000,
-            detectedAt: NOW,
+            detectedAt: T0 + 2 * 60_000,
+            recordedAt: NOW,
             ipAddresses: ['203.0.113.7'],
         });
     });
@@ -161,7 +161,7 @@ describe('late, shuffled and duplicated input', () => {
         const p = { ...policy, retentionMs: 60 * 60_000 };
         const { state } = run([denials(1, 300), denials(5, 0)], p);
         expect(state.incidents).toHaveLength(0);
-        expect(state.attempts).toHaveLength(1);
+        expect(state.prompts).toHaveLength(1);
     });
 
     it('redelivery of the same batch changes nothing', () => {
@@ -178,8 +178,8 @@ describe('late, shuffled and duplicated input', () => {
         const prompt = ev('push-timeout', 0, { key: 'attempt-1' });
         const dupRow = { ...ev('push-denied', 0.001, { key: 'other-request' }), keys: ['i:row-z', 'r:attempt-1'] };
         const { state, newDenials } = run([[prompt], [dupRow]]);
-        expect(state.attempts).toHaveLength(1);
-        expect(state.attempts[0]!.kind).toBe('push-denied');
+        expect(state.prompts).toHaveLength(1);
+        expect(state.prompts[0]!.kind).toBe('push-denied');
         expect(newDenials).toBe(1);
     });
 
@@ -187,7 +187,7 @@ describe('late, shuffled and duplicated input', () => {
         const a = { ...ev('push-denied', 0), keys: ['i:1', 's:c|t'] };
         const b = { ...ev('push-denied', 0), keys: ['i:2', 'r:x'] };
         const c = { ...ev('push-denied', 0), keys: ['i:3', 's:c|t', 'r:x'] };
-        expect(run([[a], [b], [c]]).state.attempts).toHaveLength(1);
+        expect(run([[a], [b], [c]]).state.prompts).toHaveLength(1);
     });
 
     it('upgrades an incident’s counters when a later row turns a timeout into a denial', () => {
@@ -204,16 +204,16 @@ describe('late, shuffled and duplicated input', () => {
 });
 
 describe('bounded state', () => {
-    it('keeps at most maxAttemptsPerUser prompts, newest first', () => {
-        const p = { ...policy, maxAttemptsPerUser: 50, denialThreshold: 1000 };
+    it('keeps at most maxPromptsPerUser prompts, newest first', () => {
+        const p = { ...policy, maxPromptsPerUser: 50, denialThreshold: 1000 };
         const { state } = run([denials(120, 0, 0.01)], p);
-        expect(state.attempts).toHaveLength(50);
-        expect(state.attempts[0]!.t).toBe(T0 + Math.round(70 * 0.01 * 60_000));
+        expect(state.prompts).toHaveLength(50);
+        expect(state.prompts[0]!.time).toBe(T0 + Math.round(70 * 0.01 * 60_000));
     });
 
     it('prunes prompts older than the retention', () => {
         const p = { ...policy, retentionMs: 3_600_000 };
         const { state } = run([denials(2, 0), denials(1, 200)], p);
-        expect(state.attempts.map((a) => a.t)).toEqual([T0 + 200 * 60_000]);
+        expect(state.prompts.map((a) => a.time)).toEqual([T0 + 200 * 60_000]);
     });
 });

@@ -27,6 +27,7 @@ describe('parseSignIn on the reference samples', () => {
         const outcome = parse(synthesized.records[0]);
         expect(outcome).toEqual({
             type: 'event',
+            truncated: 0,
             event: {
                 userId: '44444444-4444-4444-4444-444444444444',
                 userPrincipalName: 'alex@contoso.com',

@@ -18,7 +18,7 @@ async function readAll(text: string, chunkSize = 7) {
     const messages: unknown[] = [];
     for await (const m of readSignInMessages(Readable.from(chunks))) messages.push(m);
     const result = emptyBatchResult();
-    const byUser = parseMessages(messages, new Set(USER_SIGNIN_CATEGORIES), result);
+    const byUser = parseMessages(messages, { categories: new Set(USER_SIGNIN_CATEGORIES) }, result);
     return { events: [...byUser.values()].flat().length, rejected: result.rejectedByReason, messages: messages.length };
 }
 

@@ -1,0 +1,97 @@
+import type { Incident } from '../detection/userState';
+import { isoTime } from '../time';
+import type { Containment } from './model';
+
+/**
+ * The one way an incident is shown, for every reader: the log line a SOC alert matches, the admin endpoints, the
+ * CLI's `--json` and the notices. Times are ISO strings; `detectedAt` is always the event time of the row that
+ * completed the trigger (when a live responder acts), `recordedAt` the wall-clock time the responder stored it.
+ * `containment` is the status (null when containment is not configured), the rest of the record is beside it.
+ */
+export interface IncidentView {
+    readonly incidentId: string;
+    readonly userId: string;
+    readonly userPrincipalName: string | null;
+    readonly trigger: Incident['trigger'];
+    readonly denials: number;
+    readonly timeouts: number;
+    readonly fraudReports: number;
+    readonly firstSeen: string;
+    readonly lastSeen: string;
+    readonly detectedAt: string;
+    readonly recordedAt: string;
+    readonly ipAddresses: readonly string[];
+    readonly apps: readonly string[];
+    readonly approval: { at: string; ipAddress: string | null; fromDenialIp: boolean } | null;
+    readonly evidence: readonly string[];
+    readonly closedAt: string | null;
+    /** Present when evidence was left out to keep the row within Azure's limits (the counts are exact). */
+    readonly trimmed?: Incident['trimmed'];
+    readonly containment: Containment['status'] | null;
+    readonly containmentReason: string | null;
+    readonly containmentMode?: Containment['mode'];
+    readonly steps?: ReadonlyArray<Record<string, unknown>>;
+    readonly notices?: ReadonlyArray<Record<string, unknown>>;
+    readonly release?: Record<string, unknown> | null;
+    readonly nextAttemptAt?: string | null;
+    readonly account?: Containment['account'] | null;
+}
+
+export interface IncidentViewOptions {
+    /** Steps, notices and release in full (admin endpoints, notices, --json); the log line leaves them out. */
+    readonly detail?: boolean;
+}
+
+export function incidentView(
+    incident: Incident,
+    containment: Containment | undefined,
+    options: IncidentViewOptions = { detail: true },
+): IncidentView {
+    const c = containment;
+    return {
+        incidentId: incident.id,
+        userId: incident.userId,
+        userPrincipalName: incident.userPrincipalName ?? null,
+        trigger: incident.trigger,
+        denials: incident.denials,
+        timeouts: incident.timeouts,
+        fraudReports: incident.fraudReports,
+        firstSeen: isoTime(incident.firstSeen),
+        lastSeen: isoTime(incident.lastSeen),
+        detectedAt: isoTime(incident.detectedAt),
+        recordedAt: isoTime(incident.recordedAt),
+        ipAddresses: incident.ipAddresses,
+        apps: incident.apps,
+        approval: incident.approval
+            ? {
+                  at: isoTime(incident.approval.at),
+                  ipAddress: incident.approval.ipAddress ?? null,
+                  fromDenialIp: incident.approval.fromDenialIp,
+              }
+            : null,
+        evidence: incident.evidence,
+        closedAt: isoTime(incident.closedAt) ?? null,
+        ...(incident.trimmed ? { trimmed: incident.trimmed } : {}),
+        containment: c?.status ?? null,
+        containmentReason: c?.reason ?? null,
+        ...(c && options.detail
+            ? {
+                  containmentMode: c.mode,
+                  steps: c.steps.map((s) => ({ ...s, at: isoTime(s.at) ?? null })),
+                  notices: c.notices.map((n) => ({ ...n, at: isoTime(n.at) ?? null })),
+                  release: c.release ? { ...c.release, at: isoTime(c.release.at) } : null,
+                  nextAttemptAt: isoTime(c.nextAttemptAt) ?? null,
+                  account: c.account ?? null,
+              }
+            : {}),
+    };
+}
+
+/** The log line a SOC alert matches: one line (JSON escapes every newline a field could carry). */
+export function incidentLogLine(incident: Incident, containment: Containment | undefined, stored = true): string {
+    return `MFA push attack detected: ${JSON.stringify({
+        event: 'IncidentOpened',
+        ...incidentView(incident, containment, { detail: false }),
+        ...(stored ? {} : { stored: false }),
+    })}`;
+}

@@ -1,0 +1,41 @@
+import { isNoticeReady, isRunDue } from '../containment/core';
+import { ContainmentDeps, runContainment, sendNotices } from '../containment/runContainment';
+import type { ContainedIncident } from '../containment/userRecord';
+
+/**
+ * How long the event handler spends on containment per batch, ms. Within it a containment usually finishes (a few
+ * Graph calls take well under a second); whatever is left when it runs out (a Graph brownout, long retries) belongs
+ * to the containment timer, so that a slow Graph never holds a partition of sign-ins back.
+ */
+export const INLINE_CONTAINMENT_MS = 5_000;
+
+/**
+ * Starts the containment of the incidents a batch opened (or sends their notice, when the plan already decided
+ * everything), at once and in parallel, bounded by `budgetMs`. A failure is logged and left to the timer (the plan
+ * is stored with the incident); it never fails the batch.
+ */
+export async function containNewIncidents(
+    incidents: readonly ContainedIncident[],
+    deps: ContainmentDeps,
+    budgetMs: number = INLINE_CONTAINMENT_MS,
+): Promise<void> {
+    const now = deps.now ?? Date.now;
+    const deadline = now() + budgetMs;
+    await Promise.all(
+        incidents.map(async ({ incident, containment }) => {
+            if (!containment) return;
+            try {
+                if (isRunDue(containment, now())) {
+                    await runContainment(incident.userId, incident.id, deps, { deadline });
+                } else if (containment.notices.some((n) => isNoticeReady(n, containment, deps.config))) {
+                    // Decided at plan time (dry-run, never-contain, cooldown): only the SOC is to be told.
+                    await sendNotices(incident.userId, incident.id, deps, { incident, containment }, { deadline });
+                }
+            } catch (e) {
+                deps.logger.error(
+                    `Containment of incident ${incident.id} interrupted; the timer resumes it: ${(e as Error).message}`,
+                );
+            }
+        }),
+    );
+}
