@@ -13,7 +13,7 @@ const MINUTE = 60_000;
 /** Backoff between runs of a failing containment: 1, 2, 4, ... minutes, at most 30. */
 export const MAX_BACKOFF_MS = 30 * MINUTE;
 
-export function backoffMs(runs: number): number {
+export function runBackoffMs(runs: number): number {
     return Math.min(MAX_BACKOFF_MS, MINUTE * 2 ** Math.max(0, runs - 1));
 }
 
@@ -288,7 +288,7 @@ export function settle(
                     : `${hopeless.name} failed ${hopeless.attempts} times; last error ${hopeless.error?.code ?? 'unknown'}`;
         } else {
             next.status = 'retrying';
-            next.nextAttemptAt = now + backoffMs(next.runs);
+            next.nextAttemptAt = now + runBackoffMs(next.runs);
             const failed = next.steps.find((s) => s.status === 'failed');
             if (failed)
                 next.reason = `${failed.name} failed (${failed.error?.code ?? 'unknown'}); retried by the timer`;

@@ -1,4 +1,5 @@
 import { ResponderError } from '../errors';
+import { nextRetryDelay } from './retryPolicy';
 
 /** A Graph call that failed for good, with what Graph said. Stored on the incident step. */
 export class GraphCallError extends ResponderError {
@@ -22,24 +23,12 @@ export interface CallGraphOptions {
     readonly now?: () => number;
 }
 
-const RETRYABLE = new Set([429, 500, 502, 503, 504]);
-const MAX_BACKOFF_MS = 30_000;
-
 interface GraphErrorLike {
     statusCode?: number;
     code?: string | null;
     message?: string;
     headers?: { get(name: string): string | null };
     name?: string;
-}
-
-/** Retry-After in ms: seconds (Graph sends decimals in $batch) or an HTTP date. */
-export function retryAfterMs(header: string | null | undefined, now: number): number | undefined {
-    if (!header) return undefined;
-    const seconds = Number(header);
-    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-    const date = Date.parse(header);
-    return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }
 
 function toGraphCallError(e: unknown, timedOut: boolean): GraphCallError {
@@ -80,20 +69,24 @@ export async function callGraph<T>(
             controller.abort();
         }, options.callTimeoutMs);
         let error: GraphCallError;
-        let retryAfter: number | undefined;
+        let retryAfter: string | null | undefined;
         try {
             return await request(controller.signal);
         } catch (e) {
             error = toGraphCallError(e, timedOut);
-            retryAfter = retryAfterMs((e as GraphErrorLike)?.headers?.get?.('retry-after'), now());
+            retryAfter = (e as GraphErrorLike)?.headers?.get?.('retry-after');
         } finally {
             clearTimeout(timer);
         }
-        const retryable = error.status === undefined || RETRYABLE.has(error.status);
-        if (!retryable) throw error;
-        const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempt) * (0.5 + Math.random() / 2);
-        const wait = retryAfter ?? backoff;
-        if (now() + wait >= deadline) throw error;
+        const wait = nextRetryDelay({
+            attempt,
+            status: error.status,
+            retryAfter,
+            now: now(),
+            deadline,
+            random: Math.random(),
+        });
+        if (wait === undefined) throw error;
         await sleep(wait);
     }
 }
