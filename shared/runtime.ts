@@ -1,5 +1,5 @@
 import type { TableServiceClientOptions } from '@azure/data-tables';
-import { DefaultAzureCredential, ManagedIdentityCredential, TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 
 import {
     ContainmentConfig,
@@ -11,19 +11,32 @@ import {
     loadStateTableConfig,
     StateTableConfig,
 } from './config';
-import { CircuitBreaker, MemoryCircuitBreaker, TableCircuitBreaker } from './containment/circuitBreaker';
+import { CircuitBreaker, MemoryCircuitBreaker } from './containment/circuitBreaker';
 import { webhookNotifier } from './containment/notifier';
 import type { ContainmentDeps } from './containment/runContainment';
 import type { UserRecord, UserRecordStore } from './containment/userRecord';
 import { GraphActions } from './graph/graphActions';
-import { createGraphClient } from './graph/graphClient';
 import { GraphSetupActions } from './graph/setupActions';
 import type { Logger } from './logger';
-import { createTableClient } from './state/createTableClient';
 import { MemoryRowStore } from './state/memoryRowStore';
-import { TableRowStore } from './state/tableRowStore';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The Azure SDKs (identity, Tables, Graph) take about a second to load; a backtest in memory needs none of them, and
+ * the function app loads them once per worker. So the modules that use them are required on first use.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy loading, see above */
+const azure = {
+    identity: memo(() => require('@azure/identity') as typeof import('@azure/identity')),
+    tables: memo(() => require('./state/createTableClient') as typeof import('./state/createTableClient')),
+    rows: memo(() => require('./state/tableRowStore') as typeof import('./state/tableRowStore')),
+    breaker: memo(
+        () => require('./containment/tableCircuitBreaker') as typeof import('./containment/tableCircuitBreaker'),
+    ),
+    graph: memo(() => require('./graph/graphClient') as typeof import('./graph/graphClient')),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Where user rows live: the table the settings name (the function), another table, or memory (backtests). */
 export type StoreChoice =
@@ -46,6 +59,7 @@ export interface CreateRuntimeOptions {
  * DefaultAzureCredential (an operator's `az login`). Chosen here and nowhere else.
  */
 export function chooseCredential(clientId: string | undefined): TokenCredential {
+    const { ManagedIdentityCredential, DefaultAzureCredential } = azure.identity();
     return clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential();
 }
 
@@ -95,15 +109,26 @@ export class Runtime {
     readonly #tables = memo(() => {
         const choice = this.#options.store ?? { kind: 'settings' };
         if (choice.kind === 'memory') {
-            return { store: new MemoryRowStore<UserRecord>(), breaker: new MemoryCircuitBreaker() as CircuitBreaker };
+            return {
+                store: new MemoryRowStore<UserRecord>() as UserRecordStore,
+                breaker: new MemoryCircuitBreaker() as CircuitBreaker,
+                ready: async () => undefined,
+            };
         }
         const config = choice.kind === 'table' ? choice.table : loadStateTableConfig(this.#options.env);
-        const client = createTableClient(
-            config,
-            config.kind === 'endpoint' ? this.#credential() : undefined,
-            this.#options.tableClientOptions,
-        );
-        return { store: new TableRowStore<UserRecord>(client), breaker: new TableCircuitBreaker(client) };
+        const client = azure
+            .tables()
+            .createTableClient(
+                config,
+                config.kind === 'endpoint' ? this.#credential() : undefined,
+                this.#options.tableClientOptions,
+            );
+        const store = new (azure.rows().TableRowStore<UserRecord>)(client);
+        return {
+            store: store as UserRecordStore,
+            breaker: new (azure.breaker().TableCircuitBreaker)(client) as CircuitBreaker,
+            ready: () => store.ensureTable(),
+        };
     });
 
     get store(): UserRecordStore {
@@ -114,7 +139,7 @@ export class Runtime {
         return this.#tables().breaker;
     }
 
-    readonly #graphClient = memo(() => createGraphClient(this.graphConfig, this.#credential()));
+    readonly #graphClient = memo(() => azure.graph().createGraphClient(this.graphConfig, this.#credential()));
 
     /** Graph actions of the responder's identity; built on first use, so that dry-run never needs a credential. */
     readonly graph = memo(
@@ -169,9 +194,8 @@ export class Runtime {
     }
 
     /** Resolves once the state table exists (and is reachable). */
-    async ready(): Promise<void> {
-        const { store } = this.#tables();
-        if (store instanceof TableRowStore) await store.ensureTable();
+    ready(): Promise<void> {
+        return this.#tables().ready();
     }
 }
 

@@ -1,10 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
-import { TableClient } from '@azure/data-tables';
-import { isRestError } from '@azure/core-rest-pipeline';
-
-import { ConcurrencyConflictError, StateStoreError } from '../errors';
-
 const MINUTE = 60_000;
 const HOUR_MINUTES = 60;
 
@@ -58,59 +51,5 @@ export class MemoryCircuitBreaker implements CircuitBreaker {
         const { decision, counts } = decide(this.#counts, now, max);
         if (counts) this.#counts = counts;
         return decision;
-    }
-}
-
-const PK = 'tenant';
-const RK = 'circuit-breaker';
-
-interface BreakerEntity {
-    partitionKey: string;
-    rowKey: string;
-    counts: string;
-    writeId: string;
-}
-
-/**
- * One row beside the user rows (PartitionKey `tenant` never collides with a user's GUID), updated by ETag. A write
- * whose acknowledgement was lost is recognised by its write id, so that a retry never takes a second slot.
- */
-export class TableCircuitBreaker implements CircuitBreaker {
-    constructor(private readonly client: TableClient) {}
-
-    async #read(): Promise<{ counts: MinuteCounts; etag?: string; writeId?: string }> {
-        try {
-            const row = await this.client.getEntity<Partial<BreakerEntity>>(PK, RK);
-            const parsed: unknown = typeof row.counts === 'string' ? JSON.parse(row.counts) : {};
-            const counts =
-                parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as MinuteCounts) : {};
-            return { counts, etag: row.etag, ...(row.writeId ? { writeId: row.writeId } : {}) };
-        } catch (e) {
-            if (isRestError(e) && e.statusCode === 404) return { counts: {} };
-            throw new StateStoreError('circuit breaker read failed', { cause: e });
-        }
-    }
-
-    async tryAcquire(now: number, max: number): Promise<BreakerDecision> {
-        let current = await this.#read();
-        for (let attempt = 0; attempt < 25; attempt++) {
-            const { decision, counts } = decide(current.counts, now, max);
-            if (!counts) return decision;
-            const writeId = randomUUID();
-            const entity: BreakerEntity = { partitionKey: PK, rowKey: RK, counts: JSON.stringify(counts), writeId };
-            try {
-                if (current.etag === undefined) await this.client.createEntity(entity);
-                else await this.client.updateEntity(entity, 'Replace', { etag: current.etag });
-                return decision;
-            } catch (e) {
-                if (!(isRestError(e) && (e.statusCode === 409 || e.statusCode === 412))) {
-                    throw new StateStoreError('circuit breaker write failed', { cause: e });
-                }
-                current = await this.#read();
-                if (current.writeId === writeId) return decision;
-                await new Promise((r) => setTimeout(r, Math.random() * 50));
-            }
-        }
-        throw new ConcurrencyConflictError('circuit breaker row kept changing');
     }
 }

@@ -113,7 +113,8 @@ export interface RecordMutation<R> {
 
 /**
  * The one way a user's row changes: an optimistic read-modify-write whose record is fitted to the size budget and
- * indexed (pending flag) before it is written. `mutate` must be pure.
+ * indexed (pending flag) before it is written, and not written at all when it serialises as the row already does.
+ * `mutate` must be pure.
  */
 export function updateRecord<R>(
     store: UserRecordStore,
@@ -128,6 +129,8 @@ export function updateRecord<R>(
             const { record, result } = mutate(current ? readRecord(current.doc) : undefined);
             if (!record) return { result };
             const fitted = fitRecord(withState(record, record.state), options);
+            // Nothing changed (a redelivered batch, a transition that was already applied): nothing to write.
+            if (fitted.json === current?.json) return { result };
             return {
                 write: { doc: fitted.record, json: fitted.json, index: recordIndex(fitted.record, options.config) },
                 result,

@@ -25,9 +25,8 @@ export interface ApplyEventsOptions {
 }
 
 export interface ApplyEventsResult {
+    /** The new state; equal to the previous one (as JSON) when the events were all known already. */
     readonly state: UserState;
-    /** False when the events were all known already: nothing to write. */
-    readonly changed: boolean;
     readonly newIncidents: readonly Incident[];
     /** Existing incidents that grew (late or continuing prompts, an approval). */
     readonly updatedIncidents: readonly Incident[];
@@ -302,12 +301,10 @@ export function applyEvents(
     if (excess > 0) forgetPrompts(state, (_p, i) => i >= excess);
     capIncidents(state, options.isEvictable ?? ((i) => i.closedAt !== undefined), created);
 
-    const changed = JSON.stringify(state) !== JSON.stringify(before);
     const beforeById = new Map(before.incidents.map((i) => [i.id, JSON.stringify(i)]));
     const updated = state.incidents.filter((i) => beforeById.has(i.id) && beforeById.get(i.id) !== JSON.stringify(i));
     return {
         state,
-        changed,
         newIncidents: created,
         updatedIncidents: updated,
         newDenials: merged.newDenials,

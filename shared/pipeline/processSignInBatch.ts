@@ -95,7 +95,7 @@ function ingest(
         now,
         isEvictable: evictableIn(earlier, options.containment ?? NO_CONTAINMENT),
     });
-    if (!applied.changed) return { result: { applied, planned: [] } };
+    // An unchanged state serialises as the row did, and updateRecord then writes nothing (a redelivery).
     const planned: Containment[] = [];
     if (options.containment) {
         for (const incident of applied.newIncidents) {

@@ -30,7 +30,9 @@ export class MemoryRowStore<T> implements RowStore<T> {
 
     async read(userId: string): Promise<StoredRow<T> | undefined> {
         const row = this.#rows.get(userId);
-        return row ? { doc: JSON.parse(row.json) as T, etag: row.etag, writeId: row.writeId } : undefined;
+        return row
+            ? { doc: JSON.parse(row.json) as T, json: row.json, etag: row.etag, writeId: row.writeId }
+            : undefined;
     }
 
     async write(userId: string, doc: T, options: WriteRowOptions): Promise<string> {
@@ -58,7 +60,10 @@ export class MemoryRowStore<T> implements RowStore<T> {
         for (const [userId, row] of [...this.#rows]) {
             if (options.withIncidents && row.index.incidentCount === 0) continue;
             if (options.pendingWork && !row.index.pendingWork) continue;
-            yield { userId, row: { doc: JSON.parse(row.json) as T, etag: row.etag, writeId: row.writeId } };
+            yield {
+                userId,
+                row: { doc: JSON.parse(row.json) as T, json: row.json, etag: row.etag, writeId: row.writeId },
+            };
         }
     }
 

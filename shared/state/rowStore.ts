@@ -3,6 +3,8 @@ import type { RowIndex } from './tableEntity';
 /** A user's document as read, with the version token a conditional write must present. */
 export interface StoredRow<T> {
     readonly doc: T;
+    /** The document as stored: a write of the same JSON changes nothing and is skipped. */
+    readonly json: string;
     readonly etag: string;
     /** The write that produced this version. */
     readonly writeId?: string;

@@ -84,7 +84,7 @@ export class TableRowStore<T> implements RowStore<T> {
             throw storeError('read', e);
         }
         const { json, writeId } = fromRowEntity(entity);
-        return { doc: JSON.parse(json) as T, etag: entity.etag, ...(writeId ? { writeId } : {}) };
+        return { doc: JSON.parse(json) as T, json, etag: entity.etag, ...(writeId ? { writeId } : {}) };
     }
 
     async write(userId: string, doc: T, options: WriteRowOptions): Promise<string> {
@@ -130,7 +130,7 @@ export class TableRowStore<T> implements RowStore<T> {
                 try {
                     const { json, writeId } = fromRowEntity(entity);
                     const doc = JSON.parse(json) as T;
-                    yield { userId, row: { doc, etag: entity.etag, ...(writeId ? { writeId } : {}) } };
+                    yield { userId, row: { doc, json, etag: entity.etag, ...(writeId ? { writeId } : {}) } };
                 } catch (e) {
                     yield { userId, error: e instanceof Error ? e : new Error(String(e)) };
                 }

@@ -110,7 +110,6 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
     it('revokes and blocks the attacked user exactly once, with a managed identity token, and notifies', async () => {
         const rt = runtime();
         const u = victim();
-        const started = Date.now();
         await deliver(rt, attack(u));
         const [inc] = await incidentsOf(rt, u);
         expect(inc!.containment).toMatchObject({ status: 'contained', mode: 'live' });
@@ -124,7 +123,6 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         expect(blocks(u)).toBe(1);
         expect(graph.groups.get(PUSH_BLOCK_GROUP)!.members.has(u.id)).toBe(true);
         expect(graph.calls.filter((c) => c.status === 401)).toEqual([]);
-        expect(Date.now() - started).toBeLessThan(5000);
         const notice = webhook.received.find((w) => w.userId === u.id);
         expect(notice).toMatchObject({
             kind: 'incident',

@@ -82,7 +82,7 @@ describe.each(stores)('%s (row store contract)', (name, make, quirks) => {
         const created = opts();
         const etag = await store.write(USER, doc(3), created);
         const read = await store.read(USER);
-        expect(read).toEqual({ doc: doc(3), etag, writeId: created.writeId });
+        expect(read).toEqual({ doc: doc(3), json: JSON.stringify(doc(3)), etag, writeId: created.writeId });
         await store.write(USER, doc(4), opts(read!.etag));
         expect((await store.read(USER))?.doc.items).toHaveLength(4);
     });
