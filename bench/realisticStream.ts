@@ -11,7 +11,13 @@ import { guid, TENANT_ID } from '../test/support/signInFactory';
  * 1% push denials. The product's own bench stream (streams.ts) is richer in MFA outcomes and does not represent this.
  */
 
-const APPS = ['Office 365 Exchange Online', 'Microsoft Teams', 'Office 365 SharePoint Online', 'Azure Portal', 'OfficeHome'];
+const APPS = [
+    'Office 365 Exchange Online',
+    'Microsoft Teams',
+    'Office 365 SharePoint Online',
+    'Azure Portal',
+    'OfficeHome',
+];
 const POLICIES = [
     { id: 'ae11ffaa-9879-44e0-972c-7538fd5c4d1a', displayName: 'Require MFA for all users' },
     { id: 'b1c2d3e4-0000-4000-8000-000000000001', displayName: 'Block legacy authentication' },
@@ -66,7 +72,8 @@ function record(o: {
             ipAddress: '198.51.100.23',
             status: o.status,
             clientAppUsed: 'Mobile Apps and Desktop clients',
-            userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0',
+            userAgent:
+                'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0',
             deviceDetail: {
                 deviceId: guid(),
                 displayName: 'LAPTOP-7Q2N4K',
@@ -113,7 +120,9 @@ function record(o: {
             tokenIssuerName: '',
             tokenIssuerType: 'AzureAD',
             authenticationDetails: o.steps,
-            authenticationRequirementPolicies: [{ requirementProvider: 'multiConditionalAccess', detail: 'Conditional Access' }],
+            authenticationRequirementPolicies: [
+                { requirementProvider: 'multiConditionalAccess', detail: 'Conditional Access' },
+            ],
             authenticationRequirement: 'multiFactorAuthentication',
             servicePrincipalId: '',
             userType: 'Member',
@@ -240,7 +249,8 @@ export async function writeRealisticStream(
                 resultType: '50140',
                 status: {
                     errorCode: 50140,
-                    failureReason: "This error occurred due to 'Keep me signed in' interrupt when the user was signing-in.",
+                    failureReason:
+                        "This error occurred due to 'Keep me signed in' interrupt when the user was signing-in.",
                 },
                 steps: fresh ? pushSteps(at, true, 'MFA successfully completed') : claimSteps(at),
                 app,

@@ -110,8 +110,8 @@ export class Runtime {
         const choice = this.#options.store ?? { kind: 'settings' };
         if (choice.kind === 'memory') {
             return {
-                store: new MemoryRowStore<UserRecord>() as UserRecordStore,
-                breaker: new MemoryCircuitBreaker() as CircuitBreaker,
+                store: new MemoryRowStore<UserRecord>(),
+                breaker: new MemoryCircuitBreaker(),
                 ready: async () => undefined,
             };
         }
@@ -125,8 +125,8 @@ export class Runtime {
             );
         const store = new (azure.rows().TableRowStore<UserRecord>)(client);
         return {
-            store: store as UserRecordStore,
-            breaker: new (azure.breaker().TableCircuitBreaker)(client) as CircuitBreaker,
+            store: store,
+            breaker: new (azure.breaker().TableCircuitBreaker)(client),
             ready: () => store.ensureTable(),
         };
     });
