@@ -106,7 +106,7 @@ export class Runtime {
         return this.#graphConfig();
     }
 
-    readonly #tables = memo(() => {
+    readonly #tables = memo((): { store: UserRecordStore; breaker: CircuitBreaker; ready: () => Promise<void> } => {
         const choice = this.#options.store ?? { kind: 'settings' };
         if (choice.kind === 'memory') {
             return {
