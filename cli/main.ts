@@ -30,7 +30,7 @@ Commands:
                              where user state lives: in memory (default), a local Azurite started for the run,
                              or a table of the storage account the STATE_TABLE_* settings name (needs --table)
       --table NAME           with --store table: the table to use; never the live STATE_TABLE_NAME
-      --batch-size N         messages per pipeline batch (default 100)
+      --batch-size N         messages per pipeline batch (default 256, host.json maxEventBatchSize)
       --contain              also contain the incidents found, through Graph: only with CONTAINMENT_MODE=live
                              and GRAPH_BASE_URL set explicitly (rehearse against a test tenant)
   incidents [--open] [--json]
@@ -118,7 +118,7 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
     const windowMinutes = positiveInt('window-minutes', values['window-minutes']);
     if (threshold) env.DENIAL_THRESHOLD = threshold;
     if (windowMinutes) env.DENIAL_WINDOW_MINUTES = windowMinutes;
-    const batchSize = Number(positiveInt('batch-size', values['batch-size']) ?? 100);
+    const batchSize = Number(positiveInt('batch-size', values['batch-size']) ?? 256);
     if (values.table !== undefined && values.store !== 'table') {
         throw new UsageError('--table goes with --store table');
     }

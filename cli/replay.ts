@@ -16,7 +16,7 @@ export interface ReplayOptions {
     readonly inputs: readonly string[];
     readonly detection: DetectionConfig;
     readonly store: UserRecordStore;
-    /** Messages per pipeline batch, as the hub's maxEventBatchSize. */
+    /** Messages per pipeline batch, as the hub delivers them (host.json maxEventBatchSize, 256). */
     readonly batchSize?: number;
     readonly stdin?: NodeJS.ReadableStream;
     /** When given, new incidents get a containment plan, as in the function. */
@@ -61,7 +61,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             );
         }
     }
-    const batchSize = options.batchSize ?? 100;
+    const batchSize = options.batchSize ?? 256;
     const totals = emptyBatchResult();
     const opened = new Map<string, string>();
     let batch: unknown[] = [];

@@ -13,7 +13,7 @@ import { applyEvents, ApplyEventsResult } from '../detection/detect';
 import type { DetectionPolicy } from '../detection/policy';
 import { SHRINK_LEVELS } from '../detection/shrinkState';
 import { WriteRejectedError } from '../errors';
-import { RawItem, recordsFromMessage } from '../signin/envelope';
+import { RawItem, visitRecords } from '../signin/envelope';
 import { parseSignIn } from '../signin/parseSignIn';
 import type { RejectReason, SignInEvent } from '../signin/signInEvent';
 import { BatchOutcome, BatchResult, emptyBatchResult, UserFailure } from './batchResult';
@@ -46,34 +46,33 @@ export function parseMessages(
         result.rejectedByReason[reason] = (result.rejectedByReason[reason] ?? 0) + 1;
         result.rejectedSamples[reason] ??= detail;
     };
-    for (const message of messages) {
-        for (const item of recordsFromMessage(message) as Iterable<RawItem>) {
-            result.records++;
-            if (item.type === 'rejected') {
-                reject(item.reason, item.detail);
-                continue;
-            }
-            const outcome = parseSignIn(item.record, options);
-            switch (outcome.type) {
-                case 'rejected':
-                    reject(outcome.reason, outcome.detail);
-                    break;
-                case 'dropped':
-                    result.dropped++;
-                    break;
-                case 'other':
-                    result.other++;
-                    break;
-                case 'event': {
-                    result.events++;
-                    if (outcome.truncated > 0) result.truncated++;
-                    const list = byUser.get(outcome.event.userId);
-                    if (list) list.push(outcome.event);
-                    else byUser.set(outcome.event.userId, [outcome.event]);
-                }
+    const visit = (item: RawItem): void => {
+        result.records++;
+        if (item.type === 'rejected') {
+            reject(item.reason, item.detail);
+            return;
+        }
+        const outcome = parseSignIn(item.record, options);
+        switch (outcome.type) {
+            case 'rejected':
+                reject(outcome.reason, outcome.detail);
+                break;
+            case 'dropped':
+                result.dropped++;
+                break;
+            case 'other':
+                result.other++;
+                break;
+            case 'event': {
+                result.events++;
+                if (outcome.truncated > 0) result.truncated++;
+                const list = byUser.get(outcome.event.userId);
+                if (list) list.push(outcome.event);
+                else byUser.set(outcome.event.userId, [outcome.event]);
             }
         }
-    }
+    };
+    for (const message of messages) visitRecords(message, visit);
     return byUser;
 }
 

@@ -8,24 +8,14 @@ export type RawItem =
 const MAX_NESTING = 3;
 
 /**
- * Splits whatever the Functions host hands over into raw records. The host delivers a JSON body as a parsed object,
- * a non-JSON body as a string and a binary body as a Buffer; the body itself may be the diagnostic-settings envelope
- * `{"records":[...]}`, a Graph page `{"value":[...]}`, a bare record, or an array of any of these.
+ * Splits whatever the Functions host hands over into raw records, handing each to `visit` in order. The host
+ * delivers a JSON body as a parsed object, a non-JSON body as a string and a binary body as a Buffer; the body itself
+ * may be the diagnostic-settings envelope `{"records":[...]}`, a Graph page `{"value":[...]}`, a bare record, or an
+ * array of any of these. A callback rather than a generator: this runs once per record of the whole stream.
  */
-export function* recordsFromMessage(message: unknown, depth = 0): Generator<RawItem> {
+export function visitRecords(message: unknown, visit: (item: RawItem) => void, depth = 0): void {
     if (depth > MAX_NESTING) {
-        yield { type: 'rejected', reason: 'invalid-envelope', detail: 'arrays nested too deeply' };
-        return;
-    }
-    if (message instanceof UnreadableInput) {
-        yield { type: 'rejected', reason: message.reason, detail: message.detail };
-        return;
-    }
-    if (message instanceof Uint8Array) {
-        yield* recordsFromMessage(
-            Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('utf8'),
-            depth,
-        );
+        visit({ type: 'rejected', reason: 'invalid-envelope', detail: 'arrays nested too deeply' });
         return;
     }
     if (typeof message === 'string') {
@@ -33,18 +23,27 @@ export function* recordsFromMessage(message: unknown, depth = 0): Generator<RawI
         try {
             parsed = JSON.parse(message);
         } catch (e) {
-            yield { type: 'rejected', reason: 'invalid-json', detail: (e as Error).message.slice(0, 200) };
+            visit({ type: 'rejected', reason: 'invalid-json', detail: (e as Error).message.slice(0, 200) });
             return;
         }
         if (typeof parsed === 'string') {
-            yield { type: 'rejected', reason: 'not-an-object', detail: 'message is a JSON string' };
+            visit({ type: 'rejected', reason: 'not-an-object', detail: 'message is a JSON string' });
             return;
         }
-        yield* recordsFromMessage(parsed, depth + 1);
+        visitRecords(parsed, visit, depth + 1);
+        return;
+    }
+    if (message instanceof UnreadableInput) {
+        visit({ type: 'rejected', reason: message.reason, detail: message.detail });
+        return;
+    }
+    if (message instanceof Uint8Array) {
+        const text = Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('utf8');
+        visitRecords(text, visit, depth);
         return;
     }
     if (Array.isArray(message)) {
-        for (const item of message) yield* recordsFromMessage(item, depth + 1);
+        for (const item of message) visitRecords(item, visit, depth + 1);
         return;
     }
     if (typeof message === 'object' && message !== null) {
@@ -55,19 +54,26 @@ export function* recordsFromMessage(message: unknown, depth = 0): Generator<RawI
               ? envelope.value
               : undefined;
         if (list === undefined) {
-            yield { type: 'record', record: message };
+            visit({ type: 'record', record: message });
         } else if (Array.isArray(list)) {
-            for (const record of list) yield { type: 'record', record };
+            for (const record of list) visit({ type: 'record', record });
         } else {
-            yield { type: 'rejected', reason: 'invalid-envelope', detail: 'records/value is not an array' };
+            visit({ type: 'rejected', reason: 'invalid-envelope', detail: 'records/value is not an array' });
         }
         return;
     }
-    yield {
+    visit({
         type: 'rejected',
         reason: 'not-an-object',
         detail: `message is ${message === null ? 'null' : typeof message}`,
-    };
+    });
+}
+
+/** The raw records of one message, as a list (see visitRecords). */
+export function recordsFromMessage(message: unknown): RawItem[] {
+    const items: RawItem[] = [];
+    visitRecords(message, (item) => items.push(item));
+    return items;
 }
 
 /**

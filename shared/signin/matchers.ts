@@ -123,8 +123,21 @@ export function classifyDenialText(lowerText: string): DenialRule['kind'] | unde
     return undefined;
 }
 
-/** True when the lower-cased text says MFA was completed just now. */
-export function isFreshMfaText(lowerText: string): boolean {
-    if (NOT_FRESH_MFA_MARKERS.some((s) => lowerText.includes(s))) return false;
-    return FRESH_MFA_MARKERS.some((s) => lowerText.includes(s));
+/** One case-insensitive test for any of the texts (the tables above stay the single source). */
+function anyOf(texts: readonly string[], exact = false): RegExp {
+    const alternatives = texts.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    return new RegExp(exact ? `^(?:${alternatives})$` : alternatives, 'i');
+}
+
+/** The texts of NOT_FRESH_MFA_MARKERS, FRESH_MFA_MARKERS and NOT_FRESH_METHODS as tests, compiled once. */
+export const NOT_FRESH_MFA = anyOf(NOT_FRESH_MFA_MARKERS);
+const FRESH_MFA = anyOf(FRESH_MFA_MARKERS);
+export const NOT_FRESH_METHOD = anyOf(NOT_FRESH_METHODS, true);
+
+/**
+ * True when the text (any case) says MFA was completed just now. Runs on every successful sign-in of the stream,
+ * before validation, so it tests in place instead of lower-casing copies.
+ */
+export function isFreshMfaText(text: string): boolean {
+    return text !== '' && FRESH_MFA.test(text) && !NOT_FRESH_MFA.test(text);
 }

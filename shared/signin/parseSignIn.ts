@@ -7,7 +7,8 @@ import {
     KMSI_INTERRUPT_CODE,
     MFA_DENIED_ERROR_CODE,
     MfaKind,
-    NOT_FRESH_METHODS,
+    NOT_FRESH_METHOD,
+    NOT_FRESH_MFA,
 } from './matchers';
 import { fromLogAnalyticsRow, isLogAnalyticsRow } from './logAnalyticsRow';
 import type { ParseOutcome, RejectReason } from './signInEvent';
@@ -43,14 +44,14 @@ export const TEXT_BOUNDS = {
 /** Steps of one row that are read; Entra writes a handful. */
 const MAX_STEPS = 64;
 
-const text = z.string().nullish();
+const optionalText = z.string().nullish();
 
 const stepSchema = z.object({
-    authenticationStepDateTime: text,
-    authenticationMethod: text,
+    authenticationStepDateTime: optionalText,
+    authenticationMethod: optionalText,
     succeeded: z.boolean().nullish(),
-    authenticationStepResultDetail: text,
-    authenticationStepRequirement: text,
+    authenticationStepResultDetail: optionalText,
+    authenticationStepRequirement: optionalText,
 });
 
 /**
@@ -59,16 +60,16 @@ const stepSchema = z.object({
  * below, so that an over-long field never loses a denial.
  */
 const signInSchema = z.object({
-    id: text,
-    originalRequestId: text,
-    correlationId: text,
-    createdDateTime: text,
+    id: optionalText,
+    originalRequestId: optionalText,
+    correlationId: optionalText,
+    createdDateTime: optionalText,
     userId: z.guid(),
-    userPrincipalName: text,
-    ipAddress: text,
-    appDisplayName: text,
-    userType: text,
-    status: z.object({ additionalDetails: text }).nullish(),
+    userPrincipalName: optionalText,
+    ipAddress: optionalText,
+    appDisplayName: optionalText,
+    userType: optionalText,
+    status: z.object({ additionalDetails: optionalText }).nullish(),
     authenticationDetails: z.array(stepSchema).nullish(),
 });
 type SignInFields = z.infer<typeof signInSchema>;
@@ -95,23 +96,30 @@ const US_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?: ?([
 
 /** Date.parse and Date.UTC roll 2024-02-30 over to March; a date that rolls over was never valid. */
 function isRealDate(y: number, mo: number, d: number): boolean {
-    const check = new Date(Date.UTC(y, mo - 1, d));
-    return check.getUTCFullYear() === y && check.getUTCMonth() === mo - 1 && check.getUTCDate() === d;
+    if (mo < 1 || mo > 12 || d < 1) return false;
+    const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+    const days = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
+    return d <= days;
 }
+
+const digits = (s: string, from: number, to: number): number => {
+    let n = 0;
+    for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
+    return n;
+};
 
 /**
  * Parses Entra's time strings to ms. ISO 8601 with up to 7 fractional digits (JavaScript keeps 3) and, because
- * Elastic's fixtures show it on the top-level `time`, the US form "11/14/2025 1:48:53 AM" (read as UTC).
+ * Elastic's fixtures show it on the top-level `time`, the US form "11/14/2025 1:48:53 AM" (read as UTC). A time
+ * without a zone is UTC, as Entra writes it.
  */
 export function parseEntraTime(text: string): number | undefined {
     if (text.length > TEXT_BOUNDS.stepTime) return undefined;
     const s = text.trim();
     if (ISO_TIME.test(s)) {
-        const [y, mo, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
-        if (!isRealDate(y, mo, d)) return undefined;
-        const trimmed = s.replace(/(\.\d{3})\d+/, '$1');
-        const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed);
-        const ms = Date.parse(hasZone ? trimmed : `${trimmed}Z`);
+        if (!isRealDate(digits(s, 0, 4), digits(s, 5, 7), digits(s, 8, 10))) return undefined;
+        const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(s);
+        const ms = Date.parse(hasZone ? s : `${s}Z`);
         return Number.isFinite(ms) ? ms : undefined;
     }
     const us = US_TIME.exec(s);
@@ -147,27 +155,28 @@ class Cutter {
 
 type ParseOutcomeKind = MfaKind | 'other';
 
+/** A field that should be text, or '' when it is missing or of another type. */
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 /**
  * True when a successful row shows a fresh MFA completion, not MFA carried over in a token. Reads the raw record
  * defensively (it runs before validation, so that the many token refreshes are classified without it).
  */
 function isFreshApproval(props: Record<string, unknown>): boolean {
     const status = props.status as { additionalDetails?: unknown } | null | undefined;
-    if (isFreshMfaText(lower(status?.additionalDetails))) return true;
+    if (isFreshMfaText(text(status?.additionalDetails))) return true;
     const steps = Array.isArray(props.authenticationDetails) ? (props.authenticationDetails as unknown[]) : [];
     return steps.some((raw) => {
         if (!isPlainObject(raw) || raw.succeeded !== true) return false;
-        const detail = lower(raw.authenticationStepResultDetail);
+        const detail = text(raw.authenticationStepResultDetail);
         if (isFreshMfaText(detail)) return true;
-        const requirement = lower(raw.authenticationStepRequirement);
-        const method = lower(raw.authenticationMethod);
+        const method = text(raw.authenticationMethod);
         return (
-            requirement.includes('multi') &&
+            /multi/i.test(text(raw.authenticationStepRequirement)) &&
             method !== '' &&
-            method !== 'password' &&
-            !NOT_FRESH_METHODS.includes(method) &&
-            !detail.includes('satisfied by claim') &&
-            !detail.includes('skipped')
+            !/^password$/i.test(method) &&
+            !NOT_FRESH_METHOD.test(method) &&
+            !NOT_FRESH_MFA.test(detail)
         );
     });
 }

@@ -1,6 +1,6 @@
 import { ConcurrencyConflictError } from '../errors';
 import type { ListedRow, ListRowsOptions, RowStore, StoredRow, WriteRowOptions } from './rowStore';
-import { RowIndex, toRowEntity } from './tableEntity';
+import { assertRowFits, RowIndex } from './tableEntity';
 
 interface MemoryRow {
     readonly json: string;
@@ -37,8 +37,8 @@ export class MemoryRowStore<T> implements RowStore<T> {
 
     async write(userId: string, doc: T, options: WriteRowOptions): Promise<string> {
         const json = options.json ?? JSON.stringify(doc);
-        // The same refusal Azure would give, so that a backtest behaves like the function.
-        toRowEntity(userId, json, options.index, options.writeId);
+        // The same refusal the Table store gives, so that a backtest behaves like the function.
+        assertRowFits(userId, json);
         const row = this.#rows.get(userId);
         if (options.etag === undefined ? row !== undefined : row?.etag !== options.etag) {
             throw new ConcurrencyConflictError(`row of ${userId} changed concurrently`);

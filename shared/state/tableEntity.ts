@@ -75,15 +75,20 @@ export function toRowEntity(userId: string, json: string, index: RowIndex, write
         pendingWork: index.pendingWork,
         writeId,
     };
+    assertRowFits(userId, json);
     for (let i = 0; i < chunks; i++) entity[`d${i}`] = json.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS);
-    const size = entitySize(entity);
-    if (size > ROW_BUDGET_BYTES || chunks + 8 > AZURE_MAX_PROPERTIES) {
+    return entity;
+}
+
+/** Throws WriteRejectedError (EntityTooLarge) when the document would not fit in a row by Azure's formula. */
+export function assertRowFits(userId: string, json: string): void {
+    const size = rowSize(userId, json);
+    if (size > ROW_BUDGET_BYTES || Math.ceil(json.length / CHUNK_CHARS) + 8 > AZURE_MAX_PROPERTIES) {
         throw new WriteRejectedError(
             'EntityTooLarge',
             `the row of ${userId} would take ${size} bytes by Azure's formula; the budget is ${ROW_BUDGET_BYTES}`,
         );
     }
-    return entity;
 }
 
 /** The size a document would take as a row, in bytes (the same arithmetic as toRowEntity, without building it). */
