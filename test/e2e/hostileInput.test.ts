@@ -1,0 +1,327 @@
+/**
+ * Issue "No input can blind detection": every finding of the hostile review, through the public interfaces (the
+ * Event Hub handler, with state in Azurite behind an endpoint that enforces Azure's entity limits, and
+ * `mfa-responder replay`).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { createSignInEventsHandler } from '../../functions/signInEvents';
+import { readRecord, UserRecord } from '../../shared/containment/userRecord';
+import { MAX_KEYS_PER_CLASS } from '../../shared/detection/userState';
+import { createRuntime, Runtime } from '../../shared/runtime';
+import { azuriteTableEndpoint } from '../support/azuriteTables';
+import { AZURE_MAX_ENTITY_BYTES, AzureTableLimits, startAzureTableLimits } from '../support/azureTableLimits';
+import { runCli } from '../support/cliRun';
+import { eventHubContext } from '../support/host';
+import { envelope, guid, pushDenied, pushTimeout, User, user } from '../support/signInFactory';
+import { startWebhook } from '../support/webhook';
+
+const T0 = Date.parse('2026-11-02T09:00:00Z');
+const at = (minute: number) => new Date(T0 + minute * 60_000);
+const dir = mkdtempSync(join(tmpdir(), 'mfa-hostile-'));
+let limits: AzureTableLimits;
+let webhook: Awaited<ReturnType<typeof startWebhook>>;
+let tables = 0;
+
+beforeAll(async () => {
+    limits = await startAzureTableLimits(azuriteTableEndpoint());
+    webhook = await startWebhook();
+});
+afterAll(async () => {
+    await limits.close();
+    await webhook.close();
+});
+
+/** A runtime whose state table sits behind Azure's limits; dry-run unless told otherwise. */
+function runtime(env: Record<string, string> = {}): Runtime {
+    return createRuntime({
+        env: {
+            STATE_TABLE_CONNECTION_STRING: limits.connectionString,
+            STATE_TABLE_NAME: `hostile${process.pid}x${tables++}`,
+            NOTIFY_WEBHOOK_URL: webhook.url,
+            ...env,
+        },
+    });
+}
+
+async function deliver(rt: Runtime, messages: unknown[]): Promise<string> {
+    const { context, logs } = eventHubContext(messages.length);
+    await createSignInEventsHandler(() => rt)(messages, context);
+    return logs.text();
+}
+
+async function recordOf(rt: Runtime, u: User): Promise<UserRecord | undefined> {
+    const row = await rt.store.read(u.id);
+    return row && readRecord(row.doc);
+}
+
+function file(name: string, lines: unknown[]): string {
+    const p = join(dir, name);
+    writeFileSync(p, lines.map((l) => JSON.stringify(l)).join('\n'));
+    return p;
+}
+
+const jsonLines = (stdout: string) =>
+    stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** A prompt from a fresh IPv6 address, against an application with a long non-Latin display name. */
+const LONG_APP = 'Ứng dụng quản lý tài chính doanh nghiệp 企業財務管理アプリケーション'.repeat(20);
+function rotatingPrompt(u: User, i: number) {
+    const ip = `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}:${guid(`ip${i}`).slice(0, 4)}::${i.toString(16)}`;
+    return (i % 3 === 0 ? pushTimeout : pushDenied)({
+        user: u,
+        at: at(i * 0.05),
+        ip,
+        app: `${LONG_APP}${i}`,
+        correlationId: `${guid(`c${i}`)}-${'z'.repeat(100)}`,
+    });
+}
+
+describe('a row an attacker can grow stays within Azure’s limits', () => {
+    it.each([500, 2000])(
+        '%i prompts from rotating IPv6 addresses against a long non-Latin app: detected, stored, the partition goes on',
+        async (prompts) => {
+            const rt = runtime({ MAX_PROMPTS_PER_USER: String(prompts) });
+            const victim = user(`Row Victim ${prompts}`);
+            const bystander = user(`Bystander ${prompts}`);
+            const refusedBefore = limits.refused.length;
+            const records = Array.from({ length: prompts }, (_, i) => rotatingPrompt(victim, i));
+            for (let i = 0; i < records.length; i += 250) {
+                const logs = await deliver(rt, [envelope(records.slice(i, i + 250))]);
+                expect(logs).not.toMatch(/Quarantined|not fully stored/);
+            }
+            // The same partition keeps working for everyone else.
+            const logs = await deliver(rt, [
+                envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: bystander, at: at(200 + i * 0.2) }))),
+            ]);
+            expect(logs).toMatch(new RegExp(`MFA push attack detected: .*"userId":"${bystander.id}"`));
+            expect(limits.refused.length).toBe(refusedBefore);
+            expect(limits.largest.size).toBeLessThanOrEqual(AZURE_MAX_ENTITY_BYTES);
+
+            const record = (await recordOf(rt, victim))!;
+            expect(record.state.incidents).toHaveLength(1);
+            const incident = record.state.incidents[0]!;
+            expect(incident.trigger).toBe('threshold');
+            // Counts stay exact however much detail had to go.
+            expect(incident.denials + incident.timeouts).toBe(prompts);
+            expect(incident.timeouts).toBe(Math.ceil(prompts / 3));
+            if (prompts > 500) expect(incident.trimmed ?? record.state.trimmedPrompts).toBeDefined();
+        },
+    );
+
+    it('merges thousands of rows of one prompt in bounded work: one prompt, a bounded key set', async () => {
+        const victim = user('One Prompt Many Rows');
+        const request = guid('one-request');
+        const rows = Array.from({ length: 4000 }, (_, i) =>
+            pushDenied({ user: victim, at: at(0), originalRequestId: request, id: guid(`row${i}`) }),
+        );
+        const rt = runtime();
+        await deliver(rt, [envelope(rows.slice(0, 2000)), envelope(rows.slice(2000))]);
+        const record = (await recordOf(rt, victim))!;
+        expect(record.state.prompts).toHaveLength(1);
+        const keys = record.state.prompts[0]!.keys;
+        expect(keys.filter((k) => k.startsWith('i:')).length).toBeLessThanOrEqual(MAX_KEYS_PER_CLASS.i!);
+        expect(keys).toContain(`r:${request}`);
+        // A redelivered row whose own id was not kept still finds its prompt through the request id.
+        await deliver(rt, [envelope([rows[3999]])]);
+        expect((await recordOf(rt, victim))!.state.prompts).toHaveLength(1);
+    });
+});
+
+describe('poison never stops the partition', () => {
+    it('quarantines a user whose row the service refuses for good, stores the rest, and still reports the attack', async () => {
+        const rt = runtime();
+        const poisoned = user('Poisoned Victim');
+        const healthy = user('Healthy Victim');
+        limits.refuseUser(poisoned.id, 'InvalidInput');
+        const batch = [
+            envelope([
+                ...Array.from({ length: 6 }, (_, i) => pushDenied({ user: poisoned, at: at(i * 0.2) })),
+                ...Array.from({ length: 6 }, (_, i) => pushDenied({ user: healthy, at: at(i * 0.2) })),
+            ]),
+        ];
+        const logs = await deliver(rt, batch); // resolves: the checkpoint moves on
+        expect(logs).toMatch(/"quarantined":1/);
+        expect(logs).toMatch(new RegExp(`Quarantined the update of user ${poisoned.id}: .*\\(InvalidInput\\)`));
+        expect(logs).toMatch(new RegExp(`MFA push attack detected: .*"userId":"${poisoned.id}".*"stored":false`));
+        expect(logs).toMatch(new RegExp(`MFA push attack detected: .*"userId":"${healthy.id}"`));
+        expect(await recordOf(rt, poisoned)).toBeUndefined();
+        expect((await recordOf(rt, healthy))!.state.incidents).toHaveLength(1);
+    });
+
+    it('retries a refused write once with the least detail, and stores that', async () => {
+        const rt = runtime();
+        const victim = user('Refused Once');
+        limits.refuseUser(victim.id, 'EntityTooLarge', 400, 1);
+        const logs = await deliver(rt, [
+            envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.2) }))),
+        ]);
+        expect(logs).toMatch(/"quarantined":0/);
+        expect((await recordOf(rt, victim))!.state.incidents).toHaveLength(1);
+    });
+
+    it('throws only for transient storage failures, so that the host retries the batch', async () => {
+        const rt = runtime();
+        const victim = user('Throttled User');
+        limits.refuseUser(victim.id, 'ServerBusy', 503, 100);
+        await expect(
+            deliver(rt, [envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: victim, at: at(i) })))]),
+        ).rejects.toThrow(/user updates failed/);
+        limits.refuseUser(victim.id, 'ServerBusy', 503, 0);
+    });
+});
+
+describe('an incident is announced once, even when an acknowledgement is lost', () => {
+    it('logs, notifies and contains the incident once when the write that opened it lost its answer', async () => {
+        const rt = runtime();
+        const victim = user('Lost Ack Victim');
+        limits.loseAcknowledgement(victim.id, 1);
+        const logs = await deliver(rt, [
+            envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.2) }))),
+        ]);
+        expect(logs.match(new RegExp(`MFA push attack detected: [^\\n]*"userId":"${victim.id}"`, 'g'))).toHaveLength(1);
+        expect(webhook.received.filter((w) => w.userId === victim.id)).toHaveLength(1);
+        const record = (await recordOf(rt, victim))!;
+        expect(record.containments[0]).toMatchObject({ status: 'dry-run' });
+        expect(record.containments[0]!.notices[0]).toMatchObject({ kind: 'incident', status: 'sent' });
+    });
+});
+
+describe('sane event time', () => {
+    it('rejects a record dated 2099 as future-time; the real declines after it still open an incident', async () => {
+        const rt = runtime();
+        const victim = user('Future Victim');
+        const logs = await deliver(rt, [
+            envelope([pushDenied({ user: victim, at: new Date('2099-01-01T00:00:00Z') })]),
+            envelope(Array.from({ length: 10 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.2) }))),
+        ]);
+        expect(logs).toMatch(/Rejected 1 sign-in record\(s\) as future-time/);
+        const record = (await recordOf(rt, victim))!;
+        expect(record.state.incidents).toHaveLength(1);
+        expect(record.state.lastEventTime).toBeLessThan(Date.now() + 3_600_000);
+    });
+
+    it('in replay, a record dated 2099 never makes idle eviction forget other users', async () => {
+        const victim = user('Replay Future Victim');
+        const prank = user('Prankster');
+        const lines = [
+            ...Array.from({ length: 3 }, (_, i) => envelope([pushDenied({ user: victim, at: at(i * 0.2) })])),
+            envelope([pushDenied({ user: prank, at: new Date('2099-01-01T00:00:00Z') })]),
+            // Enough batches of one message for the replay to evict idle users in between.
+            ...Array.from({ length: 60 }, (_, i) => envelope([pushTimeout({ user: user(`Noise ${i}`), at: at(1) })])),
+            ...Array.from({ length: 3 }, (_, i) => envelope([pushDenied({ user: victim, at: at(2 + i * 0.2) })])),
+        ];
+        const { code, stdout } = await runCli(['replay', file('future.ndjson', lines), '--json', '--batch-size', '1']);
+        expect(code).toBe(0);
+        const out = jsonLines(stdout);
+        expect(out.find((l) => l.type === 'incident')).toMatchObject({ userId: victim.id, denials: 6 });
+        expect(out.at(-1)).toMatchObject({ type: 'summary', rejectedByReason: { 'future-time': 1 } });
+    });
+});
+
+describe('incident ids and history', () => {
+    it('gives two users who share an id prefix, attacked in the same second, two incidents with two ids', async () => {
+        const a: User = { id: '0a1b2c3d-0000-4000-8000-000000000001', upn: 'a@contoso.com', name: 'A' };
+        const b: User = { id: '0a1b2c3d-0000-4000-8000-000000000002', upn: 'b@contoso.com', name: 'B' };
+        const lines = [a, b].flatMap((u) =>
+            Array.from({ length: 5 }, (_, i) => pushDenied({ user: u, at: at(i * 0.2) })),
+        );
+        const { stdout } = await runCli(['replay', file('prefix.ndjson', lines), '--json']);
+        const incidents = jsonLines(stdout).filter((l) => l.type === 'incident');
+        expect(incidents.map((i) => i.userId).sort()).toEqual([a.id, b.id]);
+        expect(new Set(incidents.map((i) => i.incidentId)).size).toBe(2);
+        expect(jsonLines(stdout).at(-1)).toMatchObject({ incidents: 2 });
+    });
+
+    it('keeps an incident whose containment is unfinished, however many episodes follow', async () => {
+        const rt = runtime({ DENIAL_WINDOW_MINUTES: '1' });
+        const victim = user('Many Episodes');
+        // The first incident is planned live but never run (no Graph here): it stays pending, and must never be
+        // forgotten. Then 25 more episodes, each after a quiet gap, each its own (dry-run) incident.
+        const live = runtime({
+            STATE_TABLE_NAME: (rt.store as unknown as { tableName: string }).tableName,
+            DENIAL_WINDOW_MINUTES: '1',
+            CONTAINMENT_MODE: 'live',
+            PUSH_BLOCK_GROUP_ID: guid('group'),
+            NEVER_CONTAIN: 'breakglass@contoso.com',
+            GRAPH_BASE_URL: 'https://127.0.0.1:9',
+        });
+        await live.ready();
+        const { processSignInBatch } = await import('../../shared/pipeline/processSignInBatch');
+        const first = Array.from({ length: 5 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.1) }));
+        await processSignInBatch([envelope(first)], {
+            store: live.store,
+            policy: live.detection.policy,
+            categories: live.detection.categories,
+            containment: live.containment,
+        });
+        for (let e = 1; e <= 25; e++) {
+            await deliver(rt, [
+                envelope(Array.from({ length: 5 }, (_, i) => pushDenied({ user: victim, at: at(e * 10 + i * 0.1) }))),
+            ]);
+        }
+        const record = (await recordOf(rt, victim))!;
+        expect(record.state.incidents.length).toBeLessThanOrEqual(21);
+        expect(record.state.incidents[0]!.firstSeen).toBe(T0);
+        expect(record.containments.find((c) => c.incidentId === record.state.incidents[0]!.id)).toMatchObject({
+            status: 'pending',
+        });
+    });
+});
+
+describe('long fields are cut, not fatal', () => {
+    it('counts a denial whose app name, correlation id and address are far over their bounds', async () => {
+        const victim = user('Long Fields');
+        const lines = Array.from({ length: 5 }, (_, i) => {
+            const r = pushDenied({ user: victim, at: at(i * 0.2) }) as { properties: Record<string, unknown> };
+            r.properties.appDisplayName = '應'.repeat(100_000);
+            r.properties.correlationId = 'c'.repeat(100_000);
+            r.properties.ipAddress = 'f'.repeat(10_000);
+            return r;
+        });
+        const { stdout } = await runCli(['replay', file('long.ndjson', lines), '--json']);
+        const out = jsonLines(stdout);
+        expect(out[0]).toMatchObject({ type: 'incident', userId: victim.id, denials: 5 });
+        expect(out.at(-1)).toMatchObject({ type: 'summary', rejected: 0, truncated: 5, denials: 5 });
+    });
+});
+
+describe('a CLI that behaves in a pipe and never writes into the live table', () => {
+    it('prints one line and exits quietly into `head -n 1`', () => {
+        const lines = Array.from({ length: 30 }, (_, u) =>
+            Array.from({ length: 5 }, (_, i) => pushDenied({ user: user(`Pipe ${u}`), at: at(i * 0.2) })),
+        ).flat();
+        const input = file('pipe.ndjson', lines);
+        const bin = join(__dirname, '..', '..', 'bin', 'mfa-responder.js');
+        const r = spawnSync('bash', ['-o', 'pipefail', '-c', `node "${bin}" replay --json "${input}" | head -n 1`], {
+            encoding: 'utf8',
+        });
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(r.stdout.trim().split('\n')).toHaveLength(1);
+        expect(JSON.parse(r.stdout)).toMatchObject({ type: 'incident' });
+    });
+
+    it('needs --table for --store table, and refuses the live table by name', async () => {
+        const input = file('one.ndjson', [pushDenied({ user: user('Table User'), at: at(0) })]);
+        const env = { STATE_TABLE_CONNECTION_STRING: limits.connectionString, STATE_TABLE_NAME: 'liveState' };
+        const none = await runCli(['replay', input, '--store', 'table'], { env });
+        expect(none.code).toBe(2);
+        expect(none.stderr).toMatch(/--store table needs --table NAME/);
+        const live = await runCli(['replay', input, '--store', 'table', '--table', 'LIVESTATE'], { env });
+        expect(live.code).toBe(2);
+        expect(live.stderr).toMatch(/is the live state table/);
+        const byDefault = await runCli(['replay', input, '--store', 'table', '--table', 'mfaResponderState'], {
+            env: { STATE_TABLE_CONNECTION_STRING: limits.connectionString },
+        });
+        expect(byDefault.code).toBe(2);
+        const other = await runCli(['replay', input, '--store', 'table', '--table', 'backtest1', '--json'], { env });
+        expect(other.code).toBe(0);
+    });
+});
