@@ -158,7 +158,8 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
         const onBatch = containment
             ? async (outcome: BatchOutcome) => {
                   const deps = rt.containmentDeps(stderrLogger(io));
-                  for (const { incident, containment: c } of outcome.result.newIncidents) {
+                  const { newIncidents, updatedIncidents } = outcome.result;
+                  for (const { incident, containment: c } of [...newIncidents, ...updatedIncidents]) {
                       if (c && isRunDue(c, Date.now())) await runContainment(incident.userId, incident.id, deps);
                   }
               }

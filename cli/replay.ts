@@ -72,6 +72,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             store: options.store,
             policy: options.detection.policy,
             categories: options.detection.categories,
+            auditCategories: options.detection.auditCategories,
             ...(options.containment ? { containment: options.containment } : {}),
         });
         batch = [];

@@ -21,10 +21,12 @@ export function createSignInEventsHandler(runtime: () => Runtime) {
             store: rt.store,
             policy: rt.detection.policy,
             categories: rt.detection.categories,
+            auditCategories: rt.detection.auditCategories,
             containment: rt.containment,
         });
         logBatch(outcome, context);
-        await containNewIncidents(outcome.result.newIncidents, rt.containmentDeps(context));
+        const { newIncidents, updatedIncidents } = outcome.result;
+        await containNewIncidents([...newIncidents, ...updatedIncidents], rt.containmentDeps(context));
         if (outcome.failures.length > 0) {
             const first = outcome.failures[0]!;
             throw new StateStoreError(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import type { DetectionPolicy } from './detection/policy';
 import { ConfigError } from './errors';
+import { AUDIT_CATEGORIES } from './signin/auditLog';
 import { USER_SIGNIN_CATEGORIES } from './signin/parseSignIn';
 import { upnForms } from './upn';
 
@@ -128,6 +129,31 @@ export const SETTINGS = {
         description:
             'Sign-in log categories to read; all others (service principals, managed identities) are dropped unread.',
     }),
+    AUDIT_CATEGORIES: spec({
+        schema: z
+            .string()
+            .trim()
+            .transform((s) =>
+                s.toLowerCase() === 'none'
+                    ? []
+                    : s
+                          .split(',')
+                          .map((v) => v.trim())
+                          .filter(Boolean),
+            )
+            .pipe(z.array(z.enum(AUDIT_CATEGORIES))),
+        default: AUDIT_CATEGORIES.join(','),
+        accepts: `${AUDIT_CATEGORIES.join(', ')}, or none`,
+        description:
+            'Audit log categories to read for security-information changes (a method registered after an attack); none reads no audit records.',
+    }),
+    PERSISTENCE_WINDOW_HOURS: spec({
+        schema: int(1, 720),
+        default: '24',
+        accepts: 'an integer from 1 to 720',
+        description:
+            "After an attack that was never released, how long a method registered for the user is taken as the attacker's (method-registered-after-attack).",
+    }),
     STATE_TABLE_NAME: spec({
         schema: z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/),
         default: 'mfaResponderState',
@@ -203,6 +229,20 @@ export const SETTINGS = {
         accepts: 'an http(s) URL (a Teams workflow or any JSON receiver)',
         description:
             'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment.',
+    }),
+    REMOVE_NEW_METHODS: spec({
+        schema: bool,
+        default: 'true',
+        accepts: 'true or false',
+        description:
+            'After a method registered during an attack, or an approval during one: delete every method created since the attack began (then revoke sessions again). Methods without a creation date are listed for a person.',
+    }),
+    RESET_PASSWORD: spec({
+        schema: bool,
+        default: 'false',
+        accepts: 'true or false',
+        description:
+            'Also set a random password the user must change at next sign-in (then revoke sessions again). Not for synced users (reset in on-premises AD). Needs User-PasswordProfile.ReadWrite.All and a directory role.',
     }),
     NEVER_CONTAIN: spec({
         schema: lowerCaseList(z.union([z.guid(), z.string().regex(/^[^@\s]+@[^@\s]+$/)])),
@@ -298,6 +338,7 @@ function required<T>(value: T | undefined, name: SettingName): T {
 export interface DetectionConfig {
     readonly policy: DetectionPolicy;
     readonly categories: ReadonlySet<string>;
+    readonly auditCategories: ReadonlySet<string>;
 }
 
 export function loadDetectionConfig(env: Env): DetectionConfig {
@@ -322,8 +363,11 @@ export function loadDetectionConfig(env: Env): DetectionConfig {
             retentionMs: toleranceHours * 3_600_000,
             maxPromptsPerUser: required(readSetting(env, 'MAX_PROMPTS_PER_USER'), 'MAX_PROMPTS_PER_USER'),
             maxClockSkewMs: required(readSetting(env, 'MAX_CLOCK_SKEW_MINUTES'), 'MAX_CLOCK_SKEW_MINUTES') * 60_000,
+            persistenceWindowMs:
+                required(readSetting(env, 'PERSISTENCE_WINDOW_HOURS'), 'PERSISTENCE_WINDOW_HOURS') * 3_600_000,
         },
         categories: new Set(required(readSetting(env, 'SIGNIN_CATEGORIES'), 'SIGNIN_CATEGORIES')),
+        auditCategories: new Set(required(readSetting(env, 'AUDIT_CATEGORIES'), 'AUDIT_CATEGORIES')),
     };
 }
 
@@ -363,6 +407,8 @@ export interface ContainmentConfig {
     readonly pushBlockGroupId?: string;
     readonly confirmCompromised: boolean;
     readonly disableAccount: boolean;
+    readonly removeNewMethods: boolean;
+    readonly resetPassword: boolean;
     readonly notifyWebhookUrl?: string;
     /** Lower-case object ids and UPNs in every form they can take (NFC; a guest's #EXT# and home forms). */
     readonly neverContain: ReadonlySet<string>;
@@ -389,6 +435,8 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
         ...(pushBlockGroupId ? { pushBlockGroupId } : {}),
         confirmCompromised: required(readSetting(env, 'CONFIRM_COMPROMISED'), 'CONFIRM_COMPROMISED'),
         disableAccount: required(readSetting(env, 'DISABLE_ACCOUNT'), 'DISABLE_ACCOUNT'),
+        removeNewMethods: required(readSetting(env, 'REMOVE_NEW_METHODS'), 'REMOVE_NEW_METHODS'),
+        resetPassword: required(readSetting(env, 'RESET_PASSWORD'), 'RESET_PASSWORD'),
         ...(webhook ? { notifyWebhookUrl: webhook } : {}),
         neverContain: new Set(
             required(readSetting(env, 'NEVER_CONTAIN'), 'NEVER_CONTAIN').flatMap((v) =>

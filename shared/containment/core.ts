@@ -115,7 +115,11 @@ export function planContainment(input: PlanInput): Containment {
         status: 'pending',
         mode: config.mode,
         plannedAt: now,
-        steps: STEPS.filter((s) => s.included(config)).map((s) => ({ name: s.name, status: 'pending', attempts: 0 })),
+        steps: STEPS.filter((s) => s.included(config, incident)).map((s) => ({
+            name: s.name,
+            status: 'pending',
+            attempts: 0,
+        })),
         runs: 0,
         notices: [notice('incident', config)],
         ...(input.userType ? { userType: input.userType } : {}),
@@ -128,12 +132,16 @@ export function planContainment(input: PlanInput): Containment {
         finishedAt: now,
     });
     if (isNeverContained(config, incident)) return finish('not-contained', 'NEVER_CONTAIN lists this user');
-    const earlier = input.earlier.find(
-        (c) =>
-            c.incidentId !== incident.id &&
-            SPENT.has(c.status) &&
-            now - (c.startedAt ?? c.plannedAt) < config.cooldownMs,
-    );
+    // A method registered after an attack is its follow-up, not a second containment of the same attack: it is
+    // contained whatever the cooldown says (what the attacker registered must go).
+    const earlier =
+        incident.trigger !== 'method-registered-after-attack' &&
+        input.earlier.find(
+            (c) =>
+                c.incidentId !== incident.id &&
+                SPENT.has(c.status) &&
+                now - (c.startedAt ?? c.plannedAt) < config.cooldownMs,
+        );
     if (earlier) {
         const since = new Date(earlier.startedAt ?? earlier.plannedAt).toISOString();
         return finish(
@@ -150,7 +158,7 @@ export function planContainment(input: PlanInput): Containment {
             steps: base.steps.map((s) => ({
                 ...s,
                 status: 'dry-run',
-                detail: STEP_BY_NAME.get(s.name)!.wouldDo(config),
+                detail: STEP_BY_NAME.get(s.name)!.wouldDo(config, incident),
                 at: now,
             })),
         };
@@ -221,6 +229,9 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
         s.status = result.status;
         s.detail = result.detail;
         delete s.error;
+        if (result.verified !== undefined) s.verified = result.verified;
+        if (result.attention !== undefined) s.attention = result.attention;
+        else delete s.attention;
         if (result.facts?.pushBlock) next.pushBlock = result.facts.pushBlock;
         if (result.facts?.account) next.account = result.facts.account;
         if (result.stop) return { containment: settle(next, ctx, result.stop) };
@@ -275,7 +286,14 @@ export function settle(
         next.status = stop.status;
         next.reason = stop.reason;
     } else if (next.steps.every((s) => FINISHED.has(s.status) || !appliesNow(next, s))) {
-        next.status = next.mode === 'dry-run' ? 'dry-run' : 'contained';
+        const attention = next.steps.filter((s) => s.attention).map((s) => `${s.name}: ${s.attention}`);
+        if (attention.length > 0) {
+            // Everything the responder could do is done; what is left is a person's.
+            next.status = 'needs-attention';
+            next.reason = attention.join('; ');
+        } else {
+            next.status = next.mode === 'dry-run' ? 'dry-run' : 'contained';
+        }
     } else {
         const hopeless = next.steps.find(
             (s) => s.status === 'failed' && (s.error?.status === 403 || s.attempts >= config.maxStepAttempts),
@@ -284,7 +302,7 @@ export function settle(
             next.status = 'needs-attention';
             next.reason =
                 hopeless.error?.status === 403
-                    ? `${hopeless.name}: Graph refused (403 ${hopeless.error.code}); grant the permission listed in the README`
+                    ? `${hopeless.name}: Graph refused (403 ${hopeless.error.code}): ${hopeless.error.message}; grant what the README's Permissions section lists`
                     : `${hopeless.name} failed ${hopeless.attempts} times; last error ${hopeless.error?.code ?? 'unknown'}`;
         } else {
             next.status = 'retrying';
@@ -307,6 +325,40 @@ export function settle(
 function appliesNow(c: Containment, s: ContainmentStep): boolean {
     const spec = STEP_BY_NAME.get(s.name);
     return !spec?.applies || spec.applies(c);
+}
+
+/**
+ * An approval arrived for an incident whose containment was already planned (the user gave in after the attack was
+ * detected): what the attacker may have registered must go too. Adds the steps that remove it (as dry-run in
+ * dry-run), and reopens a finished containment so that a runner does them; one `approval` notice. Not for a
+ * released or deliberately uncontained incident. Pure: returns the containment unchanged when nothing is to add.
+ */
+export function amendForApproval(
+    c: Containment,
+    incident: Incident,
+    config: ContainmentConfig,
+    now: number,
+): Containment {
+    if (c.status === 'released' || c.status === 'not-contained') return c;
+    const missing = STEPS.filter((s) => s.included(config, incident) && !c.steps.some((x) => x.name === s.name));
+    if (missing.length === 0) return c;
+    const next = clone(c);
+    const order = STEPS.map((s) => s.name);
+    for (const spec of missing) {
+        next.steps.push(
+            c.mode === 'dry-run'
+                ? { name: spec.name, status: 'dry-run', attempts: 0, at: now, detail: spec.wouldDo(config, incident) }
+                : { name: spec.name, status: 'pending', attempts: 0 },
+        );
+    }
+    next.steps.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    if (c.mode === 'live' && !isActive(c)) {
+        next.status = 'pending';
+        delete next.finishedAt;
+        delete next.reason;
+    }
+    if (!next.notices.some((n) => n.kind === 'approval')) next.notices.push(notice('approval', config));
+    return next;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

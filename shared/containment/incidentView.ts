@@ -16,6 +16,9 @@ export interface IncidentView {
     readonly denials: number;
     readonly timeouts: number;
     readonly fraudReports: number;
+    /** Phone calls hung up or sent to voicemail, and wrong SMS codes, of the episode. */
+    readonly voiceDenials: number;
+    readonly smsWrongCodes: number;
     readonly firstSeen: string;
     readonly lastSeen: string;
     readonly detectedAt: string;
@@ -25,6 +28,10 @@ export interface IncidentView {
     readonly approval: { at: string; ipAddress: string | null; fromDenialIp: boolean } | null;
     readonly evidence: readonly string[];
     readonly closedAt: string | null;
+    /** method-registered-after-attack: the attack it follows, the methods registered, whether from an attack IP. */
+    readonly relatedIncidentId: string | null;
+    readonly methods: readonly string[] | null;
+    readonly fromAttackIp: boolean | null;
     /** Present when evidence was left out to keep the row within Azure's limits (the counts are exact). */
     readonly trimmed?: Incident['trimmed'];
     readonly containment: Containment['status'] | null;
@@ -56,6 +63,8 @@ export function incidentView(
         denials: incident.denials,
         timeouts: incident.timeouts,
         fraudReports: incident.fraudReports,
+        voiceDenials: incident.voiceDenials ?? 0,
+        smsWrongCodes: incident.smsWrongCodes ?? 0,
         firstSeen: isoTime(incident.firstSeen),
         lastSeen: isoTime(incident.lastSeen),
         detectedAt: isoTime(incident.detectedAt),
@@ -71,6 +80,9 @@ export function incidentView(
             : null,
         evidence: incident.evidence,
         closedAt: isoTime(incident.closedAt) ?? null,
+        relatedIncidentId: incident.relatedIncidentId ?? null,
+        methods: incident.methods ?? null,
+        fromAttackIp: incident.fromAttackIp ?? null,
         ...(incident.trimmed ? { trimmed: incident.trimmed } : {}),
         containment: c?.status ?? null,
         containmentReason: c?.reason ?? null,

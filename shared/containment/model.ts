@@ -6,9 +6,11 @@ export type StepName =
     | 'circuit-breaker'
     | 'revoke-sessions'
     | 'block-push'
+    | 'remove-new-methods'
+    | 'reset-password'
     | 'confirm-compromised'
     | 'disable-account'
-    | 'revoke-sessions-after-disable';
+    | 'revoke-sessions-again';
 
 /** `running`: the step's Graph call is in flight (its runner holds the lease). */
 export type StepStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'dry-run';
@@ -31,6 +33,10 @@ export interface ContainmentStep {
     /** What happened, for people: "already a member", "guest user: ...". */
     detail?: string;
     error?: StepError;
+    /** Read back after acting: whether the change took effect (a push block, a deletion). */
+    verified?: boolean;
+    /** What a person still has to do; the containment ends in needs-attention with it. */
+    attention?: string;
 }
 
 export type ContainmentStatus =
@@ -49,7 +55,8 @@ export type ContainmentStatus =
     | 'needs-attention'
     | 'released';
 
-export type NoticeKind = 'incident' | 'needs-attention' | 'released';
+/** `approval`: the user approved a prompt during an attack already contained: what was registered is removed. */
+export type NoticeKind = 'incident' | 'approval' | 'needs-attention' | 'released';
 
 export interface Notice {
     readonly kind: NoticeKind;
@@ -72,6 +79,8 @@ export interface AccountFacts {
     readonly userPrincipalName?: string;
     readonly userType?: string;
     readonly accountEnabled?: boolean;
+    /** Synced from on-premises AD: a cloud disable or password reset does not stick. */
+    readonly onPremisesSyncEnabled?: boolean;
 }
 
 /** Who holds a containment, until when, and where its run is (index of the step in flight or next). */

@@ -24,6 +24,10 @@ function headline(inc: Incident, c: Containment | undefined, kind: NoticeKind): 
     const who = inc.userPrincipalName ?? inc.userId;
     if (kind === 'released') return `MFA push attack on ${who}: released by ${c?.release?.by ?? 'an admin'}`;
     if (kind === 'needs-attention') return `MFA push attack on ${who}: containment NEEDS ATTENTION`;
+    if (kind === 'approval')
+        return `MFA push attack on ${who}: the user APPROVED a prompt — removing what was registered since the attack began`;
+    if (inc.trigger === 'method-registered-after-attack')
+        return `Method registered for ${who} after an MFA push attack (${(inc.methods ?? []).join(', ') || 'unknown'}): ${c?.status ?? 'detected'}`;
     switch (c?.status) {
         case 'contained':
             return `MFA push attack on ${who}: contained`;
@@ -51,7 +55,9 @@ export function noticePayload(
     const title = headline(inc, c, kind);
     const lines = [
         title,
-        `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}.`,
+        inc.trigger === 'method-registered-after-attack'
+            ? `Trigger: ${inc.trigger}; method(s) ${(inc.methods ?? []).join(', ')} registered at ${isoTime(inc.firstSeen)} from ${inc.ipAddresses.join(', ') || 'an unknown IP'}${inc.fromAttackIp ? ' (one of the attacking IPs)' : ''}, after incident ${inc.relatedIncidentId ?? ''}.`
+            : `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s)${inc.voiceDenials ? `, ${inc.voiceDenials} phone call(s) refused` : ''}${inc.smsWrongCodes ? `, ${inc.smsWrongCodes} wrong SMS code(s)` : ''} between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}.`,
         ...(inc.approval
             ? [
                   `The user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`,

@@ -24,6 +24,10 @@ export type StepResult =
           readonly status: 'done' | 'skipped';
           readonly detail: string;
           readonly facts?: StepFacts;
+          /** Read back after acting: whether the change took effect. */
+          readonly verified?: boolean;
+          /** What a person still has to do; the containment then ends in needs-attention (after its other steps). */
+          readonly attention?: string;
           /** Ends the run with this status: the user must not (or need not) be contained further. */
           readonly stop?: { readonly status: ContainmentStatus; readonly reason: string };
       }
@@ -31,10 +35,10 @@ export type StepResult =
 
 export interface StepSpec {
     readonly name: StepName;
-    /** Whether the configured containment includes the step. */
-    readonly included: (config: ContainmentConfig) => boolean;
+    /** Whether the containment of this incident, as configured, includes the step. */
+    readonly included: (config: ContainmentConfig, incident: Incident) => boolean;
     /** What the step would do, for dry-run records and notices. */
-    readonly wouldDo: (config: ContainmentConfig) => string;
+    readonly wouldDo: (config: ContainmentConfig, incident: Incident) => string;
     /** Run again at the start of every run, even when an earlier run did it (checks that may change). */
     readonly everyRun?: boolean;
     /** A failure stops the run before any later step: nothing may happen without it. */
@@ -51,6 +55,40 @@ const GUEST_NOT_REVOKED =
 
 function isGuest(c: Containment): boolean {
     return (c.account?.userType ?? c.userType)?.toLowerCase() === 'guest';
+}
+
+const stepDone = (c: Containment, name: StepName) => c.steps.some((s) => s.name === name && s.status === 'done');
+const isSynced = (c: Containment) => c.account?.onPremisesSyncEnabled === true;
+
+/**
+ * When an attack began, for deleting what was registered since: its own first prompt, or for a persistence incident
+ * the first prompt of the attack it follows.
+ */
+export function attackStart(incident: Incident): number {
+    return incident.attackFirstSeen ?? incident.firstSeen;
+}
+
+/** Incidents after which what was registered since the attack began is removed: persistence, or an approval. */
+export function removesNewMethods(incident: Incident): boolean {
+    return (
+        incident.trigger === 'method-registered-after-attack' ||
+        incident.trigger === 'spam-then-success' ||
+        incident.approval !== undefined
+    );
+}
+
+/** Types deleted when created since the attack began; anything else new is left to a person. */
+const REMOVABLE = new Set(['microsoftAuthenticator', 'fido2', 'softwareOath', 'phone', 'email', 'temporaryAccessPass']);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads back until `check` holds, a few times (directory writes take a moment to be read back). */
+async function readBack(check: () => Promise<boolean>, tries = 3): Promise<boolean> {
+    for (let i = 0; i < tries; i++) {
+        if (await check()) return true;
+        if (i < tries - 1) await sleep(1000 * 2 ** i);
+    }
+    return false;
 }
 
 async function revoke(ctx: StepContext): Promise<StepResult> {
@@ -83,6 +121,9 @@ export const STEPS: readonly StepSpec[] = [
                 ...(user.userPrincipalName ? { userPrincipalName: user.userPrincipalName } : {}),
                 ...(user.userType ? { userType: user.userType } : {}),
                 ...(user.accountEnabled !== undefined ? { accountEnabled: user.accountEnabled } : {}),
+                ...(user.onPremisesSyncEnabled !== undefined
+                    ? { onPremisesSyncEnabled: user.onPremisesSyncEnabled }
+                    : {}),
             };
             if (config.neverContainGroupIds.length === 0) {
                 return {
@@ -165,21 +206,107 @@ export const STEPS: readonly StepSpec[] = [
             if (config.pushBlockMode === 'group') {
                 const groupId = config.pushBlockGroupId!;
                 const r = await graph.addGroupMember(groupId, incident.userId);
+                const verified = await readBack(() => graph.isMember(incident.userId, groupId));
                 return {
                     status: 'done',
                     detail:
-                        r === 'added'
+                        (r === 'added'
                             ? `added to push-block group ${groupId}`
-                            : `already a member of push-block group ${groupId}`,
+                            : `already a member of push-block group ${groupId}`) +
+                        (verified ? '; membership read back' : '; membership NOT confirmed on read-back'),
                     facts: { pushBlock: { mode: 'group', groupId } },
+                    verified,
+                    ...(verified
+                        ? {}
+                        : {
+                              attention: `the push block could not be confirmed: check that the user is in group ${groupId}`,
+                          }),
                 };
             }
             const r = await graph.deleteAuthenticatorMethods(incident.userId);
+            const verified = await readBack(
+                async () => (await graph.listAuthenticatorMethods(incident.userId)).length === 0,
+            );
             return {
                 status: 'done',
-                detail: `deleted ${r.deleted} Microsoft Authenticator registration(s)`,
+                detail: `deleted ${r.deleted} Microsoft Authenticator registration(s)${verified ? '; none left on read-back' : '; some still listed on read-back'}`,
                 facts: { pushBlock: { mode: 'remove-method', deleted: r.deleted } },
+                verified,
+                ...(verified
+                    ? {}
+                    : { attention: 'Microsoft Authenticator registrations are still listed for the user' }),
             };
+        },
+    },
+    {
+        name: 'remove-new-methods',
+        included: (config, incident) => config.removeNewMethods && removesNewMethods(incident),
+        wouldDo: (_config, incident) =>
+            `would delete every authentication method created since ${new Date(attackStart(incident)).toISOString()}`,
+        idempotent: 'a method already deleted answers 404, which counts as deleted',
+        run: async ({ incident, graph }) => {
+            const since = attackStart(incident);
+            const methods = await graph.listMethods(incident.userId);
+            const fresh = methods.filter((m) => m.createdAt !== undefined && m.createdAt >= since);
+            const removable = fresh.filter((m) => REMOVABLE.has(m.type) && m.segment);
+            const otherFresh = fresh.filter((m) => !removable.includes(m));
+            const undated = methods.filter((m) => m.createdAt === undefined && m.type !== 'password');
+            const { deleted } = await graph.deleteMethods(incident.userId, removable);
+            const gone = new Set(removable.map((m) => m.id));
+            const verified = await readBack(async () =>
+                (await graph.listMethods(incident.userId)).every((m) => !gone.has(m.id)),
+            );
+            const describe = (list: typeof methods) =>
+                list.map((m) => `${m.type}${m.displayName ? ` "${m.displayName}"` : ''}`).join(', ');
+            const leftover = [
+                ...(undated.length > 0
+                    ? [`check these methods, which carry no creation date, with the user: ${describe(undated)}`]
+                    : []),
+                ...(otherFresh.length > 0
+                    ? [`new methods this responder does not delete: ${describe(otherFresh)}`]
+                    : []),
+                ...(verified ? [] : ['some deleted methods are still listed']),
+            ];
+            return {
+                status: 'done',
+                detail:
+                    `deleted ${deleted} method(s) created since ${new Date(since).toISOString()}` +
+                    (removable.length > 0 ? ` (${describe(removable)})` : '') +
+                    (verified ? '; read back' : ''),
+                verified,
+                ...(leftover.length > 0 ? { attention: leftover.join('; ') } : {}),
+            };
+        },
+    },
+    {
+        name: 'reset-password',
+        included: (config) => config.resetPassword,
+        wouldDo: () => 'would set a random password the user must change at next sign-in',
+        idempotent: 'a second reset sets another random password nobody knows',
+        run: async ({ incident, containment, graph }) => {
+            if (isSynced(containment)) {
+                return {
+                    status: 'skipped',
+                    detail: 'synced from on-premises AD: not reset in the cloud',
+                    attention: 'reset the password in on-premises AD — a cloud reset needs password writeback',
+                };
+            }
+            try {
+                await graph.resetPassword(incident.userId);
+            } catch (e) {
+                if (e instanceof GraphCallError && e.status === 403) {
+                    return {
+                        error: {
+                            status: 403,
+                            code: e.graphCode,
+                            message:
+                                'Graph refused the password reset: the app needs User-PasswordProfile.ReadWrite.All and the User Administrator directory role (Privileged Authentication Administrator for users who hold admin roles)',
+                        },
+                    };
+                }
+                throw e;
+            }
+            return { status: 'done', detail: 'password reset to a random value the user must change at next sign-in' };
         },
     },
     {
@@ -197,16 +324,27 @@ export const STEPS: readonly StepSpec[] = [
         included: (config) => config.disableAccount,
         wouldDo: () => 'would disable the account',
         idempotent: 'disabling a disabled account changes nothing',
-        run: async ({ incident, graph }) => {
+        run: async ({ incident, containment, graph }) => {
+            if (isSynced(containment)) {
+                return {
+                    status: 'skipped',
+                    detail: 'synced from on-premises AD: not disabled in the cloud',
+                    attention: 'disable in on-premises AD: a cloud disable reverts at the next sync',
+                };
+            }
             await graph.disableAccount(incident.userId);
             return { status: 'done', detail: 'account disabled' };
         },
     },
     {
-        name: 'revoke-sessions-after-disable',
-        included: (config) => config.disableAccount,
+        // A reset does not end sessions born from passkeys or Windows Hello, and a removed method's sessions live on:
+        // revoke once more after any of them.
+        name: 'revoke-sessions-again',
+        included: (config, incident) =>
+            config.disableAccount || config.resetPassword || (config.removeNewMethods && removesNewMethods(incident)),
         wouldDo: () => 'would revoke sign-in sessions again',
-        applies: (c) => c.steps.find((s) => s.name === 'disable-account')?.status === 'done',
+        applies: (c) =>
+            stepDone(c, 'disable-account') || stepDone(c, 'reset-password') || stepDone(c, 'remove-new-methods'),
         idempotent: 'revoking twice only revokes again',
         run: revoke,
     },

@@ -1,6 +1,7 @@
-import { DENIAL_KINDS, MfaKind } from '../signin/matchers';
-import type { SignInEvent } from '../signin/signInEvent';
+import { DENIAL_KINDS, MfaKind, UNANSWERED_KINDS } from '../signin/matchers';
+import { isSecurityInfoEvent, SecurityInfoEvent, SignInEvent, UserEvent } from '../signin/signInEvent';
 import { mergeEvents } from './mergePrompts';
+import { linkRegistrations, mergeRegistrations } from './persistence';
 import type { DetectionPolicy } from './policy';
 import {
     emptyUserState,
@@ -8,6 +9,7 @@ import {
     MAX_ADDRESSES_PER_INCIDENT,
     MAX_EVIDENCE_PER_INCIDENT,
     MAX_INCIDENTS_PER_USER,
+    PERSISTENCE_TRIGGER,
     Prompt,
     Trigger,
     UserState,
@@ -45,6 +47,16 @@ export function cloneState(s: UserState): UserState {
         ...s,
         prompts: s.prompts.map((p) => ({ ...p, keys: [...p.keys], rowIds: [...p.rowIds] })),
         incidents: s.incidents.map(cloneIncident),
+        ...(s.registrations
+            ? {
+                  registrations: s.registrations.map((r) => ({
+                      ...r,
+                      keys: [...r.keys],
+                      methods: [...r.methods],
+                      rowIds: [...r.rowIds],
+                  })),
+              }
+            : {}),
     };
 }
 
@@ -56,6 +68,7 @@ function cloneIncident(i: Incident): Incident {
         evidence: [...i.evidence],
         ...(i.approval ? { approval: { ...i.approval } } : {}),
         ...(i.trimmed ? { trimmed: { ...i.trimmed } } : {}),
+        ...(i.methods ? { methods: [...i.methods] } : {}),
     };
 }
 
@@ -63,9 +76,35 @@ function pushBounded(list: string[], value: string | undefined, max: number): vo
     if (value !== undefined && value !== '' && list.length < max && !list.includes(value)) list.push(value);
 }
 
+/** An unanswered push or call weighs TIMEOUT_WEIGHT; any other denial (declined, hung up, wrong code, fraud) 1. */
 function weightOf(kind: MfaKind, policy: DetectionPolicy): number {
-    if (kind === 'push-timeout') return policy.timeoutWeight;
+    if (UNANSWERED_KINDS.has(kind)) return policy.timeoutWeight;
     return isDenial(kind) ? 1 : 0;
+}
+
+/** Adds one prompt of this kind to the incident's counters (an approval counts nowhere). */
+function count(inc: Incident, kind: MfaKind): void {
+    switch (kind) {
+        case 'push-timeout':
+            inc.timeouts++;
+            return;
+        case 'voice-denied':
+        case 'voice-timeout':
+            inc.voiceDenials = (inc.voiceDenials ?? 0) + 1;
+            return;
+        case 'sms-wrong-code':
+            inc.smsWrongCodes = (inc.smsWrongCodes ?? 0) + 1;
+            return;
+        case 'fraud-report':
+            inc.fraudReports++;
+            inc.denials++;
+            return;
+        case 'push-denied':
+            inc.denials++;
+            return;
+        case 'mfa-approved':
+            return;
+    }
 }
 
 /** Assigns a prompt to an incident and counts it (an approval is recorded, not counted). */
@@ -81,9 +120,7 @@ function addToIncident(inc: Incident, p: Prompt, windowMs: number): void {
         }
         return;
     }
-    if (p.kind === 'push-timeout') inc.timeouts++;
-    else inc.denials++;
-    if (p.kind === 'fraud-report') inc.fraudReports++;
+    count(inc, p.kind);
     inc.firstSeen = Math.min(inc.firstSeen, p.time);
     inc.lastSeen = Math.max(inc.lastSeen, p.time);
     pushBounded(inc.ipAddresses, p.ipAddress, MAX_ADDRESSES_PER_INCIDENT);
@@ -107,9 +144,19 @@ function recount(incidents: readonly Incident[], prompts: readonly Prompt[]): vo
     for (const inc of incidents) {
         const mine = byIncident.get(inc.id);
         if (inc.partial || !mine) continue;
-        inc.timeouts = mine.filter((p) => p.kind === 'push-timeout').length;
-        inc.denials = mine.length - inc.timeouts;
-        inc.fraudReports = mine.filter((p) => p.kind === 'fraud-report').length;
+        // Counted on a scratch copy, then copied back field by field: an unchanged incident keeps its exact shape
+        // (and so serialises, and is stored, as before).
+        const fresh: Incident = { ...inc, denials: 0, timeouts: 0, fraudReports: 0 };
+        delete fresh.voiceDenials;
+        delete fresh.smsWrongCodes;
+        for (const p of mine) count(fresh, p.kind);
+        inc.denials = fresh.denials;
+        inc.timeouts = fresh.timeouts;
+        inc.fraudReports = fresh.fraudReports;
+        if (fresh.voiceDenials !== undefined || inc.voiceDenials !== undefined)
+            inc.voiceDenials = fresh.voiceDenials ?? 0;
+        if (fresh.smsWrongCodes !== undefined || inc.smsWrongCodes !== undefined)
+            inc.smsWrongCodes = fresh.smsWrongCodes ?? 0;
     }
 }
 
@@ -140,11 +187,15 @@ export function incidentId(userId: string, trigger: Trigger, detectedAt: number)
     return `${stamp}-${trigger}-${userId}`;
 }
 
-/** The incident (not closed) whose episode an event at `t` belongs to: within W of its first and last prompt. */
+/**
+ * The attack incident (not closed) whose episode an event at `t` belongs to: within W of its first and last prompt.
+ * Prompts never join a persistence incident: it counts registrations, not prompts.
+ */
 function episodeFor(incidents: readonly Incident[], t: number, windowMs: number): Incident | undefined {
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
-        if (inc.closedAt === undefined && t >= inc.firstSeen - windowMs && t <= inc.lastSeen + windowMs) return inc;
+        if (inc.trigger === PERSISTENCE_TRIGGER || inc.closedAt !== undefined) continue;
+        if (t >= inc.firstSeen - windowMs && t <= inc.lastSeen + windowMs) return inc;
     }
     return undefined;
 }
@@ -255,7 +306,7 @@ function capIncidents(state: UserState, isEvictable: (i: Incident) => boolean, f
  */
 export function applyEvents(
     previous: UserState | undefined,
-    events: readonly SignInEvent[],
+    events: readonly UserEvent[],
     options: ApplyEventsOptions,
 ): ApplyEventsResult {
     const { policy, now } = options;
@@ -274,11 +325,17 @@ export function applyEvents(
     }
     for (const e of sane) {
         if (e.userPrincipalName) state.userPrincipalName = e.userPrincipalName;
-        if (e.userType) state.userType = e.userType;
+        if ('userType' in e && e.userType) state.userType = e.userType;
         state.lastEventTime = Math.max(state.lastEventTime, e.time);
     }
     const cutoff = state.lastEventTime - policy.retentionMs;
-    const merged = mergeEvents(state.prompts, sane, cutoff);
+    const signIns = sane.filter((e): e is SignInEvent => !isSecurityInfoEvent(e));
+    const changes = sane.filter((e): e is SecurityInfoEvent => isSecurityInfoEvent(e));
+    if (changes.length > 0 || state.registrations) {
+        const registrations = mergeRegistrations(state.registrations ?? [], changes).filter((r) => r.time >= cutoff);
+        state.registrations = registrations;
+    }
+    const merged = mergeEvents(state.prompts, signIns, cutoff);
     state.prompts = merged.prompts;
     // Forget what is older than the retention before deciding anything: a record that late must not open an incident.
     forgetPrompts(state, (p) => p.time >= cutoff);
@@ -295,6 +352,19 @@ export function applyEvents(
         const inc = openIncident(state, detection, policy, now);
         state.incidents.push(inc);
         created.push(inc);
+    }
+    if (state.registrations) {
+        created.push(
+            ...linkRegistrations(
+                state.userId,
+                state.userPrincipalName,
+                state.incidents,
+                state.registrations,
+                policy,
+                now,
+                (trigger, at) => incidentId(state.userId, trigger, at),
+            ),
+        );
     }
 
     const excess = state.prompts.length - policy.maxPromptsPerUser;

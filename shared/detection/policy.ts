@@ -16,6 +16,11 @@ export interface DetectionPolicy {
     readonly maxPromptsPerUser: number;
     /** How far ahead of the wall clock an event may be dated, in ms; later ones never reach a user's state. */
     readonly maxClockSkewMs: number;
+    /**
+     * How long after an unreleased attack's last prompt a method registered for the user is taken as the attacker's
+     * persistence, in ms (PERSISTENCE_WINDOW_HOURS).
+     */
+    readonly persistenceWindowMs: number;
 }
 
 export const DEFAULT_POLICY: DetectionPolicy = {
@@ -27,4 +32,5 @@ export const DEFAULT_POLICY: DetectionPolicy = {
     retentionMs: 24 * 3_600_000,
     maxPromptsPerUser: 500,
     maxClockSkewMs: 60 * 60_000,
+    persistenceWindowMs: 24 * 3_600_000,
 };

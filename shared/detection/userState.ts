@@ -1,4 +1,5 @@
 import type { MfaKind } from '../signin/matchers';
+import type { SecurityInfoChange } from '../signin/signInEvent';
 
 /** One MFA push prompt (or fresh MFA approval) of a user, after the rows that describe it were merged. */
 export interface Prompt {
@@ -15,7 +16,25 @@ export interface Prompt {
     incidentId?: string;
 }
 
-export type Trigger = 'threshold' | 'fraud-report' | 'spam-then-success';
+/** A change of the user's security information (from AuditLogs), after merging the audit rows that describe it. */
+export interface Registration {
+    keys: string[];
+    /** Event time, ms. */
+    time: number;
+    kind: SecurityInfoChange;
+    /** Method types (Graph's names), `unknown` when the log did not say. */
+    methods: string[];
+    ipAddress?: string;
+    initiatedBy: 'user' | 'admin' | 'app';
+    rowIds: string[];
+    /** The method-registered-after-attack incident it belongs to, once it does. */
+    incidentId?: string;
+}
+
+/** Triggers of an attack episode, and the follow-up that links persistence to one. */
+export type AttackTrigger = 'threshold' | 'fraud-report' | 'spam-then-success';
+export type Trigger = AttackTrigger | 'method-registered-after-attack';
+export const PERSISTENCE_TRIGGER = 'method-registered-after-attack';
 
 /** A fresh MFA approval that came after denials: the user (or the attacker) got in. */
 export interface ApprovalAfterDenials {
@@ -39,11 +58,16 @@ export interface Incident {
     userId: string;
     userPrincipalName?: string;
     trigger: Trigger;
-    /** Distinct prompts the user declined (fraud reports included). */
+    /** Distinct push prompts the user declined (fraud reports included). */
     denials: number;
-    /** Distinct prompts the user left unanswered. */
+    /** Distinct push prompts the user left unanswered. */
     timeouts: number;
+    /** Fraud reports, by app or by phone (counted in `denials` too). */
     fraudReports: number;
+    /** Phone-call prompts hung up or sent to voicemail (absent: none). */
+    voiceDenials?: number;
+    /** Wrong SMS codes (absent: none). */
+    smsWrongCodes?: number;
     /** Event time of the first and last prompt of the episode, ms. */
     firstSeen: number;
     lastSeen: number;
@@ -56,6 +80,12 @@ export interface Incident {
     /** Sign-in row ids of the episode (bounded). */
     evidence: string[];
     approval?: ApprovalAfterDenials;
+    /** method-registered-after-attack: the attack it follows, and when that attack began (event time, ms). */
+    relatedIncidentId?: string;
+    attackFirstSeen?: number;
+    /** method-registered-after-attack: the method types registered, and whether from one of the attack's IPs. */
+    methods?: string[];
+    fromAttackIp?: boolean;
     /** Set when an admin released the user; a closed incident no longer absorbs new prompts. */
     closedAt?: number;
     /** True once some of its prompts were forgotten: its counters are final and no longer recounted. */
@@ -73,6 +103,8 @@ export interface UserState {
     prompts: Prompt[];
     /** Oldest first. */
     incidents: Incident[];
+    /** Security-information changes, oldest first (absent in rows written before audit logs were read). */
+    registrations?: Registration[];
     /** Newest event time seen, ms. */
     lastEventTime: number;
     /** Prompts forgotten to keep the row within its size budget (not counting those past the retention). */
@@ -83,6 +115,8 @@ export const MAX_INCIDENTS_PER_USER = 20;
 export const MAX_EVIDENCE_PER_INCIDENT = 100;
 export const MAX_ADDRESSES_PER_INCIDENT = 32;
 export const MAX_ROW_IDS_PER_PROMPT = 4;
+/** Security-information changes remembered per user, newest kept. */
+export const MAX_REGISTRATIONS_PER_USER = 50;
 /** Keys kept per prompt, by class: row ids, request ids, correlated MFA steps. Bounded, so merging stays linear. */
 export const MAX_KEYS_PER_CLASS: Readonly<Record<string, number>> = { i: 4, r: 2, s: 2 };
 

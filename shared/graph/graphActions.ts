@@ -1,6 +1,8 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 
+import { randomInt } from 'node:crypto';
+
 import { ResponderError } from '../errors';
 import { callGraph, CallGraphOptions, GraphCallError } from './callGraph';
 
@@ -32,7 +34,53 @@ export interface GraphUser {
     readonly userPrincipalName?: string;
     readonly userType?: string;
     readonly accountEnabled?: boolean;
+    /** true: synced from on-premises AD now (a cloud disable or password reset does not stick). */
+    readonly onPremisesSyncEnabled?: boolean;
 }
+
+/** One authentication method of a user, as the list endpoint describes it. */
+export interface AuthMethod {
+    readonly id: string;
+    /** Graph's resource name, e.g. `microsoftAuthenticator` (from `@odata.type`), `unknown` for a type we do not know. */
+    readonly type: string;
+    /** Where its DELETE goes (`/users/{id}/authentication/{segment}/{id}`); absent when it cannot be deleted. */
+    readonly segment?: string;
+    /** `createdDateTime` (or `creationDateTime`, as one list example spells it), ms; absent when Graph does not say. */
+    readonly createdAt?: number;
+    readonly displayName?: string;
+}
+
+/**
+ * Method types by `@odata.type`, with the typed path their DELETE needs (`/authentication/methods/{id}` does not
+ * delete). Source: the Graph v1.0 authentication methods overview and each type's delete page
+ * (https://learn.microsoft.com/graph/api/resources/authenticationmethods-overview).
+ */
+const METHOD_TYPES: Readonly<Record<string, { type: string; segment?: string }>> = {
+    '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod': {
+        type: 'microsoftAuthenticator',
+        segment: 'microsoftAuthenticatorMethods',
+    },
+    '#microsoft.graph.fido2AuthenticationMethod': { type: 'fido2', segment: 'fido2Methods' },
+    '#microsoft.graph.softwareOathAuthenticationMethod': { type: 'softwareOath', segment: 'softwareOathMethods' },
+    '#microsoft.graph.phoneAuthenticationMethod': { type: 'phone', segment: 'phoneMethods' },
+    '#microsoft.graph.emailAuthenticationMethod': { type: 'email', segment: 'emailMethods' },
+    '#microsoft.graph.temporaryAccessPassAuthenticationMethod': {
+        type: 'temporaryAccessPass',
+        segment: 'temporaryAccessPassMethods',
+    },
+    '#microsoft.graph.windowsHelloForBusinessAuthenticationMethod': {
+        type: 'windowsHelloForBusiness',
+        segment: 'windowsHelloForBusinessMethods',
+    },
+    '#microsoft.graph.platformCredentialAuthenticationMethod': {
+        type: 'platformCredential',
+        segment: 'platformCredentialMethods',
+    },
+    '#microsoft.graph.passwordAuthenticationMethod': { type: 'password' },
+};
+
+/** Method ids come from Graph, but they still go into a URL: keep them to the documented id alphabet. */
+const METHOD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface GraphActionsOptions extends CallGraphOptions {
     /** Graph's base URL (national clouds), for the `@odata.id` of a member reference. */
@@ -69,7 +117,7 @@ export class GraphActions {
         const res = (await this.#call((signal) =>
             this.client
                 .api(`/users/${id}`)
-                .select(['id', 'userPrincipalName', 'userType', 'accountEnabled'])
+                .select(['id', 'userPrincipalName', 'userType', 'accountEnabled', 'onPremisesSyncEnabled'])
                 .option('signal', signal)
                 .get(),
         )) as Partial<GraphUser>;
@@ -80,7 +128,93 @@ export class GraphActions {
                 : {}),
             ...(typeof res.userType === 'string' ? { userType: res.userType.slice(0, 32) } : {}),
             ...(typeof res.accountEnabled === 'boolean' ? { accountEnabled: res.accountEnabled } : {}),
+            ...(typeof res.onPremisesSyncEnabled === 'boolean'
+                ? { onPremisesSyncEnabled: res.onPremisesSyncEnabled }
+                : {}),
         };
+    }
+
+    /** Whether the user is (directly or not) in the group: checkMemberGroups, to verify a push block took. */
+    async isMember(userId: string, groupId: string): Promise<boolean> {
+        const groups = await this.memberOf(userId, [groupId]);
+        return groups.includes(groupId.toLowerCase());
+    }
+
+    /** GET /users/{id}/authentication/methods — every method of the user; needs UserAuthenticationMethod.ReadWrite.All. */
+    async listMethods(userId: string): Promise<AuthMethod[]> {
+        const id = assertGuid(userId, 'user id');
+        const res = (await this.#call((signal) =>
+            this.client.api(`/users/${id}/authentication/methods`).option('signal', signal).get(),
+        )) as { value?: Array<Record<string, unknown>> };
+        return (res.value ?? []).flatMap((m): AuthMethod[] => {
+            if (typeof m.id !== 'string') return [];
+            const known = METHOD_TYPES[String(m['@odata.type'])];
+            const created = m.createdDateTime ?? m.creationDateTime;
+            const createdAt = typeof created === 'string' ? Date.parse(created) : NaN;
+            return [
+                {
+                    id: m.id,
+                    type: known?.type ?? 'unknown',
+                    ...(known?.segment ? { segment: known.segment } : {}),
+                    ...(Number.isFinite(createdAt) ? { createdAt } : {}),
+                    ...(typeof m.displayName === 'string' ? { displayName: m.displayName.slice(0, 128) } : {}),
+                },
+            ];
+        });
+    }
+
+    /**
+     * Deletes these methods, each through its own type's path. Graph refuses (400) to delete the default method while
+     * others exist, so a refused one is tried again after the rest; if it is still refused, the error says so.
+     */
+    async deleteMethods(userId: string, methods: readonly AuthMethod[]): Promise<{ deleted: number }> {
+        const id = assertGuid(userId, 'user id');
+        const remove = async (m: AuthMethod): Promise<boolean> => {
+            if (!m.segment || !METHOD_ID.test(m.id))
+                throw new ResponderError('InvalidGraphId', `method ${m.type} cannot be deleted through Graph`);
+            try {
+                await this.#call((signal) =>
+                    this.client
+                        .api(`/users/${id}/authentication/${m.segment}/${m.id}`)
+                        .option('signal', signal)
+                        .delete(),
+                );
+                return true;
+            } catch (e) {
+                if (e instanceof GraphCallError && e.status === 404) return true;
+                if (e instanceof GraphCallError && e.status === 400 && DEFAULT_METHOD.test(e.message)) return false;
+                throw e;
+            }
+        };
+        const refused: AuthMethod[] = [];
+        let deleted = 0;
+        for (const m of methods) {
+            if (await remove(m)) deleted++;
+            else refused.push(m);
+        }
+        for (const m of refused) {
+            if (!(await remove(m))) {
+                throw new GraphCallError(
+                    `Cannot delete the user's default method (${m.type}) while they have other methods: change the user's default method in Entra (Authentication methods), then release and contain again, or delete it by hand`,
+                    { status: 400, graphCode: 'DefaultMethodCannotBeDeleted' },
+                );
+            }
+            deleted++;
+        }
+        return { deleted };
+    }
+
+    /**
+     * PATCH /users/{id} with a new random password the user must change at next sign-in — needs
+     * User-PasswordProfile.ReadWrite.All and a directory role that covers the user (User Administrator; Privileged
+     * Authentication Administrator for admins). The password is made here and goes nowhere but this request.
+     */
+    async resetPassword(userId: string): Promise<void> {
+        const id = assertGuid(userId, 'user id');
+        const passwordProfile = { password: randomPassword(), forceChangePasswordNextSignIn: true };
+        await this.#call((signal) =>
+            this.client.api(`/users/${id}`).option('signal', signal).patch({ passwordProfile }),
+        );
     }
 
     /** POST /users/{id}/checkMemberGroups: which of these groups the user is in, nested membership included. */
@@ -149,47 +283,19 @@ export class GraphActions {
     }
 
     /**
-     * Deletes every Microsoft Authenticator registration of the user. Graph refuses (400) to delete the default method
-     * while other methods exist, so the non-default ones go first; if the default one is still refused, the error
-     * says so (an admin must change the user's default method, or use group mode).
+     * Deletes every Microsoft Authenticator registration of the user (PUSH_BLOCK_MODE=remove-method), the default one
+     * last (see deleteMethods).
      */
     async deleteAuthenticatorMethods(userId: string): Promise<{ deleted: number }> {
-        const id = assertGuid(userId, 'user id');
-        const methods = await this.listAuthenticatorMethods(id);
-        const refused: AuthenticatorMethod[] = [];
-        let deleted = 0;
-        const remove = async (m: AuthenticatorMethod): Promise<boolean> => {
-            // Method ids come from Graph, but they still go into a URL: keep them to the documented id alphabet.
-            if (!/^[A-Za-z0-9_-]{1,128}$/.test(m.id))
-                throw new ResponderError('InvalidGraphId', 'authenticator method id has unexpected characters');
-            try {
-                await this.#call((signal) =>
-                    this.client
-                        .api(`/users/${id}/authentication/microsoftAuthenticatorMethods/${m.id}`)
-                        .option('signal', signal)
-                        .delete(),
-                );
-                return true;
-            } catch (e) {
-                if (e instanceof GraphCallError && e.status === 404) return true;
-                if (e instanceof GraphCallError && e.status === 400 && DEFAULT_METHOD.test(e.message)) return false;
-                throw e;
-            }
-        };
-        for (const m of methods) {
-            if (await remove(m)) deleted++;
-            else refused.push(m);
-        }
-        for (const m of refused) {
-            if (!(await remove(m))) {
-                throw new GraphCallError(
-                    "Cannot delete the default Authenticator method while the user has other methods: change the user's default method, or use PUSH_BLOCK_MODE=group",
-                    { status: 400, graphCode: 'DefaultMethodCannotBeDeleted' },
-                );
-            }
-            deleted++;
-        }
-        return { deleted };
+        const methods = await this.listAuthenticatorMethods(userId);
+        return this.deleteMethods(
+            userId,
+            methods.map((m) => ({
+                id: m.id,
+                type: 'microsoftAuthenticator',
+                segment: 'microsoftAuthenticatorMethods',
+            })),
+        );
     }
 
     /** POST /identityProtection/riskyUsers/confirmCompromised — needs IdentityRiskyUser.ReadWrite.All and P2. */
@@ -210,4 +316,25 @@ export class GraphActions {
             this.client.api(`/users/${id}`).option('signal', signal).patch({ accountEnabled: false }),
         );
     }
+}
+
+const LOWER = 'abcdefghijkmnopqrstuvwxyz';
+const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
+const DIGITS = '23456789';
+const SYMBOLS = '!@#$%^&*-_+=?';
+
+/**
+ * 24 characters from a CSPRNG with every class Entra asks for (lowercase, uppercase, digits, symbols; three are
+ * required, https://learn.microsoft.com/entra/identity/authentication/concept-sspr-policy), shuffled.
+ */
+export function randomPassword(length = 24): string {
+    const all = LOWER + UPPER + DIGITS + SYMBOLS;
+    const pick = (set: string) => set.charAt(randomInt(set.length));
+    const chars = [pick(LOWER), pick(UPPER), pick(DIGITS), pick(SYMBOLS)];
+    while (chars.length < length) chars.push(pick(all));
+    for (let i = chars.length - 1; i > 0; i--) {
+        const j = randomInt(i + 1);
+        [chars[i], chars[j]] = [chars[j]!, chars[i]!];
+    }
+    return chars.join('');
 }

@@ -34,7 +34,10 @@ export interface BatchResult {
     users: number;
     /** Incidents this batch opened, as stored: each is announced once, by this batch. */
     newIncidents: ContainedIncident[];
-    /** Existing incidents that grew (late prompts, an approval). */
+    /**
+     * Existing incidents that grew (late prompts, an approval), with their containment when this batch changed it (an
+     * approval adds the removal of new methods): those are handed to containment too.
+     */
     updatedIncidents: ContainedIncident[];
     /** Users whose update the service refused for good. */
     quarantined: number;

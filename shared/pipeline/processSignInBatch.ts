@@ -1,5 +1,5 @@
 import type { ContainmentConfig } from '../config';
-import { planContainment } from '../containment/core';
+import { amendForApproval, planContainment } from '../containment/core';
 import type { Containment } from '../containment/model';
 import {
     ContainedIncident,
@@ -15,7 +15,7 @@ import { SHRINK_LEVELS } from '../detection/shrinkState';
 import { WriteRejectedError } from '../errors';
 import { RawItem, visitRecords } from '../signin/envelope';
 import { parseSignIn } from '../signin/parseSignIn';
-import type { RejectReason, SignInEvent } from '../signin/signInEvent';
+import type { RejectReason, UserEvent } from '../signin/signInEvent';
 import { BatchOutcome, BatchResult, emptyBatchResult, UserFailure } from './batchResult';
 import { mapConcurrent } from './mapConcurrent';
 
@@ -23,6 +23,8 @@ export interface ProcessSignInBatchOptions {
     readonly store: UserRecordStore;
     readonly policy: DetectionPolicy;
     readonly categories: ReadonlySet<string>;
+    /** AuditLogs categories to read (security-information changes); none when absent. */
+    readonly auditCategories?: ReadonlySet<string>;
     /** Wall clock, ms. */
     readonly now?: () => number;
     /** Users updated in parallel. */
@@ -37,10 +39,15 @@ const NO_CONTAINMENT = { maxStepAttempts: 1 };
 /** Splits messages into records and parses them, counting every outcome. No I/O. */
 export function parseMessages(
     messages: Iterable<unknown>,
-    options: { categories: ReadonlySet<string>; now?: number; maxClockSkewMs?: number },
+    options: {
+        categories: ReadonlySet<string>;
+        auditCategories?: ReadonlySet<string>;
+        now?: number;
+        maxClockSkewMs?: number;
+    },
     result: BatchResult,
-): Map<string, SignInEvent[]> {
-    const byUser = new Map<string, SignInEvent[]>();
+): Map<string, UserEvent[]> {
+    const byUser = new Map<string, UserEvent[]>();
     const reject = (reason: RejectReason, detail: string): void => {
         result.rejected++;
         result.rejectedByReason[reason] = (result.rejectedByReason[reason] ?? 0) + 1;
@@ -79,12 +86,14 @@ export function parseMessages(
 interface UserOutcome {
     readonly applied: ApplyEventsResult;
     readonly planned: readonly Containment[];
+    /** Containments of existing incidents that changed with these events (an approval added removal steps). */
+    readonly amended: readonly Containment[];
 }
 
 /** Folds one user's events into their record; pure, so that a conflict can re-run it on a fresh read. */
 function ingest(
     current: UserRecord | undefined,
-    events: readonly SignInEvent[],
+    events: readonly UserEvent[],
     options: ProcessSignInBatchOptions,
     now: number,
 ): { record?: UserRecord; result: UserOutcome } {
@@ -96,20 +105,35 @@ function ingest(
     });
     // An unchanged state serialises as the row did, and updateRecord then writes nothing (a redelivery).
     const planned: Containment[] = [];
+    const amended: Containment[] = [];
+    let containments = [...earlier];
     if (options.containment) {
+        const config = options.containment;
+        for (const incident of applied.updatedIncidents) {
+            if (!incident.approval) continue;
+            containments = containments.map((c) => {
+                if (c.incidentId !== incident.id) return c;
+                const next = amendForApproval(c, incident, config, now);
+                if (next !== c) amended.push(next);
+                return next;
+            });
+        }
         for (const incident of applied.newIncidents) {
             planned.push(
                 planContainment({
                     incident,
-                    earlier: [...earlier, ...planned],
+                    earlier: [...containments, ...planned],
                     ...(applied.state.userType ? { userType: applied.state.userType } : {}),
-                    config: options.containment,
+                    config,
                     now,
                 }),
             );
         }
     }
-    return { record: newRecord(applied.state, [...earlier, ...planned]), result: { applied, planned } };
+    return {
+        record: newRecord(applied.state, [...containments, ...planned]),
+        result: { applied, planned, amended },
+    };
 }
 
 /**
@@ -130,7 +154,12 @@ export async function processSignInBatch(
     const result = emptyBatchResult();
     const byUser = parseMessages(
         messages,
-        { categories: options.categories, now: clock(), maxClockSkewMs: options.policy.maxClockSkewMs },
+        {
+            categories: options.categories,
+            ...(options.auditCategories ? { auditCategories: options.auditCategories } : {}),
+            now: clock(),
+            maxClockSkewMs: options.policy.maxClockSkewMs,
+        },
         result,
     );
     const users = [...byUser.entries()];
@@ -180,7 +209,12 @@ export async function processSignInBatch(
             return containment ? { incident: i, containment } : { incident: i };
         };
         result.newIncidents.push(...outcome.applied.newIncidents.map(withContainment));
-        result.updatedIncidents.push(...outcome.applied.updatedIncidents.map((incident) => ({ incident })));
+        result.updatedIncidents.push(
+            ...outcome.applied.updatedIncidents.map((incident): ContainedIncident => {
+                const containment = outcome.amended.find((c) => c.incidentId === incident.id);
+                return containment ? { incident, containment } : { incident };
+            }),
+        );
     });
     return { result, failures };
 }

@@ -1,3 +1,5 @@
+import { fromLogAnalyticsAuditRow } from './auditLog';
+
 /**
  * Log Analytics / Sentinel exports of the `SigninLogs` and `AADNonInteractiveUserSignInLogs` tables use PascalCase
  * columns, and hold `Status` and `AuthenticationDetails` as JSON text (Sentinel's rules `todynamic()` them). SOCs
@@ -7,6 +9,7 @@
  */
 
 const TABLE_CATEGORIES: Readonly<Record<string, string>> = {
+    AuditLogs: 'AuditLogs',
     SigninLogs: 'SignInLogs',
     AADNonInteractiveUserSignInLogs: 'NonInteractiveUserSignInLogs',
     AADServicePrincipalSignInLogs: 'ServicePrincipalSignInLogs',
@@ -25,7 +28,7 @@ const COLUMNS = [
     'CreatedDateTime',
 ];
 
-function dynamic(value: unknown): unknown {
+export function dynamic(value: unknown): unknown {
     if (typeof value !== 'string') return value;
     try {
         return JSON.parse(value);
@@ -36,11 +39,18 @@ function dynamic(value: unknown): unknown {
 
 /** True for a row that has Log Analytics' columns rather than the Event Hub or Graph fields. */
 export function isLogAnalyticsRow(raw: Record<string, unknown>): boolean {
-    return 'TimeGenerated' in raw && !('properties' in raw) && ('UserId' in raw || 'ResultType' in raw);
+    return (
+        'TimeGenerated' in raw &&
+        !('properties' in raw) &&
+        ('UserId' in raw || 'ResultType' in raw || 'ActivityDisplayName' in raw)
+    );
 }
 
 /** The row in the Event Hub record shape: `category` plus a camelCase `properties` object. */
 export function fromLogAnalyticsRow(raw: Record<string, unknown>): Record<string, unknown> {
+    if (raw.Type === 'AuditLogs' || (raw.Type === undefined && 'ActivityDisplayName' in raw)) {
+        return fromLogAnalyticsAuditRow(raw, dynamic);
+    }
     const properties: Record<string, unknown> = {};
     for (const column of COLUMNS) {
         if (raw[column] !== undefined) properties[column.charAt(0).toLowerCase() + column.slice(1)] = raw[column];

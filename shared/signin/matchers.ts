@@ -6,14 +6,35 @@
  * most telling outcome (a fraud report) comes before the plain denial.
  */
 
-/** What one sign-in row says happened to an MFA push prompt. */
-export type SignInKind = 'push-denied' | 'push-timeout' | 'fraud-report' | 'mfa-approved' | 'other';
+/**
+ * What one sign-in row says happened to an MFA prompt: a push declined or left unanswered, a phone call hung up or
+ * sent to voicemail, a wrong SMS code, a fraud report (by app or by phone), a fresh approval, or something else.
+ */
+export type SignInKind =
+    | 'push-denied'
+    | 'push-timeout'
+    | 'voice-denied'
+    | 'voice-timeout'
+    | 'sms-wrong-code'
+    | 'fraud-report'
+    | 'mfa-approved'
+    | 'other';
 
 /** The kinds the counter stores; `other` never reaches storage. */
 export type MfaKind = Exclude<SignInKind, 'other'>;
 
-/** Kinds that mean a prompt the user did not accept. */
-export const DENIAL_KINDS: ReadonlySet<MfaKind> = new Set(['push-denied', 'push-timeout', 'fraud-report']);
+/** Kinds that mean a prompt the user did not accept: what an attack is counted in. */
+export const DENIAL_KINDS: ReadonlySet<MfaKind> = new Set([
+    'push-denied',
+    'push-timeout',
+    'voice-denied',
+    'voice-timeout',
+    'sms-wrong-code',
+    'fraud-report',
+]);
+
+/** Unanswered prompts: they weigh TIMEOUT_WEIGHT (a phone in a drawer also leaves a prompt unanswered). */
+export const UNANSWERED_KINDS: ReadonlySet<MfaKind> = new Set(['push-timeout', 'voice-timeout']);
 
 /**
  * When rows of one prompt disagree, the most telling outcome wins: a fraud report over a denial over a timeout over
@@ -24,8 +45,11 @@ export const KIND_RANK: Readonly<Record<SignInKind, number>> = {
     other: 0,
     'mfa-approved': 1,
     'push-timeout': 2,
-    'push-denied': 3,
-    'fraud-report': 4,
+    'voice-timeout': 3,
+    'sms-wrong-code': 4,
+    'voice-denied': 5,
+    'push-denied': 6,
+    'fraud-report': 7,
 };
 
 /**
@@ -44,11 +68,13 @@ export const MFA_DENIED_ERROR_CODE = 500121;
 export const KMSI_INTERRUPT_CODE = 50140;
 
 interface DenialRule {
-    readonly kind: 'fraud-report' | 'push-denied' | 'push-timeout' | 'other';
+    readonly kind: Exclude<SignInKind, 'mfa-approved'>;
     /** All of these must occur in the lower-cased text. */
     readonly allOf: readonly string[];
     /** At least one of these must occur, when present. */
     readonly anyOf?: readonly string[];
+    /** Only when the failed step's method (lower-cased) has one of these: "incorrect code" means SMS only with SMS. */
+    readonly methods?: readonly string[];
     readonly source: string;
 }
 
@@ -82,6 +108,24 @@ export const DENIAL_RULES: readonly DenialRule[] = [
         anyOf: ['did not respond to mobile app notification', "didn't respond to mobile app notification"],
         source: 'Azure-Sentinel MFASpammingfollowedbySuccessfullogin.yaml; entra-docs howto-mfa-reporting.md',
     },
+    {
+        kind: 'voice-denied',
+        allOf: ['denied', 'hung up'],
+        source: 'entra-docs howto-mfa-reporting.md ("MFA denied; user hung up the phone call without succeeding the authentication"; report code FAILED_USER_HUNGUP_ON_US)',
+    },
+    {
+        kind: 'voice-timeout',
+        allOf: ['denied'],
+        anyOf: ['went to voicemail', 'no phone input'],
+        source: 'entra-docs howto-mfa-reporting.md ("MFA denied; phone call went to voicemail"; SUCCESS_NO_PIN_BUT_TIMEOUT "No Phone Input - Timed Out")',
+    },
+    {
+        kind: 'sms-wrong-code',
+        allOf: ['denied'],
+        anyOf: ['incorrect code', 'never entered the verification code'],
+        methods: ['sms', 'text message'],
+        source: 'entra-docs howto-mfa-reporting.md ("MFA denied; user entered incorrect code", "entered incorrect code too many times"; FAILED_SMS_OTP_INCORRECT); Graph authenticationDetail authenticationMethod "SMS", portal "Text message"',
+    },
 ];
 
 /**
@@ -113,11 +157,15 @@ export const FRESH_MFA_MARKERS: readonly string[] = [
 /** Authentication methods that are never a fresh approval (Graph authenticationDetail.authenticationMethod). */
 export const NOT_FRESH_METHODS: readonly string[] = ['previously satisfied', 'satisfied by token'];
 
-/** Classifies the lower-cased text of a 500121 failure. Returns undefined when no rule matches. */
-export function classifyDenialText(lowerText: string): DenialRule['kind'] | undefined {
+/**
+ * Classifies the lower-cased text of a 500121 failure, with the lower-cased method of its failed step when known.
+ * Returns undefined when no rule matches.
+ */
+export function classifyDenialText(lowerText: string, lowerMethod = ''): DenialRule['kind'] | undefined {
     for (const rule of DENIAL_RULES) {
         if (!rule.allOf.every((s) => lowerText.includes(s))) continue;
         if (rule.anyOf && !rule.anyOf.some((s) => lowerText.includes(s))) continue;
+        if (rule.methods && !rule.methods.some((m) => lowerMethod.includes(m))) continue;
         return rule.kind;
     }
     return undefined;

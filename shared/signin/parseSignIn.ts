@@ -10,6 +10,7 @@ import {
     NOT_FRESH_METHOD,
     NOT_FRESH_MFA,
 } from './matchers';
+import { isDirectoryAudit, parseAudit } from './auditLog';
 import { fromLogAnalyticsRow, isLogAnalyticsRow } from './logAnalyticsRow';
 import type { ParseOutcome, RejectReason } from './signInEvent';
 
@@ -18,8 +19,10 @@ export const USER_SIGNIN_CATEGORIES = ['SignInLogs', 'NonInteractiveUserSignInLo
 export type UserSignInCategory = (typeof USER_SIGNIN_CATEGORIES)[number];
 
 export interface ParseSignInOptions {
-    /** Categories to read; records of other categories are dropped before any validation. */
+    /** Sign-in categories to read; records of other categories are dropped before any validation. */
     readonly categories: ReadonlySet<string>;
+    /** Audit categories to read (security-information changes); none when absent. */
+    readonly auditCategories?: ReadonlySet<string>;
     /** Wall clock, ms. With `maxClockSkewMs`, records dated further ahead than that are rejected as `future-time`. */
     readonly now?: number;
     readonly maxClockSkewMs?: number;
@@ -184,16 +187,25 @@ function isFreshApproval(props: Record<string, unknown>): boolean {
 /** The kind of a 500121 row: its reason sits in `status.additionalDetails` or only in a failed MFA step. */
 function classifyFailure(fields: SignInFields, cutter: Cutter): { kind: ParseOutcomeKind; failedStep?: Step } {
     const failedSteps = (fields.authenticationDetails ?? []).filter((s) => s.succeeded === false);
-    const texts: Array<{ text: string; step?: Step }> = [
-        { text: lower(cutter.cut(fields.status?.additionalDetails, TEXT_BOUNDS.resultDetail)) },
+    const methodOf = (step: Step | undefined) => lower(cutter.cut(step?.authenticationMethod, TEXT_BOUNDS.stepMethod));
+    // The row's own text names no method: the failed step's (an "incorrect code" is an SMS code only by SMS).
+    const texts: Array<{ text: string; method: string; step?: Step }> = [
+        {
+            text: lower(cutter.cut(fields.status?.additionalDetails, TEXT_BOUNDS.resultDetail)),
+            method: methodOf(failedSteps[failedSteps.length - 1]),
+        },
     ];
     for (const step of failedSteps) {
-        texts.push({ text: lower(cutter.cut(step.authenticationStepResultDetail, TEXT_BOUNDS.resultDetail)), step });
+        texts.push({
+            text: lower(cutter.cut(step.authenticationStepResultDetail, TEXT_BOUNDS.resultDetail)),
+            method: methodOf(step),
+            step,
+        });
     }
     let best: ParseOutcomeKind = 'other';
     let bestStep: Step | undefined;
-    for (const { text, step } of texts) {
-        const kind = text ? classifyDenialText(text) : undefined;
+    for (const { text, method, step } of texts) {
+        const kind = text ? classifyDenialText(text, method) : undefined;
         if (kind && kind !== 'other' && KIND_RANK[kind] > KIND_RANK[best]) {
             best = kind;
             bestStep = step;
@@ -215,11 +227,20 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
 
     // Cheap checks first: most of the stream is other categories or other result codes.
     const category = raw.category;
+    const audit = () =>
+        parseAudit(raw, {
+            parseTime: parseEntraTime,
+            ...(options.now !== undefined ? { now: options.now } : {}),
+            ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
+        });
     if (category !== undefined && category !== null) {
         if (typeof category !== 'string' || category.length > 128) {
             return reject('invalid-category', 'category is not a short string');
         }
+        if (options.auditCategories?.has(category)) return audit();
         if (!options.categories.has(category)) return { type: 'dropped', category };
+    } else if (isDirectoryAudit(raw)) {
+        return options.auditCategories?.size ? audit() : { type: 'dropped', category: 'AuditLogs' };
     }
     const hasProperties = 'properties' in raw;
     let props = hasProperties ? raw.properties : raw;

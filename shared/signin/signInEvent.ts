@@ -22,6 +22,34 @@ export interface SignInEvent {
     readonly keys: readonly string[];
 }
 
+/** What an audit record says changed in a user's security information. */
+export type SecurityInfoChange = 'method-registered' | 'default-method-changed';
+
+/** A change of a user's security information, from the AuditLogs stream: detection's second kind of event. */
+export interface SecurityInfoEvent {
+    readonly kind: SecurityInfoChange;
+    /** The user whose security information changed (the target), lower-case GUID. */
+    readonly userId: string;
+    readonly userPrincipalName?: string;
+    readonly time: number;
+    /** Method types (Graph's names), `unknown` when the record does not say. */
+    readonly methods: readonly string[];
+    /** Where the change came from (the initiator's address). */
+    readonly ipAddress?: string;
+    /** The user themselves, an admin, or an app. */
+    readonly initiatedBy: 'user' | 'admin' | 'app';
+    readonly recordId: string;
+    /** `i:` record id; `c:` correlation id of the registration (its several audit rows share it). */
+    readonly keys: readonly string[];
+}
+
+/** Everything detection is fed: sign-in outcomes and security-information changes. */
+export type UserEvent = SignInEvent | SecurityInfoEvent;
+
+export function isSecurityInfoEvent(e: UserEvent): e is SecurityInfoEvent {
+    return e.kind === 'method-registered' || e.kind === 'default-method-changed';
+}
+
 /** Why a record could not be used. A small closed set, so that counts by reason stay readable. */
 export type RejectReason =
     | 'invalid-json'
@@ -44,12 +72,12 @@ export type RejectReason =
 export type ParseOutcome =
     | {
           readonly type: 'event';
-          readonly event: SignInEvent;
+          readonly event: UserEvent;
           /** Over-long texts that were cut to their bound (the record still counts). */
           readonly truncated: number;
       }
     /** A user sign-in that is not an MFA push outcome (a password error, a token refresh, ...). */
     | { readonly type: 'other' }
-    /** A record of a category the responder does not read (service principals, managed identities, audit). */
+    /** A record of a category the responder does not read (service principals, managed identities). */
     | { readonly type: 'dropped'; readonly category: string }
     | { readonly type: 'rejected'; readonly reason: RejectReason; readonly detail: string };

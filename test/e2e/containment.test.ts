@@ -456,7 +456,8 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         expect(graph.users.get(u.id)!.authenticatorMethods).toEqual([]);
         expect(inc!.containment!.steps.find((s) => s.name === 'block-push')).toMatchObject({
             status: 'done',
-            detail: 'deleted 2 Microsoft Authenticator registration(s)',
+            detail: 'deleted 2 Microsoft Authenticator registration(s); none left on read-back',
+            verified: true,
         });
     });
 
@@ -487,7 +488,7 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
             ['block-push', 'done'],
             ['confirm-compromised', 'done'],
             ['disable-account', 'done'],
-            ['revoke-sessions-after-disable', 'done'],
+            ['revoke-sessions-again', 'done'],
         ]);
         expect(graph.riskyConfirmed).toContain(u.id);
         expect(graph.users.get(u.id)!.accountEnabled).toBe(false);

@@ -33,15 +33,35 @@ export interface Fault {
     times: number;
 }
 
+/** An authentication method other than Microsoft Authenticator, as the list endpoint shows it. */
+export interface FakeMethod {
+    id: string;
+    /** Graph's type name: fido2, softwareOath, phone, email, temporaryAccessPass, windowsHelloForBusiness, ... */
+    type: string;
+    /** Absent for the types whose v1.0 resource has none (phone, email, software OATH). */
+    createdDateTime?: string;
+    displayName?: string;
+    isDefault?: boolean;
+}
+
 export interface FakeUser {
     userPrincipalName: string;
     userType: 'Member' | 'Guest';
     accountEnabled: boolean;
+    /** Synced from on-premises AD: returned only on $select, as Graph does. */
+    onPremisesSyncEnabled: boolean | null;
+    /** Holds a directory role: a password reset by an app with only User Administrator answers 403. */
+    isAdmin: boolean;
     /** Group ids, nested membership already flattened. */
     memberOf: Set<string>;
-    authenticatorMethods: Array<{ id: string; displayName: string; isDefault: boolean }>;
+    authenticatorMethods: Array<{ id: string; displayName: string; isDefault: boolean; createdDateTime?: string }>;
+    /** Other registered methods by count only (the default-method rule counts them). */
     otherMethods: number;
+    /** Other registered methods in full (listed by GET /authentication/methods, deletable by type). */
+    methods: FakeMethod[];
     sessionsRevoked: number;
+    /** Passwords set through PATCH /users/{id} passwordProfile (a test checks where else they appear). */
+    passwordsSet: string[];
 }
 
 export interface AuthenticatorPolicy {
@@ -229,10 +249,21 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
                 userPrincipalName: `${id.slice(0, 8)}@contoso.com`,
                 userType: 'Member',
                 accountEnabled: true,
+                onPremisesSyncEnabled: null,
+                isAdmin: false,
                 memberOf: new Set(),
-                authenticatorMethods: [{ id: randomUUID(), displayName: 'iPhone 15', isDefault: false }],
+                authenticatorMethods: [
+                    {
+                        id: randomUUID(),
+                        displayName: 'iPhone 15',
+                        isDefault: false,
+                        createdDateTime: '2025-01-01T00:00:00Z',
+                    },
+                ],
                 otherMethods: 0,
+                methods: [],
                 sessionsRevoked: 0,
+                passwordsSet: [],
                 ...init,
             };
             users.set(id.toLowerCase(), u);
@@ -324,12 +355,19 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         if (method === 'GET' && (m = new RegExp(`^/v1\\.0/users/(${GUID})$`).exec(path))) {
             const u = users.get(m[1]!.toLowerCase());
             if (!u) return notFound(res, m[1]!);
-            return ok(res, {
-                '@odata.context': `${ctx}#users(id,userPrincipalName,userType,accountEnabled)/$entity`,
+            // Without $select Graph returns the default set only; accountEnabled and onPremisesSyncEnabled need it.
+            const select = (url.searchParams.get('$select') ?? '').split(',').filter(Boolean);
+            const all: Record<string, unknown> = {
                 id: m[1],
                 userPrincipalName: u.userPrincipalName,
                 userType: u.userType,
                 accountEnabled: u.accountEnabled,
+                onPremisesSyncEnabled: u.onPremisesSyncEnabled,
+            };
+            const shown = select.length > 0 ? select : ['id', 'userPrincipalName'];
+            return ok(res, {
+                '@odata.context': `${ctx}#users(${shown.join(',')})/$entity`,
+                ...Object.fromEntries(shown.filter((k) => k in all).map((k) => [k, all[k]])),
             });
         }
         if (method === 'POST' && (m = new RegExp(`^/v1\\.0/users/(${GUID})/checkMemberGroups$`).exec(path))) {
@@ -414,6 +452,57 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             u.authenticatorMethods.splice(idx, 1);
             return noContent(res);
         }
+        if (method === 'GET' && (m = new RegExp(`^/v1\\.0/users/(${GUID})/authentication/methods$`).exec(path))) {
+            const u = users.get(m[1]!.toLowerCase());
+            if (!u) return notFound(res, m[1]!);
+            return ok(res, {
+                '@odata.context': `${ctx}#users('${m[1]}')/authentication/methods`,
+                value: [
+                    {
+                        '@odata.type': '#microsoft.graph.passwordAuthenticationMethod',
+                        id: '28c10230-6103-485e-b985-444c60001490',
+                        password: null,
+                        createdDateTime: '2024-06-01T00:00:00Z',
+                    },
+                    ...u.authenticatorMethods.map((a) => ({
+                        '@odata.type': '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod',
+                        id: a.id,
+                        displayName: a.displayName,
+                        deviceTag: 'SoftwareTokenActivated',
+                        phoneAppVersion: '6.8.7',
+                        ...(a.createdDateTime ? { createdDateTime: a.createdDateTime } : {}),
+                    })),
+                    ...u.methods.map((x) => ({
+                        '@odata.type': `#microsoft.graph.${x.type}AuthenticationMethod`,
+                        id: x.id,
+                        ...(x.displayName ? { displayName: x.displayName } : {}),
+                        ...(x.createdDateTime ? { createdDateTime: x.createdDateTime } : {}),
+                    })),
+                ],
+            });
+        }
+        if (
+            method === 'DELETE' &&
+            (m = new RegExp(`^/v1\\.0/users/(${GUID})/authentication/([A-Za-z0-9]+)Methods/([^/]+)$`).exec(path)) &&
+            m[2] !== 'microsoftAuthenticator'
+        ) {
+            const u = users.get(m[1]!.toLowerCase());
+            if (!u) return notFound(res, m[1]!);
+            const idx = u.methods.findIndex((x) => x.id === m![3] && x.type === m![2]);
+            if (idx < 0) return notFound(res, m[3]!);
+            const others = u.authenticatorMethods.length + u.methods.length - 1 + u.otherMethods;
+            if (u.methods[idx]!.isDefault && others > 0) {
+                graphError(
+                    res,
+                    400,
+                    'badRequest',
+                    'Cannot delete default method with other methods configured. Please change default method before deletion.',
+                );
+                return 400;
+            }
+            u.methods.splice(idx, 1);
+            return noContent(res);
+        }
         if (method === 'POST' && path === '/v1.0/identityProtection/riskyUsers/confirmCompromised') {
             riskyConfirmed.push(...((body as { userIds?: string[] })?.userIds ?? []));
             return noContent(res);
@@ -421,7 +510,30 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         if (method === 'PATCH' && (m = new RegExp(`^/v1\\.0/users/(${GUID})$`).exec(path))) {
             const u = users.get(m[1]!.toLowerCase());
             if (!u) return notFound(res, m[1]!);
-            if ((body as { accountEnabled?: boolean })?.accountEnabled === false) u.accountEnabled = false;
+            const patch = body as { accountEnabled?: boolean; passwordProfile?: { password?: string } } | undefined;
+            if (patch?.passwordProfile) {
+                // Only a role that covers the target may reset: User Administrator does not cover admins.
+                if (u.isAdmin) {
+                    graphError(
+                        res,
+                        403,
+                        'Authorization_RequestDenied',
+                        'Insufficient privileges to complete the operation.',
+                    );
+                    return 403;
+                }
+                if (u.onPremisesSyncEnabled) {
+                    graphError(
+                        res,
+                        400,
+                        'Request_BadRequest',
+                        'Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.',
+                    );
+                    return 400;
+                }
+                u.passwordsSet.push(patch.passwordProfile.password ?? '');
+            }
+            if (patch?.accountEnabled === false) u.accountEnabled = false;
             return noContent(res);
         }
         const policyPath =

@@ -32,6 +32,7 @@ describe('loadDetectionConfig', () => {
             retentionMs: 48 * 3_600_000,
             maxPromptsPerUser: 100,
             maxClockSkewMs: 3_600_000,
+            persistenceWindowMs: 86_400_000,
         });
         expect([...categories]).toEqual(['SignInLogs']);
     });
