@@ -5,6 +5,7 @@ import { listIncidents, userIncidents } from '../shared/containment/listIncident
 import { releaseUser } from '../shared/containment/release';
 import { readRecord } from '../shared/containment/userRecord';
 import { ResponderError } from '../shared/errors';
+import { BLOCKABLE_METHODS, BlockableMethod } from '../shared/graph/setupActions';
 import { createRuntime, Runtime } from '../shared/runtime';
 import { upnForms } from '../shared/upn';
 import { CliIO, UsageError, write } from './io';
@@ -100,13 +101,25 @@ export async function runSetup(args: string[], io: CliIO): Promise<number> {
         options: {
             'group-name': { type: 'string', default: 'SG-MFA-Push-Blocked' },
             'group-id': { type: 'string' },
+            methods: { type: 'string', default: 'microsoftAuthenticator' },
             json: { type: 'boolean', default: false },
         },
     });
+    const methods = values.methods
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean);
+    const unknown = methods.filter((m) => !(m in BLOCKABLE_METHODS));
+    if (methods.length === 0 || unknown.length > 0) {
+        throw new UsageError(
+            `--methods takes a comma-separated list of ${Object.keys(BLOCKABLE_METHODS).join(', ')}, not "${values.methods}"`,
+        );
+    }
     const setup = createRuntime({ env: io.env }).setupActions();
     const result = await setup.ensurePushBlockGroup({
         groupName: values['group-name'],
         ...(values['group-id'] ? { groupId: values['group-id'] } : {}),
+        methods: methods as BlockableMethod[],
     });
     if (values.json) {
         await write(io.stdout, `${JSON.stringify(result)}\n`);
@@ -114,8 +127,13 @@ export async function runSetup(args: string[], io: CliIO): Promise<number> {
         await write(
             io.stdout,
             `${result.groupCreated ? 'Created' : 'Using'} push-block group ${result.groupId}; ` +
-                `${result.excluded === 'already' ? 'it was already excluded' : 'excluded it'} from the Microsoft Authenticator policy ` +
-                `(${result.excludeTargets.length} exclusion(s) in all).\nSet PUSH_BLOCK_GROUP_ID=${result.groupId} through the template: azd env set PUSH_BLOCK_GROUP_ID ${result.groupId} && azd provision\n`,
+                result.methods
+                    .map(
+                        (m) =>
+                            `${m.excluded === 'already' ? 'already excluded from' : 'excluded from'} the ${m.method} policy (${m.exclusions} exclusion(s) in all)`,
+                    )
+                    .join('; ') +
+                `.\nSet PUSH_BLOCK_GROUP_ID=${result.groupId} through the template: azd env set PUSH_BLOCK_GROUP_ID ${result.groupId} && azd provision\n`,
         );
     }
     return 0;

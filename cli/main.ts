@@ -37,9 +37,10 @@ Commands:
                          List incidents from the state table (STATE_TABLE_* settings).
   release <userId|UPN> --reason "..." [--by NAME]
                          Undo the push block of a user and close their incidents.
-  setup [--group-name NAME] [--group-id ID]
+  setup [--group-name NAME] [--group-id ID] [--methods microsoftAuthenticator,sms,voice]
                          Create the push-block group if needed and exclude it from the Microsoft
-                         Authenticator policy (keeps existing exclusions). Idempotent.
+                         Authenticator policy, and from SMS and voice with --methods (keeps existing
+                         exclusions). Idempotent.
   help                   Show this text.
 
 Settings come from the environment; see the README. Exit codes: 0 done, 1 failure, 2 bad usage,

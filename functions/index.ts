@@ -6,4 +6,4 @@ app.setup({ enableHttpStream: false });
 
 // Validate every setting when the worker loads the app: a bad value stops start-up with a message that names it,
 // instead of failing on the first event. Outside the Functions host (tests, tools) importing this file is not done.
-getRuntime().validate();
+for (const warning of getRuntime().validate()) console.warn(`mfa-fatigue-responder: ${warning}`);

@@ -466,3 +466,18 @@ export function loadGraphConfig(env: Env): GraphConfig {
         stepBudgetMs: required(readSetting(env, 'GRAPH_STEP_BUDGET_SECONDS'), 'GRAPH_STEP_BUDGET_SECONDS') * 1000,
     };
 }
+
+/**
+ * Settings that are valid but weaken containment: said once at start-up, never a refusal to start. Once a user's
+ * methods are deleted (remove-method mode), an attacker who holds the password may register their own at the next
+ * sign-in, unless the password is reset too or registering security information is protected by Conditional Access.
+ */
+export function containmentWarnings(config: ContainmentConfig): string[] {
+    const warnings: string[] = [];
+    if (config.mode === 'live' && config.pushBlockMode === 'remove-method' && !config.resetPassword) {
+        warnings.push(
+            'PUSH_BLOCK_MODE=remove-method with RESET_PASSWORD=false: after the methods are deleted, whoever holds the password can register their own at the next sign-in. Set RESET_PASSWORD=true, or protect "Register security information" with a Conditional Access policy.',
+        );
+    }
+    return warnings;
+}

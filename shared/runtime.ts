@@ -2,6 +2,7 @@ import type { TableServiceClientOptions } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 
 import {
+    containmentWarnings,
     ContainmentConfig,
     DetectionConfig,
     GraphConfig,
@@ -185,12 +186,15 @@ export class Runtime {
         };
     }
 
-    /** Checks every setting the function app reads; throws ConfigError naming the first bad one. */
-    validate(): void {
+    /**
+     * Checks every setting the function app reads; throws ConfigError naming the first bad one. Returns what is valid
+     * but weakens containment, for the caller to log once.
+     */
+    validate(): string[] {
         void this.detection;
-        void this.containment;
         void this.graphConfig;
         loadStateTableConfig(this.#options.env);
+        return containmentWarnings(this.containment);
     }
 
     /** Resolves once the state table exists (and is reachable). */

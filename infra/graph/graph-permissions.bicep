@@ -13,6 +13,12 @@ param principalId string
 @description('PUSH_BLOCK_MODE=remove-method needs UserAuthenticationMethod.ReadWrite.All.')
 param removeMethodMode bool = false
 
+@description('REMOVE_NEW_METHODS=true (the default) needs UserAuthenticationMethod.ReadWrite.All.')
+param removeNewMethods bool = true
+
+@description('RESET_PASSWORD=true needs User-PasswordProfile.ReadWrite.All, and the User Administrator directory role (granted by ../scripts/grant-graph-permissions.sh --reset-password: this extension cannot assign directory roles).')
+param resetPassword bool = false
+
 @description('CONFIRM_COMPROMISED=true needs IdentityRiskyUser.ReadWrite.All (Entra ID P2).')
 param confirmCompromised bool = false
 
@@ -22,7 +28,8 @@ param disableAccount bool = false
 // Least privilege: see shared/graph/permissions.ts and the README's Permissions table for why each is needed.
 var baseRoles = ['User.Read.All', 'GroupMember.Read.All', 'User.RevokeSessions.All', 'GroupMember.ReadWrite.All']
 var optionalRoles = concat(
-  removeMethodMode ? ['UserAuthenticationMethod.ReadWrite.All'] : [],
+  removeMethodMode || removeNewMethods ? ['UserAuthenticationMethod.ReadWrite.All'] : [],
+  resetPassword ? ['User-PasswordProfile.ReadWrite.All'] : [],
   confirmCompromised ? ['IdentityRiskyUser.ReadWrite.All'] : [],
   disableAccount ? ['User.EnableDisableAccount.All'] : []
 )

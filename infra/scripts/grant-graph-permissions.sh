@@ -1,24 +1,33 @@
 #!/usr/bin/env bash
 # Grants the responder's managed identity its Microsoft Graph application permissions, the same roles as
 # infra/graph/graph-permissions.bicep. Idempotent: roles already granted are skipped.
-#   infra/scripts/grant-graph-permissions.sh <RESPONDER_PRINCIPAL_ID> [--remove-method] [--confirm-compromised] [--disable-account]
+#   infra/scripts/grant-graph-permissions.sh <RESPONDER_PRINCIPAL_ID> [--remove-method] [--no-remove-new-methods]
+#       [--reset-password] [--confirm-compromised] [--disable-account]
+# --reset-password also assigns the User Administrator directory role (Graph requires a role that covers the user for
+# an app-only password reset); users who hold admin roles need Privileged Authentication Administrator instead, which
+# this script does not grant (too broad to hand out by default).
 # Run as Privileged Role Administrator (or Global Administrator) after `az login`.
 set -euo pipefail
 
-principal_id="${1:?usage: grant-graph-permissions.sh <managed identity object id> [--remove-method] [--confirm-compromised] [--disable-account]}"
+principal_id="${1:?usage: grant-graph-permissions.sh <managed identity object id> [--remove-method] [--no-remove-new-methods] [--reset-password] [--confirm-compromised] [--disable-account]}"
 shift
 graph_base="${GRAPH_BASE_URL:-https://graph.microsoft.com}"
 
 # Least privilege: see shared/graph/permissions.ts and the README's Permissions table.
 roles=(User.Read.All GroupMember.Read.All User.RevokeSessions.All GroupMember.ReadWrite.All)
+methods=yes  # REMOVE_NEW_METHODS=true is the default
+reset_password=no
 for flag in "$@"; do
   case "$flag" in
-    --remove-method) roles+=(UserAuthenticationMethod.ReadWrite.All) ;;
+    --remove-method) methods=yes ;;
+    --no-remove-new-methods) methods=no ;;
+    --reset-password) roles+=(User-PasswordProfile.ReadWrite.All); reset_password=yes ;;
     --confirm-compromised) roles+=(IdentityRiskyUser.ReadWrite.All) ;;
     --disable-account) roles+=(User.EnableDisableAccount.All) ;;
     *) echo "unknown option: $flag" >&2; exit 2 ;;
   esac
 done
+if [[ "$methods" == yes ]]; then roles+=(UserAuthenticationMethod.ReadWrite.All); fi
 
 if ! [[ "$principal_id" =~ ^[0-9a-fA-F-]{36}$ ]]; then
   echo "principal id must be the managed identity's object id (a GUID)" >&2
@@ -45,3 +54,19 @@ for role in "${roles[@]}"; do
     --body "{\"principalId\":\"$principal_id\",\"resourceId\":\"$graph_sp_id\",\"appRoleId\":\"$role_id\"}" >/dev/null
   echo "granted: $role"
 done
+
+if [[ "$reset_password" == yes ]]; then
+  # User Administrator (built-in role template id, the same in every tenant), tenant-wide.
+  user_admin=fe930be7-5e62-47db-91af-98c3a49a38b1
+  assigned=$(az rest --method GET \
+    --uri "$graph_base/v1.0/roleManagement/directory/roleAssignments?\$filter=principalId eq '$principal_id' and roleDefinitionId eq '$user_admin'" \
+    --query "length(value)" -o tsv)
+  if [[ "$assigned" != "0" ]]; then
+    echo "already assigned: User Administrator directory role"
+  else
+    az rest --method POST --uri "$graph_base/v1.0/roleManagement/directory/roleAssignments" \
+      --headers 'Content-Type=application/json' \
+      --body "{\"principalId\":\"$principal_id\",\"roleDefinitionId\":\"$user_admin\",\"directoryScopeId\":\"/\"}" >/dev/null
+    echo "assigned: User Administrator directory role"
+  fi
+fi

@@ -4,8 +4,20 @@ import { ResponderError } from '../errors';
 import { callGraph, CallGraphOptions } from './callGraph';
 import { assertGuid } from './graphActions';
 
-const POLICY = '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/microsoftAuthenticator';
-const ODATA_TYPE = '#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration';
+/**
+ * The method policies whose exclusions hold the push-block group: Microsoft Authenticator (push), and optionally SMS
+ * and voice, for tenants where attackers bomb by call or text
+ * (https://learn.microsoft.com/graph/api/resources/authenticationmethodconfiguration).
+ */
+export const BLOCKABLE_METHODS = {
+    microsoftAuthenticator: '#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration',
+    sms: '#microsoft.graph.smsAuthenticationMethodConfiguration',
+    voice: '#microsoft.graph.voiceAuthenticationMethodConfiguration',
+} as const;
+export type BlockableMethod = keyof typeof BLOCKABLE_METHODS;
+
+const policyPath = (method: BlockableMethod) =>
+    `/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/${method}`;
 
 export interface ExcludeTarget {
     readonly id: string;
@@ -18,8 +30,11 @@ const GROUP_NAME = /^[A-Za-z0-9 ._()-]{1,120}$/;
 export interface SetupResult {
     readonly groupId: string;
     readonly groupCreated: boolean;
+    /** The Microsoft Authenticator policy's exclusion (the first method), as before. */
     readonly excluded: 'added' | 'already';
     readonly excludeTargets: readonly ExcludeTarget[];
+    /** Every method policy set up, with its exclusion. */
+    readonly methods: ReadonlyArray<{ method: BlockableMethod; excluded: 'added' | 'already'; exclusions: number }>;
 }
 
 /**
@@ -52,14 +67,18 @@ export class GraphSetupActions {
         return found[0]?.id;
     }
 
-    async #excludeTargets(): Promise<ExcludeTarget[]> {
-        const policy = (await this.#call((signal) => this.client.api(POLICY).option('signal', signal).get())) as {
-            excludeTargets?: ExcludeTarget[];
-        };
+    async #excludeTargets(method: BlockableMethod): Promise<ExcludeTarget[]> {
+        const policy = (await this.#call((signal) =>
+            this.client.api(policyPath(method)).option('signal', signal).get(),
+        )) as { excludeTargets?: ExcludeTarget[] };
         return policy.excludeTargets ?? [];
     }
 
-    async ensurePushBlockGroup(options: { groupId?: string; groupName: string }): Promise<SetupResult> {
+    async ensurePushBlockGroup(options: {
+        groupId?: string;
+        groupName: string;
+        methods?: readonly BlockableMethod[];
+    }): Promise<SetupResult> {
         let groupId: string;
         let groupCreated = false;
         if (options.groupId) {
@@ -97,37 +116,50 @@ export class GraphSetupActions {
         }
         groupId = groupId.toLowerCase();
 
+        const methods = options.methods ?? ['microsoftAuthenticator'];
+        const done: Array<{ method: BlockableMethod; excluded: 'added' | 'already'; exclusions: ExcludeTarget[] }> = [];
+        for (const method of methods) done.push({ method, ...(await this.#exclude(method, groupId)) });
+        const first = done[0]!;
+        return {
+            groupId,
+            groupCreated,
+            excluded: first.excluded,
+            excludeTargets: first.exclusions,
+            methods: done.map((d) => ({ method: d.method, excluded: d.excluded, exclusions: d.exclusions.length })),
+        };
+    }
+
+    /** Adds the group to one policy's excludeTargets, keeping every existing entry; verified by reading back. */
+    async #exclude(
+        method: BlockableMethod,
+        groupId: string,
+    ): Promise<{ excluded: 'added' | 'already'; exclusions: ExcludeTarget[] }> {
         for (let attempt = 0; attempt < 3; attempt++) {
-            const current = await this.#excludeTargets();
+            const current = await this.#excludeTargets(method);
             if (current.some((t) => t.id.toLowerCase() === groupId)) {
-                return {
-                    groupId,
-                    groupCreated,
-                    excluded: attempt === 0 ? 'already' : 'added',
-                    excludeTargets: current,
-                };
+                return { excluded: attempt === 0 ? 'already' : 'added', exclusions: current };
             }
             await this.#call((signal) =>
                 this.client
-                    .api(POLICY)
+                    .api(policyPath(method))
                     .option('signal', signal)
                     .patch({
-                        '@odata.type': ODATA_TYPE,
+                        '@odata.type': BLOCKABLE_METHODS[method],
                         excludeTargets: [...current, { id: groupId, targetType: 'group' }],
                     }),
             );
             // Another admin may have written in between: read back, and go again if our entry or theirs is missing.
-            const after = await this.#excludeTargets();
+            const after = await this.#excludeTargets(method);
             if (
                 after.some((t) => t.id.toLowerCase() === groupId) &&
                 current.every((c) => after.some((a) => a.id === c.id))
             ) {
-                return { groupId, groupCreated, excluded: 'added', excludeTargets: after };
+                return { excluded: 'added', exclusions: after };
             }
         }
         throw new ResponderError(
             'PolicyChangedConcurrently',
-            'the Authenticator policy kept changing while it was being updated; run setup again',
+            `the ${method} policy kept changing while it was being updated; run setup again`,
         );
     }
 }

@@ -252,6 +252,32 @@ describe('mfa-responder incidents, release, setup and replay --contain', () => {
         expect((await runCli(['setup', '--group-name', "x' or 1 eq 1"], { env: e })).code).not.toBe(0);
     });
 
+    it('setup --methods excludes the push-block group from the SMS and voice policies too, keeping their entries', async () => {
+        const e = { GRAPH_BASE_URL: graph.baseUrl, AZURE_CLIENT_ID: identity.clientId };
+        const existing = { id: 'a1b2c3d4-0000-4000-8000-0000000000aa', targetType: 'group' as const };
+        graph.policies.get('sms')!.excludeTargets = [existing];
+        const r = await runCli(
+            ['setup', '--group-id', GROUP, '--methods', 'microsoftAuthenticator,sms,voice', '--json'],
+            {
+                env: e,
+            },
+        );
+        expect(r.stderr).toBe('');
+        expect(JSON.parse(r.stdout)).toMatchObject({
+            methods: [
+                { method: 'microsoftAuthenticator' },
+                { method: 'sms', excluded: 'added', exclusions: 2 },
+                { method: 'voice', excluded: 'added', exclusions: 1 },
+            ],
+        });
+        expect(graph.policies.get('sms')!.excludeTargets).toEqual([existing, { id: GROUP, targetType: 'group' }]);
+        expect(graph.policies.get('voice')!.excludeTargets).toEqual([{ id: GROUP, targetType: 'group' }]);
+        expect(graph.policy.excludeTargets.map((t) => t.id)).toContain(GROUP);
+        const bad = await runCli(['setup', '--group-id', GROUP, '--methods', 'push,email'], { env: e });
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toMatch(/--methods takes/);
+    });
+
     it('replay never calls Graph without --contain, and --contain needs live mode and an explicit Graph URL', async () => {
         const u = victim();
         const dir = mkdtempSync(join(tmpdir(), 'mfa-contain-'));

@@ -144,9 +144,10 @@ describe('compiled main.bicep', () => {
 });
 
 describe('tenant template', () => {
-    it('streams user sign-in categories only, to the hub by name', () => {
+    it('streams user sign-in and audit categories only, to the hub by name', () => {
         expect(tenantTemplate).toContain("'SignInLogs'");
         expect(tenantTemplate).toContain("'NonInteractiveUserSignInLogs'");
+        expect(tenantTemplate).toContain("'AuditLogs'");
         expect(tenantTemplate).not.toMatch(/ServicePrincipalSignInLogs|ManagedIdentitySignInLogs/);
         expect(tenantTemplate).toMatch(/"eventHubName": "\[parameters\('eventHubName'\)\]"/);
         expect(JSON.parse(tenantTemplate).$schema).toMatch(/tenantDeploymentTemplate/);

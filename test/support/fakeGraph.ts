@@ -79,7 +79,12 @@ export interface FakeGraph {
     /** Group id → display name. */
     readonly groups: Map<string, { displayName: string; members: Set<string> }>;
     readonly riskyConfirmed: string[];
+    /** Users whose group membership reads back as absent (a replication lag that never ends). */
+    readonly membershipHidden: Set<string>;
+    /** The Microsoft Authenticator policy (also `policies.get('microsoftAuthenticator')`). */
     policy: AuthenticatorPolicy;
+    /** Method policies by name: microsoftAuthenticator, sms, voice. */
+    readonly policies: Map<string, AuthenticatorPolicy>;
     readonly faults: Fault[];
     fail(fault: Omit<Fault, 'times'> & { times?: number }): void;
     addUser(id: string, init?: Partial<FakeUser>): FakeUser;
@@ -241,8 +246,13 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         users,
         groups,
         riskyConfirmed,
+        membershipHidden: new Set<string>(),
         faults,
         policy: { id: 'MicrosoftAuthenticator', state: 'enabled', excludeTargets: [], featureSettings: {} },
+        policies: new Map([
+            ['sms', { id: 'Sms', state: 'enabled', excludeTargets: [], featureSettings: {} }],
+            ['voice', { id: 'Voice', state: 'disabled', excludeTargets: [], featureSettings: {} }],
+        ]),
         fail: (f) => faults.push({ ...f, times: f.times ?? 1 }),
         addUser: (id, init = {}) => {
             const u: FakeUser = {
@@ -374,6 +384,9 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             const u = users.get(m[1]!.toLowerCase());
             if (!u) return notFound(res, m[1]!);
             const ids = ((body as { groupIds?: string[] })?.groupIds ?? []).map((g) => g.toLowerCase());
+            if (fake.membershipHidden.has(m[1]!.toLowerCase())) {
+                return ok(res, { '@odata.context': `${ctx}#Collection(Edm.String)`, value: [] });
+            }
             return ok(res, {
                 '@odata.context': `${ctx}#Collection(Edm.String)`,
                 value: ids.filter((g) => u.memberOf.has(g) || groups.get(g)?.members.has(m![1]!.toLowerCase())),
@@ -536,24 +549,30 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             if (patch?.accountEnabled === false) u.accountEnabled = false;
             return noContent(res);
         }
-        const policyPath =
-            '/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/microsoftAuthenticator';
-        if (path === policyPath && method === 'GET') {
+        const policyMatch =
+            /^\/v1\.0\/policies\/authenticationMethodsPolicy\/authenticationMethodConfigurations\/([A-Za-z]+)$/.exec(
+                path,
+            );
+        const policyName = policyMatch?.[1];
+        const policyOf = (name: string) => (name === 'microsoftAuthenticator' ? fake.policy : fake.policies.get(name));
+        const policyType = (name: string) => `#microsoft.graph.${name}AuthenticationMethodConfiguration`;
+        if (policyName && policyOf(policyName) && method === 'GET') {
             return ok(res, {
                 '@odata.context': `${ctx}#authenticationMethodConfigurations/$entity`,
-                '@odata.type': '#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration',
-                ...fake.policy,
+                '@odata.type': policyType(policyName),
+                ...policyOf(policyName),
             });
         }
-        if (path === policyPath && method === 'PATCH') {
+        if (policyName && policyOf(policyName) && method === 'PATCH') {
+            const policy = policyOf(policyName)!;
             const b = (body ?? {}) as Partial<AuthenticatorPolicy> & { '@odata.type'?: string };
-            if (b['@odata.type'] !== '#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration') {
+            if (b['@odata.type'] !== policyType(policyName)) {
                 graphError(res, 400, 'badRequest', 'The @odata.type property is required.');
                 return 400;
             }
             // A collection in a PATCH replaces the whole collection.
-            if (b.excludeTargets) fake.policy.excludeTargets = b.excludeTargets;
-            if (b.state) fake.policy.state = b.state;
+            if (b.excludeTargets) policy.excludeTargets = b.excludeTargets;
+            if (b.state) policy.state = b.state;
             return noContent(res);
         }
         if (path === '/v1.0/groups' && method === 'GET') {

@@ -245,3 +245,137 @@ export function managedIdentitySignIn(at: Date): Record<string, unknown> {
 export function envelope(records: unknown[]): { records: unknown[] } {
     return { records };
 }
+
+/** A phone-call prompt the user hung up on (or that went to voicemail). */
+export function voiceDenied(
+    o: PushOptions,
+    detail = 'MFA denied; user hung up the phone call without succeeding the authentication',
+): Record<string, unknown> {
+    return signIn({
+        ...o,
+        resultType: '500121',
+        failureReason: FAIL,
+        additionalDetails: detail,
+        steps: [
+            passwordStep(o.at),
+            {
+                authenticationStepDateTime: isoOffset(o.at),
+                authenticationMethod: 'Phone call (Authentication phone)',
+                succeeded: false,
+                authenticationStepResultDetail: detail,
+                authenticationStepRequirement: 'Multi-factor authentication',
+            },
+        ],
+    });
+}
+
+/** A wrong code typed for an SMS prompt. */
+export function smsWrongCode(o: PushOptions): Record<string, unknown> {
+    const detail = 'MFA denied; user entered incorrect code';
+    return signIn({
+        ...o,
+        resultType: '500121',
+        failureReason: FAIL,
+        additionalDetails: detail,
+        steps: [
+            passwordStep(o.at),
+            {
+                authenticationStepDateTime: isoOffset(o.at),
+                authenticationMethod: 'Text message',
+                succeeded: false,
+                authenticationStepResultDetail: detail,
+                authenticationStepRequirement: 'Multi-factor authentication',
+            },
+        ],
+    });
+}
+
+export interface AuditOptions {
+    readonly user: User;
+    readonly at: Date;
+    /** The initiator's address. */
+    readonly ip?: string;
+    readonly activity?: string;
+    readonly reason?: string;
+    /** The AuthenticationMethod detail, when the record carries one. */
+    readonly method?: string;
+    /** Who did it: the user (default), an admin, or an app. */
+    readonly by?: User | 'app';
+    readonly result?: string | number;
+    readonly correlationId?: string;
+    readonly id?: string;
+}
+
+/**
+ * An AuditLogs record as Entra streams it (Azure Monitor audit schema; shape of Elastic's fixtures and of the
+ * security-info example in Microsoft's security operations guide).
+ */
+export function securityInfoChange(o: AuditOptions): Record<string, unknown> {
+    const by = o.by ?? o.user;
+    const activity = o.activity ?? 'User registered security info';
+    return {
+        time: iso7(o.at),
+        resourceId: `/tenants/${TENANT_ID}/providers/Microsoft.aadiam`,
+        operationName: activity,
+        operationVersion: '1.0',
+        category: 'AuditLogs',
+        tenantId: TENANT_ID,
+        resultSignature: 'None',
+        durationMs: 0,
+        callerIpAddress: o.ip ?? '198.51.100.10',
+        correlationId: o.correlationId ?? guid(),
+        identity: by === 'app' ? 'Some App' : by.name,
+        Level: 4,
+        properties: {
+            id: o.id ?? `Authentication Methods_${guid()}`,
+            category: 'UserManagement',
+            correlationId: o.correlationId ?? guid(),
+            result: o.result ?? 'success',
+            resultReason: o.reason ?? 'User registered Authenticator App with Notification and Code',
+            activityDisplayName: activity,
+            activityDateTime: isoOffset(o.at),
+            loggedByService: 'Authentication Methods',
+            operationType: 'Add',
+            initiatedBy:
+                by === 'app'
+                    ? { app: { appId: guid('app'), displayName: 'Some App', servicePrincipalId: guid('sp') } }
+                    : { user: { id: by.id, userPrincipalName: by.upn, ipAddress: o.ip ?? '198.51.100.10' } },
+            targetResources: [{ id: o.user.id, type: 'User', userPrincipalName: o.user.upn, modifiedProperties: [] }],
+            additionalDetails: o.method ? [{ key: 'AuthenticationMethod', value: o.method }] : [],
+        },
+    };
+}
+
+/** Audit records the responder does not need: a group change, an app consent, a device update. */
+export function auditNoise(kind: 'group' | 'consent' | 'device', at: Date, u: User): Record<string, unknown> {
+    const activity = { group: 'Add member to group', consent: 'Consent to application', device: 'Update device' }[kind];
+    const category = { group: 'GroupManagement', consent: 'ApplicationManagement', device: 'Device' }[kind];
+    const record = securityInfoChange({ user: u, at, activity, reason: '' });
+    (record.properties as Record<string, unknown>).category = category;
+    (record.properties as Record<string, unknown>).loggedByService = 'Core Directory';
+    return record;
+}
+
+/** A Log Analytics `AuditLogs` row of the same change (PascalCase columns, dynamic columns as JSON text). */
+export function auditLogsRow(record: Record<string, unknown>): Record<string, unknown> {
+    const p = record.properties as Record<string, unknown>;
+    return {
+        TenantId: TENANT_ID,
+        TimeGenerated: record.time,
+        OperationName: record.operationName,
+        Category: p.category,
+        ResultType: '',
+        CorrelationId: p.correlationId,
+        Id: p.id,
+        Result: p.result,
+        ResultReason: p.resultReason,
+        ActivityDisplayName: p.activityDisplayName,
+        ActivityDateTime: p.activityDateTime,
+        LoggedByService: p.loggedByService,
+        AADOperationType: p.operationType,
+        InitiatedBy: JSON.stringify(p.initiatedBy),
+        TargetResources: JSON.stringify(p.targetResources),
+        AdditionalDetails: JSON.stringify(p.additionalDetails),
+        Type: 'AuditLogs',
+    };
+}

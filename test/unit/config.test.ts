@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { loadDetectionConfig, loadStateTableConfig, SETTINGS } from '../../shared/config';
+import {
+    containmentWarnings,
+    loadContainmentConfig,
+    loadDetectionConfig,
+    loadStateTableConfig,
+    SETTINGS,
+} from '../../shared/config';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
 import { ConfigError } from '../../shared/errors';
 
@@ -111,5 +117,20 @@ describe('README', () => {
             if ('default' in spec && spec.default !== undefined)
                 expect({ name, hasDefault: row!.includes(`\`${spec.default}\``) }).toEqual({ name, hasDefault: true });
         }
+    });
+});
+
+describe('containmentWarnings', () => {
+    it('warns about remove-method without a password reset in live mode, and only then', () => {
+        const base = {
+            CONTAINMENT_MODE: 'live',
+            NEVER_CONTAIN: 'breakglass@contoso.com',
+            PUSH_BLOCK_MODE: 'remove-method',
+        };
+        expect(containmentWarnings(loadContainmentConfig(base))).toEqual([
+            expect.stringMatching(/RESET_PASSWORD=false.*register their own.*Conditional Access/),
+        ]);
+        expect(containmentWarnings(loadContainmentConfig({ ...base, RESET_PASSWORD: 'true' }))).toEqual([]);
+        expect(containmentWarnings(loadContainmentConfig({ ...base, CONTAINMENT_MODE: 'dry-run' }))).toEqual([]);
     });
 });
