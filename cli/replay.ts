@@ -73,6 +73,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             policy: options.detection.policy,
             categories: options.detection.categories,
             auditCategories: options.detection.auditCategories,
+            drillUsers: options.detection.drillUsers,
             ...(options.containment ? { containment: options.containment } : {}),
         });
         batch = [];

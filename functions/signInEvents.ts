@@ -22,6 +22,7 @@ export function createSignInEventsHandler(runtime: () => Runtime) {
             policy: rt.detection.policy,
             categories: rt.detection.categories,
             auditCategories: rt.detection.auditCategories,
+            drillUsers: rt.detection.drillUsers,
             containment: rt.containment,
         });
         logBatch(outcome, context);

@@ -258,6 +258,13 @@ export const SETTINGS = {
         description:
             'Members (direct or nested) are never contained; checked through Graph before acting. If the check fails, the user is not contained and the SOC is alerted.',
     }),
+    DRILL_USER_IDS: spec({
+        schema: lowerCaseList(z.guid(), 50),
+        default: '',
+        accepts: 'a comma-separated list of at most 50 user object ids',
+        description:
+            'Canary users a drill may run against (mfa-responder drill). A drill incident is always dry-run, notified as a drill and outside the circuit breaker; drill records for anyone else are processed as real sign-ins.',
+    }),
     MAX_CONTAINMENTS_PER_HOUR: spec({
         schema: int(1, 10000),
         default: '10',
@@ -339,6 +346,8 @@ export interface DetectionConfig {
     readonly policy: DetectionPolicy;
     readonly categories: ReadonlySet<string>;
     readonly auditCategories: ReadonlySet<string>;
+    /** Users a drill may run against (lower-case object ids). */
+    readonly drillUsers: ReadonlySet<string>;
 }
 
 export function loadDetectionConfig(env: Env): DetectionConfig {
@@ -368,6 +377,7 @@ export function loadDetectionConfig(env: Env): DetectionConfig {
         },
         categories: new Set(required(readSetting(env, 'SIGNIN_CATEGORIES'), 'SIGNIN_CATEGORIES')),
         auditCategories: new Set(required(readSetting(env, 'AUDIT_CATEGORIES'), 'AUDIT_CATEGORIES')),
+        drillUsers: new Set(required(readSetting(env, 'DRILL_USER_IDS'), 'DRILL_USER_IDS')),
     };
 }
 

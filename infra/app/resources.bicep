@@ -164,6 +164,7 @@ var appSettings = {
   PERSISTENCE_WINDOW_HOURS: '24'
   REMOVE_NEW_METHODS: 'true'
   RESET_PASSWORD: 'false'
+  DRILL_USER_IDS: ''
   MAX_PROMPTS_PER_USER: '500'
   SIGNIN_CATEGORIES: 'SignInLogs,NonInteractiveUserSignInLogs'
   CONTAINMENT_MODE: containmentMode

@@ -109,7 +109,9 @@ function notice(kind: Notice['kind'], config: ContainmentConfig): Notice {
  * conditional write that opens the incident.
  */
 export function planContainment(input: PlanInput): Containment {
-    const { incident, config, now } = input;
+    const { incident, now } = input;
+    // A drill never writes to Graph and never takes a breaker slot: it is planned as a dry-run, whatever the mode.
+    const config: ContainmentConfig = incident.drill ? { ...input.config, mode: 'dry-run' } : input.config;
     const base: Containment = {
         incidentId: incident.id,
         status: 'pending',

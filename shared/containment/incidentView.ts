@@ -32,6 +32,8 @@ export interface IncidentView {
     readonly relatedIncidentId: string | null;
     readonly methods: readonly string[] | null;
     readonly fromAttackIp: boolean | null;
+    /** A drill (`mfa-responder drill` on a canary user): dry-run, nothing was changed. */
+    readonly drill: boolean;
     /** Present when evidence was left out to keep the row within Azure's limits (the counts are exact). */
     readonly trimmed?: Incident['trimmed'];
     readonly containment: Containment['status'] | null;
@@ -83,6 +85,7 @@ export function incidentView(
         relatedIncidentId: incident.relatedIncidentId ?? null,
         methods: incident.methods ?? null,
         fromAttackIp: incident.fromAttackIp ?? null,
+        drill: incident.drill === true,
         ...(incident.trimmed ? { trimmed: incident.trimmed } : {}),
         containment: c?.status ?? null,
         containmentReason: c?.reason ?? null,

@@ -52,7 +52,7 @@ export function noticePayload(
     kind: NoticeKind,
     config: Pick<ContainmentConfig, 'pushBlockMode'>,
 ): Record<string, unknown> {
-    const title = headline(inc, c, kind);
+    const title = `${inc.drill ? 'DRILL — ' : ''}${headline(inc, c, kind)}`;
     const lines = [
         title,
         inc.trigger === 'method-registered-after-attack'

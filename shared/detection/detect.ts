@@ -277,6 +277,7 @@ function openIncident(state: UserState, d: Detection, policy: DetectionPolicy, n
         ipAddresses: [],
         apps: [],
         evidence: [],
+        ...(d.at.drillId ? { drill: true, drillId: d.at.drillId } : {}),
     };
     for (const p of members) addToIncident(inc, p, policy.windowMs);
     if (d.trigger === 'spam-then-success') addToIncident(inc, d.at, policy.windowMs);

@@ -114,6 +114,7 @@ export function mergeEvents(prompts: Prompt[], events: readonly SignInEvent[], c
             target = { keys: [], time: e.time, kind: e.kind, rowIds: [] };
             if (e.ipAddress) target.ipAddress = e.ipAddress;
             if (e.appDisplayName) target.app = e.appDisplayName;
+            if (e.drillId) target.drillId = e.drillId;
             index.add(target, false);
         }
         for (let i = 1; i < found.length; i++) index.absorb(target, found[i]!);

@@ -14,6 +14,8 @@ export interface Prompt {
     rowIds: string[];
     /** Id of the incident this prompt belongs to, once it does. */
     incidentId?: string;
+    /** A drill's synthetic prompt (`mfa-responder drill`, a canary user). */
+    drillId?: string;
 }
 
 /** A change of the user's security information (from AuditLogs), after merging the audit rows that describe it. */
@@ -86,6 +88,9 @@ export interface Incident {
     /** method-registered-after-attack: the method types registered, and whether from one of the attack's IPs. */
     methods?: string[];
     fromAttackIp?: boolean;
+    /** A drill (its trigger was a drill prompt): always dry-run, notified as a drill, outside the circuit breaker. */
+    drill?: boolean;
+    drillId?: string;
     /** Set when an admin released the user; a closed incident no longer absorbs new prompts. */
     closedAt?: number;
     /** True once some of its prompts were forgotten: its counters are final and no longer recounted. */

@@ -25,6 +25,8 @@ export interface ProcessSignInBatchOptions {
     readonly categories: ReadonlySet<string>;
     /** AuditLogs categories to read (security-information changes); none when absent. */
     readonly auditCategories?: ReadonlySet<string>;
+    /** Canary users whose drill records are drills (DRILL_USER_IDS). */
+    readonly drillUsers?: ReadonlySet<string>;
     /** Wall clock, ms. */
     readonly now?: () => number;
     /** Users updated in parallel. */
@@ -42,6 +44,7 @@ export function parseMessages(
     options: {
         categories: ReadonlySet<string>;
         auditCategories?: ReadonlySet<string>;
+        drillUsers?: ReadonlySet<string>;
         now?: number;
         maxClockSkewMs?: number;
     },
@@ -73,6 +76,7 @@ export function parseMessages(
             case 'event': {
                 result.events++;
                 if (outcome.truncated > 0) result.truncated++;
+                if (outcome.drillRefused) result.drillsRefused++;
                 const list = byUser.get(outcome.event.userId);
                 if (list) list.push(outcome.event);
                 else byUser.set(outcome.event.userId, [outcome.event]);
@@ -157,6 +161,7 @@ export async function processSignInBatch(
         {
             categories: options.categories,
             ...(options.auditCategories ? { auditCategories: options.auditCategories } : {}),
+            ...(options.drillUsers ? { drillUsers: options.drillUsers } : {}),
             now: clock(),
             maxClockSkewMs: options.policy.maxClockSkewMs,
         },

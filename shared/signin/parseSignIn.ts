@@ -23,6 +23,8 @@ export interface ParseSignInOptions {
     readonly categories: ReadonlySet<string>;
     /** Audit categories to read (security-information changes); none when absent. */
     readonly auditCategories?: ReadonlySet<string>;
+    /** Users whose drill records are drills (DRILL_USER_IDS); anyone else's are read as real sign-ins. */
+    readonly drillUsers?: ReadonlySet<string>;
     /** Wall clock, ms. With `maxClockSkewMs`, records dated further ahead than that are rejected as `future-time`. */
     readonly now?: number;
     readonly maxClockSkewMs?: number;
@@ -72,6 +74,7 @@ const signInSchema = z.object({
     ipAddress: optionalText,
     appDisplayName: optionalText,
     userType: optionalText,
+    drillId: optionalText,
     status: z.object({ additionalDetails: optionalText }).nullish(),
     authenticationDetails: z.array(stepSchema).nullish(),
 });
@@ -325,10 +328,14 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
     );
     const app = cutter.cut(fields.appDisplayName, TEXT_BOUNDS.appDisplayName);
     const userType = cutter.cut(fields.userType, TEXT_BOUNDS.userType);
+    const userId = fields.userId.toLowerCase();
+    // A drill marker counts only for a canary user: it can never turn a real user's attack into a dry-run.
+    const drillId = fields.drillId && options.drillUsers?.has(userId) ? fields.drillId.slice(0, 64) : undefined;
     return {
         type: 'event',
+        ...(fields.drillId && !drillId ? { drillRefused: true } : {}),
         event: {
-            userId: fields.userId.toLowerCase(),
+            userId,
             ...(upn !== undefined ? { userPrincipalName: upn } : {}),
             time,
             kind,
@@ -337,6 +344,7 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
             ...(userType !== undefined ? { userType } : {}),
             recordId: id ?? originalRequestId ?? keys[0]!,
             keys,
+            ...(drillId ? { drillId } : {}),
         },
         truncated: cutter.count,
     };

@@ -20,6 +20,8 @@ export interface SignInEvent {
      * (`s:` correlation id + failed-step time).
      */
     readonly keys: readonly string[];
+    /** Set on the synthetic records of `mfa-responder drill`, for a user listed in DRILL_USER_IDS only. */
+    readonly drillId?: string;
 }
 
 /** What an audit record says changed in a user's security information. */
@@ -75,6 +77,8 @@ export type ParseOutcome =
           readonly event: UserEvent;
           /** Over-long texts that were cut to their bound (the record still counts). */
           readonly truncated: number;
+          /** A drill record for a user not in DRILL_USER_IDS: read as a real sign-in. */
+          readonly drillRefused?: boolean;
       }
     /** A user sign-in that is not an MFA push outcome (a password error, a token refresh, ...). */
     | { readonly type: 'other' }
