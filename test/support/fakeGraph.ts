@@ -24,8 +24,13 @@ export interface GraphCall {
 export interface Fault {
     readonly method?: string;
     readonly path: RegExp;
-    /** HTTP status to answer, or 'reset' to drop the connection, or 'hang' to never answer. */
-    readonly status: number | 'reset' | 'hang';
+    /**
+     * HTTP status to answer, or 'reset' to drop the connection, or 'hang' to never answer. Without it (and with
+     * `delayMs`) the request is answered normally, as Graph would, only late.
+     */
+    readonly status?: number | 'reset' | 'hang';
+    /** Hold the request this long (ms) before answering it: a slow Graph. What the call changes lands at the answer. */
+    readonly delayMs?: number;
     readonly code?: string;
     readonly message?: string;
     readonly retryAfter?: string;
@@ -87,6 +92,8 @@ export interface FakeGraph {
     readonly policies: Map<string, AuthenticatorPolicy>;
     readonly faults: Fault[];
     fail(fault: Omit<Fault, 'times'> & { times?: number }): void;
+    /** Resolves when a request matching `method` and `path` arrives (now or later): a call is in flight. */
+    received(method: string, path: RegExp): Promise<void>;
     addUser(id: string, init?: Partial<FakeUser>): FakeUser;
     addGroup(id: string, displayName: string): void;
     /** Calls that change something in the directory. */
@@ -241,6 +248,8 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
     const groups = new Map<string, { displayName: string; members: Set<string> }>();
     const riskyConfirmed: string[] = [];
     const faults: Fault[] = [];
+    const waiters: Array<{ method: string; path: RegExp; seen: () => void }> = [];
+    const arrived: Array<{ method: string; path: string }> = [];
     const fake: Omit<FakeGraph, 'baseUrl' | 'close'> & { policy: AuthenticatorPolicy } = {
         calls,
         users,
@@ -254,6 +263,11 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             ['voice', { id: 'Voice', state: 'disabled', excludeTargets: [], featureSettings: {} }],
         ]),
         fail: (f) => faults.push({ ...f, times: f.times ?? 1 }),
+        received: (method, path) =>
+            new Promise<void>((resolve) => {
+                if (arrived.some((a) => a.method === method && path.test(a.path))) return resolve();
+                waiters.push({ method, path, seen: resolve });
+            }),
         addUser: (id, init = {}) => {
             const u: FakeUser = {
                 userPrincipalName: `${id.slice(0, 8)}@contoso.com`,
@@ -305,9 +319,26 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             graphError(res, 401, 'InvalidAuthenticationToken', `Invalid audience: ${audience}`);
             return 401;
         }
+        arrived.push({ method, path });
+        for (let i = waiters.length - 1; i >= 0; i--) {
+            const w = waiters[i]!;
+            if (w.method === method && w.path.test(path)) {
+                waiters.splice(i, 1);
+                w.seen();
+            }
+        }
         const fault = faults.find((f) => f.times > 0 && f.path.test(path) && (!f.method || f.method === method));
-        if (fault) {
-            fault.times--;
+        if (fault) fault.times--;
+        if (fault?.delayMs) {
+            // The client may give up meanwhile (a timeout): what the call changes still lands, as in Graph.
+            await new Promise((r) => setTimeout(r, fault.delayMs));
+        }
+        if (fault && fault.status === undefined) {
+            const status = route(method, path, url, body, res);
+            record(status);
+            return status;
+        }
+        if (fault && fault.status !== undefined) {
             record(typeof fault.status === 'number' ? fault.status : 0);
             if (fault.status === 'reset') {
                 req.socket.destroy();
