@@ -35,7 +35,8 @@ export function decide(
         const m = Number(key);
         if (!Number.isInteger(m) || !Number.isInteger(n) || n <= 0) continue;
         if (m > minute - HOUR_MINUTES && m <= minute) {
-            recent[key] = n;
+            // One entry per minute, however the stored key spells it: the row stays at 60 entries at most.
+            recent[String(m)] = (recent[String(m)] ?? 0) + n;
             inLastHour += n;
         }
     }
