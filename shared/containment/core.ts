@@ -36,10 +36,12 @@ export function isNoticeDue(n: Notice, config: Pick<ContainmentConfig, 'maxStepA
 
 /**
  * A notice waits until there is something to say: the incident notice of a containment that has not run yet waits
- * for its first run, so that it can say what was done.
+ * for its first run, so that it can say what was done, and no notice goes out while a run is in progress (the run
+ * sends them when it ends; a run that died is resumed by the timer, which then sends them).
  */
 export function isNoticeReady(n: Notice, c: Containment, config: Pick<ContainmentConfig, 'maxStepAttempts'>): boolean {
-    return isNoticeDue(n, config) && !(n.kind === 'incident' && isActive(c) && c.runs === 0);
+    if (!isNoticeDue(n, config) || c.status === 'running') return false;
+    return !(n.kind === 'incident' && isActive(c) && c.runs === 0);
 }
 
 /** A run may start now: the containment is unfinished, nobody holds it, and its backoff has passed. */

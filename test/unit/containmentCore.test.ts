@@ -593,6 +593,12 @@ describe('the due-work rule: isNoticeDue, isNoticeReady, hasPendingWork', () => 
         );
         expect(after.status).toBe('retrying');
         expect(isNoticeReady(after.notices[0]!, after, cfg)).toBe(true);
+        // Not while a run is in progress (the timer, or a second runner that lost the claim, would otherwise tell
+        // the SOC "containment running" and nothing after).
+        const running = claim(after, ctx({ config: cfg, now: after.nextAttemptAt! })).containment;
+        expect(running.status).toBe('running');
+        expect(isNoticeReady(running.notices[0]!, running, cfg)).toBe(false);
+        expect(hasPendingWork(running, cfg)).toBe(true);
         // Decided at plan time (never-contain): ready at once.
         const listed = plan(config({ NEVER_CONTAIN: USER_ID }));
         expect(isNoticeReady(listed.notices[0]!, listed, cfg)).toBe(true);
