@@ -24,6 +24,8 @@ export interface GraphCall {
 export interface Fault {
     readonly method?: string;
     readonly path: RegExp;
+    /** Only requests whose JSON body contains this text (a member reference names the user only there). */
+    readonly bodyIncludes?: string;
     /**
      * HTTP status to answer, or 'reset' to drop the connection, or 'hang' to never answer. Without it (and with
      * `delayMs`) the request is answered normally, as Graph would, only late.
@@ -92,8 +94,11 @@ export interface FakeGraph {
     readonly policies: Map<string, AuthenticatorPolicy>;
     readonly faults: Fault[];
     fail(fault: Omit<Fault, 'times'> & { times?: number }): void;
-    /** Resolves when a request matching `method` and `path` arrives (now or later): a call is in flight. */
-    received(method: string, path: RegExp): Promise<void>;
+    /**
+     * Resolves when a request matching `method` and `path` (and whose body mentions `bodyIncludes`) has arrived, now or
+     * later: with a delayed answer, the call is then in flight.
+     */
+    received(method: string, path: RegExp, bodyIncludes?: string): Promise<void>;
     addUser(id: string, init?: Partial<FakeUser>): FakeUser;
     addGroup(id: string, displayName: string): void;
     /** Calls that change something in the directory. */
@@ -248,8 +253,16 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
     const groups = new Map<string, { displayName: string; members: Set<string> }>();
     const riskyConfirmed: string[] = [];
     const faults: Fault[] = [];
-    const waiters: Array<{ method: string; path: RegExp; seen: () => void }> = [];
-    const arrived: Array<{ method: string; path: string }> = [];
+    interface Arrival {
+        readonly method: string;
+        readonly path: string;
+        readonly body: string;
+    }
+    type Waiter = { method: string; path: RegExp; bodyIncludes?: string; seen: () => void };
+    const matches = (w: Omit<Waiter, 'seen'>, a: Arrival) =>
+        w.method === a.method && w.path.test(a.path) && (w.bodyIncludes === undefined || a.body.includes(w.bodyIncludes));
+    const waiters: Waiter[] = [];
+    const arrived: Arrival[] = [];
     const fake: Omit<FakeGraph, 'baseUrl' | 'close'> & { policy: AuthenticatorPolicy } = {
         calls,
         users,
@@ -263,10 +276,11 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             ['voice', { id: 'Voice', state: 'disabled', excludeTargets: [], featureSettings: {} }],
         ]),
         fail: (f) => faults.push({ ...f, times: f.times ?? 1 }),
-        received: (method, path) =>
+        received: (method, path, bodyIncludes) =>
             new Promise<void>((resolve) => {
-                if (arrived.some((a) => a.method === method && path.test(a.path))) return resolve();
-                waiters.push({ method, path, seen: resolve });
+                const w = { method, path, ...(bodyIncludes !== undefined ? { bodyIncludes } : {}) };
+                if (arrived.some((a) => matches(w, a))) return resolve();
+                waiters.push({ ...w, seen: resolve });
             }),
         addUser: (id, init = {}) => {
             const u: FakeUser = {
@@ -319,15 +333,22 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             graphError(res, 401, 'InvalidAuthenticationToken', `Invalid audience: ${audience}`);
             return 401;
         }
-        arrived.push({ method, path });
+        const arrival = { method, path, body: JSON.stringify(body ?? '') };
+        arrived.push(arrival);
         for (let i = waiters.length - 1; i >= 0; i--) {
             const w = waiters[i]!;
-            if (w.method === method && w.path.test(path)) {
+            if (matches(w, arrival)) {
                 waiters.splice(i, 1);
                 w.seen();
             }
         }
-        const fault = faults.find((f) => f.times > 0 && f.path.test(path) && (!f.method || f.method === method));
+        const fault = faults.find(
+            (f) =>
+                f.times > 0 &&
+                f.path.test(path) &&
+                (!f.method || f.method === method) &&
+                (f.bodyIncludes === undefined || arrival.body.includes(f.bodyIncludes)),
+        );
         if (fault) fault.times--;
         if (fault?.delayMs) {
             // The client may give up meanwhile (a timeout): what the call changes still lands, as in Graph.
