@@ -456,6 +456,29 @@ describe('Graph hanging while a batch arrives', () => {
     });
 });
 
+describe('the managed identity endpoint hanging while a batch arrives', () => {
+    it('the handler still returns within the inline bound; the timer contains once tokens come again', async () => {
+        const rt = runtime({ GRAPH_CALL_TIMEOUT_SECONDS: '15', GRAPH_STEP_BUDGET_SECONDS: '90' });
+        const u = victim('Token Brownout');
+        identity.hang = 1000;
+        const started = Date.now();
+        try {
+            await deliver(rt, attack(u));
+        } finally {
+            identity.hang = 0;
+        }
+        expect(Date.now() - started).toBeLessThan(8000);
+        const c = await containmentOf(rt, u);
+        expect(c.status).toBe('retrying');
+        expect(c.steps[0]).toMatchObject({ name: 'check-exclusions', status: 'failed', error: { code: 'Timeout' } });
+        expect(c.reason).toMatch(/retried by the timer/);
+        expect(callsFor(u)).toEqual([]);
+        await timer(rt, () => Date.now() + 2 * MIN);
+        expect(await containmentOf(rt, u)).toMatchObject({ status: 'contained' });
+        expect(inGroup(u)).toBe(true);
+    });
+});
+
 describe('NEVER_CONTAIN is read again on every run', () => {
     /** A first run that fails at `failing`, then the same table with NEVER_CONTAIN = `listed`. */
     async function failThenList(u: User, messages: unknown[], failing: SlowStep, listed: () => string) {

@@ -115,6 +115,8 @@ export interface FakeIdentity {
     /** Token → resource it was issued for. */
     readonly issued: Map<string, string>;
     requests: number;
+    /** The next `hang` token requests are never answered (an identity endpoint in a brownout). */
+    hang: number;
     close(): Promise<void>;
 }
 
@@ -181,9 +183,13 @@ function track(server: Server): Set<Socket> {
 export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeIdentity> {
     const secret = randomUUID();
     const issued = new Map<string, string>();
-    const state = { requests: 0 };
+    const state = { requests: 0, hang: 0 };
     const server = createHttpServer((req, res) => {
         state.requests++;
+        if (state.hang > 0) {
+            state.hang--;
+            return;
+        }
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
         const resource = url.searchParams.get('resource') ?? '';
         if (req.headers['x-identity-header'] !== secret) {
@@ -221,6 +227,12 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
         },
         set requests(v: number) {
             state.requests = v;
+        },
+        get hang() {
+            return state.hang;
+        },
+        set hang(v: number) {
+            state.hang = v;
         },
         close: closer(server, sockets),
     };
