@@ -316,6 +316,12 @@ export function settle(
                 next.reason = `${failed.name} failed (${failed.error?.code ?? 'unknown'}); retried by the timer`;
         }
     }
+    if (next.status === 'not-contained' && mayHoldPushBlock(next)) {
+        // Stopped by a guardrail after an earlier run blocked push (NEVER_CONTAIN or a never-contain group changed
+        // in between): say that the block is still in place, and how it goes.
+        const done = next.steps.some((s) => s.name === 'block-push' && s.status === 'done');
+        next.reason = `${next.reason ?? 'not contained'}; the push block an earlier run ${done ? 'put' : 'may have put'} in place stays until a release undoes it`;
+    }
     if (!ACTIVE_STATUSES.has(next.status)) {
         next.finishedAt = now;
         delete next.nextAttemptAt;

@@ -509,6 +509,10 @@ describe('NEVER_CONTAIN is read again on every run', () => {
         const home = `guest.${k}@fabrikam.com`;
         const { c } = await failThenList(guest, attack(guest, { userType: 'Guest' }), 'block-push', () => home);
         expect(c.steps.find((s) => s.name === 'revoke-sessions')).toMatchObject({ status: 'skipped' });
+        // Its failed add may have landed: the incident says so (and a release would leave the group).
+        expect(c.reason).toBe(
+            'NEVER_CONTAIN lists this user; the push block an earlier run may have put in place stays until a release undoes it',
+        );
     });
 
     it('by the UPN Graph returns when the sign-ins carry none, read again from Graph on the new run', async () => {
@@ -537,8 +541,9 @@ describe('NEVER_CONTAIN is read again on every run', () => {
         const u: User = { id, upn, name: 'José' };
         graph.addUser(id, { userPrincipalName: upn });
         const { rt, c } = await failThenList(u, attack(u), 'revoke-sessions', () => upn.normalize('NFD'));
-        // What the first run did (block-push) stays visible, and a release undoes it.
+        // What the first run did (block-push) stays visible, the incident says so, and a release undoes it.
         expect(c.steps.find((s) => s.name === 'block-push')).toMatchObject({ status: 'done' });
+        expect(c.reason).toMatch(/the push block an earlier run put in place stays until a release undoes it$/);
         expect(inGroup(u)).toBe(true);
         const result = await releaseUser(u.id, REQUEST, releaseDeps(rt), { waitMs: 0 });
         expect(result.undo).toBe(`removed from push-block group ${GROUP}`);

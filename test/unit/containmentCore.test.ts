@@ -322,7 +322,10 @@ describe('claim', () => {
         const inc = incident({ userPrincipalName: undefined });
         const adv = claim(first, ctx({ now: NOW + 2 * MIN, config: cfg, incident: inc }));
         expect(adv.next).toBeUndefined();
-        expect(adv.containment).toMatchObject({ status: 'not-contained', reason: 'NEVER_CONTAIN lists this user' });
+        expect(adv.containment).toMatchObject({
+            status: 'not-contained',
+            reason: 'NEVER_CONTAIN lists this user; the push block an earlier run put in place stays until a release undoes it',
+        });
         expect(adv.containment.lease).toBeUndefined();
     });
 });
@@ -632,6 +635,9 @@ describe('isSettled, mayHoldPushBlock and evictableIn', () => {
         const first = runAll(plan(cfg), ctx(), (name) => (name === 'revoke-sessions' ? failed(503, 'x') : done()));
         const stopped = claim(first, ctx({ now: NOW + 2 * MIN, config: config({ NEVER_CONTAIN: USER_ID }) }));
         expect(stopped.containment.status).toBe('not-contained');
+        expect(stopped.containment.reason).toBe(
+            'NEVER_CONTAIN lists this user; the push block an earlier run put in place stays until a release undoes it',
+        );
         expect(mayHoldPushBlock(stopped.containment)).toBe(true);
         expect(isSettled(sent(stopped.containment), cfg)).toBe(false);
     });
