@@ -458,7 +458,12 @@ describe('Graph hanging while a batch arrives', () => {
 
 describe('the managed identity endpoint hanging while a batch arrives', () => {
     it('the handler still returns within the inline bound; the timer contains once tokens come again', async () => {
-        const rt = runtime({ GRAPH_CALL_TIMEOUT_SECONDS: '15', GRAPH_STEP_BUDGET_SECONDS: '90' });
+        // An identity with no token cached yet, so that the first Graph call needs the endpoint.
+        const rt = runtime({
+            AZURE_CLIENT_ID: identity.addClient(),
+            GRAPH_CALL_TIMEOUT_SECONDS: '15',
+            GRAPH_STEP_BUDGET_SECONDS: '90',
+        });
         const u = victim('Token Brownout');
         identity.hang = 1000;
         const started = Date.now();
@@ -468,6 +473,7 @@ describe('the managed identity endpoint hanging while a batch arrives', () => {
             identity.hang = 0;
         }
         expect(Date.now() - started).toBeLessThan(8000);
+        expect(identity.hang).toBeLessThan(1000); // the token endpoint was asked, and did not answer
         const c = await containmentOf(rt, u);
         expect(c.status).toBe('retrying');
         expect(c.steps[0]).toMatchObject({ name: 'check-exclusions', status: 'failed', error: { code: 'Timeout' } });

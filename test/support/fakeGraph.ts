@@ -117,6 +117,11 @@ export interface FakeIdentity {
     requests: number;
     /** The next `hang` token requests are never answered (an identity endpoint in a brownout). */
     hang: number;
+    /**
+     * Another user-assigned identity of the same app, with a token cache of its own (tokens are cached per process
+     * and client id): its first token request reaches this endpoint whatever other tests did before.
+     */
+    addClient(): string;
     close(): Promise<void>;
 }
 
@@ -184,6 +189,7 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
     const secret = randomUUID();
     const issued = new Map<string, string>();
     const state = { requests: 0, hang: 0 };
+    const clients = new Set<string>([clientId]);
     const server = createHttpServer((req, res) => {
         state.requests++;
         if (state.hang > 0) {
@@ -198,7 +204,8 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
                 JSON.stringify({ error: 'invalid_request', error_description: 'missing or wrong X-IDENTITY-HEADER' }),
             );
         }
-        if (url.searchParams.get('client_id') !== clientId) {
+        const client = url.searchParams.get('client_id') ?? '';
+        if (!clients.has(client)) {
             res.writeHead(400, { 'content-type': 'application/json' });
             return res.end(JSON.stringify({ error: 'invalid_request', error_description: 'unknown client_id' }));
         }
@@ -211,7 +218,7 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
                 expires_on: String(Math.floor(Date.now() / 1000) + 3600),
                 resource,
                 token_type: 'Bearer',
-                client_id: clientId,
+                client_id: client,
             }),
         );
     });
@@ -227,6 +234,11 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
         },
         set requests(v: number) {
             state.requests = v;
+        },
+        addClient: () => {
+            const id = randomUUID();
+            clients.add(id);
+            return id;
         },
         get hang() {
             return state.hang;
@@ -272,7 +284,9 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
     }
     type Waiter = { method: string; path: RegExp; bodyIncludes?: string; seen: () => void };
     const matches = (w: Omit<Waiter, 'seen'>, a: Arrival) =>
-        w.method === a.method && w.path.test(a.path) && (w.bodyIncludes === undefined || a.body.includes(w.bodyIncludes));
+        w.method === a.method &&
+        w.path.test(a.path) &&
+        (w.bodyIncludes === undefined || a.body.includes(w.bodyIncludes));
     const waiters: Waiter[] = [];
     const arrived: Arrival[] = [];
     const fake: Omit<FakeGraph, 'baseUrl' | 'close'> & { policy: AuthenticatorPolicy } = {
