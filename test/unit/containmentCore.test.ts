@@ -124,7 +124,7 @@ describe('planContainment', () => {
             'block-push',
             'confirm-compromised',
             'disable-account',
-            'revoke-sessions-after-disable',
+            'revoke-sessions-again',
         ]);
     });
 
@@ -211,7 +211,7 @@ describe('planContainment', () => {
             ['revoke-sessions', 'dry-run', 'would revoke sign-in sessions', NOW, 0],
             ['block-push', 'dry-run', `would add the user to group ${GROUP}`, NOW, 0],
             ['disable-account', 'dry-run', 'would disable the account', NOW, 0],
-            ['revoke-sessions-after-disable', 'dry-run', 'would revoke sign-in sessions again', NOW, 0],
+            ['revoke-sessions-again', 'dry-run', 'would revoke sign-in sessions again', NOW, 0],
         ]);
         expect(isRunDue(c, NOW)).toBe(false);
         expect(c.notices).toEqual([{ kind: 'incident', status: 'pending', attempts: 0 }]);
@@ -441,14 +441,14 @@ describe('advance', () => {
         const first = runAll(plan(cfg), ctx({ config: cfg }), (name) =>
             name === 'disable-account' ? failed(503, 'ServiceUnavailable') : done(),
         );
-        expect(step(first, 'revoke-sessions-after-disable')).toMatchObject({ status: 'pending', attempts: 0 });
+        expect(step(first, 'revoke-sessions-again')).toMatchObject({ status: 'pending', attempts: 0 });
         expect(first.status).toBe('retrying');
         const ran: StepName[] = [];
         const second = runAll(first, ctx({ config: cfg, now: NOW + 2 * MIN }), (name) => {
             ran.push(name);
             return done();
         });
-        expect(ran).toEqual(['check-exclusions', 'disable-account', 'revoke-sessions-after-disable']);
+        expect(ran).toEqual(['check-exclusions', 'disable-account', 'revoke-sessions-again']);
         expect(second.status).toBe('contained');
     });
 
@@ -500,7 +500,7 @@ describe('settle', () => {
         );
         expect(c.status).toBe('needs-attention');
         expect(c.reason).toBe(
-            'block-push: Graph refused (403 Authorization_RequestDenied); grant the permission listed in the README',
+            "block-push: Graph refused (403 Authorization_RequestDenied): 403 Authorization_RequestDenied; grant what the README's Permissions section lists",
         );
         expect(c.finishedAt).toBe(NOW);
         expect(c.notices).toEqual([
