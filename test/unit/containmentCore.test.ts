@@ -4,6 +4,7 @@
 import { ContainmentConfig, loadContainmentConfig } from '../../shared/config';
 import {
     advance,
+    amendForApproval,
     claim,
     finishRelease,
     hasPendingWork,
@@ -805,5 +806,76 @@ describe('lockForRelease and finishRelease', () => {
         expect(out[2]!.notices.map((x) => x.kind)).toEqual(['incident', 'released']);
         // What it released stays history that may be forgotten.
         expect(isSettled({ ...out[1]!, notices: [] }, cfg)).toBe(true);
+    });
+});
+
+describe('read-back and what is left to a person (verified, attention)', () => {
+    it('records what a step read back, and ends in needs-attention with what a person must do once the rest is done', () => {
+        const ran: StepName[] = [];
+        const c = runAll(plan(), ctx(), (name) => {
+            ran.push(name);
+            return name === 'block-push'
+                ? done('added; membership NOT confirmed on read-back', {
+                      verified: false,
+                      attention: 'check that the user is in the group',
+                  })
+                : done();
+        });
+        expect(ran).toEqual(['check-exclusions', 'circuit-breaker', 'revoke-sessions', 'block-push']);
+        expect(step(c, 'block-push')).toMatchObject({ status: 'done', verified: false });
+        expect(c).toMatchObject({
+            status: 'needs-attention',
+            reason: 'block-push: check that the user is in the group',
+        });
+        expect(c.notices.map((n) => n.kind)).toEqual(['incident', 'needs-attention']);
+        expect(isRunDue(c, NOW + 60 * MIN)).toBe(false);
+    });
+});
+
+describe('amendForApproval', () => {
+    const approved = incident({ approval: { at: NOW - 4 * MIN, ipAddress: '185.220.101.34', fromDenialIp: true } });
+
+    it('adds the removal of what was registered, in step order, and reopens a finished containment for a run', () => {
+        const contained = runAll(plan(), ctx());
+        const c = amendForApproval(contained, approved, config(), NOW + MIN);
+        expect(c.steps.map((s) => [s.name, s.status])).toEqual([
+            ['check-exclusions', 'done'],
+            ['circuit-breaker', 'done'],
+            ['revoke-sessions', 'done'],
+            ['block-push', 'done'],
+            ['remove-new-methods', 'pending'],
+            ['revoke-sessions-again', 'pending'],
+        ]);
+        expect(c.status).toBe('pending');
+        expect(c.finishedAt).toBeUndefined();
+        expect(isRunDue(c, NOW + MIN)).toBe(true);
+        expect(c.notices.filter((n) => n.kind === 'approval')).toEqual([
+            { kind: 'approval', status: 'pending', attempts: 0 },
+        ]);
+        // The next run does only what is new (and the every-run check).
+        const ran: StepName[] = [];
+        const after = runAll(c, ctx({ incident: approved, now: NOW + MIN }), (name) => {
+            ran.push(name);
+            return done();
+        });
+        expect(ran).toEqual(['check-exclusions', 'remove-new-methods', 'revoke-sessions-again']);
+        expect(after.status).toBe('contained');
+        // Amending again adds nothing, and no second notice.
+        expect(amendForApproval(after, approved, config(), NOW + 2 * MIN)).toBe(after);
+    });
+
+    it('in dry-run records the new steps as dry-run and reopens nothing', () => {
+        const cfg = config({ CONTAINMENT_MODE: 'dry-run' });
+        const c = amendForApproval(plan(cfg), approved, cfg, NOW + MIN);
+        expect(c.status).toBe('dry-run');
+        expect(step(c, 'remove-new-methods')).toMatchObject({ status: 'dry-run', at: NOW + MIN });
+        expect(isRunDue(c, NOW + MIN)).toBe(false);
+    });
+
+    it('leaves a released or deliberately uncontained incident alone', () => {
+        const released = { ...runAll(plan(), ctx()), status: 'released' as const };
+        expect(amendForApproval(released, approved, config(), NOW)).toBe(released);
+        const listed = plan(config({ NEVER_CONTAIN: USER_ID }));
+        expect(amendForApproval(listed, approved, config({ NEVER_CONTAIN: USER_ID }), NOW)).toBe(listed);
     });
 });
