@@ -65,8 +65,8 @@ async function resolveUser(rt: Runtime, who: string): Promise<string> {
     );
 }
 
-/** `release <userId|UPN> --reason "..."`. */
-export async function runRelease(args: string[], io: CliIO): Promise<number> {
+/** `release <userId|UPN> --reason "..."`. `waitMs`: how long to wait for a step in flight (tests shorten it). */
+export async function runRelease(args: string[], io: CliIO, waitMs: number = RELEASE_WAIT_MS): Promise<number> {
     const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
@@ -83,7 +83,7 @@ export async function runRelease(args: string[], io: CliIO): Promise<number> {
         userId,
         { by, reason },
         { ...rt.containmentDeps(silent), graph: rt.graph() },
-        { waitMs: RELEASE_WAIT_MS },
+        { waitMs },
     );
     if (values.json) {
         const incident = (await userIncidents(rt.store, userId))?.find((i) => i.incidentId === result.incidentId);

@@ -187,8 +187,14 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
     }
 }
 
+/** What the bin never changes; tests shorten waits through it. */
+export interface MainOptions {
+    /** How long `release` waits for a containment step in flight before it exits 75, ms. */
+    readonly releaseWaitMs?: number;
+}
+
 /** Runs the CLI; returns the process exit code. Never throws for user errors: it prints them. */
-export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+export async function main(argv: readonly string[], io: CliIO, options: MainOptions = {}): Promise<number> {
     const [command, ...rest] = argv;
     try {
         switch (command) {
@@ -197,7 +203,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
             case 'incidents':
                 return await runIncidents(rest, io);
             case 'release':
-                return await runRelease(rest, io);
+                return await runRelease(rest, io, options.releaseWaitMs);
             case 'setup':
                 return await runSetup(rest, io);
             case undefined:

@@ -49,8 +49,13 @@ export function createUserIncidentsHandler(runtime: () => Runtime) {
     };
 }
 
+export interface ReleaseHandlerOptions {
+    /** How long a release waits for a containment step in flight before answering 409, ms (tests shorten it). */
+    readonly waitMs?: number;
+}
+
 /** POST /api/users/{userId}/release {"reason": "...", "releasedBy": "..."} — undo the push block, close the incidents. */
-export function createReleaseHandler(runtime: () => Runtime) {
+export function createReleaseHandler(runtime: () => Runtime, options: ReleaseHandlerOptions = {}) {
     return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
         const userId = userIdOf(request);
         if (!userId) return json(400, { error: { code: 'InvalidUserId', message: 'userId must be a GUID' } });
@@ -74,7 +79,7 @@ export function createReleaseHandler(runtime: () => Runtime) {
                 userId,
                 { by, reason: body.data.reason },
                 { ...rt.containmentDeps(context), graph: rt.graph() },
-                { waitMs: RELEASE_WAIT_MS },
+                { waitMs: options.waitMs ?? RELEASE_WAIT_MS },
             );
             context.log(`Released user ${userId} (incident ${result.incidentId}) by ${by}: ${body.data.reason}`);
             return json(200, result);

@@ -20,8 +20,16 @@ export interface CircuitBreaker {
 export type MinuteCounts = Readonly<Record<string, number>>;
 
 /**
+ * How far ahead of this call's minute a stored minute may be and still count: another instance whose clock is a
+ * little ahead, or that took its slot while this call (with the `now` it started with) was backing off.
+ */
+export const FUTURE_MINUTES = 5;
+
+/**
  * Pure: the decision and the new counts. The counts are per minute, so the row has the same small size at any cap
- * (a cap of 10,000 is 60 numbers, not 10,000 slots); the window is the 60 whole minutes up to `now`.
+ * (a cap of 10,000 is 60 numbers, not 10,000 slots). The window is the 60 whole minutes up to the newest minute
+ * counted: `now`'s, or a slightly later one another writer stored, which is never dropped. Entries further ahead
+ * than FUTURE_MINUTES, and anything that is not a minute with a positive whole count, are ignored and not written.
  */
 export function decide(
     counts: MinuteCounts,
@@ -29,15 +37,21 @@ export function decide(
     max: number,
 ): { decision: BreakerDecision; counts?: MinuteCounts } {
     const minute = Math.floor(now / MINUTE);
-    const recent: Record<string, number> = {};
-    let inLastHour = 0;
+    const valid: Array<[number, number]> = [];
+    let newest = minute;
     for (const [key, n] of Object.entries(counts)) {
         const m = Number(key);
-        if (!Number.isInteger(m) || !Number.isInteger(n) || n <= 0) continue;
-        if (m > minute - HOUR_MINUTES && m <= minute) {
-            recent[key] = n;
-            inLastHour += n;
-        }
+        if (!Number.isInteger(m) || !Number.isInteger(n) || n <= 0 || m > minute + FUTURE_MINUTES) continue;
+        valid.push([m, n]);
+        newest = Math.max(newest, m);
+    }
+    const recent: Record<string, number> = {};
+    let inLastHour = 0;
+    for (const [m, n] of valid) {
+        if (m <= newest - HOUR_MINUTES) continue;
+        // One entry per minute, however the stored key spells it: the row stays at 60 entries at most.
+        recent[String(m)] = (recent[String(m)] ?? 0) + n;
+        inLastHour += n;
     }
     if (inLastHour >= max) return { decision: { acquired: false, inLastHour } };
     recent[String(minute)] = (recent[String(minute)] ?? 0) + 1;

@@ -36,10 +36,12 @@ export function isNoticeDue(n: Notice, config: Pick<ContainmentConfig, 'maxStepA
 
 /**
  * A notice waits until there is something to say: the incident notice of a containment that has not run yet waits
- * for its first run, so that it can say what was done.
+ * for its first run, so that it can say what was done, and no notice goes out while a run is in progress (the run
+ * sends them when it ends; a run that died is resumed by the timer, which then sends them).
  */
 export function isNoticeReady(n: Notice, c: Containment, config: Pick<ContainmentConfig, 'maxStepAttempts'>): boolean {
-    return isNoticeDue(n, config) && !(n.kind === 'incident' && isActive(c) && c.runs === 0);
+    if (!isNoticeDue(n, config) || c.status === 'running') return false;
+    return !(n.kind === 'incident' && isActive(c) && c.runs === 0);
 }
 
 /** A run may start now: the containment is unfinished, nobody holds it, and its backoff has passed. */
@@ -313,6 +315,12 @@ export function settle(
             if (failed)
                 next.reason = `${failed.name} failed (${failed.error?.code ?? 'unknown'}); retried by the timer`;
         }
+    }
+    if (next.status === 'not-contained' && mayHoldPushBlock(next)) {
+        // Stopped by a guardrail after an earlier run blocked push (NEVER_CONTAIN or a never-contain group changed
+        // in between): say that the block is still in place, and how it goes.
+        const done = next.steps.some((s) => s.name === 'block-push' && s.status === 'done');
+        next.reason = `${next.reason ?? 'not contained'}; the push block an earlier run ${done ? 'put' : 'may have put'} in place stays until a release undoes it`;
     }
     if (!ACTIVE_STATUSES.has(next.status)) {
         next.finishedAt = now;

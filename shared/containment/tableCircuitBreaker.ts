@@ -8,6 +8,9 @@ import { BreakerDecision, CircuitBreaker, decide, MinuteCounts } from './circuit
 
 const PK = 'tenant';
 const RK = 'circuit-breaker';
+/** Conditional writes tried before giving up on a hot row, and the cap of the jittered pause between them, ms. */
+const MAX_ATTEMPTS = 25;
+const MAX_BACKOFF_MS = 500;
 
 interface BreakerEntity {
     partitionKey: string;
@@ -38,7 +41,7 @@ export class TableCircuitBreaker implements CircuitBreaker {
 
     async tryAcquire(now: number, max: number): Promise<BreakerDecision> {
         let current = await this.#read();
-        for (let attempt = 0; attempt < 25; attempt++) {
+        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             const { decision, counts } = decide(current.counts, now, max);
             if (!counts) return decision;
             const writeId = randomUUID();
@@ -51,9 +54,12 @@ export class TableCircuitBreaker implements CircuitBreaker {
                 if (!(isRestError(e) && (e.statusCode === 409 || e.statusCode === 412))) {
                     throw new StateStoreError('circuit breaker write failed', { cause: e });
                 }
+                // A write whose answer was lost landed all the same: the row then carries its write id.
+                if ((await this.#read()).writeId === writeId) return decision;
+                // Back off, then read afresh: a version read before the pause is stale after it, and every
+                // concurrent containment of a burst must get its turn.
+                await new Promise((r) => setTimeout(r, Math.random() * Math.min(MAX_BACKOFF_MS, 10 * 2 ** attempt)));
                 current = await this.#read();
-                if (current.writeId === writeId) return decision;
-                await new Promise((r) => setTimeout(r, Math.random() * 50));
             }
         }
         throw new ConcurrencyConflictError('circuit breaker row kept changing');

@@ -64,14 +64,23 @@ export async function callGraph<T>(
     for (let attempt = 0; ; attempt++) {
         const controller = new AbortController();
         let timedOut = false;
-        const timer = setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-        }, options.callTimeoutMs);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        // The timeout does not rely on the request honouring the signal: a token request the SDK makes before the
+        // call (the managed identity endpoint in a brownout) does not, and would otherwise hold the call for ever.
+        const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+                timedOut = true;
+                controller.abort();
+                reject(new GraphCallError('Graph request timed out', { graphCode: 'Timeout' }));
+            }, options.callTimeoutMs);
+        });
+        const pending = new Promise<T>((resolve) => resolve(request(controller.signal)));
+        // A request given up on may still settle later; its outcome is no longer anyone's.
+        pending.catch(() => undefined);
         let error: GraphCallError;
         let retryAfter: string | null | undefined;
         try {
-            return await request(controller.signal);
+            return await Promise.race([pending, timeout]);
         } catch (e) {
             error = toGraphCallError(e, timedOut);
             retryAfter = (e as GraphErrorLike)?.headers?.get?.('retry-after');

@@ -11,7 +11,7 @@ export interface CliOutput {
 /** Runs the CLI in-process with captured streams, as the bin does with the real ones. */
 export async function runCli(
     args: string[],
-    options: { env?: Record<string, string | undefined>; stdin?: string } = {},
+    options: { env?: Record<string, string | undefined>; stdin?: string; releaseWaitMs?: number } = {},
 ): Promise<CliOutput> {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
@@ -19,11 +19,15 @@ export async function runCli(
     let err = '';
     stdout.on('data', (d: Buffer) => (out += d.toString()));
     stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await main(args, {
-        stdout,
-        stderr,
-        env: options.env ?? {},
-        ...(options.stdin !== undefined ? { stdin: Readable.from([Buffer.from(options.stdin)]) } : {}),
-    });
+    const code = await main(
+        args,
+        {
+            stdout,
+            stderr,
+            env: options.env ?? {},
+            ...(options.stdin !== undefined ? { stdin: Readable.from([Buffer.from(options.stdin)]) } : {}),
+        },
+        options.releaseWaitMs !== undefined ? { releaseWaitMs: options.releaseWaitMs } : {},
+    );
     return { code, stdout: out, stderr: err };
 }

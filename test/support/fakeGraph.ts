@@ -24,8 +24,15 @@ export interface GraphCall {
 export interface Fault {
     readonly method?: string;
     readonly path: RegExp;
-    /** HTTP status to answer, or 'reset' to drop the connection, or 'hang' to never answer. */
-    readonly status: number | 'reset' | 'hang';
+    /** Only requests whose JSON body contains this text (a member reference names the user only there). */
+    readonly bodyIncludes?: string;
+    /**
+     * HTTP status to answer, or 'reset' to drop the connection, or 'hang' to never answer. Without it (and with
+     * `delayMs`) the request is answered normally, as Graph would, only late.
+     */
+    readonly status?: number | 'reset' | 'hang';
+    /** Hold the request this long (ms) before answering it: a slow Graph. What the call changes lands at the answer. */
+    readonly delayMs?: number;
     readonly code?: string;
     readonly message?: string;
     readonly retryAfter?: string;
@@ -87,6 +94,11 @@ export interface FakeGraph {
     readonly policies: Map<string, AuthenticatorPolicy>;
     readonly faults: Fault[];
     fail(fault: Omit<Fault, 'times'> & { times?: number }): void;
+    /**
+     * Resolves when a request matching `method` and `path` (and whose body mentions `bodyIncludes`) has arrived, now or
+     * later: with a delayed answer, the call is then in flight.
+     */
+    received(method: string, path: RegExp, bodyIncludes?: string): Promise<void>;
     addUser(id: string, init?: Partial<FakeUser>): FakeUser;
     addGroup(id: string, displayName: string): void;
     /** Calls that change something in the directory. */
@@ -103,6 +115,13 @@ export interface FakeIdentity {
     /** Token → resource it was issued for. */
     readonly issued: Map<string, string>;
     requests: number;
+    /** The next `hang` token requests are never answered (an identity endpoint in a brownout). */
+    hang: number;
+    /**
+     * Another user-assigned identity of the same app, with a token cache of its own (tokens are cached per process
+     * and client id): its first token request reaches this endpoint whatever other tests did before.
+     */
+    addClient(): string;
     close(): Promise<void>;
 }
 
@@ -169,9 +188,14 @@ function track(server: Server): Set<Socket> {
 export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeIdentity> {
     const secret = randomUUID();
     const issued = new Map<string, string>();
-    const state = { requests: 0 };
+    const state = { requests: 0, hang: 0 };
+    const clients = new Set<string>([clientId]);
     const server = createHttpServer((req, res) => {
         state.requests++;
+        if (state.hang > 0) {
+            state.hang--;
+            return;
+        }
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
         const resource = url.searchParams.get('resource') ?? '';
         if (req.headers['x-identity-header'] !== secret) {
@@ -180,7 +204,8 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
                 JSON.stringify({ error: 'invalid_request', error_description: 'missing or wrong X-IDENTITY-HEADER' }),
             );
         }
-        if (url.searchParams.get('client_id') !== clientId) {
+        const client = url.searchParams.get('client_id') ?? '';
+        if (!clients.has(client)) {
             res.writeHead(400, { 'content-type': 'application/json' });
             return res.end(JSON.stringify({ error: 'invalid_request', error_description: 'unknown client_id' }));
         }
@@ -193,7 +218,7 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
                 expires_on: String(Math.floor(Date.now() / 1000) + 3600),
                 resource,
                 token_type: 'Bearer',
-                client_id: clientId,
+                client_id: client,
             }),
         );
     });
@@ -209,6 +234,17 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
         },
         set requests(v: number) {
             state.requests = v;
+        },
+        addClient: () => {
+            const id = randomUUID();
+            clients.add(id);
+            return id;
+        },
+        get hang() {
+            return state.hang;
+        },
+        set hang(v: number) {
+            state.hang = v;
         },
         close: closer(server, sockets),
     };
@@ -241,6 +277,18 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
     const groups = new Map<string, { displayName: string; members: Set<string> }>();
     const riskyConfirmed: string[] = [];
     const faults: Fault[] = [];
+    interface Arrival {
+        readonly method: string;
+        readonly path: string;
+        readonly body: string;
+    }
+    type Waiter = { method: string; path: RegExp; bodyIncludes?: string; seen: () => void };
+    const matches = (w: Omit<Waiter, 'seen'>, a: Arrival) =>
+        w.method === a.method &&
+        w.path.test(a.path) &&
+        (w.bodyIncludes === undefined || a.body.includes(w.bodyIncludes));
+    const waiters: Waiter[] = [];
+    const arrived: Arrival[] = [];
     const fake: Omit<FakeGraph, 'baseUrl' | 'close'> & { policy: AuthenticatorPolicy } = {
         calls,
         users,
@@ -254,6 +302,12 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             ['voice', { id: 'Voice', state: 'disabled', excludeTargets: [], featureSettings: {} }],
         ]),
         fail: (f) => faults.push({ ...f, times: f.times ?? 1 }),
+        received: (method, path, bodyIncludes) =>
+            new Promise<void>((resolve) => {
+                const w = { method, path, ...(bodyIncludes !== undefined ? { bodyIncludes } : {}) };
+                if (arrived.some((a) => matches(w, a))) return resolve();
+                waiters.push({ ...w, seen: resolve });
+            }),
         addUser: (id, init = {}) => {
             const u: FakeUser = {
                 userPrincipalName: `${id.slice(0, 8)}@contoso.com`,
@@ -305,9 +359,33 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             graphError(res, 401, 'InvalidAuthenticationToken', `Invalid audience: ${audience}`);
             return 401;
         }
-        const fault = faults.find((f) => f.times > 0 && f.path.test(path) && (!f.method || f.method === method));
-        if (fault) {
-            fault.times--;
+        const arrival = { method, path, body: JSON.stringify(body ?? '') };
+        arrived.push(arrival);
+        for (let i = waiters.length - 1; i >= 0; i--) {
+            const w = waiters[i]!;
+            if (matches(w, arrival)) {
+                waiters.splice(i, 1);
+                w.seen();
+            }
+        }
+        const fault = faults.find(
+            (f) =>
+                f.times > 0 &&
+                f.path.test(path) &&
+                (!f.method || f.method === method) &&
+                (f.bodyIncludes === undefined || arrival.body.includes(f.bodyIncludes)),
+        );
+        if (fault) fault.times--;
+        if (fault?.delayMs) {
+            // The client may give up meanwhile (a timeout): what the call changes still lands, as in Graph.
+            await new Promise((r) => setTimeout(r, fault.delayMs));
+        }
+        if (fault && fault.status === undefined) {
+            const status = route(method, path, url, body, res);
+            record(status);
+            return status;
+        }
+        if (fault && fault.status !== undefined) {
             record(typeof fault.status === 'number' ? fault.status : 0);
             if (fault.status === 'reset') {
                 req.socket.destroy();
