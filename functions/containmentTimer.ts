@@ -4,6 +4,9 @@ import { runDueWork } from '../shared/containment/runDueWork';
 import type { Runtime } from '../shared/runtime';
 import { getRuntime } from './runtime';
 
+/** How long one timer run may start new work: a few minutes, so that runs never pile up on the function timeout. */
+const TIMER_RUN_MS = 4 * 60_000;
+
 /** Retries failed and pending containment steps and notices; once an hour, forgets idle users. */
 export function createContainmentTimerHandler(runtime: () => Runtime, clock: () => number = Date.now) {
     return async function containmentTimer(_timer: Timer, context: InvocationContext): Promise<void> {
@@ -12,9 +15,13 @@ export function createContainmentTimerHandler(runtime: () => Runtime, clock: () 
         const expire = new Date(clock()).getUTCMinutes() === 0;
         const result = await runDueWork(
             { ...rt.containmentDeps(context), now: clock },
-            expire ? { idleMs: rt.detection.policy.retentionMs } : {},
+            {
+                // Well inside the function timeout (10 min in host.json): what is left waits for the next tick.
+                deadline: clock() + TIMER_RUN_MS,
+                ...(expire ? { idleMs: rt.detection.policy.retentionMs } : {}),
+            },
         );
-        if (result.runs > 0 || result.notices > 0 || result.failed > 0 || result.expired > 0) {
+        if (result.runs > 0 || result.notices > 0 || result.failed > 0 || result.expired > 0 || result.deferred > 0) {
             context.log(`Containment timer: ${JSON.stringify(result)}`);
         }
     };

@@ -228,6 +228,11 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
     if ('error' in result) {
         s.status = 'failed';
         s.error = result.error;
+        // The event handler's few seconds ran out during the step (its call was cut short, or slow): not a failure to
+        // back off from; the timer goes on at once. A refusal (403) or a step out of attempts still settles below.
+        const outOfInlineTime = ctx.deadline !== undefined && ctx.now >= ctx.deadline;
+        if (outOfInlineTime && result.error.status !== 403 && s.attempts < ctx.config.maxStepAttempts)
+            return { containment: settle(next, ctx, 'later') };
         if (STEP_BY_NAME.get(step)?.gate) return { containment: settle(next, ctx) };
     } else {
         s.status = result.status;
@@ -285,7 +290,10 @@ export function settle(
     if (stop === 'later') {
         next.status = 'retrying';
         next.nextAttemptAt = now;
-        next.reason = 'continued by the containment timer (the event handler spends only a few seconds per batch)';
+        const failed = next.steps.find((s) => s.status === 'failed');
+        next.reason = failed
+            ? `${failed.name} failed (${failed.error?.code ?? 'unknown'}) as the event handler's few seconds ran out; continued by the containment timer`
+            : 'continued by the containment timer (the event handler spends only a few seconds per batch)';
     } else if (stop) {
         next.status = stop.status;
         next.reason = stop.reason;

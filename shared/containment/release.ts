@@ -48,6 +48,8 @@ export interface ReleaseOptions {
 }
 
 const POLL_MS = 250;
+/** The longest Retry-After a refused release suggests. */
+const RETRY_HINT_MS = 30_000;
 
 /**
  * Releases a user after the SOC verified with them. First it takes every open incident of the user, as a runner
@@ -91,7 +93,13 @@ export async function releaseUser(
             lock = taken.lock;
             break;
         }
-        if (now() >= waitUntil) throw new ContainmentInProgressError(userId, Math.max(1000, taken.busyUntil - now()));
+        // A step normally ends within seconds; the lease is only its worst case. Suggest a short retry.
+        if (now() >= waitUntil) {
+            throw new ContainmentInProgressError(
+                userId,
+                Math.min(RETRY_HINT_MS, Math.max(1000, taken.busyUntil - now())),
+            );
+        }
         await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(1, waitUntil - now()))));
     }
 

@@ -105,10 +105,8 @@ export async function runContainment(
         const step = adv.next;
         const spec = STEP_BY_NAME.get(step)!;
         // One budget for the whole step, however many calls it makes (a list and N deletes): the lease outlives it.
-        const stepDeadline = now() + (deps.stepBudgetMs ?? 90_000);
-        const graph =
-            deps.graph &&
-            GraphActions.withDeadline(deps.graph, Math.min(stepDeadline, options.deadline ?? Number.POSITIVE_INFINITY));
+        const deadline = Math.min(now() + (deps.stepBudgetMs ?? 90_000), options.deadline ?? Number.POSITIVE_INFINITY);
+        const graph = deps.graph && GraphActions.withDeadline(deps.graph, deadline);
         const result = graph
             ? await executeStep(spec, {
                   incident: adv.incident,
@@ -117,6 +115,7 @@ export async function runContainment(
                   graph,
                   breaker: deps.breaker,
                   now,
+                  deadline,
               })
             : NO_GRAPH;
         if ('error' in result) {

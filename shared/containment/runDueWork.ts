@@ -4,6 +4,8 @@ import { ContainmentDeps, runContainment, sendNotices } from './runContainment';
 import { readRecord, UserRecord } from './userRecord';
 
 export interface RunDueWorkOptions {
+    /** Wall-clock time after which no new run or notice starts (the rest waits for the next tick). */
+    readonly deadline?: number;
     /** Delete user rows idle for longer than this (by their newest event) with nothing pending. */
     readonly idleMs?: number;
     /** Keep rows whose newest incident is younger than this, so that history and cooldowns survive. */
@@ -13,6 +15,8 @@ export interface RunDueWorkOptions {
 export interface DueWorkResult {
     /** Containment runs started. */
     runs: number;
+    /** Due work left for the next tick because this one ran out of time. */
+    deferred: number;
     /** Incidents whose notices were sent (or retried). */
     notices: number;
     /** Incidents (or rows) that failed; each is logged, none stops the others. */
@@ -28,7 +32,8 @@ export interface DueWorkResult {
  */
 export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptions = {}): Promise<DueWorkResult> {
     const now = deps.now ?? Date.now;
-    const result: DueWorkResult = { runs: 0, notices: 0, failed: 0, expired: 0 };
+    const result: DueWorkResult = { runs: 0, deferred: 0, notices: 0, failed: 0, expired: 0 };
+    const outOfTime = () => options.deadline !== undefined && now() >= options.deadline;
     for await (const listed of deps.store.list({ pendingWork: true })) {
         if ('error' in listed) {
             result.failed++;
@@ -39,10 +44,17 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
         for (const c of record.containments) {
             const incident = record.state.incidents.find((i) => i.id === c.incidentId);
             if (!incident) continue;
+            const due = isRunDue(c, now());
+            if ((due || c.notices.some((n) => isNoticeReady(n, c, deps.config))) && outOfTime()) {
+                result.deferred++;
+                continue;
+            }
             try {
-                if (isRunDue(c, now())) {
+                if (due) {
                     result.runs++;
-                    await runContainment(listed.userId, c.incidentId, deps);
+                    await runContainment(listed.userId, c.incidentId, deps, {
+                        ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+                    });
                 } else if (c.notices.some((n) => isNoticeReady(n, c, deps.config))) {
                     result.notices++;
                     await sendNotices(listed.userId, c.incidentId, deps, { incident, containment: c });
@@ -55,7 +67,9 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
             }
         }
     }
-    if (options.idleMs !== undefined) await expireIdle(deps, options.idleMs, options.incidentHistoryMs, result);
+    if (options.idleMs !== undefined && !outOfTime()) {
+        await expireIdle(deps, options.idleMs, options.incidentHistoryMs, result);
+    }
     return result;
 }
 

@@ -14,6 +14,8 @@ export interface StepContext {
     readonly graph: GraphActions;
     readonly breaker: CircuitBreaker;
     readonly now: () => number;
+    /** Wall-clock time the step must be over by (its budget, or the event handler's inline time). */
+    readonly deadline: number;
 }
 
 /** Facts a step learned that the containment keeps (plain data, merged by the core). */
@@ -82,14 +84,26 @@ const REMOVABLE = new Set(['microsoftAuthenticator', 'fido2', 'softwareOath', 'p
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Reads back until `check` holds, a few times (directory writes take a moment to be read back). */
-async function readBack(check: () => Promise<boolean>, tries = 3): Promise<boolean> {
+/**
+ * Reads back until `check` holds, a few times (directory writes take a moment to be read back), within the step's
+ * deadline. `unknown` when time ran out before the tries did: the step is then tried again later (its action is
+ * idempotent), rather than reported as not having taken.
+ */
+async function readBack(ctx: StepContext, check: () => Promise<boolean>, tries = 3): Promise<boolean | 'unknown'> {
     for (let i = 0; i < tries; i++) {
         if (await check()) return true;
-        if (i < tries - 1) await sleep(1000 * 2 ** i);
+        if (i === tries - 1) break;
+        const pause = 1000 * 2 ** i;
+        if (ctx.now() + pause >= ctx.deadline) return 'unknown';
+        await sleep(pause);
     }
     return false;
 }
+
+/** A read-back that could not finish in time: a failed step, retried by the timer (never needs-attention by itself). */
+const NOT_YET_VERIFIED: StepResult = {
+    error: { code: 'NotYetVerified', message: 'the change was made but could not be read back in the time left' },
+};
 
 async function revoke(ctx: StepContext): Promise<StepResult> {
     if (isGuest(ctx.containment)) return { status: 'skipped', detail: GUEST_NOT_REVOKED };
@@ -202,11 +216,13 @@ export const STEPS: readonly StepSpec[] = [
                 ? `would add the user to group ${config.pushBlockGroupId ?? '(PUSH_BLOCK_GROUP_ID unset)'}`
                 : 'would delete the Microsoft Authenticator registrations',
         idempotent: 'Graph answers "already a member" to a second add, 404 to a second delete; both count as done',
-        run: async ({ incident, config, graph }) => {
+        run: async (ctx) => {
+            const { incident, config, graph } = ctx;
             if (config.pushBlockMode === 'group') {
                 const groupId = config.pushBlockGroupId!;
                 const r = await graph.addGroupMember(groupId, incident.userId);
-                const verified = await readBack(() => graph.isMember(incident.userId, groupId));
+                const verified = await readBack(ctx, () => graph.isMember(incident.userId, groupId));
+                if (verified === 'unknown') return NOT_YET_VERIFIED;
                 return {
                     status: 'done',
                     detail:
@@ -225,8 +241,10 @@ export const STEPS: readonly StepSpec[] = [
             }
             const r = await graph.deleteAuthenticatorMethods(incident.userId);
             const verified = await readBack(
+                ctx,
                 async () => (await graph.listAuthenticatorMethods(incident.userId)).length === 0,
             );
+            if (verified === 'unknown') return NOT_YET_VERIFIED;
             return {
                 status: 'done',
                 detail: `deleted ${r.deleted} Microsoft Authenticator registration(s)${verified ? '; none left on read-back' : '; some still listed on read-back'}`,
@@ -244,7 +262,8 @@ export const STEPS: readonly StepSpec[] = [
         wouldDo: (_config, incident) =>
             `would delete every authentication method created since ${new Date(attackStart(incident)).toISOString()}`,
         idempotent: 'a method already deleted answers 404, which counts as deleted',
-        run: async ({ incident, graph }) => {
+        run: async (ctx) => {
+            const { incident, graph } = ctx;
             const since = attackStart(incident);
             const methods = await graph.listMethods(incident.userId);
             const fresh = methods.filter((m) => m.createdAt !== undefined && m.createdAt >= since);
@@ -253,9 +272,11 @@ export const STEPS: readonly StepSpec[] = [
             const undated = methods.filter((m) => m.createdAt === undefined && m.type !== 'password');
             const { deleted } = await graph.deleteMethods(incident.userId, removable);
             const gone = new Set(removable.map((m) => m.id));
-            const verified = await readBack(async () =>
+            const read = await readBack(ctx, async () =>
                 (await graph.listMethods(incident.userId)).every((m) => !gone.has(m.id)),
             );
+            if (read === 'unknown') return NOT_YET_VERIFIED;
+            const verified = read;
             const describe = (list: typeof methods) =>
                 list.map((m) => `${m.type}${m.displayName ? ` "${m.displayName}"` : ''}`).join(', ');
             const leftover = [

@@ -1,7 +1,19 @@
 import { TableClient, TableServiceClientOptions } from '@azure/data-tables';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 
 import type { StateTableConfig } from '../config';
+
+/** Each Table request gives up after this long (then the SDK's retries apply): a storage brownout cannot hang a run. */
+export const TABLE_REQUEST_TIMEOUT_MS = 20_000;
+
+const requestTimeout: PipelinePolicy = {
+    name: 'mfaResponderRequestTimeout',
+    sendRequest: (request, next) => {
+        if (!request.timeout) request.timeout = TABLE_REQUEST_TIMEOUT_MS;
+        return next(request);
+    },
+};
 
 /**
  * A TableClient for the state table: with an endpoint, through `credential` (the composition root chooses it); with
@@ -10,8 +22,12 @@ import type { StateTableConfig } from '../config';
 export function createTableClient(
     config: StateTableConfig,
     credential: TokenCredential | undefined,
-    options: TableServiceClientOptions = {},
+    given: TableServiceClientOptions = {},
 ): TableClient {
+    const options: TableServiceClientOptions = {
+        ...given,
+        additionalPolicies: [...(given.additionalPolicies ?? []), { policy: requestTimeout, position: 'perRetry' }],
+    };
     if (config.kind === 'connectionString') {
         const local =
             /UseDevelopmentStorage=true/i.test(config.connectionString) ||

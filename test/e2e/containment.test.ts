@@ -230,6 +230,31 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         expect((await incidentsOf(rt, u))[0]!.containment!.status).toBe('contained');
     });
 
+    it('a timer run out of time starts no new run: the work waits, counted as deferred, for the next tick', async () => {
+        const rt = runtime();
+        const u = victim();
+        graph.fail({
+            method: 'POST',
+            path: new RegExp(`/users/${u.id}/revokeSignInSessions$`),
+            status: 503,
+            times: 10,
+        });
+        await deliver(rt, attack(u));
+        expect((await incidentsOf(rt, u))[0]!.containment!.status).toBe('retrying');
+        const later = Date.now() + 2 * 60_000;
+        const before = callsFor(u).length;
+        const spent = await runDueWork({ ...rt.containmentDeps(silent), now: () => later }, { deadline: later });
+        expect(spent.deferred).toBeGreaterThanOrEqual(1);
+        expect(callsFor(u).length).toBe(before);
+        for (const f of graph.faults) if (f.path.source.includes(u.id)) f.times = 0; // Graph recovers
+        const next = await runDueWork(
+            { ...rt.containmentDeps(silent), now: () => later },
+            { deadline: later + 60_000 },
+        );
+        expect(next.runs).toBeGreaterThanOrEqual(1);
+        expect((await incidentsOf(rt, u))[0]!.containment!.status).toBe('contained');
+    });
+
     it('stores a 404 from Graph on the step with its code, and retries it later', async () => {
         const rt = runtime();
         const u = victim();

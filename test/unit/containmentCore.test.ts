@@ -437,6 +437,25 @@ describe('advance', () => {
         expect(hasPendingWork(c, config())).toBe(true);
     });
 
+    it('a step that fails as the deadline passes goes on at once, but a refusal still needs a person', () => {
+        const deadline = NOW + 5000;
+        const start = claim(plan(), ctx({ deadline })).containment;
+        const timedOut = advance(
+            start,
+            ctx({ deadline, now: deadline }),
+            'check-exclusions',
+            failed(undefined, 'Timeout'),
+        );
+        expect(timedOut.containment).toMatchObject({ status: 'retrying', nextAttemptAt: deadline });
+        expect(timedOut.containment.reason).toBe(
+            "check-exclusions failed (Timeout) as the event handler's few seconds ran out; continued by the containment timer",
+        );
+        const refused = advance(start, ctx({ deadline, now: deadline }), 'check-exclusions', failed(403, 'Forbidden'));
+        expect(refused.containment.status).toBe('needs-attention');
+        const beforeDeadline = advance(start, ctx({ deadline, now: NOW }), 'check-exclusions', failed(503, 'Busy'));
+        expect(beforeDeadline.containment.nextAttemptAt).toBeGreaterThan(NOW); // an ordinary failure backs off
+    });
+
     it('skips the second revoke when disable-account did not run, and runs it once disable did', () => {
         const cfg = config({ DISABLE_ACCOUNT: 'true' });
         const first = runAll(plan(cfg), ctx({ config: cfg }), (name) =>
