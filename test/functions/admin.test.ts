@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { HttpRequest, InvocationContext } from '@azure/functions';
 
 import {
@@ -263,5 +266,20 @@ describe('release with App Service authentication (Entra ID)', () => {
         expect((await get(as(['Some.Other.Role']))).status).toBe(403);
         expect((await get(as([ADMIN_ROLES.read]))).status).toBe(200);
         expect((await get(as([ADMIN_ROLES.release]))).status).toBe(200);
+    });
+});
+
+describe('the app registration the README creates', () => {
+    it('defines exactly the app roles the endpoints check, for people and for applications', () => {
+        const roles = JSON.parse(
+            readFileSync(join(__dirname, '..', '..', 'infra', 'admin-app-roles.json'), 'utf8'),
+        ) as {
+            value: string;
+            isEnabled: boolean;
+            allowedMemberTypes: string[];
+        }[];
+        expect(roles.map((r) => r.value).sort()).toEqual(Object.values(ADMIN_ROLES).sort());
+        for (const r of roles)
+            expect(r).toMatchObject({ isEnabled: true, allowedMemberTypes: ['User', 'Application'] });
     });
 });
