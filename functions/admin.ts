@@ -5,16 +5,15 @@ import { listIncidents, userIncidents } from '../shared/containment/listIncident
 import { ContainmentInProgressError, NothingToReleaseError, releaseUser } from '../shared/containment/release';
 import { GraphCallError } from '../shared/graph/callGraph';
 import type { Runtime } from '../shared/runtime';
+import { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine } from '../shared/singleLine';
 import { getRuntime } from './runtime';
+
+export { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** With App Service authentication on, the app roles a caller needs (defined on the app registration; README). */
 export const ADMIN_ROLES = { read: 'MfaResponder.Read', release: 'MfaResponder.Release' } as const;
-/** Bounds of what the admin endpoints log and store about a release. */
-export const MAX_NAME_LENGTH = 256;
-export const MAX_REASON_LENGTH = 500;
-
 /**
  * App Service authentication is on. The platform then sets WEBSITE_AUTH_ENABLED in the app's environment, rejects
  * unauthenticated calls (infra/app/resources.bicep: Return401) and sets the x-ms-client-principal* headers itself,
@@ -22,19 +21,6 @@ export const MAX_REASON_LENGTH = 500;
  */
 export function appServiceAuthEnabled(env: Env): boolean {
     return env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() === 'true';
-}
-
-/**
- * One line of at most `max` characters: control, format (bidirectional overrides, zero-width) and line or paragraph
- * separator characters become spaces, so that a name or reason can neither start a forged log line nor hide text.
- */
-export function singleLine(text: string, max: number): string {
-    const flat = text
-        .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ')
-        .replace(/ {2,}/g, ' ')
-        .trim();
-    const chars = Array.from(flat);
-    return chars.length <= max ? flat : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 const clientPrincipal = z.object({

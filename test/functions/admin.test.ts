@@ -14,6 +14,7 @@ import {
 } from '../../functions/admin';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import { createRuntime, Runtime } from '../../shared/runtime';
+import { runCli } from '../support/cliRun';
 import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, pushDenied, User, user } from '../support/signInFactory';
@@ -41,18 +42,20 @@ afterAll(async () => {
     await identity.close();
 });
 
-function runtime(): Runtime {
-    return createRuntime({
-        env: {
-            STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
-            STATE_TABLE_NAME: `fadm${process.pid}x${Date.now().toString(36)}x${n++}`,
-            AZURE_CLIENT_ID: identity.clientId,
-            GRAPH_BASE_URL: graph.baseUrl,
-            CONTAINMENT_MODE: 'live',
-            PUSH_BLOCK_GROUP_ID: GROUP,
-            NEVER_CONTAIN: 'breakglass@contoso.com',
-        },
-    });
+function settings(): Record<string, string | undefined> {
+    return {
+        STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
+        STATE_TABLE_NAME: `fadm${process.pid}x${Date.now().toString(36)}x${n++}`,
+        AZURE_CLIENT_ID: identity.clientId,
+        GRAPH_BASE_URL: graph.baseUrl,
+        CONTAINMENT_MODE: 'live',
+        PUSH_BLOCK_GROUP_ID: GROUP,
+        NEVER_CONTAIN: 'breakglass@contoso.com',
+    };
+}
+
+function runtime(env = settings()): Runtime {
+    return createRuntime({ env });
 }
 
 /** A contained user, ready to be released. */
@@ -218,6 +221,23 @@ describe('release without App Service authentication (function keys)', () => {
         ])
             expect((await handler(releaseRequest(u.id, body), capture().context)).status).toBe(400);
         expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(true);
+    });
+});
+
+describe('mfa-responder release', () => {
+    it('stores the name and reason as one bounded line too', async () => {
+        const env = settings();
+        const rt = runtime(env);
+        const u = await containedVictim(rt);
+        const released = await runCli(
+            ['release', u.id, '--reason', `verified by phone\n${FORGED}`, '--by', `soc\u2028${'x'.repeat(400)}`],
+            { env },
+        );
+        expect(released.code).toBe(0);
+        const release = (await rt.store.read(u.id))!.state.incidents[0]!.containment!.release!;
+        expect(release.reason).toBe(`verified by phone ${FORGED}`);
+        expect(Array.from(release.by)).toHaveLength(MAX_NAME_LENGTH);
+        expect(release.by.startsWith('soc x')).toBe(true);
     });
 });
 
