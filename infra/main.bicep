@@ -72,6 +72,11 @@ param fraudReportTrigger bool = true
 @maxValue(168)
 param lateEventToleranceHours int = 24
 
+@description('MAX_CLOCK_SKEW_MINUTES: a record dated further than this ahead of the wall clock is rejected as future-time.')
+@minValue(1)
+@maxValue(1440)
+param maxClockSkewMinutes int = 60
+
 @description('MAX_PROMPTS_PER_USER: bound on the prompts remembered per user.')
 @minValue(50)
 @maxValue(2000)
@@ -214,6 +219,7 @@ var productSettings = {
   SPAM_THEN_SUCCESS_MIN_DENIALS: string(spamThenSuccessMinDenials)
   FRAUD_REPORT_TRIGGER: fraudReportTrigger ? 'true' : 'false'
   LATE_EVENT_TOLERANCE_HOURS: string(lateEventToleranceHours)
+  MAX_CLOCK_SKEW_MINUTES: string(maxClockSkewMinutes)
   MAX_PROMPTS_PER_USER: string(maxPromptsPerUser)
   SIGNIN_CATEGORIES: signinCategories
   STATE_TABLE_NAME: stateTableName

@@ -13,6 +13,7 @@ import {
     singleLine,
 } from '../../functions/admin';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
+import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { runCli } from '../support/cliRun';
 import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
@@ -56,6 +57,12 @@ function settings(): Record<string, string | undefined> {
 
 function runtime(env = settings()): Runtime {
     return createRuntime({ env });
+}
+
+/** How the first incident of a user was released, as stored. */
+async function releaseOf(rt: Runtime, u: User) {
+    const [first] = containedIncidents(readRecord((await rt.store.read(u.id))!.doc));
+    return first!.containment!.release!;
 }
 
 /** A contained user, ready to be released. */
@@ -201,7 +208,7 @@ describe('release without App Service authentication (function keys)', () => {
             context,
         );
         expect(res.status).toBe(200);
-        const release = (await rt.store.read(u.id))!.state.incidents[0]!.containment!.release!;
+        const release = await releaseOf(rt, u);
         expect(release).toMatchObject({ by: `soc ${FORGED}`, reason: `verified by phone ${FORGED}` });
         const logged = lines.filter((l) => l.startsWith('Released user'));
         expect(logged).toHaveLength(1);
@@ -234,7 +241,7 @@ describe('mfa-responder release', () => {
             { env },
         );
         expect(released.code).toBe(0);
-        const release = (await rt.store.read(u.id))!.state.incidents[0]!.containment!.release!;
+        const release = await releaseOf(rt, u);
         expect(release.reason).toBe(`verified by phone ${FORGED}`);
         expect(Array.from(release.by)).toHaveLength(MAX_NAME_LENGTH);
         expect(release.by.startsWith('soc x')).toBe(true);
@@ -266,7 +273,7 @@ describe('release with App Service authentication (Entra ID)', () => {
         };
         const { context, lines } = capture();
         expect((await handler(releaseRequest(u.id, body, admin), context)).status).toBe(200);
-        expect((await rt.store.read(u.id))!.state.incidents[0]!.containment!.release).toMatchObject({
+        expect(await releaseOf(rt, u)).toMatchObject({
             by: 'analyst@contoso.com',
         });
         expect(lines.find((l) => l.startsWith('Released user'))).toContain('by "analyst@contoso.com"');
