@@ -77,6 +77,15 @@ param lateEventToleranceHours int = 24
 @maxValue(1440)
 param maxClockSkewMinutes int = 60
 
+@description('AUDIT_CATEGORIES: audit log categories read for security-information changes, or none.')
+@allowed(['AuditLogs', 'none'])
+param auditCategories string = 'AuditLogs'
+
+@description('PERSISTENCE_WINDOW_HOURS: after an attack never released, how long a newly registered method is taken as the attacker\'s.')
+@minValue(1)
+@maxValue(720)
+param persistenceWindowHours int = 24
+
 @description('MAX_PROMPTS_PER_USER: bound on the prompts remembered per user.')
 @minValue(50)
 @maxValue(2000)
@@ -123,6 +132,12 @@ param confirmCompromised bool = false
 
 @description('DISABLE_ACCOUNT: also disable the account, then revoke sessions again.')
 param disableAccount bool = false
+
+@description('REMOVE_NEW_METHODS: after a method registered during an attack, or an approval during one, delete the methods created since it began.')
+param removeNewMethods bool = true
+
+@description('RESET_PASSWORD: also set a random password the user must change (not for synced users).')
+param resetPassword bool = false
 
 @description('NOTIFY_WEBHOOK_URL: where notices are POSTed (a Teams workflow URL carries a signature: a secret).')
 @secure()
@@ -220,6 +235,8 @@ var productSettings = {
   FRAUD_REPORT_TRIGGER: fraudReportTrigger ? 'true' : 'false'
   LATE_EVENT_TOLERANCE_HOURS: string(lateEventToleranceHours)
   MAX_CLOCK_SKEW_MINUTES: string(maxClockSkewMinutes)
+  AUDIT_CATEGORIES: auditCategories
+  PERSISTENCE_WINDOW_HOURS: string(persistenceWindowHours)
   MAX_PROMPTS_PER_USER: string(maxPromptsPerUser)
   SIGNIN_CATEGORIES: signinCategories
   STATE_TABLE_NAME: stateTableName
@@ -230,6 +247,8 @@ var productSettings = {
   PUSH_BLOCK_GROUP_ID: pushBlockGroupId
   CONFIRM_COMPROMISED: confirmCompromised ? 'true' : 'false'
   DISABLE_ACCOUNT: disableAccount ? 'true' : 'false'
+  REMOVE_NEW_METHODS: removeNewMethods ? 'true' : 'false'
+  RESET_PASSWORD: resetPassword ? 'true' : 'false'
   NEVER_CONTAIN: neverContain
   NEVER_CONTAIN_GROUP_IDS: neverContainGroupIds
   ALLOW_NO_BREAK_GLASS: allowNoBreakGlass ? 'true' : 'false'
