@@ -149,6 +149,9 @@ param neverContain string = ''
 @description('NEVER_CONTAIN_GROUP_IDS: comma-separated group ids whose members are never contained.')
 param neverContainGroupIds string = ''
 
+@description('DRILL_USER_IDS: comma-separated canary user object ids a drill may run against (always dry-run).')
+param drillUserIds string = ''
+
 @description('ALLOW_NO_BREAK_GLASS: true lets live mode run with both never-contain lists empty.')
 param allowNoBreakGlass bool = false
 
@@ -251,6 +254,7 @@ var productSettings = {
   RESET_PASSWORD: resetPassword ? 'true' : 'false'
   NEVER_CONTAIN: neverContain
   NEVER_CONTAIN_GROUP_IDS: neverContainGroupIds
+  DRILL_USER_IDS: drillUserIds
   ALLOW_NO_BREAK_GLASS: allowNoBreakGlass ? 'true' : 'false'
   MAX_CONTAINMENTS_PER_HOUR: string(maxContainmentsPerHour)
   CONTAINMENT_COOLDOWN_MINUTES: string(containmentCooldownMinutes)
