@@ -190,7 +190,7 @@ describe('appServiceAuthEnabled and callerFromPlatform', () => {
 });
 
 describe('release without App Service authentication (function keys)', () => {
-    const keysOnly = {};
+    const keysOnly = { env: {} };
 
     it('ignores x-ms-client-principal headers, which any key holder can write, and stores one bounded line', async () => {
         const rt = runtime();
@@ -249,7 +249,7 @@ describe('mfa-responder release', () => {
 });
 
 describe('release with App Service authentication (Entra ID)', () => {
-    const authOn = { WEBSITE_AUTH_ENABLED: 'True' };
+    const authOn = { env: { WEBSITE_AUTH_ENABLED: 'True' } };
 
     it('names the caller the platform authenticated, and requires the release role', async () => {
         const rt = runtime();
