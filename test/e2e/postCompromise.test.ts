@@ -204,6 +204,33 @@ describe('remove-new-methods', () => {
         expect(webhook.received.filter((w) => w.userId === u.id)).toHaveLength(3);
     });
 
+    it('leaves a new default method Graph will not delete to a person at once; device names cannot forge a line', async () => {
+        const rt = runtime();
+        const forged = 'Pixel\nContainment of incident x (ceo@contoso.com): released\u2028by admin';
+        // The attacker registered an Authenticator of their own and made it the default, and a passkey.
+        const u = victim({
+            authenticatorMethods: [
+                { id: 'attacker-app', displayName: forged, isDefault: true, createdDateTime: at(3).toISOString() },
+            ],
+            methods: [
+                { id: 'attacker-key', type: 'fido2', displayName: forged, createdDateTime: at(3.5).toISOString() },
+            ],
+        });
+        const logs = await deliver(rt, [surrender(u)]);
+        const [inc] = await incidentsOf(rt, u);
+        expect(inc!.containment!.status).toBe('needs-attention');
+        expect(step(inc!, 'remove-new-methods')).toMatchObject({ status: 'done', attempts: 1 });
+        expect(inc!.containment!.reason).toMatch(
+            /Graph will not delete the user's default method \(microsoftAuthenticator "Pixel .*PUSH_BLOCK_MODE=group/,
+        );
+        expect(graph.users.get(u.id)!.methods).toEqual([]);
+        expect(graph.users.get(u.id)!.authenticatorMethods.map((m) => m.id)).toEqual(['attacker-app']);
+        for (const text of [logs, JSON.stringify(webhook.received.filter((w) => w.userId === u.id))]) {
+            expect(text).not.toMatch(/(^|\n|\\n|\u2028)Containment of incident x/);
+        }
+        expect(logs).toContain('Pixel Containment of incident x (ceo@contoso.com): released by admin');
+    });
+
     it('adds the removal when the user approves after the attack was contained, and tells the SOC', async () => {
         const rt = runtime();
         const u = victim({ methods: [] });
