@@ -207,7 +207,8 @@ describe('remove-new-methods', () => {
     it('leaves a new default method Graph will not delete to a person at once; device names cannot forge a line', async () => {
         const rt = runtime();
         const forged = 'Pixel\nContainment of incident x (ceo@contoso.com): released\u2028by admin';
-        // The attacker registered an Authenticator of their own and made it the default, and a passkey.
+        // The attacker registered an Authenticator of their own and made it the default, and a passkey; Graph deletes
+        // a default method only when it is the last one.
         const u = victim({
             authenticatorMethods: [
                 { id: 'attacker-app', displayName: forged, isDefault: true, createdDateTime: at(3).toISOString() },
@@ -215,6 +216,7 @@ describe('remove-new-methods', () => {
             methods: [
                 { id: 'attacker-key', type: 'fido2', displayName: forged, createdDateTime: at(3.5).toISOString() },
             ],
+            otherMethods: 1, // the user's own phone, which stays
         });
         const logs = await deliver(rt, [surrender(u)]);
         const [inc] = await incidentsOf(rt, u);
