@@ -463,8 +463,10 @@ export function lockForRelease(
     const mine = containments.filter((c) => open.has(c.incidentId));
     const busy = mine.find((c) => c.lease && c.lease.owner !== ctx.owner && c.lease.until > ctx.now);
     if (busy) return { busyUntil: busy.lease!.until };
+    // Finished containments are held too: an approval or a registration arriving during the undo may reopen one
+    // (amendForApproval keeps the lease), and no runner may take it before the release closes it.
     const locked = containments.map((c) =>
-        open.has(c.incidentId) && isActive(c)
+        open.has(c.incidentId)
             ? { ...clone(c), lease: { owner: ctx.owner, until: ctx.now + ctx.leaseMs, cursor: 0 } }
             : c,
     );
