@@ -4,6 +4,7 @@ import { access, constants } from 'node:fs/promises';
 import type { ContainmentConfig, DetectionConfig } from '../shared/config';
 import { ContainedIncident, containmentOf, readRecord, UserRecordStore } from '../shared/containment/userRecord';
 import { addBatchResult, BatchOutcome, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
+import { confirmAnnounced } from '../shared/pipeline/announced';
 import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
 import { MemoryRowStore } from '../shared/state/memoryRowStore';
 import { readSignInMessageBatches } from './readInput';
@@ -84,6 +85,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         for (const { incident } of outcome.result.newIncidents) opened.set(incident.id, incident.userId);
         addBatchResult(totals, outcome.result);
         await options.onBatch?.(outcome);
+        await confirmAnnounced(outcome.result.newIncidents, {
+            store: options.store,
+            policy: options.detection.policy,
+            ...(options.containment ? { containment: options.containment } : {}),
+        });
     };
 
     let batches = 0;

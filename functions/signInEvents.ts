@@ -1,5 +1,6 @@
 import { app, InvocationContext } from '@azure/functions';
 
+import { confirmAnnounced } from '../shared/pipeline/announced';
 import { containNewIncidents } from '../shared/pipeline/containNew';
 import { logBatch } from '../shared/pipeline/logBatch';
 import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
@@ -28,6 +29,12 @@ export function createSignInEventsHandler(runtime: () => Runtime) {
         logBatch(outcome, context);
         const { newIncidents, updatedIncidents } = outcome.result;
         await containNewIncidents([...newIncidents, ...updatedIncidents], rt.containmentDeps(context));
+        await confirmAnnounced(newIncidents, {
+            store: rt.store,
+            policy: rt.detection.policy,
+            ...(rt.containment ? { containment: rt.containment } : {}),
+            logger: context,
+        });
         if (outcome.failures.length > 0) {
             const first = outcome.failures[0]!;
             throw new StateStoreError(

@@ -5,7 +5,7 @@ import { ResponderError } from '../errors';
 import { finishRelease, lockForRelease, ReleaseLock } from './core';
 import type { Containment } from './model';
 import { ContainmentDeps, sendNotices } from './runContainment';
-import { containmentOf, newRecord, updateRecord } from './userRecord';
+import { containmentOf, newRecord, updateRecord, withContainments } from './userRecord';
 
 export interface ReleaseRequest {
     /** Who released (an admin's UPN or name), for the record; bounded and single-line. */
@@ -84,7 +84,7 @@ export async function releaseUser(
                     config: deps.config,
                 });
                 if (!r || 'busyUntil' in r) return { result: r };
-                return { record: newRecord(record.state, r.containments), result: r };
+                return { record: withContainments(record, r.containments), result: r };
             },
             recordOptions,
         );
@@ -137,7 +137,8 @@ export async function releaseUser(
                 { by: request.by, reason: request.reason, undo, at },
                 deps.config,
             );
-            return { record: newRecord(state, containments), result: newRecord(state, containments) };
+            const next = newRecord(state, containments, record.unannounced);
+            return { record: next, result: next };
         },
         recordOptions,
     );
@@ -165,7 +166,7 @@ async function giveUp(
                 const { lease: _lease, ...rest } = c;
                 return rest;
             });
-            return { record: newRecord(record.state, containments), result: undefined };
+            return { record: withContainments(record, containments), result: undefined };
         },
         recordOptions,
     );

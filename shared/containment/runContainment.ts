@@ -9,7 +9,7 @@ import { Advance, advance, claim, isNoticeReady, RunContext } from './core';
 import type { Containment, ContainmentStatus, ContainmentStep, Notice } from './model';
 import { noticePayload, Notifier } from './notifier';
 import { executeStep, STEP_BY_NAME, StepResult } from './steps';
-import { containmentOf, newRecord, updateRecord, UserRecordStore } from './userRecord';
+import { containmentOf, updateRecord, UserRecordStore, withContainments } from './userRecord';
 
 export interface ContainmentDeps {
     readonly store: UserRecordStore;
@@ -54,8 +54,8 @@ async function transition(
             const adv = fn(c, incident);
             if (adv.lost) return { result: { ...adv, incident } };
             return {
-                record: newRecord(
-                    record.state,
+                record: withContainments(
+                    record,
                     record.containments.map((x) => (x.incidentId === incidentId ? adv.containment : x)),
                 ),
                 result: { ...adv, incident },
@@ -182,8 +182,8 @@ export async function sendNotices(
                     notices: c.notices.map((x) => (x === n ? { ...x, ...update, at: now() } : x)),
                 };
                 return {
-                    record: newRecord(
-                        record.state,
+                    record: withContainments(
+                        record,
                         record.containments.map((x) => (x.incidentId === incidentId ? changed : x)),
                     ),
                     result: undefined,

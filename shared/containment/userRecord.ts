@@ -17,12 +17,27 @@ export interface UserRecord {
     readonly v: 2;
     readonly state: UserState;
     readonly containments: readonly Containment[];
+    /**
+     * Incidents stored but not yet announced (logged, handed to containment), by id. Written with the incident and
+     * cleared once it was announced, so that an incident whose write landed while its acknowledgement was lost is
+     * announced by the redelivery that finds it stored.
+     */
+    readonly unannounced?: readonly string[];
 }
 
 export type UserRecordStore = RowStore<UserRecord>;
 
-export function newRecord(state: UserState, containments: readonly Containment[] = []): UserRecord {
-    return { v: 2, state, containments };
+export function newRecord(
+    state: UserState,
+    containments: readonly Containment[] = [],
+    unannounced: readonly string[] = [],
+): UserRecord {
+    return unannounced.length > 0 ? { v: 2, state, containments, unannounced } : { v: 2, state, containments };
+}
+
+/** The record with other containments; everything else (state, what is still to announce) as it was. */
+export function withContainments(record: UserRecord, containments: readonly Containment[]): UserRecord {
+    return newRecord(record.state, containments, record.unannounced);
 }
 
 /** An incident with its containment, for people: views, notices, logs. */
@@ -89,13 +104,16 @@ export function fitRecord(record: UserRecord, options: FitOptions): { record: Us
     );
 }
 
-/** The record with this state, and only the containments whose incidents it still holds. */
+/** The record with this state, and only the containments (and ids to announce) whose incidents it still holds. */
 function withState(record: UserRecord, state: UserState): UserRecord {
     const kept = new Set(state.incidents.map((i) => i.id));
     const containments = record.containments.filter((c) => kept.has(c.incidentId));
-    return containments.length === record.containments.length && state === record.state
+    const unannounced = (record.unannounced ?? []).filter((id) => kept.has(id));
+    return containments.length === record.containments.length &&
+        unannounced.length === (record.unannounced ?? []).length &&
+        state === record.state
         ? record
-        : newRecord(state, containments);
+        : newRecord(state, containments, unannounced);
 }
 
 export interface UpdateRecordOptions extends UpdateRowOptions {

@@ -34,7 +34,10 @@ export interface BatchResult {
     newDenials: number;
     /** Users whose events reached storage (or were quarantined). */
     users: number;
-    /** Incidents this batch opened, as stored: each is announced once, by this batch. */
+    /**
+     * Incidents to announce, as stored: those this batch opened, and those an earlier delivery stored but could not
+     * announce (its write landed, the answer did not). Callers announce them, then `confirmAnnounced`.
+     */
     newIncidents: ContainedIncident[];
     /**
      * Existing incidents that grew (late prompts, an approval), with their containment when this batch changed it (an

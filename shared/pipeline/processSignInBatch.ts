@@ -93,6 +93,11 @@ interface UserOutcome {
     readonly planned: readonly Containment[];
     /** Containments of existing incidents that changed with these events (an approval added removal steps). */
     readonly amended: readonly Containment[];
+    /**
+     * What this invocation announces: the incidents it opened, and those an earlier one stored without announcing
+     * (its write landed, its acknowledgement did not), each with its containment as stored.
+     */
+    readonly announce: readonly ContainedIncident[];
 }
 
 /** Folds one user's events into their record; pure, so that a conflict can re-run it on a fresh read. */
@@ -139,9 +144,17 @@ function ingest(
             );
         }
     }
+    const all = [...containments, ...planned];
+    const unannounced = [...new Set([...(current?.unannounced ?? []), ...applied.newIncidents.map((i) => i.id)])];
+    const announce = unannounced.flatMap((id): ContainedIncident[] => {
+        const incident = applied.state.incidents.find((i) => i.id === id);
+        const containment = all.find((c) => c.incidentId === id);
+        if (!incident) return [];
+        return [containment ? { incident, containment } : { incident }];
+    });
     return {
-        record: newRecord(applied.state, [...containments, ...planned]),
-        result: { applied, planned, amended },
+        record: newRecord(applied.state, all, unannounced),
+        result: { applied, planned, amended, announce },
     };
 }
 
@@ -214,11 +227,7 @@ export async function processSignInBatch(
             return;
         }
         result.newDenials += outcome.applied.newDenials;
-        const withContainment = (i: (typeof outcome.applied.newIncidents)[number]): ContainedIncident => {
-            const containment = outcome.planned.find((c) => c.incidentId === i.id);
-            return containment ? { incident: i, containment } : { incident: i };
-        };
-        result.newIncidents.push(...outcome.applied.newIncidents.map(withContainment));
+        result.newIncidents.push(...outcome.announce);
         result.updatedIncidents.push(
             ...outcome.applied.updatedIncidents.map((incident): ContainedIncident => {
                 const containment = outcome.amended.find((c) => c.incidentId === incident.id);

@@ -191,6 +191,36 @@ describe('an incident is announced once, even when an acknowledgement is lost', 
         expect(record.containments[0]).toMatchObject({ status: 'dry-run' });
         expect(record.containments[0]!.notices[0]).toMatchObject({ kind: 'incident', status: 'sent' });
     });
+
+    it('announces it on the redelivery when the write landed but storage stayed away past every retry', async () => {
+        // No SDK retry: the lost answer is the last word of this delivery, as in an outage longer than the retries.
+        const rt = createRuntime({
+            env: {
+                STATE_TABLE_CONNECTION_STRING: limits.connectionString,
+                STATE_TABLE_NAME: `hostile${process.pid}x${tables++}`,
+                NOTIFY_WEBHOOK_URL: webhook.url,
+            },
+            tableClientOptions: { retryOptions: { maxRetries: 0 } },
+        });
+        const victim = user('Outage Victim');
+        const batch = [envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.2) })))];
+        limits.loseAcknowledgement(victim.id, 1);
+        const first = eventHubContext(1);
+        await expect(createSignInEventsHandler(() => rt)(batch, first.context)).rejects.toThrow(/user updates failed/);
+        expect(first.logs.text()).not.toMatch(/MFA push attack detected/);
+        expect((await recordOf(rt, victim))!.unannounced).toHaveLength(1); // stored, marked as not yet announced
+
+        // The host replays the batch: the incident is found stored and unannounced, so this delivery announces it.
+        const second = await deliver(rt, batch);
+        expect(second.match(/MFA push attack detected: [^\n]*/g)).toHaveLength(1);
+        expect(second).toContain(`"userId":"${victim.id}"`);
+        expect(webhook.received.filter((w) => w.userId === victim.id)).toHaveLength(1);
+        const record = (await recordOf(rt, victim))!;
+        expect(record.unannounced).toBeUndefined();
+        expect(record.containments[0]!.notices[0]).toMatchObject({ kind: 'incident', status: 'sent' });
+        // A third delivery of the same batch says nothing more.
+        expect(await deliver(rt, batch)).not.toMatch(/MFA push attack detected/);
+    });
 });
 
 describe('sane event time', () => {
@@ -255,12 +285,15 @@ describe('incident ids and history', () => {
         await live.ready();
         const { processSignInBatch } = await import('../../shared/pipeline/processSignInBatch');
         const first = Array.from({ length: 5 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.1) }));
-        await processSignInBatch([envelope(first)], {
+        const { confirmAnnounced } = await import('../../shared/pipeline/announced');
+        const options = {
             store: live.store,
             policy: live.detection.policy,
             categories: live.detection.categories,
             containment: live.containment,
-        });
+        };
+        // As the handler does, without running the containment.
+        await confirmAnnounced((await processSignInBatch([envelope(first)], options)).result.newIncidents, options);
         for (let e = 1; e <= 25; e++) {
             await deliver(rt, [
                 envelope(Array.from({ length: 5 }, (_, i) => pushDenied({ user: victim, at: at(e * 10 + i * 0.1) }))),
