@@ -30,6 +30,19 @@ param neverContainGroupIds string = ''
 @secure()
 param notifyWebhookUrl string = ''
 
+@description('Notice format: json (any receiver) or teams (an Adaptive Card for a Teams Workflows webhook).')
+@allowed(['json', 'teams'])
+param notifyFormat string = 'json'
+
+@description('Send every incident and each change of its containment status to a Log Analytics table (MfaFatigueIncidents_CL) for Microsoft Sentinel.')
+param incidentLog bool = true
+
+@description('Resource id of an existing Log Analytics workspace for the incident rows (your Sentinel workspace); empty: the workspace this template creates.')
+param incidentLogWorkspaceId string = ''
+
+@description('Also deploy the Sentinel analytic rule that turns each incident row into a Sentinel incident (enables Microsoft Sentinel on the workspace, which is billed).')
+param sentinelAnalyticRule bool = false
+
 @description('Partitions of the sign-in hub (cannot be lowered later on Standard). 4 carries a large tenant.')
 @minValue(1)
 @maxValue(32)
@@ -63,6 +76,10 @@ module resources 'app/resources.bicep' = {
     notifyWebhookUrl: notifyWebhookUrl
     eventHubPartitionCount: eventHubPartitionCount
     maximumInstanceCount: maximumInstanceCount
+    notifyFormat: notifyFormat
+    incidentLog: incidentLog
+    incidentLogWorkspaceId: incidentLogWorkspaceId
+    sentinelAnalyticRule: sentinelAnalyticRule
   }
 }
 
