@@ -141,7 +141,9 @@ function card(inc: Incident, c: Containment | undefined, kind: NoticeKind, relea
     facts.push(
         fact(
             'Containment',
-            v.containment ? `${v.containment}${v.containmentMode ? ` (${v.containmentMode})` : ''}` : 'not configured',
+            v.containment
+                ? `${v.containment}${v.containmentMode && v.containmentMode !== v.containment ? ` (${v.containmentMode})` : ''}`
+                : 'not configured',
         ),
     );
     if (v.containmentReason) facts.push(fact('Reason', plain(v.containmentReason, level.text)));
@@ -202,17 +204,22 @@ function leastCard(inc: Incident, c: Containment | undefined, kind: NoticeKind):
     };
 }
 
-/** The Teams message of a notice, within TEAMS_MESSAGE_MAX_BYTES whatever the incident holds. */
+/**
+ * The Teams message of a notice, within TEAMS_MESSAGE_MAX_BYTES whatever the incident holds (the least card's every
+ * field is cut, so it always fits). `maxBytes` lets a test squeeze the ladder.
+ */
 export function teamsMessage(
     inc: Incident,
     c: Containment | undefined,
     kind: NoticeKind,
     config: Pick<ContainmentConfig, 'pushBlockMode'>,
+    options: { readonly maxBytes?: number } = {},
 ): Record<string, unknown> {
+    const maxBytes = options.maxBytes ?? TEAMS_MESSAGE_MAX_BYTES;
     const release = releaseCommandFor(inc, c, config);
     for (const level of LEVELS) {
         const message = envelope(card(inc, c, kind, release, level));
-        if (Buffer.byteLength(JSON.stringify(message)) <= TEAMS_MESSAGE_MAX_BYTES) return message;
+        if (Buffer.byteLength(JSON.stringify(message)) <= maxBytes) return message;
     }
     return envelope(leastCard(inc, c, kind));
 }
