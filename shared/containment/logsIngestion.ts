@@ -80,13 +80,30 @@ export function logsIngestion(
     const limit = options.timeoutMs ?? 10_000;
     return async (rows, sendOptions = {}) => {
         const timeoutMs = Math.max(1, Math.min(limit, sendOptions.timeoutMs ?? limit));
+        const controller = new AbortController();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        // The timeout does not rely on the SDK honouring the signal: the token request it makes first (a managed
+        // identity endpoint in a brownout) may not, and would otherwise hold the event handler for ever.
+        const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+                controller.abort();
+                reject(
+                    new LogRowSendError({ code: 'Timeout', message: 'no answer from the Logs Ingestion API in time' }),
+                );
+            }, timeoutMs);
+        });
+        const upload = client.upload(config.ruleId, config.stream, [...rows] as Array<Record<string, unknown>>, {
+            maxConcurrency: 1,
+            abortSignal: controller.signal,
+        });
+        // An upload given up on may still settle later; its outcome is no longer anyone's.
+        upload.catch(() => undefined);
         try {
-            await client.upload(config.ruleId, config.stream, [...rows] as Array<Record<string, unknown>>, {
-                maxConcurrency: 1,
-                abortSignal: AbortSignal.timeout(timeoutMs),
-            });
+            await Promise.race([upload, timeout]);
         } catch (e) {
             throw toLogRowSendError(e);
+        } finally {
+            clearTimeout(timer);
         }
     };
 }

@@ -120,7 +120,7 @@ function card(inc: Incident, c: Containment | undefined, kind: NoticeKind, relea
         ],
     });
     const facts = [
-        fact('User', v.userPrincipalName ?? '(no UPN in the sign-in logs)'),
+        fact('User', plain(v.userPrincipalName ?? '(no UPN in the sign-in logs)', 300)),
         fact('Object ID', v.userId),
         fact('Trigger', v.trigger),
         fact('Prompts', counts(v)),

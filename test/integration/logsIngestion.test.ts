@@ -166,4 +166,16 @@ describe('logsIngestion (the adapter)', () => {
         const hang = await client({}, 300)([row(1)]).catch((x: unknown) => x);
         expect((hang as LogRowSendError).error).toMatchObject({ code: 'Timeout' });
     });
+
+    it('gives up in time when the managed identity endpoint never answers (the event handler must not wait)', async () => {
+        const stuck = new ManagedIdentityCredential({ clientId: identity.addClient() });
+        identity.hang = 1;
+        const send = logsIngestion(target(), stuck, {
+            clientOptions: { tlsOptions: { ca: service.ca } },
+            timeoutMs: 300,
+        });
+        const e = await send([row(1)]).catch((x: unknown) => x);
+        expect((e as LogRowSendError).error).toMatchObject({ code: 'Timeout' });
+        identity.hang = 0;
+    });
 });
