@@ -11,7 +11,7 @@ import type { IncidentLog } from './incidentLog';
 import { noticeBody, Notifier } from './notifier';
 import { sendLogRow } from './sendLogRow';
 import { executeStep, STEP_BY_NAME, StepResult } from './steps';
-import { containmentOf, newRecord, updateRecord, UserRecordStore } from './userRecord';
+import { containmentOf, newRecord, updateContainment, updateRecord, UserRecordStore } from './userRecord';
 
 export interface ContainmentDeps {
     readonly store: UserRecordStore;
@@ -176,24 +176,14 @@ export async function sendNotices(
                 deps.logger.warn(`Notice ${notice.kind} for incident ${incidentId} failed: ${update.error}`);
             }
         }
-        await updateRecord(
+        await updateContainment(
             deps.store,
             userId,
-            (record) => {
-                const c = record && containmentOf(record, incidentId);
-                const n = c?.notices.find((x) => x.kind === notice.kind);
-                if (!record || !c || !n || n.status === 'sent') return { result: undefined };
-                const changed: Containment = {
-                    ...c,
-                    notices: c.notices.map((x) => (x === n ? { ...x, ...update, at: now() } : x)),
-                };
-                return {
-                    record: newRecord(
-                        record.state,
-                        record.containments.map((x) => (x.incidentId === incidentId ? changed : x)),
-                    ),
-                    result: undefined,
-                };
+            incidentId,
+            (c) => {
+                const n = c.notices.find((x) => x.kind === notice.kind);
+                if (!n || n.status === 'sent') return undefined;
+                return { ...c, notices: c.notices.map((x) => (x === n ? { ...x, ...update, at: now() } : x)) };
             },
             { windowMs: deps.windowMs, config: deps.config },
         );

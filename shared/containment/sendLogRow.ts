@@ -5,7 +5,7 @@ import { isLogRowReady, logRowAccepted, logRowFailed, reportedState } from './co
 import { IncidentLog, LogRowSendError } from './incidentLog';
 import { incidentRow } from './incidentRow';
 import type { Containment, LogRows } from './model';
-import { containmentOf, newRecord, updateRecord, UserRecordStore } from './userRecord';
+import { updateContainment, UserRecordStore } from './userRecord';
 
 /** What sending a row needs: the containment dependencies' store, settings and log, and where rows go. */
 export interface LogRowDeps {
@@ -59,21 +59,11 @@ export async function sendLogRow(
             deps.logger.warn(`Incident row (${state}) for incident ${incidentId} failed: ${failure.message}`);
         }
     }
-    await updateRecord(
+    await updateContainment(
         deps.store,
         userId,
-        (record) => {
-            const c = record && containmentOf(record, incidentId);
-            if (!record || !c?.logRows) return { result: undefined };
-            const changed: Containment = { ...c, logRows: update(c.logRows) };
-            return {
-                record: newRecord(
-                    record.state,
-                    record.containments.map((x) => (x.incidentId === incidentId ? changed : x)),
-                ),
-                result: undefined,
-            };
-        },
+        incidentId,
+        (c) => (c.logRows ? { ...c, logRows: update(c.logRows) } : undefined),
         { windowMs: deps.windowMs, config: deps.config },
     );
 }

@@ -8,68 +8,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { INCIDENT_ROW_COLUMNS } from '../../shared/containment/incidentRow';
 import { createRuntime } from '../../shared/runtime';
 import { runCli } from '../support/cliRun';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
-import { FakeLogsIngestion, startFakeLogsIngestion } from '../support/fakeLogsIngestion';
 import { eventHubContext } from '../support/host';
 import { envelope, pushDenied, User, user } from '../support/signInFactory';
-import { startWebhook } from '../support/webhook';
+import { SocLoop, startSocLoop } from '../support/socLoop';
 
 const T0 = Date.parse('2026-11-02T09:00:00Z');
 const at = (m: number) => new Date(T0 + m * 60_000);
 const GROUP = '3d4e5f60-7182-4394-a5b6-c7d8e9f0a1b2';
 const ATTACKER = '185.220.101.34';
 
-let identity: FakeIdentity;
-let graph: FakeGraph;
-let ingestion: FakeLogsIngestion;
-let webhook: Awaited<ReturnType<typeof startWebhook>>;
+let loop: SocLoop;
 const dir = mkdtempSync(join(tmpdir(), 'mfa-rehearse-'));
 let n = 0;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
-    ingestion = await startFakeLogsIngestion({ identity, columns: INCIDENT_ROW_COLUMNS });
-    webhook = await startWebhook();
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(GROUP, 'SG-MFA-Push-Blocked');
+    loop = await startSocLoop({ pushBlockGroupId: GROUP });
 });
 
-afterAll(async () => {
-    await graph.close();
-    await ingestion.close();
-    await identity.close();
-    await webhook.close();
+afterAll(() => loop.close());
+
+afterEach(() => expect(loop.ingestion.problems).toEqual([]));
+
+const env = (extra: Record<string, string> = {}) => ({
+    ...loop.env(`rehearse${process.pid}x${n++}`),
+    NOTIFY_FORMAT: 'teams',
+    ...extra,
 });
-
-afterEach(() => expect(ingestion.problems).toEqual([]));
-
-function env(extra: Record<string, string> = {}): Record<string, string | undefined> {
-    return {
-        STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
-        STATE_TABLE_NAME: `rehearse${process.pid}x${n++}`,
-        AZURE_CLIENT_ID: identity.clientId,
-        GRAPH_BASE_URL: graph.baseUrl,
-        GRAPH_CALL_TIMEOUT_SECONDS: '2',
-        GRAPH_STEP_BUDGET_SECONDS: '8',
-        CONTAINMENT_MODE: 'live',
-        PUSH_BLOCK_GROUP_ID: GROUP,
-        NOTIFY_WEBHOOK_URL: webhook.url,
-        NOTIFY_FORMAT: 'teams',
-        LOGS_INGESTION_ENDPOINT: ingestion.endpoint,
-        LOGS_INGESTION_RULE_ID: ingestion.ruleId,
-        ...extra,
-    };
-}
-const runtimeOptions = () => ({ logsIngestionClientOptions: { tlsOptions: { ca: ingestion.ca } } });
 
 function victim(): User {
     const u = user(`Rehearsal ${n++} ${randomUUID().slice(0, 6)}`);
-    graph.addUser(u.id, { userPrincipalName: u.upn });
+    loop.graph.addUser(u.id, { userPrincipalName: u.upn });
     return u;
 }
 const attack = (u: User) =>
@@ -85,7 +55,7 @@ function exportFile(messages: unknown[]): string {
 async function rehearse(messages: unknown[], extra: Record<string, string> = {}) {
     const r = await runCli(['replay', exportFile(messages), '--contain', '--json'], {
         env: env(extra),
-        runtime: runtimeOptions(),
+        runtime: loop.runtimeOptions,
     });
     expect(r.code).toBe(0);
     const incidents = r.stdout
@@ -96,8 +66,8 @@ async function rehearse(messages: unknown[], extra: Record<string, string> = {})
     return Object.assign(incidents, { stderr: r.stderr });
 }
 
-const cardsFor = (u: User) => webhook.received.filter((w) => JSON.stringify(w).includes(u.upn));
-const rowsFor = (u: User) => ingestion.rows.filter((r) => r.UserId === u.id);
+const cardsFor = (u: User) => loop.webhook.received.filter((w) => JSON.stringify(w).includes(u.upn));
+const rowsFor = (u: User) => loop.ingestion.rows.filter((r) => r.UserId === u.id);
 /** A row without what differs between any two runs: when it was made and stored, and each step's time. */
 const stable = (row: Record<string, unknown>) => {
     const { TimeGenerated: _t, RecordedAt: _r, Steps, ...rest } = row;
@@ -108,19 +78,19 @@ describe('replay --contain', () => {
     it('sends the same Teams card and Sentinel row as the function does for the same sign-ins', async () => {
         const u = victim();
         const messages = [attack(u)];
-        const rt = createRuntime({ env: env(), ...runtimeOptions() });
+        const rt = createRuntime({ env: env(), ...loop.runtimeOptions });
         await createSignInEventsHandler(() => rt)(messages, eventHubContext(1).context);
         const fromFunction = { cards: cardsFor(u), rows: rowsFor(u) };
         expect(fromFunction.cards).toHaveLength(1);
         expect(fromFunction.rows).toHaveLength(1);
 
         // Undo what the function did in the directory, then rehearse the same export from the CLI.
-        graph.groups.get(GROUP)!.members.delete(u.id);
+        loop.graph.groups.get(GROUP)!.members.delete(u.id);
         const rehearsal = await rehearse(messages);
         expect(rehearsal.stderr).toBe('');
         const [incident] = rehearsal;
         expect(incident).toMatchObject({ userId: u.id, containment: 'contained' });
-        expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(true);
+        expect(loop.graph.groups.get(GROUP)!.members.has(u.id)).toBe(true);
         const cards = cardsFor(u);
         expect(cards).toHaveLength(2);
         expect(cards[1]).toEqual(fromFunction.cards[0]);
@@ -139,11 +109,11 @@ describe('replay --contain', () => {
     it('tells the SOC about incidents the plan decided (never-contain) and shows a failed row on the incident', async () => {
         const spared = victim();
         const u = victim();
-        ingestion.fail({ status: 503, retryAfter: 30 });
+        loop.ingestion.fail({ status: 503, retryAfter: 30 });
         const incidents = await rehearse([attack(spared)], { NEVER_CONTAIN: spared.upn, NOTIFY_FORMAT: 'json' });
         expect(incidents[0]).toMatchObject({ containment: 'not-contained' });
         expect(incidents.stderr).toMatch(/Incident row \(not-contained\) for incident .* failed: 503/);
-        expect(webhook.received.filter((w) => w.userId === spared.id).map((w) => w.title)).toEqual([
+        expect(loop.webhook.received.filter((w) => w.userId === spared.id).map((w) => w.title)).toEqual([
             expect.stringMatching(/NOT contained \(NEVER_CONTAIN/),
         ]);
         expect(rowsFor(spared)).toEqual([]);

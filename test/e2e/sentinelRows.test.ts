@@ -13,11 +13,9 @@ import { releaseUser } from '../../shared/containment/release';
 import { runDueWork } from '../../shared/containment/runDueWork';
 import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
 import { createRuntime, Runtime } from '../../shared/runtime';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
-import { FakeLogsIngestion, startFakeLogsIngestion } from '../support/fakeLogsIngestion';
 import { eventHubContext } from '../support/host';
 import { envelope, fraudReport, pushApproved, pushDenied, User, user } from '../support/signInFactory';
-import { startWebhook } from '../support/webhook';
+import { SocLoop, startSocLoop } from '../support/socLoop';
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
 const T0 = Date.parse('2026-11-02T09:00:00Z');
@@ -26,59 +24,35 @@ const PUSH_BLOCK_GROUP = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 const ATTACKER = '185.220.101.34';
 const MINUTE = 60_000;
 
-let identity: FakeIdentity;
-let graph: FakeGraph;
-let ingestion: FakeLogsIngestion;
-let webhook: Awaited<ReturnType<typeof startWebhook>>;
+let loop: SocLoop;
 let n = 0;
+const identity = () => loop.identity;
+const graph = () => loop.graph;
+const ingestion = () => loop.ingestion;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
-    ingestion = await startFakeLogsIngestion({ identity, columns: INCIDENT_ROW_COLUMNS });
-    webhook = await startWebhook();
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(PUSH_BLOCK_GROUP, 'SG-MFA-Push-Blocked');
+    loop = await startSocLoop({ pushBlockGroupId: PUSH_BLOCK_GROUP });
 });
 
-afterAll(async () => {
-    await graph.close();
-    await ingestion.close();
-    await identity.close();
-    await webhook.close();
-});
+afterAll(() => loop.close());
 
 afterEach(() => {
-    expect(ingestion.problems).toEqual([]);
+    expect(loop.ingestion.problems).toEqual([]);
 });
 
 /** The settings each runtime was made with, to make another over the same table. */
 const envs = new WeakMap<Runtime, Record<string, string | undefined>>();
 
 function runtime(env: Record<string, string> = {}): Runtime {
-    const settings = {
-        STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
-        STATE_TABLE_NAME: `sentinel${process.pid}x${Date.now().toString(36)}x${n++}`,
-        AZURE_CLIENT_ID: identity.clientId,
-        GRAPH_BASE_URL: graph.baseUrl,
-        GRAPH_CALL_TIMEOUT_SECONDS: '2',
-        GRAPH_STEP_BUDGET_SECONDS: '8',
-        CONTAINMENT_MODE: 'live',
-        PUSH_BLOCK_GROUP_ID: PUSH_BLOCK_GROUP,
-        NOTIFY_WEBHOOK_URL: webhook.url,
-        LOGS_INGESTION_ENDPOINT: ingestion.endpoint,
-        LOGS_INGESTION_RULE_ID: ingestion.ruleId,
-        ...env,
-    };
-    const rt = createRuntime({ env: settings, logsIngestionClientOptions: { tlsOptions: { ca: ingestion.ca } } });
+    const settings = { ...loop.env(`sentinel${process.pid}x${Date.now().toString(36)}x${n++}`), ...env };
+    const rt = createRuntime({ env: settings, ...loop.runtimeOptions });
     envs.set(rt, settings);
     return rt;
 }
 
 function victim(name = 'Sentinel Victim'): User {
     const u = user(`${name} ${n++} ${randomUUID().slice(0, 6)}`);
-    graph.addUser(u.id, { userPrincipalName: u.upn });
+    graph().addUser(u.id, { userPrincipalName: u.upn });
     return u;
 }
 
@@ -90,7 +64,7 @@ async function deliver(rt: Runtime, messages: unknown[]): Promise<void> {
     await createSignInEventsHandler(() => rt)(messages, context);
 }
 
-const rowsOf = (u: User) => ingestion.rows.filter((r) => r.UserId === u.id);
+const rowsOf = (u: User) => ingestion().rows.filter((r) => r.UserId === u.id);
 
 async function containmentOf(rt: Runtime, u: User): Promise<Containment> {
     const row = await rt.store.read(u.id);
@@ -104,7 +78,7 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
     it('sends a new incident as one row, gzip-compressed, with a managed identity token for Azure Monitor', async () => {
         const rt = runtime();
         const u = victim();
-        const tokensBefore = identity.issued.size;
+        const tokensBefore = identity().issued.size;
         await deliver(rt, [attack(u)]);
         const rows = rowsOf(u);
         expect(rows).toHaveLength(1);
@@ -134,13 +108,13 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
         ]);
         // Every column the code sends is declared, and the row carries each of them.
         expect(Object.keys(row).sort()).toEqual(INCIDENT_ROW_COLUMNS.map((c) => c.name).sort());
-        const call = ingestion.calls.find((c) => c.status === 204 && c.rows === 1)!;
+        const call = ingestion().calls.find((c) => c.status === 204 && c.rows === 1)!;
         expect(call).toMatchObject({
-            path: `/dataCollectionRules/${ingestion.ruleId}/streams/${ingestion.stream}`,
+            path: `/dataCollectionRules/${ingestion().ruleId}/streams/${ingestion().stream}`,
             apiVersion: '2023-01-01',
             contentEncoding: 'gzip',
         });
-        expect([...identity.issued.values()].slice(tokensBefore)).toContain('https://monitor.azure.com');
+        expect([...identity().issued.values()].slice(tokensBefore)).toContain('https://monitor.azure.com');
         // Visible on the incident: what was accepted.
         const [view] = (await userIncidents(rt.store, u.id))!;
         expect(view!.logRows).toMatchObject({ sent: 1, reported: 'contained', failing: null });
@@ -153,7 +127,7 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
     it('sends each change of the containment status: needs-attention, then released', async () => {
         const rt = runtime();
         const u = victim();
-        graph.fail({ method: 'POST', path: new RegExp(`/users/${u.id}/revokeSignInSessions$`), status: 403 });
+        graph().fail({ method: 'POST', path: new RegExp(`/users/${u.id}/revokeSignInSessions$`), status: 403 });
         await deliver(rt, [attack(u)]);
         expect(rowsOf(u).map((r) => r.ContainmentStatus)).toEqual(['needs-attention']);
         await releaseUser(
@@ -203,11 +177,11 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
     it('never blocks containment on a failed send: the failure is on the incident and the timer retries it', async () => {
         const rt = runtime();
         const u = victim();
-        ingestion.fail({ status: 403, code: 'Forbidden', message: 'The principal lacks the role.' });
+        ingestion().fail({ status: 403, code: 'Forbidden', message: 'The principal lacks the role.' });
         await deliver(rt, [attack(u)]);
         // Contained and notified all the same.
-        expect(graph.groups.get(PUSH_BLOCK_GROUP)!.members.has(u.id)).toBe(true);
-        expect(webhook.received.filter((w) => w.userId === u.id).map((w) => w.kind)).toEqual(['incident']);
+        expect(graph().groups.get(PUSH_BLOCK_GROUP)!.members.has(u.id)).toBe(true);
+        expect(loop.webhook.received.filter((w) => w.userId === u.id).map((w) => w.kind)).toEqual(['incident']);
         expect(rowsOf(u)).toEqual([]);
         const [view] = (await userIncidents(rt.store, u.id))!;
         expect(view!.containment).toBe('contained');
@@ -230,13 +204,13 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
     it('comes back no sooner than Retry-After says on 429, and retries a dropped connection', async () => {
         const rt = runtime();
         const u = victim();
-        ingestion.fail({ status: 429, code: 'TooManyRequests', retryAfter: 300 });
+        ingestion().fail({ status: 429, code: 'TooManyRequests', retryAfter: 300 });
         const before = Date.now();
         await deliver(rt, [attack(u)]);
         let rows = (await containmentOf(rt, u)).logRows!;
         expect(rows.failing).toMatchObject({ attempts: 1, error: { status: 429, code: 'TooManyRequests' } });
         expect(rows.failing!.nextAttemptAt).toBeGreaterThanOrEqual(before + 300_000);
-        ingestion.fail({ status: 'reset' });
+        ingestion().fail({ status: 'reset' });
         await timer(rt, rows.failing!.nextAttemptAt);
         rows = (await containmentOf(rt, u)).logRows!;
         expect(rows.failing).toMatchObject({ attempts: 2 });
@@ -248,7 +222,7 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
     it('gives a row up after MAX_STEP_ATTEMPTS, so that the incident can be forgotten', async () => {
         const rt = runtime({ MAX_STEP_ATTEMPTS: '2' });
         const u = victim();
-        ingestion.fail({ status: 500, times: 2 });
+        ingestion().fail({ status: 500, times: 2 });
         await deliver(rt, [attack(u)]);
         let c = await containmentOf(rt, u);
         await timer(rt, c.logRows!.failing!.nextAttemptAt);
@@ -268,7 +242,7 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
 
         const rt = runtime({ CONTAINMENT_MODE: 'dry-run' });
         const w = victim();
-        ingestion.fail({ status: 503, retryAfter: 1 });
+        ingestion().fail({ status: 503, retryAfter: 1 });
         await deliver(rt, [attack(w)]);
         const gone = createRuntime({
             env: { ...envs.get(rt), LOGS_INGESTION_ENDPOINT: '', LOGS_INGESTION_RULE_ID: '' },
