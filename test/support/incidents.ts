@@ -14,7 +14,12 @@ export const USER_ID = '1bf30d55-3c4e-4f7a-9d3b-7a5e2c1f0a11';
 export const GROUP = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 
 export function containmentConfig(env: Record<string, string> = {}): ContainmentConfig {
-    return loadContainmentConfig({ CONTAINMENT_MODE: 'live', PUSH_BLOCK_GROUP_ID: GROUP, ...env });
+    return loadContainmentConfig({
+        CONTAINMENT_MODE: 'live',
+        PUSH_BLOCK_GROUP_ID: GROUP,
+        NEVER_CONTAIN: 'breakglass@contoso.com',
+        ...env,
+    });
 }
 
 export function sampleIncident(over: Partial<Incident> = {}): Incident {

@@ -43,6 +43,7 @@ export async function startSocLoop(options: { pushBlockGroupId: string }): Promi
             GRAPH_STEP_BUDGET_SECONDS: '8',
             CONTAINMENT_MODE: 'live',
             PUSH_BLOCK_GROUP_ID: options.pushBlockGroupId,
+            NEVER_CONTAIN: 'breakglass@contoso.com',
             NOTIFY_WEBHOOK_URL: webhook.url,
             LOGS_INGESTION_ENDPOINT: ingestion.endpoint,
             LOGS_INGESTION_RULE_ID: ingestion.ruleId,

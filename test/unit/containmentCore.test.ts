@@ -36,6 +36,8 @@ function config(env: Record<string, string> = {}): ContainmentConfig {
     return loadContainmentConfig({
         CONTAINMENT_MODE: 'live',
         PUSH_BLOCK_GROUP_ID: GROUP,
+        // These tests are about the core, not the break-glass start-up guard (shared/config.ts).
+        ALLOW_NO_BREAK_GLASS: 'true',
         NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/soc',
         MAX_STEP_ATTEMPTS: '3',
         ...env,
@@ -108,7 +110,11 @@ describe('planContainment', () => {
     });
 
     it('has no pending notice without a webhook (skipped), so nothing waits for one', () => {
-        const cfg = loadContainmentConfig({ CONTAINMENT_MODE: 'live', PUSH_BLOCK_GROUP_ID: GROUP });
+        const cfg = loadContainmentConfig({
+            CONTAINMENT_MODE: 'live',
+            PUSH_BLOCK_GROUP_ID: GROUP,
+            ALLOW_NO_BREAK_GLASS: 'true',
+        });
         const c = plan(cfg);
         expect(c.notices).toEqual([{ kind: 'incident', status: 'skipped', attempts: 0 }]);
         const dry = plan(loadContainmentConfig({}));
@@ -574,7 +580,11 @@ describe('settle', () => {
     });
 
     it('a needs-attention notice is skipped without a webhook, so the row does not stay pending for it', () => {
-        const cfg = loadContainmentConfig({ CONTAINMENT_MODE: 'live', PUSH_BLOCK_GROUP_ID: GROUP });
+        const cfg = loadContainmentConfig({
+            CONTAINMENT_MODE: 'live',
+            PUSH_BLOCK_GROUP_ID: GROUP,
+            ALLOW_NO_BREAK_GLASS: 'true',
+        });
         const c = settle(
             claim(plan(cfg), ctx({ config: cfg })).containment,
             { now: NOW, config: cfg },
