@@ -337,7 +337,7 @@ export const SETTINGS = {
         default: '6',
         accepts: 'an integer from 1 to 50',
         description:
-            'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once.',
+            'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once. Also bounds the attempts of a notice, and of an incident row per state.',
     }),
     GRAPH_BASE_URL: spec({
         schema: z.url({ protocol: /^https$/ }).transform((u) => u.replace(/\/+$/, '')),
