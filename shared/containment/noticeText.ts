@@ -1,7 +1,7 @@
 import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import { isoTime } from '../time';
-import { Containment, isActive, NoticeKind } from './model';
+import type { Containment, NoticeKind } from './model';
 
 /**
  * What a notice says, in words, for every format that shows it: the JSON payload's title and text, the Teams card,
@@ -56,7 +56,7 @@ export function noticeTitle(inc: Incident, c: Containment | undefined, kind: Not
 export function kindOfState(c: Containment | undefined): NoticeKind {
     if (c?.status === 'released') return 'released';
     if (c?.status === 'needs-attention') return 'needs-attention';
-    if (c && isActive(c) && c.notices.some((n) => n.kind === 'approval')) return 'approval';
+    if (c?.notices.some((n) => n.kind === 'approval')) return 'approval';
     return 'incident';
 }
 

@@ -172,6 +172,10 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
         ]);
         expect(rows[1]!.RowId).toBe(`${String(rows[1]!.IncidentId)}/contained+approval`);
         expect(rows[1]).toMatchObject({ ApprovalIPAddress: ATTACKER, ApprovalFromAttackIP: true });
+        expect(String(rows[1]!.Headline)).toMatch(/APPROVED/);
+        expect(String(rows[1]!.Summary)).toMatch(
+            /The user APPROVED a prompt at .* from 185\.220\.101\.34 \(an attacking IP\)/,
+        );
     });
 
     it('never blocks containment on a failed send: the failure is on the incident and the timer retries it', async () => {
