@@ -148,7 +148,7 @@ export function incidentRow(
         ContainmentMode: v.containmentMode ?? null,
         Steps: boundList((v.steps ?? []).map(boundStep)),
         NextAttemptAt: v.nextAttemptAt ?? null,
-        ReleaseCommand: releaseCommandFor(inc, c, config) ?? null,
+        ReleaseCommand: releaseCommandFor(inc, c) ?? null,
         ReleasedBy: cut(c?.release?.by, MAX_STEP_TEXT),
         ReleaseReason: cut(c?.release?.reason, MAX_STEP_TEXT),
         ClosedAt: v.closedAt,

@@ -34,16 +34,23 @@ export function releaseCommand(userId: string): string {
 }
 
 /**
- * The release command, when a person is to be told it: the user is (or may be) held by a push-block group. One rule
- * for the JSON text, the Teams card and the incident row.
+ * The release command, when a person is to be told it: the containment holds the user (contained, or stopped where a
+ * person must act). One rule for the JSON text, the Teams card and the incident row.
  */
-export function releaseCommandFor(
-    inc: Incident,
+export function releaseCommandFor(inc: Incident, c: Containment | undefined): string | undefined {
+    return c && (c.status === 'contained' || c.status === 'needs-attention') ? releaseCommand(inc.userId) : undefined;
+}
+
+/**
+ * Why to release soon, when methods were deleted: until a release, a method the user registers again is taken as the
+ * attacker's and removed.
+ */
+export function releaseAdvice(
     c: Containment | undefined,
     config: Pick<ContainmentConfig, 'pushBlockMode'>,
 ): string | undefined {
-    return c && (c.status === 'contained' || c.status === 'needs-attention') && config.pushBlockMode === 'group'
-        ? releaseCommand(inc.userId)
+    return c && (config.pushBlockMode === 'remove-method' || c.steps.some((s) => s.name === 'remove-new-methods'))
+        ? "Release before the user registers a method again: until then, a new registration is treated as the attacker's and removed."
         : undefined;
 }
 
@@ -66,7 +73,8 @@ export function noticeLines(
     c: Containment | undefined,
     config: Pick<ContainmentConfig, 'pushBlockMode'>,
 ): string[] {
-    const release = releaseCommandFor(inc, c, config);
+    const release = releaseCommandFor(inc, c);
+    const advice = release && releaseAdvice(c, config);
     return [
         inc.trigger === 'method-registered-after-attack'
             ? `Trigger: ${inc.trigger}; method(s) ${(inc.methods ?? []).join(', ')} registered at ${isoTime(inc.firstSeen)} from ${inc.ipAddresses.join(', ') || 'an unknown IP'}${inc.fromAttackIp ? ' (one of the attacking IPs)' : ''}, after incident ${inc.relatedIncidentId ?? ''}.`
@@ -82,7 +90,7 @@ export function noticeLines(
         ),
         ...(c?.reason ? [`Reason: ${c.reason}`] : []),
         release
-            ? `To release after verifying with the user: ${release} (or POST /api/users/${inc.userId}/release).`
+            ? `To release after verifying with the user: ${release} (or POST /api/users/${inc.userId}/release).${advice ? ` ${advice}` : ''}`
             : '',
     ].filter(Boolean);
 }

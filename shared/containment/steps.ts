@@ -2,7 +2,7 @@ import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import { ensureError } from '../errors';
 import { GraphCallError } from '../graph/callGraph';
-import type { GraphActions } from '../graph/graphActions';
+import type { AuthMethod, GraphActions } from '../graph/graphActions';
 import type { CircuitBreaker } from './circuitBreaker';
 import type { AccountFacts, Containment, ContainmentStatus, StepError, StepName } from './model';
 
@@ -98,6 +98,12 @@ async function readBack(ctx: StepContext, check: () => Promise<boolean>, tries =
         await sleep(pause);
     }
     return false;
+}
+
+/** What a person does about a default method Graph will not delete while the user has others. */
+function defaultMethodAttention(methods: readonly AuthMethod[]): string {
+    const which = methods.map((m) => `${m.type}${m.displayName ? ` "${m.displayName}"` : ''}`).join(', ');
+    return `Graph will not delete the user's default method (${which}) while they have others: change their default method in Entra (Authentication methods), then delete it by hand${methods.some((m) => m.type === 'microsoftAuthenticator') ? ', or use PUSH_BLOCK_MODE=group' : ''}`;
 }
 
 /** A read-back that could not finish in time: a failed step, retried by the timer (never needs-attention by itself). */
@@ -240,19 +246,22 @@ export const STEPS: readonly StepSpec[] = [
                 };
             }
             const r = await graph.deleteAuthenticatorMethods(incident.userId);
-            const verified = await readBack(
-                ctx,
-                async () => (await graph.listAuthenticatorMethods(incident.userId)).length === 0,
-            );
+            const kept = r.refusedAsDefault.length > 0;
+            // A refused default stays listed: reading back for it would only spend the step's time.
+            const verified = kept
+                ? false
+                : await readBack(ctx, async () => (await graph.listAuthenticatorMethods(incident.userId)).length === 0);
             if (verified === 'unknown') return NOT_YET_VERIFIED;
             return {
                 status: 'done',
                 detail: `deleted ${r.deleted} Microsoft Authenticator registration(s)${verified ? '; none left on read-back' : '; some still listed on read-back'}`,
                 facts: { pushBlock: { mode: 'remove-method', deleted: r.deleted } },
                 verified,
-                ...(verified
-                    ? {}
-                    : { attention: 'Microsoft Authenticator registrations are still listed for the user' }),
+                ...(kept
+                    ? { attention: defaultMethodAttention(r.refusedAsDefault) }
+                    : verified
+                      ? {}
+                      : { attention: 'Microsoft Authenticator registrations are still listed for the user' }),
             };
         },
     },
@@ -270,8 +279,9 @@ export const STEPS: readonly StepSpec[] = [
             const removable = fresh.filter((m) => REMOVABLE.has(m.type) && m.segment);
             const otherFresh = fresh.filter((m) => !removable.includes(m));
             const undated = methods.filter((m) => m.createdAt === undefined && m.type !== 'password');
-            const { deleted } = await graph.deleteMethods(incident.userId, removable);
-            const gone = new Set(removable.map((m) => m.id));
+            const { deleted, refusedAsDefault } = await graph.deleteMethods(incident.userId, removable);
+            const kept = new Set(refusedAsDefault.map((m) => m.id));
+            const gone = new Set(removable.filter((m) => !kept.has(m.id)).map((m) => m.id));
             const read = await readBack(ctx, async () =>
                 (await graph.listMethods(incident.userId)).every((m) => !gone.has(m.id)),
             );
@@ -286,6 +296,7 @@ export const STEPS: readonly StepSpec[] = [
                 ...(otherFresh.length > 0
                     ? [`new methods this responder does not delete: ${describe(otherFresh)}`]
                     : []),
+                ...(refusedAsDefault.length > 0 ? [defaultMethodAttention(refusedAsDefault)] : []),
                 ...(verified ? [] : ['some deleted methods are still listed']),
             ];
             return {

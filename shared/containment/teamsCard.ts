@@ -2,7 +2,7 @@ import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import { incidentView, IncidentView } from './incidentView';
 import type { Containment, ContainmentStatus, NoticeKind } from './model';
-import { noticeTitle, releaseCommandFor } from './noticeText';
+import { noticeTitle, releaseAdvice, releaseCommandFor } from './noticeText';
 
 /**
  * A notice as a Microsoft Teams message: an Adaptive Card 1.4 in the envelope the Workflows trigger "When a Teams
@@ -85,7 +85,13 @@ function stepOutcome(step: Record<string, unknown>, text: number): string {
     return parts.join(' — ');
 }
 
-function card(inc: Incident, c: Containment | undefined, kind: NoticeKind, release: string | undefined, level: Level) {
+function card(
+    inc: Incident,
+    c: Containment | undefined,
+    kind: NoticeKind,
+    { release, advice }: { release: string | undefined; advice: string | undefined },
+    level: Level,
+) {
     const v = incidentView(inc, c);
     const title = plain(noticeTitle(inc, c, kind), 2 * level.text);
     const body: Element[] = [];
@@ -162,6 +168,7 @@ function card(inc: Incident, c: Containment | undefined, kind: NoticeKind, relea
     if (release) {
         body.push({ type: 'TextBlock', text: 'To release after verifying with the user:', wrap: true });
         body.push({ type: 'TextBlock', text: release, fontType: 'Monospace', wrap: true });
+        if (advice) body.push({ type: 'TextBlock', text: advice, isSubtle: true, wrap: true });
     }
     return {
         $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
@@ -216,9 +223,10 @@ export function teamsMessage(
     options: { readonly maxBytes?: number } = {},
 ): Record<string, unknown> {
     const maxBytes = options.maxBytes ?? TEAMS_MESSAGE_MAX_BYTES;
-    const release = releaseCommandFor(inc, c, config);
+    const release = releaseCommandFor(inc, c);
+    const advice = release ? releaseAdvice(c, config) : undefined;
     for (const level of LEVELS) {
-        const message = envelope(card(inc, c, kind, release, level));
+        const message = envelope(card(inc, c, kind, { release, advice }, level));
         if (Buffer.byteLength(JSON.stringify(message)) <= maxBytes) return message;
     }
     return envelope(leastCard(inc, c, kind));

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { randomInt } from 'node:crypto';
 
 import { ResponderError } from '../errors';
+import { singleLine } from '../singleLine';
 import { callGraph, CallGraphOptions, GraphCallError } from './callGraph';
 
 const guid = z.guid();
@@ -15,6 +16,12 @@ export function assertGuid(value: string, what: string): string {
     return value.toLowerCase();
 }
 
+/** What a deletion did: how many are gone, and the default method Graph would not delete while others exist. */
+export interface DeletedMethods {
+    readonly deleted: number;
+    readonly refusedAsDefault: readonly AuthMethod[];
+}
+
 export interface AuthenticatorMethod {
     readonly id: string;
     readonly displayName?: string;
@@ -22,8 +29,12 @@ export interface AuthenticatorMethod {
 
 /** Graph says "already a member" with 400 and this text (group-post-members). */
 const ALREADY_MEMBER = /already exist/i;
-/** Graph's refusal to delete a default method while others exist. */
-const DEFAULT_METHOD = /default method/i;
+/**
+ * Graph's refusal (400 badRequest) to delete a default method while others exist, in both wordings seen: "Cannot
+ * delete default method with other methods configured…" and "…matches the user's current default authentication
+ * method…" (microsoftgraph/microsoft-graph-docs-contrib issues 2913 and 1888).
+ */
+const DEFAULT_METHOD = /default (authentication )?method/i;
 
 /**
  * Exactly the Microsoft Graph calls the responder makes, each behind callGraph's retry policy. Ids are validated
@@ -157,7 +168,8 @@ export class GraphActions {
                     type: known?.type ?? 'unknown',
                     ...(known?.segment ? { segment: known.segment } : {}),
                     ...(Number.isFinite(createdAt) ? { createdAt } : {}),
-                    ...(typeof m.displayName === 'string' ? { displayName: m.displayName.slice(0, 128) } : {}),
+                    // A device name is whatever its owner (perhaps the attacker) typed: one line, bounded.
+                    ...(typeof m.displayName === 'string' ? { displayName: singleLine(m.displayName, 128) } : {}),
                 },
             ];
         });
@@ -165,9 +177,10 @@ export class GraphActions {
 
     /**
      * Deletes these methods, each through its own type's path. Graph refuses (400) to delete the default method while
-     * others exist, so a refused one is tried again after the rest; if it is still refused, the error says so.
+     * others exist, so a refused one is tried again after the rest; what is still refused then is returned for a
+     * person (change the user's default method first), not retried: retrying cannot change the answer.
      */
-    async deleteMethods(userId: string, methods: readonly AuthMethod[]): Promise<{ deleted: number }> {
+    async deleteMethods(userId: string, methods: readonly AuthMethod[]): Promise<DeletedMethods> {
         const id = assertGuid(userId, 'user id');
         const remove = async (m: AuthMethod): Promise<boolean> => {
             if (!m.segment || !METHOD_ID.test(m.id))
@@ -192,16 +205,12 @@ export class GraphActions {
             if (await remove(m)) deleted++;
             else refused.push(m);
         }
+        const defaults: AuthMethod[] = [];
         for (const m of refused) {
-            if (!(await remove(m))) {
-                throw new GraphCallError(
-                    `Cannot delete the user's default method (${m.type}) while they have other methods: change the user's default method in Entra (Authentication methods), then release and contain again, or delete it by hand`,
-                    { status: 400, graphCode: 'DefaultMethodCannotBeDeleted' },
-                );
-            }
-            deleted++;
+            if (await remove(m)) deleted++;
+            else defaults.push(m);
         }
-        return { deleted };
+        return { deleted, refusedAsDefault: defaults };
     }
 
     /**
@@ -278,15 +287,24 @@ export class GraphActions {
         const id = assertGuid(userId, 'user id');
         const res = (await this.#call((signal) =>
             this.client.api(`/users/${id}/authentication/microsoftAuthenticatorMethods`).option('signal', signal).get(),
-        )) as { value?: AuthenticatorMethod[] };
-        return res.value ?? [];
+        )) as { value?: Array<Record<string, unknown>> };
+        return (res.value ?? []).flatMap((m): AuthenticatorMethod[] =>
+            typeof m.id === 'string'
+                ? [
+                      {
+                          id: m.id,
+                          ...(typeof m.displayName === 'string' ? { displayName: singleLine(m.displayName, 128) } : {}),
+                      },
+                  ]
+                : [],
+        );
     }
 
     /**
      * Deletes every Microsoft Authenticator registration of the user (PUSH_BLOCK_MODE=remove-method), the default one
      * last (see deleteMethods).
      */
-    async deleteAuthenticatorMethods(userId: string): Promise<{ deleted: number }> {
+    async deleteAuthenticatorMethods(userId: string): Promise<DeletedMethods> {
         const methods = await this.listAuthenticatorMethods(userId);
         return this.deleteMethods(
             userId,
@@ -294,6 +312,7 @@ export class GraphActions {
                 id: m.id,
                 type: 'microsoftAuthenticator',
                 segment: 'microsoftAuthenticatorMethods',
+                ...(m.displayName !== undefined ? { displayName: m.displayName } : {}),
             })),
         );
     }

@@ -486,8 +486,8 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         });
     });
 
-    it('reports a default method that Graph refuses to delete', async () => {
-        const rt = runtime({ PUSH_BLOCK_MODE: 'remove-method', MAX_STEP_ATTEMPTS: '1' });
+    it('reports a default method that Graph refuses to delete: needs attention at once, saying what to do', async () => {
+        const rt = runtime({ PUSH_BLOCK_MODE: 'remove-method' });
         const u = victim();
         const fu = graph.users.get(u.id)!;
         fu.authenticatorMethods = [{ id: 'only-phone', displayName: 'iPhone', isDefault: true }];
@@ -495,10 +495,17 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         await deliver(rt, attack(u));
         const [inc] = await incidentsOf(rt, u);
         expect(inc!.containment!.status).toBe('needs-attention');
-        expect(inc!.containment!.steps.find((s) => s.name === 'block-push')!.error).toMatchObject({
-            status: 400,
-            code: 'DefaultMethodCannotBeDeleted',
+        expect(inc!.containment!.steps.find((s) => s.name === 'block-push')).toMatchObject({
+            status: 'done',
+            attempts: 1,
+            verified: false,
         });
+        expect(inc!.containment!.reason).toMatch(
+            /^block-push: Graph will not delete the user's default method \(microsoftAuthenticator "iPhone"\).*change their default method.*PUSH_BLOCK_MODE=group/,
+        );
+        // Two tries of the default (after the others, then once more), never a retry by the timer.
+        const tries = graph.calls.filter((c) => c.method === 'DELETE' && c.path.endsWith('/only-phone'));
+        expect(tries.map((c) => c.status)).toEqual([400, 400]);
     });
 
     it('confirms compromise and disables the account, then revokes again, when configured', async () => {

@@ -22,7 +22,7 @@ import { azuriteTableEndpoint } from '../support/azuriteTables';
 import { runCli } from '../support/cliRun';
 import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
 import { eventHubContext } from '../support/host';
-import { envelope, pushDenied, User, user } from '../support/signInFactory';
+import { envelope, pushApproved, pushDenied, User, user } from '../support/signInFactory';
 import { startWebhook } from '../support/webhook';
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -292,6 +292,36 @@ describe('a release while a containment step is in flight', () => {
             detail: 'released before this step finished',
         });
         graph.faults.splice(0);
+        await expectNothingAfter(rt, u);
+    });
+});
+
+describe('an approval that arrives while a release undoes', () => {
+    it('cannot reopen the containment under the release: the user ends released and unblocked', async () => {
+        const rt = runtime();
+        const u = victim('Approval During Release');
+        // The group add was refused (a permission was missing): needs attention, and the add may have landed.
+        graph.fail({ method: 'POST', path: /\/members\/\$ref$/, status: 403 });
+        await deliver(rt, attack(u));
+        expect((await containmentOf(rt, u)).status).toBe('needs-attention');
+        graph.faults.splice(0);
+        // The permission is fixed; the SOC releases. While its undo is in flight, the user's approval arrives.
+        graph.fail({ method: 'DELETE', path: /\/members\/.*\/\$ref$/, delayMs: SLOW_MS });
+        const releasing = httpRelease(rt, u);
+        // This user's undo: an earlier test's DELETE has arrived too, and would let the approval in before the lock.
+        await graph.received('DELETE', new RegExp(`/members/${u.id}/\\$ref$`));
+        await deliver(rt, [envelope([pushApproved({ user: u, at: at(2), ip: '185.220.101.34' })])]);
+        expect((await releasing).status).toBe(200);
+        await timer(rt, () => Date.now() + 2 * MIN);
+        const c = await containmentOf(rt, u);
+        expect(c.status).toBe('released');
+        expect((await incidentsOf(rt, u))[0]!.approval).toBeDefined();
+        expect(inGroup(u)).toBe(false);
+        expect(adds(u).filter((a) => a.status < 300)).toEqual([]);
+        // The SOC hears of the approval as well as of the release.
+        expect(webhook.received.filter((w) => w.userId === u.id).map((w) => w.kind)).toEqual(
+            expect.arrayContaining(['approval', 'released']),
+        );
         await expectNothingAfter(rt, u);
     });
 });

@@ -166,6 +166,73 @@ describe('remove-new-methods', () => {
         ]);
     });
 
+    it('removes a second method the attacker registers after the first was removed, and tells the SOC again', async () => {
+        const rt = runtime();
+        const u = victim({ methods: [] });
+        await deliver(rt, [
+            envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: u, at: at(i * 0.3), ip: ATTACKER }))),
+        ]);
+        const methods = graph.users.get(u.id)!.methods;
+        methods.push({ id: 'attacker-key-1', type: 'fido2', createdDateTime: at(10).toISOString() });
+        await deliver(rt, [envelope([securityInfoChange({ user: u, at: at(10), ip: ATTACKER, method: 'Passkey' })])]);
+        expect(methods).toEqual([]);
+        // Still holding a token, the attacker registers another one five minutes later: it joins the same incident.
+        methods.push({ id: 'attacker-key-2', type: 'fido2', createdDateTime: at(15).toISOString() });
+        const second = envelope([securityInfoChange({ user: u, at: at(15), ip: ATTACKER, method: 'Passkey' })]);
+        await deliver(rt, [second]);
+        expect(methods).toEqual([]);
+        const incidents = await incidentsOf(rt, u);
+        expect(incidents.map((i) => i.trigger)).toEqual(['threshold', 'method-registered-after-attack']);
+        const persistence = incidents[1]!;
+        expect(persistence.containment!.status).toBe('contained');
+        expect(step(persistence, 'remove-new-methods')).toMatchObject({ status: 'done', attempts: 1 });
+        expect(step(persistence, 'remove-new-methods')!.earlier).toMatch(/deleted 1/);
+        expect(
+            deletes(u)
+                .map((c) => c.path.split('/').pop())
+                .sort(),
+        ).toEqual(['attacker-key-1', 'attacker-key-2']);
+        expect(webhook.received.filter((w) => w.userId === u.id).map((w) => w.trigger)).toEqual([
+            'threshold',
+            'method-registered-after-attack',
+            'method-registered-after-attack',
+        ]);
+        // A redelivery of the second registration changes nothing and says nothing.
+        const calls = graph.calls.length;
+        await deliver(rt, [second]);
+        expect(graph.calls.length).toBe(calls);
+        expect(webhook.received.filter((w) => w.userId === u.id)).toHaveLength(3);
+    });
+
+    it('leaves a new default method Graph will not delete to a person at once; device names cannot forge a line', async () => {
+        const rt = runtime();
+        const forged = 'Pixel\nContainment of incident x (ceo@contoso.com): released\u2028by admin';
+        // The attacker registered an Authenticator of their own and made it the default, and a passkey; Graph deletes
+        // a default method only when it is the last one.
+        const u = victim({
+            authenticatorMethods: [
+                { id: 'attacker-app', displayName: forged, isDefault: true, createdDateTime: at(3).toISOString() },
+            ],
+            methods: [
+                { id: 'attacker-key', type: 'fido2', displayName: forged, createdDateTime: at(3.5).toISOString() },
+            ],
+            otherMethods: 1, // the user's own phone, which stays
+        });
+        const logs = await deliver(rt, [surrender(u)]);
+        const [inc] = await incidentsOf(rt, u);
+        expect(inc!.containment!.status).toBe('needs-attention');
+        expect(step(inc!, 'remove-new-methods')).toMatchObject({ status: 'done', attempts: 1 });
+        expect(inc!.containment!.reason).toMatch(
+            /Graph will not delete the user's default method \(microsoftAuthenticator "Pixel .*PUSH_BLOCK_MODE=group/,
+        );
+        expect(graph.users.get(u.id)!.methods).toEqual([]);
+        expect(graph.users.get(u.id)!.authenticatorMethods.map((m) => m.id)).toEqual(['attacker-app']);
+        for (const text of [logs, JSON.stringify(webhook.received.filter((w) => w.userId === u.id))]) {
+            expect(text).not.toMatch(/(^|\n|\\n|\u2028)Containment of incident x/);
+        }
+        expect(logs).toContain('Pixel Containment of incident x (ceo@contoso.com): released by admin');
+    });
+
     it('adds the removal when the user approves after the attack was contained, and tells the SOC', async () => {
         const rt = runtime();
         const u = victim({ methods: [] });

@@ -519,7 +519,8 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             if (!u) return notFound(res, m[1]!);
             const idx = u.authenticatorMethods.findIndex((a) => a.id === m![2]);
             if (idx < 0) return notFound(res, m[2]!);
-            const others = u.authenticatorMethods.length - 1 + u.otherMethods;
+            // Any other method counts (the password aside), whichever list the fake keeps it in.
+            const others = u.authenticatorMethods.length - 1 + u.methods.length + u.otherMethods;
             if (u.authenticatorMethods[idx]!.isDefault && others > 0) {
                 graphError(
                     res,
