@@ -4,11 +4,11 @@ import { loadStateTableConfig, readSetting } from '../shared/config';
 import { ConfigError, ResponderError } from '../shared/errors';
 import { GraphCallError } from '../shared/graph/callGraph';
 import { ContainmentInProgressError, NothingToReleaseError } from '../shared/containment/release';
-import { runContainment } from '../shared/containment/runContainment';
-import { isRunDue } from '../shared/containment/core';
+import { runDueWork } from '../shared/containment/runDueWork';
+import { containNewIncidents } from '../shared/pipeline/containNew';
 import type { Logger } from '../shared/logger';
 import type { BatchOutcome } from '../shared/pipeline/batchResult';
-import { createRuntime, StoreChoice } from '../shared/runtime';
+import { createRuntime, CreateRuntimeOptions, StoreChoice } from '../shared/runtime';
 import { runIncidents, runRelease, runSetup } from './adminCommands';
 import { CliIO, OutputClosedError, UsageError, write } from './io';
 import { LocalAzurite, startLocalAzurite } from './localAzurite';
@@ -100,7 +100,7 @@ function stderrLogger(io: CliIO): Logger {
     };
 }
 
-async function runReplay(args: string[], io: CliIO): Promise<number> {
+async function runReplay(args: string[], io: CliIO, options: MainOptions = {}): Promise<number> {
     const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
@@ -152,17 +152,18 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
             default:
                 throw new UsageError(`--store must be memory, azurite or table, not "${values.store}"`);
         }
-        const rt = createRuntime({ env, store });
+        const rt = createRuntime({ env, store, ...options.runtime });
         const detection = rt.detection;
         const containment = values.contain ? rt.containment : undefined;
         await rt.ready();
-        const onBatch = containment
+        // A rehearsal takes the function's own path: each batch's incidents are contained, notified (webhook or
+        // Teams card) and sent to Sentinel as the Event Hub handler does, and what it leaves (a step past its few
+        // seconds, a failed notice or row) gets the containment timer's next run once the input is read.
+        const deps = containment ? rt.containmentDeps(stderrLogger(io)) : undefined;
+        const onBatch = deps
             ? async (outcome: BatchOutcome) => {
-                  const deps = rt.containmentDeps(stderrLogger(io));
                   const { newIncidents, updatedIncidents } = outcome.result;
-                  for (const { incident, containment: c } of [...newIncidents, ...updatedIncidents]) {
-                      if (c && isRunDue(c, Date.now())) await runContainment(incident.userId, incident.id, deps);
-                  }
+                  await containNewIncidents([...newIncidents, ...updatedIncidents], deps);
               }
             : undefined;
         const { totals, incidents } = await replay({
@@ -173,6 +174,7 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
             ...(containment ? { containment } : {}),
             ...(onBatch ? { onBatch } : {}),
             ...(io.stdin ? { stdin: io.stdin } : {}),
+            ...(deps ? { afterInput: async () => void (await runDueWork(deps)) } : {}),
         });
         if (values.json) {
             for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
@@ -191,6 +193,8 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
 export interface MainOptions {
     /** How long `release` waits for a containment step in flight before it exits 75, ms. */
     readonly releaseWaitMs?: number;
+    /** Runtime options of `replay` (tests trust their local Logs Ingestion endpoint's certificate through them). */
+    readonly runtime?: Pick<CreateRuntimeOptions, 'logsIngestionClientOptions'>;
 }
 
 /** Runs the CLI; returns the process exit code. Never throws for user errors: it prints them. */
@@ -199,7 +203,7 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
     try {
         switch (command) {
             case 'replay':
-                return await runReplay(rest, io);
+                return await runReplay(rest, io, options);
             case 'incidents':
                 return await runIncidents(rest, io);
             case 'release':

@@ -24,6 +24,8 @@ export interface ReplayOptions {
     readonly containment?: ContainmentConfig;
     /** Called with each batch's outcome, for progress and containment. */
     readonly onBatch?: (outcome: BatchOutcome) => Promise<void> | void;
+    /** Called once the whole input is read, before the incidents are read back (the containment timer's turn). */
+    readonly afterInput?: () => Promise<void>;
 }
 
 export interface ReplayResult {
@@ -111,6 +113,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         throw e;
     }
     await flush();
+    await options.afterInput?.();
 
     const incidents: ContainedIncident[] = [];
     const byUser = new Map<string, string[]>();

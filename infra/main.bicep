@@ -31,6 +31,15 @@ param maximumInstanceCount int = 40
 @description('Client id of an Entra app registration: when set, App Service authentication (Entra ID) guards every HTTP endpoint and the admin endpoints take named callers with app roles instead of function keys. Empty: function keys.')
 param adminAuthClientId string = ''
 
+@description('Send every incident and each change of its containment status to a Log Analytics table (MfaFatigueIncidents_CL) for Microsoft Sentinel: the table, a data collection rule and the identity\'s role on it. The LOGS_INGESTION_* settings follow from them.')
+param incidentLog bool = true
+
+@description('Resource id of an existing Log Analytics workspace for the incident rows (your Sentinel workspace); empty: the workspace this template creates.')
+param incidentLogWorkspaceId string = ''
+
+@description('Also deploy the Sentinel analytic rule that turns each incident row into a Sentinel incident (enables Microsoft Sentinel on the workspace, which is billed).')
+param sentinelAnalyticRule bool = false
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Product settings: one parameter per setting in shared/config.ts (SETTINGS), with the bounds the app enforces.
 // The parameter is the setting's name in camelCase (DENIAL_THRESHOLD -> denialThreshold). To add a setting:
@@ -40,7 +49,8 @@ param adminAuthClientId string = ''
 //   3. SETTING_NAME: <param> in productSettings below.
 // test/infra/settingsParameters.test.ts fails, naming the setting, until all three are there.
 // AZURE_CLIENT_ID and STATE_TABLE_ENDPOINT are not parameters: they name the identity and the storage account this
-// template creates (app/resources.bicep sets them). NOTIFY_WEBHOOK_URL is a parameter that stays out of
+// template creates (app/resources.bicep sets them); nor are LOGS_INGESTION_ENDPOINT, _RULE_ID and _STREAM, which name
+// the data collection rule it creates (incidentLog above). NOTIFY_WEBHOOK_URL is a parameter that stays out of
 // productSettings because it is secure; the module adds it.
 // ---------------------------------------------------------------------------------------------------------------------
 
@@ -142,6 +152,10 @@ param resetPassword bool = false
 @description('NOTIFY_WEBHOOK_URL: where notices are POSTed (a Teams workflow URL carries a signature: a secret).')
 @secure()
 param notifyWebhookUrl string = ''
+
+@description('NOTIFY_FORMAT: json (the incident as JSON, any receiver) or teams (an Adaptive Card for a Teams Workflows webhook).')
+@allowed(['json', 'teams'])
+param notifyFormat string = 'json'
 
 @description('NEVER_CONTAIN: comma-separated object ids and UPNs never contained (break-glass accounts).')
 param neverContain string = ''
@@ -263,6 +277,7 @@ var productSettings = {
   GRAPH_BASE_URL: graphBaseUrl
   GRAPH_CALL_TIMEOUT_SECONDS: string(graphCallTimeoutSeconds)
   GRAPH_STEP_BUDGET_SECONDS: string(graphStepBudgetSeconds)
+  NOTIFY_FORMAT: notifyFormat
 }
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -289,6 +304,9 @@ module resources 'app/resources.bicep' = {
     eventHubPartitionCount: eventHubPartitionCount
     maximumInstanceCount: maximumInstanceCount
     adminAuthClientId: adminAuthClientId
+    incidentLog: incidentLog
+    incidentLogWorkspaceId: incidentLogWorkspaceId
+    sentinelAnalyticRule: sentinelAnalyticRule
   }
 }
 

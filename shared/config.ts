@@ -337,7 +337,7 @@ export const SETTINGS = {
         default: '6',
         accepts: 'an integer from 1 to 50',
         description:
-            'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once.',
+            'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once. Also bounds the attempts of a notice, and of an incident row per state.',
     }),
     GRAPH_BASE_URL: spec({
         schema: z.url({ protocol: /^https$/ }).transform((u) => u.replace(/\/+$/, '')),
@@ -357,6 +357,36 @@ export const SETTINGS = {
         accepts: 'an integer from 5 to 600',
         description:
             'Total time one containment step may spend on retries (429/5xx/network) before it is left to the timer.',
+    }),
+    // --- SOC loop: incidents in Microsoft Sentinel (Logs Ingestion API) and Teams cards ---------------------------
+    LOGS_INGESTION_ENDPOINT: spec({
+        schema: z.url({ protocol: /^https$/ }).transform((u) => u.replace(/\/+$/, '')),
+        accepts: "an https URL: the data collection rule's logsIngestion endpoint",
+        description:
+            'Where incident rows go (Logs Ingestion API), reached with the managed identity; with LOGS_INGESTION_RULE_ID. Unset: no rows are sent.',
+    }),
+    LOGS_INGESTION_RULE_ID: spec({
+        schema: z
+            .string()
+            .trim()
+            .regex(/^dcr-[0-9a-f]{32}$/i)
+            .transform((s) => s.toLowerCase()),
+        accepts: "the data collection rule's immutable id, dcr- and 32 hex digits",
+        description:
+            'Immutable id of the data collection rule that routes incident rows to the Log Analytics table (the Bicep output).',
+    }),
+    LOGS_INGESTION_STREAM: spec({
+        schema: z.string().regex(/^Custom-[A-Za-z][A-Za-z0-9_]{0,99}$/),
+        default: 'Custom-MfaFatigueIncidents_CL',
+        accepts: 'a stream name declared in the data collection rule, Custom-<name>',
+        description: "The data collection rule's stream for incident rows.",
+    }),
+    NOTIFY_FORMAT: spec({
+        schema: z.enum(['json', 'teams']),
+        default: 'json',
+        accepts: 'json or teams',
+        description:
+            'json POSTs the incident as JSON; teams POSTs an Adaptive Card (1.4) in the envelope a Teams Workflows webhook trigger expects.',
     }),
 } as const;
 
@@ -465,6 +495,34 @@ export function loadStateTableConfig(env: Env): StateTableConfig {
 }
 
 export type ContainmentMode = 'dry-run' | 'live';
+export type NotifyFormat = 'json' | 'teams';
+
+/** The Logs Ingestion API target of incident rows: a data collection rule and its stream. */
+export interface IncidentLogConfig {
+    readonly endpoint: string;
+    readonly ruleId: string;
+    readonly stream: string;
+}
+
+/** Both the endpoint and the rule, or neither: half a configuration stops start-up naming the missing half. */
+export function loadIncidentLogConfig(env: Env): IncidentLogConfig | undefined {
+    const endpoint = readSetting(env, 'LOGS_INGESTION_ENDPOINT');
+    const ruleId = readSetting(env, 'LOGS_INGESTION_RULE_ID');
+    if (!endpoint && !ruleId) return undefined;
+    if (!endpoint) {
+        throw new ConfigError(
+            'LOGS_INGESTION_ENDPOINT',
+            "Setting LOGS_INGESTION_ENDPOINT is required when LOGS_INGESTION_RULE_ID is set (the data collection rule's logsIngestion endpoint).",
+        );
+    }
+    if (!ruleId) {
+        throw new ConfigError(
+            'LOGS_INGESTION_RULE_ID',
+            "Setting LOGS_INGESTION_RULE_ID is required when LOGS_INGESTION_ENDPOINT is set (the data collection rule's immutable id, dcr-...).",
+        );
+    }
+    return { endpoint, ruleId, stream: required(readSetting(env, 'LOGS_INGESTION_STREAM'), 'LOGS_INGESTION_STREAM') };
+}
 export type PushBlockMode = 'group' | 'remove-method';
 
 export interface ContainmentConfig {
@@ -476,6 +534,10 @@ export interface ContainmentConfig {
     readonly removeNewMethods: boolean;
     readonly resetPassword: boolean;
     readonly notifyWebhookUrl?: string;
+    /** How notices are written: plain JSON, or a Teams Workflows Adaptive Card. */
+    readonly notifyFormat: NotifyFormat;
+    /** Where incident rows go (Sentinel's table); absent: none are sent. */
+    readonly incidentLog?: IncidentLogConfig;
     /** Lower-case object ids and UPNs in every form they can take (NFC; a guest's #EXT# and home forms). */
     readonly neverContain: ReadonlySet<string>;
     readonly neverContainGroupIds: readonly string[];
@@ -508,6 +570,7 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
         );
     }
     const webhook = readSetting(env, 'NOTIFY_WEBHOOK_URL');
+    const incidentLog = loadIncidentLogConfig(env);
     return {
         mode,
         pushBlockMode,
@@ -517,6 +580,8 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
         removeNewMethods: required(readSetting(env, 'REMOVE_NEW_METHODS'), 'REMOVE_NEW_METHODS'),
         resetPassword: required(readSetting(env, 'RESET_PASSWORD'), 'RESET_PASSWORD'),
         ...(webhook ? { notifyWebhookUrl: webhook } : {}),
+        notifyFormat: required(readSetting(env, 'NOTIFY_FORMAT'), 'NOTIFY_FORMAT'),
+        ...(incidentLog ? { incidentLog } : {}),
         neverContain: new Set(neverContain.flatMap((v) => (v.includes('@') ? upnForms(v) : [v]))),
         neverContainGroupIds,
         maxContainmentsPerHour: required(readSetting(env, 'MAX_CONTAINMENTS_PER_HOUR'), 'MAX_CONTAINMENTS_PER_HOUR'),

@@ -1,5 +1,6 @@
 import type { TableServiceClientOptions } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
+import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
 
 import {
     containmentWarnings,
@@ -36,6 +37,7 @@ const azure = {
         () => require('./containment/tableCircuitBreaker') as typeof import('./containment/tableCircuitBreaker'),
     ),
     graph: memo(() => require('./graph/graphClient') as typeof import('./graph/graphClient')),
+    logsIngestion: memo(() => require('./containment/logsIngestion') as typeof import('./containment/logsIngestion')),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -53,6 +55,8 @@ export interface CreateRuntimeOptions {
     readonly tableClientOptions?: TableServiceClientOptions;
     /** Overrides the credential for Table Storage and Graph (normally chosen from AZURE_CLIENT_ID). */
     readonly credential?: TokenCredential;
+    /** Pipeline options for the Logs Ingestion client (tests trust their local endpoint's certificate through them). */
+    readonly logsIngestionClientOptions?: LogsIngestionClientOptions;
 }
 
 /**
@@ -166,6 +170,14 @@ export class Runtime {
         return url ? webhookNotifier(url) : undefined;
     });
 
+    /** Incident rows to Sentinel's table, with the app's identity; only when LOGS_INGESTION_* are set. */
+    readonly #incidentLog = memo(() => {
+        const target = this.containment.incidentLog;
+        if (!target) return undefined;
+        const clientOptions = this.#options.logsIngestionClientOptions;
+        return azure.logsIngestion().logsIngestion(target, this.#credential(), clientOptions ? { clientOptions } : {});
+    });
+
     /**
      * What containment needs. Graph is included in live mode (and whenever a caller needs it, like a release, which
      * asks for `graph()` itself). The lease outlives the slowest step: its retry budget plus a last call, and margin.
@@ -173,6 +185,7 @@ export class Runtime {
     containmentDeps(logger: Logger): ContainmentDeps {
         const { stepBudgetMs, callTimeoutMs } = this.graphConfig;
         const notify = this.#notify();
+        const incidentLog = this.#incidentLog();
         return {
             store: this.store,
             config: this.containment,
@@ -180,6 +193,7 @@ export class Runtime {
             ...(this.containment.mode === 'live' ? { graph: this.graph() } : {}),
             breaker: this.breaker,
             ...(notify ? { notify } : {}),
+            ...(incidentLog ? { incidentLog } : {}),
             logger,
             leaseMs: Math.max(3 * 60_000, stepBudgetMs + 2 * callTimeoutMs + 60_000),
             stepBudgetMs,

@@ -14,6 +14,12 @@ param eventHubPartitionCount int
 param maximumInstanceCount int
 @description('Entra app registration that App Service authentication validates tokens for; empty leaves it off.')
 param adminAuthClientId string
+@description('Send incident rows to a Log Analytics table through a data collection rule (Sentinel reads them).')
+param incidentLog bool
+@description('Resource id of the workspace for incident rows; empty: the workspace created here.')
+param incidentLogWorkspaceId string
+@description('Also deploy the Sentinel analytic rule that turns incident rows into Sentinel incidents.')
+param sentinelAnalyticRule bool
 
 var functionAppName = 'func-mfa-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 20)}'
@@ -128,6 +134,38 @@ resource diagnosticSendRule 'Microsoft.EventHub/namespaces/authorizationRules@20
   }
 }
 
+// Incident rows for Sentinel: table, data collection rule and the identity's right to send, in the workspace's own
+// resource group (this one, unless a workspace is given).
+var logsWorkspaceSubscription = empty(incidentLogWorkspaceId) ? subscription().subscriptionId : split(incidentLogWorkspaceId, '/')[2]
+var logsWorkspaceGroup = empty(incidentLogWorkspaceId) ? resourceGroup().name : split(incidentLogWorkspaceId, '/')[4]
+var logsWorkspaceName = empty(incidentLogWorkspaceId) ? workspace.name : last(split(incidentLogWorkspaceId, '/'))
+
+resource logsWorkspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+  name: logsWorkspaceName
+  scope: resourceGroup(logsWorkspaceSubscription, logsWorkspaceGroup)
+}
+
+module incidentLogRule 'incident-log.bicep' = if (incidentLog) {
+  name: 'incident-log-${resourceToken}'
+  scope: resourceGroup(logsWorkspaceSubscription, logsWorkspaceGroup)
+  params: {
+    workspaceName: logsWorkspaceName
+    location: empty(incidentLogWorkspaceId) ? location : logsWorkspace.location
+    principalId: identity.properties.principalId
+    resourceToken: resourceToken
+    tags: tags
+  }
+}
+
+module analyticRule '../sentinel/analytic-rule.bicep' = if (incidentLog && sentinelAnalyticRule) {
+  name: 'sentinel-rule-${resourceToken}'
+  scope: resourceGroup(logsWorkspaceSubscription, logsWorkspaceGroup)
+  params: {
+    workspaceName: logsWorkspaceName
+    tableName: incidentLogRule.?outputs.table ?? 'MfaFatigueIncidents_CL'
+  }
+}
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: 'plan-mfa-${resourceToken}'
   location: location
@@ -152,6 +190,10 @@ var resourceSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   AZURE_CLIENT_ID: identity.properties.clientId
   STATE_TABLE_ENDPOINT: storage.properties.primaryEndpoints.table
+  // Incident rows to Sentinel's table: the data collection rule created above (empty when incidentLog is off).
+  LOGS_INGESTION_ENDPOINT: incidentLogRule.?outputs.endpoint ?? ''
+  LOGS_INGESTION_RULE_ID: incidentLogRule.?outputs.ruleId ?? ''
+  LOGS_INGESTION_STREAM: incidentLogRule.?outputs.stream ?? 'Custom-MfaFatigueIncidents_CL'
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {

@@ -7,7 +7,17 @@ import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import { singleLine } from '../singleLine';
 import { upnForms } from '../upn';
-import { ACTIVE_STATUSES, Containment, ContainmentStatus, ContainmentStep, isActive, Notice, StepName } from './model';
+import {
+    ACTIVE_STATUSES,
+    Containment,
+    ContainmentStatus,
+    ContainmentStep,
+    isActive,
+    LogRowError,
+    LogRows,
+    Notice,
+    StepName,
+} from './model';
 import { STEP_BY_NAME, STEPS, StepResult } from './steps';
 
 const MINUTE = 60_000;
@@ -45,6 +55,70 @@ export function isNoticeReady(n: Notice, c: Containment, config: Pick<Containmen
     return !(n.kind === 'incident' && isActive(c) && c.runs === 0);
 }
 
+/**
+ * What an incident row reports: the containment's status, and "+approval" once the user approved a prompt during an
+ * attack already contained (the severity rises). A state the service has not accepted yet is a row still to send.
+ */
+export function reportedState(c: Containment): string {
+    return c.notices.some((n) => n.kind === 'approval') ? `${c.status}+approval` : c.status;
+}
+
+/** A row still to send: planned, its state not yet accepted, and (for a failing one) attempts left. */
+export function isLogRowDue(c: Containment, config: Pick<ContainmentConfig, 'maxStepAttempts'>): boolean {
+    const rows = c.logRows;
+    if (!rows || rows.skipped !== undefined) return false;
+    const state = reportedState(c);
+    if (rows.reported === state) return false;
+    return !(rows.failing?.state === state && rows.failing.attempts >= config.maxStepAttempts);
+}
+
+/**
+ * A row goes out when there is something to say, as the incident notice does (not while a run is in progress, not
+ * before the first run of a live containment), and a failing row after its backoff: 1, 2, 4, ... minutes, so that
+ * its attempts outlast a role assignment that takes up to 30 minutes to apply.
+ */
+export function isLogRowReady(
+    c: Containment,
+    config: Pick<ContainmentConfig, 'maxStepAttempts'>,
+    now: number,
+): boolean {
+    if (!isLogRowDue(c, config) || c.status === 'running') return false;
+    if (isActive(c) && c.runs === 0) return false;
+    const failing = c.logRows!.failing;
+    return !(failing && failing.state === reportedState(c) && failing.nextAttemptAt > now);
+}
+
+/** Something to tell the SOC now: a notice or an incident row. */
+export function hasReportReady(
+    c: Containment,
+    config: Pick<ContainmentConfig, 'maxStepAttempts'>,
+    now: number,
+): boolean {
+    return c.notices.some((n) => isNoticeReady(n, c, config)) || isLogRowReady(c, config, now);
+}
+
+/**
+ * The service accepted the row with this sequence number reporting `state`. A row another sender already recorded
+ * at this number or later wins (ours was a duplicate or stale); the due rule then decides whether more is to send.
+ */
+export function logRowAccepted(rows: LogRows, sent: { state: string; sequence: number }, now: number): LogRows {
+    const next: LogRows = { ...rows };
+    if (next.failing?.state === sent.state) delete next.failing;
+    if (sent.sequence <= rows.sequence) return next;
+    return { ...next, sequence: sent.sequence, reported: sent.state, at: now };
+}
+
+/**
+ * The row reporting `state` failed: one more attempt counted, the next after a backoff, or later when the service
+ * said when to come back (`retryAfterMs`).
+ */
+export function logRowFailed(rows: LogRows, state: string, error: LogRowError, now: number, retryAfterMs = 0): LogRows {
+    if (rows.reported === state) return rows;
+    const attempts = (rows.failing?.state === state ? rows.failing.attempts : 0) + 1;
+    const nextAttemptAt = now + Math.max(runBackoffMs(attempts), retryAfterMs);
+    return { ...rows, failing: { state, attempts, nextAttemptAt, error } };
+}
+
 /** A run may start now: the containment is unfinished, nobody holds it, and its backoff has passed. */
 export function isRunDue(c: Containment, now: number): boolean {
     if (!isActive(c)) return false;
@@ -54,7 +128,7 @@ export function isRunDue(c: Containment, now: number): boolean {
 
 /** The timer has something to do for this containment, now or later. What the row's pending flag says. */
 export function hasPendingWork(c: Containment, config: Pick<ContainmentConfig, 'maxStepAttempts'>): boolean {
-    return isActive(c) || c.notices.some((n) => isNoticeDue(n, config));
+    return isActive(c) || c.notices.some((n) => isNoticeDue(n, config)) || isLogRowDue(c, config);
 }
 
 /** Whether the push block may have been put in place (done, or its call was in flight or failed mid-way). */
@@ -127,6 +201,7 @@ export function planContainment(input: PlanInput): Containment {
         })),
         runs: 0,
         notices: [notice('incident', config)],
+        ...(config.incidentLog ? { logRows: { sequence: 0 } } : {}),
         ...(input.userType ? { userType: input.userType } : {}),
     };
     const finish = (status: ContainmentStatus, reason: string): Containment => ({

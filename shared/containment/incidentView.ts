@@ -1,6 +1,25 @@
 import type { Incident } from '../detection/userState';
 import { isoTime } from '../time';
-import type { Containment } from './model';
+import type { Containment, LogRows } from './model';
+
+/** Sentinel's severities, the ones an incident row and a card use. */
+export type Severity = 'High' | 'Medium' | 'Informational';
+
+/**
+ * How urgent an incident is for the SOC, decided once for every output: a fraud report, an approval during the attack
+ * (the user gave in) or a method registered after one (the attacker may be in) is High; a drill is Informational; any
+ * other attack is Medium.
+ */
+export function incidentSeverity(incident: Incident, containment?: Containment): Severity {
+    if (incident.drill) return 'Informational';
+    const approved =
+        incident.approval !== undefined ||
+        incident.trigger === 'spam-then-success' ||
+        containment?.notices.some((n) => n.kind === 'approval') === true;
+    if (incident.fraudReports > 0 || incident.trigger === 'fraud-report' || approved) return 'High';
+    if (incident.trigger === 'method-registered-after-attack') return 'High';
+    return 'Medium';
+}
 
 /**
  * The one way an incident is shown, for every reader: the log line a SOC alert matches, the admin endpoints, the
@@ -13,6 +32,7 @@ export interface IncidentView {
     readonly userId: string;
     readonly userPrincipalName: string | null;
     readonly trigger: Incident['trigger'];
+    readonly severity: Severity;
     readonly denials: number;
     readonly timeouts: number;
     readonly fraudReports: number;
@@ -44,6 +64,46 @@ export interface IncidentView {
     readonly release?: Record<string, unknown> | null;
     readonly nextAttemptAt?: string | null;
     readonly account?: Containment['account'] | null;
+    /** The incident's rows in Log Analytics (Sentinel): what was accepted, and why the last attempt failed. */
+    readonly logRows?: LogRowsView | null;
+}
+
+export interface LogRowsView {
+    /** Rows accepted so far (the last one's sequence number). */
+    readonly sent: number;
+    /** The state the last accepted row reported (status, +approval). */
+    readonly reported: string | null;
+    readonly at: string | null;
+    /** The state whose row keeps failing, with its HTTP status and error code, and when it is tried again. */
+    readonly failing: {
+        readonly state: string;
+        readonly attempts: number;
+        readonly nextAttemptAt: string;
+        readonly status: number | null;
+        readonly code: string;
+        readonly message: string;
+    } | null;
+    readonly skipped: string | null;
+}
+
+function logRowsView(rows: LogRows): LogRowsView {
+    const f = rows.failing;
+    return {
+        sent: rows.sequence,
+        reported: rows.reported ?? null,
+        at: isoTime(rows.at) ?? null,
+        failing: f
+            ? {
+                  state: f.state,
+                  attempts: f.attempts,
+                  nextAttemptAt: isoTime(f.nextAttemptAt),
+                  status: f.error.status ?? null,
+                  code: f.error.code,
+                  message: f.error.message,
+              }
+            : null,
+        skipped: rows.skipped ?? null,
+    };
 }
 
 export interface IncidentViewOptions {
@@ -62,6 +122,7 @@ export function incidentView(
         userId: incident.userId,
         userPrincipalName: incident.userPrincipalName ?? null,
         trigger: incident.trigger,
+        severity: incidentSeverity(incident, c),
         denials: incident.denials,
         timeouts: incident.timeouts,
         fraudReports: incident.fraudReports,
@@ -97,6 +158,7 @@ export function incidentView(
                   release: c.release ? { ...c.release, at: isoTime(c.release.at) } : null,
                   nextAttemptAt: isoTime(c.nextAttemptAt) ?? null,
                   account: c.account ?? null,
+                  logRows: c.logRows ? logRowsView(c.logRows) : null,
               }
             : {}),
     };

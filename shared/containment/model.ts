@@ -70,6 +70,34 @@ export interface Notice {
     error?: string;
 }
 
+/** Why the Logs Ingestion API refused (or never answered) a row: its HTTP status and error code. */
+export interface LogRowError {
+    /** Absent for a network error or timeout. */
+    readonly status?: number;
+    /** The service's error code (e.g. OperationFailed, Forbidden), or the client's (REQUEST_SEND_ERROR, AbortError). */
+    readonly code: string;
+    readonly message: string;
+}
+
+/**
+ * The incident's rows in Log Analytics (the table Sentinel's rule reads), kept beside the containment so that a status
+ * change is sent once it is known, at least once, and retried by the timer with the notices. Each row reports a
+ * state (the status, plus "+approval" once the user approved during the attack); a state not yet accepted by the
+ * service is due. See core.ts `isLogRowDue`.
+ */
+export interface LogRows {
+    /** Rows the service accepted (204): the sequence number of the last one, 0 before the first. */
+    sequence: number;
+    /** The state the last accepted row reported. */
+    reported?: string;
+    /** When the last row was accepted, ms. */
+    at?: number;
+    /** The state whose row failed, how often, when to try again, and the last error. */
+    failing?: { state: string; attempts: number; nextAttemptAt: number; error: LogRowError };
+    /** Rows were planned, but the Logs Ingestion settings are gone: nothing more is sent. */
+    skipped?: string;
+}
+
 export interface Release {
     readonly at: number;
     readonly by: string;
@@ -116,6 +144,8 @@ export interface Containment {
     userType?: string;
     account?: AccountFacts;
     notices: Notice[];
+    /** Present when incident rows go to Log Analytics (LOGS_INGESTION_* set when the incident was planned). */
+    logRows?: LogRows;
     release?: Release;
 }
 

@@ -143,9 +143,12 @@ export async function releaseUser(
         recordOptions,
     );
     const latestId = lock.incidentIds[lock.incidentIds.length - 1]!;
-    const incident = done?.state.incidents.find((i) => i.id === latestId);
-    const containment = done && containmentOf(done, latestId);
-    if (incident && containment) await sendNotices(userId, latestId, deps, { incident, containment });
+    // The release notice (on the latest incident), and a row for every incident the release closed.
+    for (const id of lock.incidentIds) {
+        const incident = done?.state.incidents.find((i) => i.id === id);
+        const containment = done && containmentOf(done, id);
+        if (incident && containment) await sendNotices(userId, id, deps, { incident, containment });
+    }
     return { incidentId: latestId, undo, closedIncidents: lock.incidentIds.length };
 }
 

@@ -7,9 +7,11 @@ import type { Logger } from '../logger';
 import type { CircuitBreaker } from './circuitBreaker';
 import { Advance, advance, claim, isNoticeReady, RunContext } from './core';
 import type { Containment, ContainmentStatus, ContainmentStep, Notice } from './model';
-import { noticePayload, Notifier } from './notifier';
+import type { IncidentLog } from './incidentLog';
+import { noticeBody, Notifier } from './notifier';
+import { sendLogRow } from './sendLogRow';
 import { executeStep, STEP_BY_NAME, StepResult } from './steps';
-import { containmentOf, updateRecord, UserRecordStore, withContainments } from './userRecord';
+import { containmentOf, updateContainment, updateRecord, UserRecordStore, withContainments } from './userRecord';
 
 export interface ContainmentDeps {
     readonly store: UserRecordStore;
@@ -20,6 +22,8 @@ export interface ContainmentDeps {
     readonly graph?: GraphActions;
     readonly breaker: CircuitBreaker;
     readonly notify?: Notifier;
+    /** Where incident rows go (Sentinel's table); absent: rows planned are recorded as skipped. */
+    readonly incidentLog?: IncidentLog;
     readonly logger: Logger;
     readonly now?: () => number;
     /** How long a claim protects a run that stopped reporting progress, ms: longer than the slowest step. */
@@ -139,8 +143,9 @@ export async function runContainment(
 }
 
 /**
- * Sends every notice of an incident that is ready (see isNoticeReady); a failure is stored, never thrown. `known` is
- * the incident as the caller just read or wrote it.
+ * Tells the SOC what is ready to tell: the incident row for Sentinel (see sendLogRow), then every notice that is
+ * ready (see isNoticeReady). A failure is stored, never thrown. `known` is the incident as the caller just read or
+ * wrote it.
  */
 export async function sendNotices(
     userId: string,
@@ -151,6 +156,7 @@ export async function sendNotices(
 ): Promise<void> {
     const now = deps.now ?? Date.now;
     const { incident, containment } = known;
+    await sendLogRow(userId, incidentId, deps, known, options);
     const ready = containment.notices.filter((n) => isNoticeReady(n, containment, deps.config));
     for (const notice of ready) {
         // Past the caller's deadline a notice is left to the timer (it is due, so the row stays pending).
@@ -160,7 +166,7 @@ export async function sendNotices(
             update = { status: 'skipped' };
         } else {
             try {
-                await deps.notify(noticePayload(incident, containment, notice.kind, deps.config), {
+                await deps.notify(noticeBody(incident, containment, notice.kind, deps.config), {
                     ...(options.deadline !== undefined ? { timeoutMs: options.deadline - now() } : {}),
                 });
                 update = { status: 'sent', attempts: notice.attempts + 1 };
@@ -170,24 +176,14 @@ export async function sendNotices(
                 deps.logger.warn(`Notice ${notice.kind} for incident ${incidentId} failed: ${update.error}`);
             }
         }
-        await updateRecord(
+        await updateContainment(
             deps.store,
             userId,
-            (record) => {
-                const c = record && containmentOf(record, incidentId);
-                const n = c?.notices.find((x) => x.kind === notice.kind);
-                if (!record || !c || !n || n.status === 'sent') return { result: undefined };
-                const changed: Containment = {
-                    ...c,
-                    notices: c.notices.map((x) => (x === n ? { ...x, ...update, at: now() } : x)),
-                };
-                return {
-                    record: withContainments(
-                        record,
-                        record.containments.map((x) => (x.incidentId === incidentId ? changed : x)),
-                    ),
-                    result: undefined,
-                };
+            incidentId,
+            (c) => {
+                const n = c.notices.find((x) => x.kind === notice.kind);
+                if (!n || n.status === 'sent') return undefined;
+                return { ...c, notices: c.notices.map((x) => (x === n ? { ...x, ...update, at: now() } : x)) };
             },
             { windowMs: deps.windowMs, config: deps.config },
         );

@@ -1,5 +1,5 @@
 import { ConcurrencyConflictError } from '../errors';
-import { hasPendingWork, isNoticeReady, isRunDue, mayHoldPushBlock } from './core';
+import { hasPendingWork, hasReportReady, isRunDue, mayHoldPushBlock } from './core';
 import { ContainmentDeps, runContainment, sendNotices } from './runContainment';
 import { readRecord, UserRecord } from './userRecord';
 
@@ -45,7 +45,8 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
             const incident = record.state.incidents.find((i) => i.id === c.incidentId);
             if (!incident) continue;
             const due = isRunDue(c, now());
-            if ((due || c.notices.some((n) => isNoticeReady(n, c, deps.config))) && outOfTime()) {
+            const report = !due && hasReportReady(c, deps.config, now());
+            if ((due || report) && outOfTime()) {
                 result.deferred++;
                 continue;
             }
@@ -55,7 +56,7 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
                     await runContainment(listed.userId, c.incidentId, deps, {
                         ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
                     });
-                } else if (c.notices.some((n) => isNoticeReady(n, c, deps.config))) {
+                } else if (report) {
                     result.notices++;
                     await sendNotices(listed.userId, c.incidentId, deps, { incident, containment: c });
                 }

@@ -158,6 +158,36 @@ export function updateRecord<R>(
     );
 }
 
+/**
+ * Changes one containment of a user's row: `change` gets it as stored now and returns it changed, or undefined to
+ * leave the row as it is (nothing is written). Pure, like every record mutation.
+ */
+export function updateContainment(
+    store: UserRecordStore,
+    userId: string,
+    incidentId: string,
+    change: (c: Containment) => Containment | undefined,
+    options: UpdateRecordOptions,
+): Promise<void> {
+    return updateRecord(
+        store,
+        userId,
+        (record) => {
+            const c = record && containmentOf(record, incidentId);
+            const changed = c && change(c);
+            if (!record || !changed) return { result: undefined };
+            return {
+                record: withContainments(
+                    record,
+                    record.containments.map((x) => (x.incidentId === incidentId ? changed : x)),
+                ),
+                result: undefined,
+            };
+        },
+        options,
+    );
+}
+
 /** Reads a stored document, whatever version wrote it. */
 export function readRecord(doc: unknown): UserRecord {
     const d = doc as Partial<UserRecord> & Record<string, unknown>;

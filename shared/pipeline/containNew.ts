@@ -1,4 +1,4 @@
-import { isNoticeReady, isRunDue } from '../containment/core';
+import { hasReportReady, isRunDue } from '../containment/core';
 import { ContainmentDeps, runContainment, sendNotices } from '../containment/runContainment';
 import type { ContainedIncident } from '../containment/userRecord';
 
@@ -27,7 +27,7 @@ export async function containNewIncidents(
             try {
                 if (isRunDue(containment, now())) {
                     await runContainment(incident.userId, incident.id, deps, { deadline });
-                } else if (containment.notices.some((n) => isNoticeReady(n, containment, deps.config))) {
+                } else if (hasReportReady(containment, deps.config, now())) {
                     // Decided at plan time (dry-run, never-contain, cooldown): only the SOC is to be told.
                     await sendNotices(incident.userId, incident.id, deps, { incident, containment }, { deadline });
                 }

@@ -26,6 +26,9 @@ const root = join(__dirname, '..', '..');
 const DERIVED: Partial<Record<SettingName, string>> = {
     AZURE_CLIENT_ID: 'the client id of the managed identity the template creates',
     STATE_TABLE_ENDPOINT: 'the table endpoint of the storage account the template creates',
+    LOGS_INGESTION_ENDPOINT: 'the logsIngestion endpoint of the data collection rule the template creates',
+    LOGS_INGESTION_RULE_ID: 'the immutable id of the data collection rule the template creates',
+    LOGS_INGESTION_STREAM: 'the stream the data collection rule the template creates declares',
 };
 /** Where the template's default differs from the app's on purpose. */
 const TEMPLATE_DEFAULTS: Partial<Record<SettingName, string>> = {

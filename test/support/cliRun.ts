@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 
-import { main } from '../../cli/main';
+import { main, MainOptions } from '../../cli/main';
 
 export interface CliOutput {
     readonly code: number;
@@ -11,7 +11,12 @@ export interface CliOutput {
 /** Runs the CLI in-process with captured streams, as the bin does with the real ones. */
 export async function runCli(
     args: string[],
-    options: { env?: Record<string, string | undefined>; stdin?: string; releaseWaitMs?: number } = {},
+    options: {
+        env?: Record<string, string | undefined>;
+        stdin?: string;
+        releaseWaitMs?: number;
+        runtime?: MainOptions['runtime'];
+    } = {},
 ): Promise<CliOutput> {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
@@ -27,7 +32,10 @@ export async function runCli(
             env: options.env ?? {},
             ...(options.stdin !== undefined ? { stdin: Readable.from([Buffer.from(options.stdin)]) } : {}),
         },
-        options.releaseWaitMs !== undefined ? { releaseWaitMs: options.releaseWaitMs } : {},
+        {
+            ...(options.releaseWaitMs !== undefined ? { releaseWaitMs: options.releaseWaitMs } : {}),
+            ...(options.runtime ? { runtime: options.runtime } : {}),
+        },
     );
     return { code, stdout: out, stderr: err };
 }

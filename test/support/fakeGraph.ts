@@ -10,8 +10,9 @@ import { createServer as createHttpServer, IncomingMessage, Server, ServerRespon
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
-import { generate } from 'selfsigned';
 import { Agent, fetch as undiciFetch, setGlobalDispatcher } from 'undici';
+
+import { localhostCertificate } from './localTls';
 
 export interface GraphCall {
     readonly method: string;
@@ -254,19 +255,7 @@ const GUID = '[0-9a-fA-F-]{36}';
 
 /** Starts the fake Graph, trusted by this process's fetch for the rest of the test file. */
 export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph> {
-    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-        days: 1,
-        keySize: 2048,
-        extensions: [
-            {
-                name: 'subjectAltName',
-                altNames: [
-                    { type: 2, value: 'localhost' },
-                    { type: 7, ip: '127.0.0.1' },
-                ],
-            },
-        ],
-    } as never);
+    const pems = await localhostCertificate();
     // fetch (undici) keeps its own trust store, and Jest's sandbox cannot reach the dispatcher of Node's built-in
     // fetch: use undici's own fetch, trusting this certificate, for the rest of this test file only.
     setGlobalDispatcher(new Agent({ connect: { ca: pems.cert } }));
@@ -700,7 +689,7 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         return 400;
     }
 
-    const server = createHttpsServer({ key: pems.private, cert: pems.cert }, (req, res) => {
+    const server = createHttpsServer({ key: pems.key, cert: pems.cert }, (req, res) => {
         void handle(req, res).catch((e: unknown) => {
             graphError(res, 500, 'InternalServerError', String(e));
         });

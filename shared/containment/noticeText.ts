@@ -1,0 +1,96 @@
+import type { ContainmentConfig } from '../config';
+import type { Incident } from '../detection/userState';
+import { isoTime } from '../time';
+import type { Containment, NoticeKind } from './model';
+
+/**
+ * What a notice says, in words, for every format that shows it: the JSON payload's title and text, the Teams card,
+ * and the incident row's title and summary in Log Analytics.
+ */
+
+function headline(inc: Incident, c: Containment | undefined, kind: NoticeKind): string {
+    const who = inc.userPrincipalName ?? inc.userId;
+    if (kind === 'released') return `MFA push attack on ${who}: released by ${c?.release?.by ?? 'an admin'}`;
+    if (kind === 'needs-attention') return `MFA push attack on ${who}: containment NEEDS ATTENTION`;
+    if (kind === 'approval')
+        return `MFA push attack on ${who}: the user APPROVED a prompt — removing what was registered since the attack began`;
+    if (inc.trigger === 'method-registered-after-attack')
+        return `Method registered for ${who} after an MFA push attack (${(inc.methods ?? []).join(', ') || 'unknown'}): ${c?.status ?? 'detected'}`;
+    switch (c?.status) {
+        case 'contained':
+            return `MFA push attack on ${who}: contained`;
+        case 'dry-run':
+            return `MFA push attack on ${who}: detected (dry-run, nothing was changed)`;
+        case 'not-contained':
+            return `MFA push attack on ${who}: NOT contained (${c.reason ?? 'guardrail'})`;
+        default:
+            return `MFA push attack on ${who}: containment ${c?.status ?? 'not configured'}`;
+    }
+}
+
+/** The release command for a person, exactly as it must be typed. */
+export function releaseCommand(userId: string): string {
+    return `mfa-responder release ${userId} --reason "..."`;
+}
+
+/**
+ * The release command, when a person is to be told it: the containment holds the user (contained, or stopped where a
+ * person must act). One rule for the JSON text, the Teams card and the incident row.
+ */
+export function releaseCommandFor(inc: Incident, c: Containment | undefined): string | undefined {
+    return c && (c.status === 'contained' || c.status === 'needs-attention') ? releaseCommand(inc.userId) : undefined;
+}
+
+/**
+ * Why to release soon, when methods were deleted: until a release, a method the user registers again is taken as the
+ * attacker's and removed.
+ */
+export function releaseAdvice(
+    c: Containment | undefined,
+    config: Pick<ContainmentConfig, 'pushBlockMode'>,
+): string | undefined {
+    return c && (config.pushBlockMode === 'remove-method' || c.steps.some((s) => s.name === 'remove-new-methods'))
+        ? "Release before the user registers a method again: until then, a new registration is treated as the attacker's and removed."
+        : undefined;
+}
+
+/** A notice's title: what happened to whom, marked when it is a drill. */
+export function noticeTitle(inc: Incident, c: Containment | undefined, kind: NoticeKind): string {
+    return `${inc.drill ? 'DRILL — ' : ''}${headline(inc, c, kind)}`;
+}
+
+/** Which notice an incident row's state corresponds to, for its title. */
+export function kindOfState(c: Containment | undefined): NoticeKind {
+    if (c?.status === 'released') return 'released';
+    if (c?.status === 'needs-attention') return 'needs-attention';
+    if (c?.notices.some((n) => n.kind === 'approval')) return 'approval';
+    return 'incident';
+}
+
+/** The lines of a notice after its title: the trigger and counts, the approval, each step, the reason, the release. */
+export function noticeLines(
+    inc: Incident,
+    c: Containment | undefined,
+    config: Pick<ContainmentConfig, 'pushBlockMode'>,
+): string[] {
+    const release = releaseCommandFor(inc, c);
+    const advice = release && releaseAdvice(c, config);
+    return [
+        inc.trigger === 'method-registered-after-attack'
+            ? `Trigger: ${inc.trigger}; method(s) ${(inc.methods ?? []).join(', ')} registered at ${isoTime(inc.firstSeen)} from ${inc.ipAddresses.join(', ') || 'an unknown IP'}${inc.fromAttackIp ? ' (one of the attacking IPs)' : ''}, after incident ${inc.relatedIncidentId ?? ''}.`
+            : `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s)${inc.voiceDenials ? `, ${inc.voiceDenials} phone call(s) refused` : ''}${inc.smsWrongCodes ? `, ${inc.smsWrongCodes} wrong SMS code(s)` : ''} between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}.`,
+        ...(inc.approval
+            ? [
+                  `The user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`,
+              ]
+            : []),
+        ...(c?.steps ?? []).map(
+            (s) =>
+                `- ${s.name}: ${s.status}${s.detail ? ` (${s.detail})` : ''}${s.error ? ` — ${s.error.status ?? ''} ${s.error.code}: ${s.error.message}` : ''}`,
+        ),
+        ...(c?.reason ? [`Reason: ${c.reason}`] : []),
+        release
+            ? `To release after verifying with the user: ${release} (or POST /api/users/${inc.userId}/release).${advice ? ` ${advice}` : ''}`
+            : '',
+    ].filter(Boolean);
+}

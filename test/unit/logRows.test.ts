@@ -1,0 +1,227 @@
+/**
+ * Incident rows for Sentinel as pure data: the due-work rule for rows (core.ts), the row built from the incident view
+ * (incidentRow.ts) within the service's limits, and the settings that turn rows on.
+ */
+import { loadContainmentConfig, loadIncidentLogConfig } from '../../shared/config';
+import {
+    hasPendingWork,
+    hasReportReady,
+    isLogRowDue,
+    isLogRowReady,
+    isSettled,
+    logRowAccepted,
+    logRowFailed,
+    planContainment,
+    reportedState,
+} from '../../shared/containment/core';
+import { INCIDENT_ROW_COLUMNS, incidentRow } from '../../shared/containment/incidentRow';
+import type { Containment, LogRowError } from '../../shared/containment/model';
+import { ConfigError } from '../../shared/errors';
+import {
+    containedContainment,
+    containmentConfig,
+    hostileIncident,
+    NOW,
+    sampleIncident,
+    USER_ID,
+} from '../support/incidents';
+
+const MIN = 60_000;
+const RULE = 'dcr-0123456789abcdef0123456789abcdef';
+const withRows = containmentConfig({
+    LOGS_INGESTION_ENDPOINT: 'https://dcr-x.westeurope-1.ingest.monitor.azure.com',
+    LOGS_INGESTION_RULE_ID: RULE,
+    MAX_STEP_ATTEMPTS: '3',
+});
+const error: LogRowError = { status: 503, code: 'ServiceUnavailable', message: 'try later' };
+
+function planned(over: Partial<Containment> = {}, config = withRows): Containment {
+    return { ...planContainment({ incident: sampleIncident(), earlier: [], config, now: NOW }), ...over };
+}
+
+describe('the due-work rule for incident rows', () => {
+    it('plans rows only when LOGS_INGESTION_* are set', () => {
+        expect(planned().logRows).toEqual({ sequence: 0 });
+        expect(planned({}, containmentConfig()).logRows).toBeUndefined();
+        expect(isLogRowDue(planned({}, containmentConfig()), withRows)).toBe(false);
+    });
+
+    it('waits for the first run of a live containment and for a run in progress, as the incident notice does', () => {
+        const fresh = planned();
+        expect(fresh.status).toBe('pending');
+        expect(isLogRowDue(fresh, withRows)).toBe(true);
+        expect(isLogRowReady(fresh, withRows, NOW)).toBe(false);
+        expect(isLogRowReady({ ...fresh, status: 'running', runs: 1 }, withRows, NOW)).toBe(false);
+        expect(isLogRowReady({ ...fresh, status: 'retrying', runs: 1 }, withRows, NOW)).toBe(true);
+        const dryRun = planned({}, { ...withRows, mode: 'dry-run' });
+        expect(isLogRowReady(dryRun, withRows, NOW)).toBe(true);
+        expect(hasReportReady(dryRun, withRows, NOW)).toBe(true);
+    });
+
+    it('reports each state once: a status change, and an approval, make a new row due', () => {
+        let c = planned({ status: 'contained', runs: 1 });
+        expect(reportedState(c)).toBe('contained');
+        c = { ...c, logRows: logRowAccepted(c.logRows!, { state: 'contained', sequence: 1 }, NOW) };
+        expect(isLogRowDue(c, withRows)).toBe(false);
+        expect(hasPendingWork(c, withRows)).toBe(false);
+        const approved: Containment = {
+            ...c,
+            notices: [...c.notices, { kind: 'approval', status: 'pending', attempts: 0 }],
+        };
+        expect(reportedState(approved)).toBe('contained+approval');
+        expect(isLogRowDue(approved, withRows)).toBe(true);
+        const released: Containment = { ...c, status: 'released' };
+        expect(isLogRowDue(released, withRows)).toBe(true);
+        expect(hasPendingWork(released, withRows)).toBe(true);
+    });
+
+    it('backs off after a failure (or as long as Retry-After says), and gives up after MAX_STEP_ATTEMPTS', () => {
+        let c = planned({ status: 'contained', runs: 1 });
+        c = { ...c, logRows: logRowFailed(c.logRows!, 'contained', error, NOW) };
+        expect(c.logRows!.failing).toEqual({ state: 'contained', attempts: 1, nextAttemptAt: NOW + MIN, error });
+        expect(isLogRowReady(c, withRows, NOW + MIN - 1)).toBe(false);
+        expect(isLogRowReady(c, withRows, NOW + MIN)).toBe(true);
+        c = { ...c, logRows: logRowFailed(c.logRows!, 'contained', error, NOW, 10 * MIN) };
+        expect(c.logRows!.failing).toMatchObject({ attempts: 2, nextAttemptAt: NOW + 10 * MIN });
+        c = { ...c, logRows: logRowFailed(c.logRows!, 'contained', error, NOW) };
+        expect(c.logRows!.failing).toMatchObject({ attempts: 3, nextAttemptAt: NOW + 4 * MIN });
+        // Out of attempts: no longer due, so it holds nothing back and the incident can be forgotten...
+        expect(isLogRowDue(c, withRows)).toBe(false);
+        expect(hasPendingWork(c, withRows)).toBe(false);
+        let dry = planned({}, { ...withRows, mode: 'dry-run' });
+        expect(isSettled(dry, withRows)).toBe(false);
+        for (let i = 0; i < 3; i++) dry = { ...dry, logRows: logRowFailed(dry.logRows!, 'dry-run', error, NOW) };
+        expect(isSettled(dry, withRows)).toBe(true);
+        // ...until the state changes: a new state is a new row with attempts of its own.
+        const released: Containment = { ...c, status: 'released' };
+        expect(isLogRowDue(released, withRows)).toBe(true);
+        expect(isLogRowReady(released, withRows, NOW)).toBe(true);
+        expect(logRowFailed(released.logRows!, 'released', error, NOW).failing).toMatchObject({ attempts: 1 });
+    });
+
+    it('keeps the higher sequence when two senders race, and never records a failure over an accepted state', () => {
+        const rows = logRowAccepted({ sequence: 0 }, { state: 'contained', sequence: 1 }, NOW);
+        expect(rows).toEqual({ sequence: 1, reported: 'contained', at: NOW });
+        // A duplicate (or a stale sender) of the same number changes nothing.
+        expect(logRowAccepted(rows, { state: 'retrying', sequence: 1 }, NOW + 1)).toEqual(rows);
+        expect(logRowFailed(rows, 'contained', error, NOW)).toBe(rows);
+        const next = logRowAccepted(
+            logRowFailed(rows, 'released', error, NOW),
+            { state: 'released', sequence: 2 },
+            NOW + 2,
+        );
+        expect(next).toEqual({ sequence: 2, reported: 'released', at: NOW + 2 });
+    });
+
+    it('sends nothing more once the settings are gone (skipped)', () => {
+        const c = planned({ status: 'dry-run', logRows: { sequence: 0, skipped: 'not set' } });
+        expect(isLogRowDue(c, withRows)).toBe(false);
+    });
+});
+
+describe('incidentRow', () => {
+    const row = (inc = sampleIncident(), c: Containment = containedContainment()) =>
+        incidentRow(inc, c, { state: reportedState(c), sequence: 1, now: NOW }, withRows);
+
+    it('has every declared column and no other, of the declared type', () => {
+        const r = row();
+        expect(Object.keys(r)).toEqual(INCIDENT_ROW_COLUMNS.map((c) => c.name));
+        for (const { name, type } of INCIDENT_ROW_COLUMNS) {
+            const v = r[name];
+            if (v === null) continue;
+            const ok = {
+                string: typeof v === 'string',
+                int: Number.isInteger(v),
+                long: Number.isInteger(v),
+                real: typeof v === 'number',
+                boolean: typeof v === 'boolean',
+                datetime: typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+                dynamic: typeof v === 'object',
+            }[type];
+            expect({ name, ok }).toEqual({ name, ok: true });
+        }
+        expect(r).toMatchObject({
+            TimeGenerated: new Date(NOW).toISOString(),
+            RowId: `${sampleIncident().id}/contained`,
+            UserId: USER_ID,
+            UserPrincipalName: 'megan.bowen@contoso.com',
+            Severity: 'Medium',
+            ContainmentStatus: 'contained',
+            ReleaseCommand: `mfa-responder release ${USER_ID} --reason "..."`,
+        });
+        expect(r.Summary).toMatch(/^Trigger: threshold; 11 declined, 3 unanswered/);
+    });
+
+    it('keeps every field of a hostile incident under the 64 KB the service truncates at, and the row far below 1 MB', () => {
+        const { incident, containment } = hostileIncident();
+        const r = row(incident, containment);
+        for (const [name, value] of Object.entries(r)) {
+            const bytes = Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value));
+            expect({ name, fits: bytes <= 16_000 }).toEqual({ name, fits: true });
+        }
+        expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThan(200_000);
+        expect(String(r.Headline).length).toBeLessThanOrEqual(250);
+        expect(r.Severity).toBe('High');
+        // A list cut to fit says how much was left out.
+        const evidence = r.Evidence as string[];
+        expect(evidence.length).toBeLessThanOrEqual(incident.evidence.length + 1);
+    });
+
+    it('cuts a list that would not fit, and says how many were left out', () => {
+        const inc = sampleIncident({ evidence: Array.from({ length: 100 }, (_, i) => `${'r'.repeat(300)}${i}`) });
+        const evidence = row(inc).Evidence as string[];
+        expect(evidence.at(-1)).toMatch(/^… and \d+ more$/);
+        const left = Number(/(\d+) more/.exec(evidence.at(-1)!)![1]);
+        expect(evidence.length - 1 + left).toBe(100);
+    });
+});
+
+describe('LOGS_INGESTION_* settings', () => {
+    const endpoint = 'https://dcr-x.westeurope-1.ingest.monitor.azure.com/';
+
+    it("turns rows on with the endpoint and the rule, the stream defaulting to the template's", () => {
+        expect(loadIncidentLogConfig({})).toBeUndefined();
+        expect(
+            loadIncidentLogConfig({
+                LOGS_INGESTION_ENDPOINT: endpoint,
+                LOGS_INGESTION_RULE_ID: RULE.toUpperCase().replace('DCR', 'dcr'),
+            }),
+        ).toEqual({
+            endpoint: endpoint.replace(/\/$/, ''),
+            ruleId: RULE,
+            stream: 'Custom-MfaFatigueIncidents_CL',
+        });
+        expect(loadContainmentConfig({ NOTIFY_FORMAT: 'teams' }).notifyFormat).toBe('teams');
+        expect(loadContainmentConfig({}).notifyFormat).toBe('json');
+    });
+
+    it.each([
+        [{ LOGS_INGESTION_ENDPOINT: endpoint }, 'LOGS_INGESTION_RULE_ID'],
+        [{ LOGS_INGESTION_RULE_ID: RULE }, 'LOGS_INGESTION_ENDPOINT'],
+        [{ LOGS_INGESTION_ENDPOINT: endpoint, LOGS_INGESTION_RULE_ID: 'dcr-123' }, 'LOGS_INGESTION_RULE_ID'],
+        [
+            { LOGS_INGESTION_ENDPOINT: endpoint, LOGS_INGESTION_RULE_ID: '/subscriptions/x/dataCollectionRules/y' },
+            'LOGS_INGESTION_RULE_ID',
+        ],
+        [{ LOGS_INGESTION_ENDPOINT: 'http://dcr.example', LOGS_INGESTION_RULE_ID: RULE }, 'LOGS_INGESTION_ENDPOINT'],
+        [
+            {
+                LOGS_INGESTION_ENDPOINT: endpoint,
+                LOGS_INGESTION_RULE_ID: RULE,
+                LOGS_INGESTION_STREAM: 'MfaFatigueIncidents_CL',
+            },
+            'LOGS_INGESTION_STREAM',
+        ],
+        [{ NOTIFY_FORMAT: 'adaptive' }, 'NOTIFY_FORMAT'],
+    ])('stops start-up on %p, naming %s', (env, name) => {
+        let thrown: unknown;
+        try {
+            loadContainmentConfig(env);
+        } catch (e) {
+            thrown = e;
+        }
+        expect(thrown).toBeInstanceOf(ConfigError);
+        expect((thrown as ConfigError).setting).toBe(name);
+        expect((thrown as Error).message).toContain(name);
+    });
+});

@@ -1,0 +1,167 @@
+/**
+ * Teams notices (NOTIFY_FORMAT=teams): the Workflows envelope around an Adaptive Card 1.4, what the card says, and the
+ * 28 KB bound whatever the incident holds. How the card looks is tested in test/render.
+ */
+import { releaseCommand } from '../../shared/containment/noticeText';
+import { noticeBody } from '../../shared/containment/notifier';
+import { plain, TEAMS_MESSAGE_MAX_BYTES, teamsMessage } from '../../shared/containment/teamsCard';
+import {
+    containedContainment,
+    containmentConfig,
+    dryRunContainment,
+    hostileIncident,
+    NOW,
+    sampleIncident,
+    USER_ID,
+} from '../support/incidents';
+
+type Card = { version: string; type: string; body: Array<Record<string, unknown>>; fallbackText: string };
+
+function cardOf(message: Record<string, unknown>): Card {
+    const attachments = message.attachments as Array<{ content: Card }>;
+    return attachments[0]!.content;
+}
+
+/** Every text a person sees on the card: text blocks, fact titles and values, container items. */
+function texts(element: unknown): string[] {
+    if (Array.isArray(element)) return element.flatMap(texts);
+    if (!element || typeof element !== 'object') return [];
+    const e = element as Record<string, unknown>;
+    const own = [e.text, e.title, e.value].filter((v): v is string => typeof v === 'string');
+    return [...own, ...texts(e.body), ...texts(e.items), ...texts(e.facts)];
+}
+
+const config = containmentConfig({ NOTIFY_FORMAT: 'teams' });
+
+describe('teamsMessage', () => {
+    it('is the envelope a Teams Workflows webhook trigger expects, around an Adaptive Card 1.4', () => {
+        const message = teamsMessage(sampleIncident(), containedContainment(), 'incident', config);
+        expect(Object.keys(message).sort()).toEqual(['attachments', 'type']);
+        expect(message.type).toBe('message');
+        expect(message.attachments).toEqual([
+            { contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: expect.any(Object) },
+        ]);
+        const card = cardOf(message);
+        expect(card).toMatchObject({
+            type: 'AdaptiveCard',
+            version: '1.4',
+            $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+        });
+        expect(card.fallbackText).toMatch(/megan\.bowen@contoso\.com: contained/);
+    });
+
+    it('shows the user, trigger, counts, addresses, each step and the exact release command', () => {
+        const shown = texts(cardOf(teamsMessage(sampleIncident(), containedContainment(), 'incident', config)));
+        const all = shown.join('\n');
+        expect(shown).toContain('megan.bowen@contoso.com');
+        expect(shown).toContain(USER_ID);
+        expect(shown).toContain('threshold');
+        expect(all).toContain('11 declined, 3 unanswered, 0 fraud report(s)');
+        expect(all).toContain('185.220.101.34, 185.220.101.47');
+        for (const step of ['check-exclusions', 'circuit-breaker', 'revoke-sessions', 'block-push']) {
+            expect(shown).toContain(step);
+        }
+        expect(all).toMatch(/done — added to push-block group/);
+        expect(shown).toContain(releaseCommand(USER_ID));
+        expect(shown).toContain(`mfa-responder release ${USER_ID} --reason "..."`);
+        expect(all).toContain('Severity Medium');
+    });
+
+    it('has a card for needs-attention, approval and release notices, and marks a drill', () => {
+        const inc = sampleIncident();
+        const c = containedContainment();
+        const attention = texts(
+            cardOf(
+                teamsMessage(
+                    inc,
+                    { ...c, status: 'needs-attention', reason: 'revoke-sessions: 403' },
+                    'needs-attention',
+                    config,
+                ),
+            ),
+        ).join('\n');
+        expect(attention).toMatch(/NEEDS ATTENTION/);
+        expect(attention).toContain('revoke-sessions: 403');
+        const approved = sampleIncident({ approval: { at: NOW, ipAddress: '185.220.101.47', fromDenialIp: true } });
+        const approval = texts(cardOf(teamsMessage(approved, c, 'approval', config))).join('\n');
+        expect(approval).toMatch(/APPROVED/);
+        expect(approval).toMatch(/from 185\.220\.101\.47 \(an attacking IP\)/);
+        expect(approval).toContain('Severity High');
+        const released = {
+            ...c,
+            status: 'released' as const,
+            release: { at: NOW, by: 'soc@contoso.com', reason: 'verified by phone', undo: 'removed from group' },
+        };
+        const release = texts(cardOf(teamsMessage(inc, released, 'released', config))).join('\n');
+        expect(release).toMatch(/released by soc@contoso\.com/);
+        expect(release).toContain('verified by phone');
+        expect(release).not.toContain('mfa-responder release');
+        const drill = cardOf(
+            teamsMessage(
+                sampleIncident({ drill: true }),
+                dryRunContainment(sampleIncident({ drill: true })),
+                'incident',
+                config,
+            ),
+        );
+        expect(texts(drill.body[0]).join(' ')).toMatch(/^DRILL/);
+        expect(drill.fallbackText).toMatch(/^DRILL — /);
+    });
+
+    it('stays under 28 KB with a hostile incident, cutting lists with "and N more" but keeping user and trigger', () => {
+        const { incident, containment } = hostileIncident();
+        for (const kind of ['incident', 'needs-attention', 'approval', 'released'] as const) {
+            const message = teamsMessage(incident, containment, kind, config);
+            const bytes = Buffer.byteLength(JSON.stringify(message));
+            expect(bytes).toBeLessThanOrEqual(TEAMS_MESSAGE_MAX_BYTES);
+            expect(bytes).toBeLessThan(28 * 1024);
+            const all = texts(cardOf(message)).join('\n');
+            expect(all).toContain(incident.userPrincipalName!);
+            expect(all).toContain('threshold');
+            expect(all).toMatch(/and \d+ more/);
+        }
+        // The same incident, unbounded, would not fit: the bound is doing work.
+        expect(JSON.stringify(containment).length + JSON.stringify(incident).length).toBeGreaterThan(
+            TEAMS_MESSAGE_MAX_BYTES,
+        );
+    });
+
+    it('gives way level by level: fewer addresses, apps and steps, shorter texts, then the least card', () => {
+        const { incident, containment } = hostileIncident();
+        const sizes = [16_000, 9_000, 5_000, 3_000].map((maxBytes) => {
+            const message = teamsMessage(incident, containment, 'incident', config, { maxBytes });
+            const all = texts(cardOf(message)).join('\n');
+            expect(all).toContain(incident.userPrincipalName!.slice(0, 200));
+            expect(all).toContain('threshold');
+            return { maxBytes, bytes: Buffer.byteLength(JSON.stringify(message)), all };
+        });
+        for (const s of sizes) expect(s.bytes).toBeLessThanOrEqual(s.maxBytes);
+        expect(sizes[0]!.all).toMatch(/8a2e:0009:7334 and 22 more/);
+        expect(sizes[1]!.all).toMatch(/8a2e:0004:7334 and 27 more/);
+        expect(sizes[2]!.all).toMatch(/8a2e:0002:7334 and 29 more/);
+        // Eight steps, five shown.
+        expect(sizes[2]!.all).toContain('\n…\nand 3 more');
+        // The least card: title, user, trigger, counts, incident; nothing an attacker can grow past a few hundred bytes.
+        expect(sizes[3]!.all).not.toContain('2001:0db8');
+    });
+
+    it('lets no text form a Markdown link or break a line', () => {
+        const { incident, containment } = hostileIncident();
+        const all = texts(cardOf(teamsMessage(incident, containment, 'incident', config))).join('\n');
+        expect(all).not.toMatch(/\]\(/);
+        expect(plain('[x](https://evil.example)\nline\u2028two', 100)).toBe('(x)(https://evil.example) line two');
+        expect(plain('abcdef', 4)).toBe('abc…');
+    });
+});
+
+describe('noticeBody', () => {
+    it('keeps JSON the default for other receivers, and posts the card with NOTIFY_FORMAT=teams', () => {
+        const inc = sampleIncident();
+        const c = containedContainment();
+        const json = noticeBody(inc, c, 'incident', containmentConfig());
+        expect(json).toMatchObject({ type: 'mfa-fatigue-responder', kind: 'incident', userId: USER_ID });
+        const teams = noticeBody(inc, c, 'incident', config);
+        expect(teams).toMatchObject({ type: 'message' });
+        expect(teams).not.toHaveProperty('userId');
+    });
+});
