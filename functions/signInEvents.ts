@@ -15,6 +15,7 @@ import { getRuntime } from './runtime';
  */
 export function createSignInEventsHandler(runtime: () => Runtime) {
     return async function signInEvents(messages: unknown, context: InvocationContext): Promise<void> {
+        const batchStartedAt = Date.now();
         const rt = runtime();
         await rt.ready();
         const outcome = await processSignInBatch(Array.isArray(messages) ? messages : [messages], {
@@ -24,10 +25,13 @@ export function createSignInEventsHandler(runtime: () => Runtime) {
             auditCategories: rt.detection.auditCategories,
             drillUsers: rt.detection.drillUsers,
             containment: rt.containment,
+            telemetry: rt.telemetry,
         });
         logBatch(outcome, context);
         const { newIncidents, updatedIncidents } = outcome.result;
-        await containNewIncidents([...newIncidents, ...updatedIncidents], rt.containmentDeps(context));
+        await containNewIncidents([...newIncidents, ...updatedIncidents], rt.containmentDeps(context), {
+            batchStartedAt,
+        });
         if (outcome.failures.length > 0) {
             const first = outcome.failures[0]!;
             throw new StateStoreError(

@@ -20,6 +20,8 @@ import { GraphActions } from './graph/graphActions';
 import { GraphSetupActions } from './graph/setupActions';
 import type { Logger } from './logger';
 import { MemoryRowStore } from './state/memoryRowStore';
+import { readTelemetrySettings } from './telemetry/azureMonitor';
+import { NO_TELEMETRY, Telemetry } from './telemetry/telemetry';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -53,6 +55,11 @@ export interface CreateRuntimeOptions {
     readonly tableClientOptions?: TableServiceClientOptions;
     /** Overrides the credential for Table Storage and Graph (normally chosen from AZURE_CLIENT_ID). */
     readonly credential?: TokenCredential;
+    /**
+     * Metrics and events (the function app starts Azure Monitor and passes it here). Default: none, so that tests and
+     * CLI commands never start an exporter, whatever the environment holds.
+     */
+    readonly telemetry?: Telemetry;
 }
 
 /**
@@ -105,6 +112,10 @@ export class Runtime {
 
     get graphConfig(): GraphConfig {
         return this.#graphConfig();
+    }
+
+    get telemetry(): Telemetry {
+        return this.#options.telemetry ?? NO_TELEMETRY;
     }
 
     readonly #tables = memo((): { store: UserRecordStore; breaker: CircuitBreaker; ready: () => Promise<void> } => {
@@ -183,6 +194,7 @@ export class Runtime {
             logger,
             leaseMs: Math.max(3 * 60_000, stepBudgetMs + 2 * callTimeoutMs + 60_000),
             stepBudgetMs,
+            telemetry: this.telemetry,
         };
     }
 
@@ -194,6 +206,7 @@ export class Runtime {
         void this.detection;
         void this.graphConfig;
         loadStateTableConfig(this.#options.env);
+        readTelemetrySettings(this.#options.env);
         return containmentWarnings(this.containment);
     }
 
