@@ -12,7 +12,10 @@ import { createRuntime, StoreChoice } from '../shared/runtime';
 import { runIncidents, runRelease, runSetup } from './adminCommands';
 import { CliIO, OutputClosedError, UsageError, write } from './io';
 import { LocalAzurite, startLocalAzurite } from './localAzurite';
+import { ReportFileError, checkReportFile, writeHtmlReport } from './htmlReportFile';
+import { isTerminal, stderrProgress } from './progress';
 import { ReplayStorageError, replay, UnreadableInputError } from './replay';
+import { EventRecorder } from './replayEvents';
 import { formatReport, incidentJson, summaryJson } from './report';
 
 export type { CliIO } from './io';
@@ -33,6 +36,8 @@ Commands:
       --batch-size N         messages per pipeline batch (default 256, host.json maxEventBatchSize)
       --contain              also contain the incidents found, through Graph: only with CONTAINMENT_MODE=live
                              and GRAPH_BASE_URL set explicitly (rehearse against a test tenant)
+      --html FILE            also write a self-contained HTML report: summary, a timeline and the containment
+                             plan of each incident, and a threshold sweep (incidents per threshold x window)
   incidents [--open] [--json]
                          List incidents from the state table (STATE_TABLE_* settings).
   release <userId|UPN> --reason "..." [--by NAME]
@@ -44,8 +49,16 @@ Commands:
   help                   Show this text.
 
 Settings come from the environment; see the README. Exit codes: 0 done, 1 failure, 2 bad usage,
-66 unreadable input, 69 a Graph call failed, 75 a containment is in progress (retry), 78 bad setting.
+66 unreadable input, 69 a Graph call failed, 73 the report file cannot be written, 75 a containment is in
+progress (retry), 78 bad setting.
 `;
+
+/**
+ * What the HTML report keeps of a replay's events for its sweep and timelines: about 300 bytes an event, so the
+ * bound keeps a month of a large tenant's MFA outcomes within a few hundred MB (see `npm run bench`); batches of a
+ * user are folded together while they span at most an hour of event time (well inside any retention).
+ */
+const REPORT_EVENT_BOUNDS = { maxEvents: 1_000_000, chunkSpanMs: 60 * 60_000 };
 
 function positiveInt(name: string, value: string | undefined): string | undefined {
     if (value === undefined) return undefined;
@@ -112,6 +125,7 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
             table: { type: 'string' },
             'batch-size': { type: 'string' },
             contain: { type: 'boolean', default: false },
+            html: { type: 'string' },
         },
     });
     const env = { ...io.env };
@@ -125,6 +139,10 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
     }
     if (values.contain) checkContainForReplay(env);
     const inputs = positionals.length > 0 ? positionals : ['-'];
+    const htmlFile = values.html;
+    if (htmlFile !== undefined) await checkReportFile(htmlFile);
+    const started = Date.now();
+    const progress = stderrProgress(io.stderr, { isTTY: isTerminal(io.stderr) });
 
     let azurite: LocalAzurite | undefined;
     try {
@@ -155,31 +173,52 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
         const rt = createRuntime({ env, store });
         const detection = rt.detection;
         const containment = values.contain ? rt.containment : undefined;
+        // The report's dry-run plans need the containment settings: read (and validated) before the replay starts.
+        const planConfig = htmlFile !== undefined ? rt.containment : undefined;
         await rt.ready();
-        const onBatch = containment
-            ? async (outcome: BatchOutcome) => {
-                  const deps = rt.containmentDeps(stderrLogger(io));
-                  const { newIncidents, updatedIncidents } = outcome.result;
-                  for (const { incident, containment: c } of [...newIncidents, ...updatedIncidents]) {
-                      if (c && isRunDue(c, Date.now())) await runContainment(incident.userId, incident.id, deps);
-                  }
-              }
-            : undefined;
+        const recorder = htmlFile !== undefined ? new EventRecorder(REPORT_EVENT_BOUNDS) : undefined;
+        let read = 0;
+        const onBatch = async (outcome: BatchOutcome) => {
+            if (containment) {
+                const deps = rt.containmentDeps(stderrLogger(io));
+                const { newIncidents, updatedIncidents } = outcome.result;
+                for (const { incident, containment: c } of [...newIncidents, ...updatedIncidents]) {
+                    if (c && isRunDue(c, Date.now())) await runContainment(incident.userId, incident.id, deps);
+                }
+            }
+            read += outcome.result.records;
+            await progress.records(read);
+        };
         const { totals, incidents } = await replay({
             inputs,
             detection,
             store: rt.store,
             batchSize,
+            onBatch,
             ...(containment ? { containment } : {}),
-            ...(onBatch ? { onBatch } : {}),
+            ...(recorder ? { onParsed: recorder.add } : {}),
             ...(io.stdin ? { stdin: io.stdin } : {}),
         });
+        if (htmlFile !== undefined && recorder && planConfig) {
+            await writeHtmlReport(htmlFile, {
+                inputs,
+                totals,
+                incidents,
+                detection,
+                containment: planConfig,
+                recorder,
+                started,
+                progress,
+            });
+        }
+        await progress.finish(`${totals.records.toLocaleString('en-US')} records read`);
         if (values.json) {
             for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
             await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);
         } else {
             await write(io.stdout, `${formatReport(totals, incidents)}\n`);
         }
+        if (htmlFile !== undefined && !values.json) await write(io.stderr, `HTML report written to ${htmlFile}\n`);
         return 0;
     } finally {
         await azurite?.stop();
@@ -243,6 +282,10 @@ async function report(e: unknown, io: CliIO): Promise<number> {
     if (e instanceof UnreadableInputError || e instanceof ConfigError) {
         await say(`mfa-responder: ${e.message}\n`);
         return e instanceof ConfigError ? 78 : 66;
+    }
+    if (e instanceof ReportFileError) {
+        await say(`mfa-responder: ${e.message}\n`);
+        return 73;
     }
     if (e instanceof ReplayStorageError) {
         await say(`mfa-responder: ${e.message}\n`);

@@ -5,6 +5,7 @@ import type { ContainmentConfig, DetectionConfig } from '../shared/config';
 import { ContainedIncident, containmentOf, readRecord, UserRecordStore } from '../shared/containment/userRecord';
 import { addBatchResult, BatchOutcome, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
 import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
+import type { UserEvent } from '../shared/signin/signInEvent';
 import { MemoryRowStore } from '../shared/state/memoryRowStore';
 import { readSignInMessageBatches } from './readInput';
 
@@ -23,6 +24,8 @@ export interface ReplayOptions {
     readonly containment?: ContainmentConfig;
     /** Called with each batch's outcome, for progress and containment. */
     readonly onBatch?: (outcome: BatchOutcome) => Promise<void> | void;
+    /** Sees each batch's parsed events, by user (the HTML report keeps them for its sweep and timelines). */
+    readonly onParsed?: (byUser: ReadonlyMap<string, readonly UserEvent[]>) => void;
 }
 
 export interface ReplayResult {
@@ -75,6 +78,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             auditCategories: options.detection.auditCategories,
             drillUsers: options.detection.drillUsers,
             ...(options.containment ? { containment: options.containment } : {}),
+            ...(options.onParsed ? { onParsed: options.onParsed } : {}),
         });
         batch = [];
         if (outcome.failures.length > 0) {

@@ -11,10 +11,17 @@ export interface CliOutput {
 /** Runs the CLI in-process with captured streams, as the bin does with the real ones. */
 export async function runCli(
     args: string[],
-    options: { env?: Record<string, string | undefined>; stdin?: string; releaseWaitMs?: number } = {},
+    options: {
+        env?: Record<string, string | undefined>;
+        stdin?: string;
+        releaseWaitMs?: number;
+        /** Makes stderr look like a terminal (process.stderr.isTTY), as when a person runs the command. */
+        stderrIsTTY?: boolean;
+    } = {},
 ): Promise<CliOutput> {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
+    if (options.stderrIsTTY) Object.assign(stderr, { isTTY: true });
     let out = '';
     let err = '';
     stdout.on('data', (d: Buffer) => (out += d.toString()));
