@@ -23,6 +23,14 @@ export interface EventRecorderOptions {
 const MAX_INTERNED = 50_000;
 
 /**
+ * A flat copy of a string. The parser builds identity keys by concatenation (`i:` + row id), which V8 keeps as a
+ * pair of strings until something flattens it: copying here keeps about a quarter less per event.
+ */
+function flat(text: string): string {
+    return JSON.parse(JSON.stringify(text)) as string;
+}
+
+/**
  * Keeps the events a replay parsed, per user and compact (the user's id shared, texts interned, the UPN once per
  * user), so that a threshold sweep can run detection again over the same input without parsing it again, and the
  * report can draw each incident's timeline. Memory is bounded by `maxEvents`.
@@ -109,7 +117,7 @@ export class EventRecorder {
                 methods: e.methods.map((m) => this.#intern(m)!),
                 initiatedBy: e.initiatedBy,
                 recordId: e.recordId,
-                keys: e.keys,
+                keys: e.keys.map(flat),
                 ...(ipAddress !== undefined ? { ipAddress } : {}),
             };
             return c;
@@ -120,8 +128,9 @@ export class EventRecorder {
             userId: user.userId,
             time: e.time,
             kind: e.kind,
-            recordId: e.recordId,
-            keys: e.keys,
+            // Row ids are evidence, which neither the sweep nor the timelines show; the keys identify the prompt.
+            recordId: '',
+            keys: e.keys.map(flat),
             ...(ipAddress !== undefined ? { ipAddress } : {}),
             ...(app !== undefined ? { appDisplayName: app } : {}),
             ...(userType !== undefined ? { userType } : {}),
