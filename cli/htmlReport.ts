@@ -294,7 +294,7 @@ ${row('User', markup`${v.userPrincipalName ?? '(no UPN)'} <span class="muted mon
 }
 
 function promptTable(t: Timeline): Html {
-    const more = t.omitted > 0 ? `, ${number(t.omitted)} more not shown` : '';
+    const more = t.omitted > 0 ? `: a sample spread over the span, ${number(t.omitted)} more not shown` : '';
     return markup`<details>
 <summary>${plural(t.entries.length, 'prompt or change', 'prompts and changes')} around the attack${more}</summary>
 <table>
@@ -384,7 +384,7 @@ export function renderBacktestHtml(r: BacktestReport): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${title}</title>

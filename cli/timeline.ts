@@ -19,7 +19,7 @@ export interface Timeline {
     /** The span drawn, ms: the incident with a window on each side. */
     readonly from: number;
     readonly to: number;
-    /** In time order, at most `maxEntries`. */
+    /** In time order, at most `maxEntries` (spread over the span when there are more). */
     readonly entries: readonly TimelineEntry[];
     /** Entries in the span that were left out to keep the report bounded. */
     readonly omitted: number;
@@ -68,10 +68,24 @@ export function incidentTimeline(
             ...(r.ipAddress !== undefined ? { ipAddress: r.ipAddress } : {}),
         })),
     ].sort((a, b) => a.time - b.time);
-    return {
-        from,
-        to,
-        entries: entries.slice(0, maxEntries),
-        omitted: Math.max(0, entries.length - maxEntries),
-    };
+    const kept = bound(entries, maxEntries);
+    return { from, to, entries: kept, omitted: entries.length - kept.length };
+}
+
+/** The kinds a flood is made of; anything else (an approval, a fraud report, a new method) is rare and telling. */
+const COMMON: ReadonlySet<TimelineEntry['kind']> = new Set(['push-denied', 'push-timeout']);
+
+/**
+ * At most `max` entries, spread evenly over the span so that a flood still shows its shape; the rare, telling ones
+ * (up to a quarter of the room) are always kept.
+ */
+function bound(entries: readonly TimelineEntry[], max: number): TimelineEntry[] {
+    if (entries.length <= max) return [...entries];
+    const rare = entries.filter((e) => !COMMON.has(e.kind)).slice(0, Math.floor(max / 4));
+    const common = entries.filter((e) => COMMON.has(e.kind));
+    const room = max - rare.length;
+    const step = common.length / room;
+    const sampled =
+        common.length <= room ? common : Array.from({ length: room }, (_, i) => common[Math.floor(i * step)]!);
+    return [...rare, ...sampled].sort((a, b) => a.time - b.time);
 }

@@ -174,8 +174,10 @@ export async function processSignInBatch(
     );
     options.onParsed?.(byUser);
     const telemetry = options.telemetry ?? NO_TELEMETRY;
-    const parsedAt = clock();
-    for (const events of byUser.values()) for (const e of events) telemetry.eventRead(e, parsedAt);
+    if (options.telemetry) {
+        const parsedAt = clock();
+        for (const events of byUser.values()) for (const e of events) telemetry.eventRead(e, parsedAt);
+    }
     const users = [...byUser.entries()];
     result.users = users.length;
     const failures: UserFailure[] = [];

@@ -128,6 +128,19 @@ describe('incidentTimeline', () => {
         expect([bounded.entries.length, bounded.omitted]).toEqual([3, 3]);
         expect(incidentTimeline(undefined, incident, DEFAULT_POLICY.windowMs).entries).toEqual([]);
     });
+
+    it('spreads a bounded flood over its whole span and keeps the approval', () => {
+        const flood = [...Array.from({ length: 40 }, (_, i) => ev('push-denied', i * 0.5)), ev('mfa-approved', 10)];
+        const user = recorded([flood]).user(USER)!;
+        const incident = applyEvents(undefined, flood, { policy: DEFAULT_POLICY, now: NOW }).newIncidents[0]!;
+        const t = incidentTimeline(user, incident, DEFAULT_POLICY.windowMs, 8);
+        expect(t.entries).toHaveLength(8);
+        expect(t.omitted).toBe(33);
+        expect(t.entries.filter((e) => e.kind === 'mfa-approved')).toHaveLength(1);
+        const denied = t.entries.filter((e) => e.kind === 'push-denied').map((e) => (e.time - T0) / 60_000);
+        expect(denied[0]).toBe(0);
+        expect(denied.at(-1)).toBeGreaterThan(15);
+    });
 });
 
 describe('markup', () => {
