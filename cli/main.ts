@@ -140,7 +140,7 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
     if (values.contain) checkContainForReplay(env);
     const inputs = positionals.length > 0 ? positionals : ['-'];
     const htmlFile = values.html;
-    if (htmlFile !== undefined) await checkReportFile(htmlFile);
+    if (htmlFile !== undefined) await checkReportFile(htmlFile, inputs);
     const started = Date.now();
     const progress = stderrProgress(io.stderr, { isTTY: isTerminal(io.stderr) });
 

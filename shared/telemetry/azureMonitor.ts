@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { AzureMonitorOpenTelemetryOptions } from '@azure/monitor-opentelemetry';
 
 import { readSetting } from '../config';
+import { consoleLogger, Logger } from '../logger';
 import { createTelemetry, NO_TELEMETRY, Telemetry } from './telemetry';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -67,12 +68,23 @@ export function azureMonitorOptions(
 
 /**
  * Starts the Azure Monitor OpenTelemetry distro in the function app's worker and returns the responder's telemetry
- * over it; without APPLICATIONINSIGHTS_CONNECTION_STRING, returns NO_TELEMETRY and loads nothing. Call once per
- * process, before the first batch (the distro replaces the global OpenTelemetry providers).
+ * over it; without APPLICATIONINSIGHTS_CONNECTION_STRING, returns NO_TELEMETRY and loads nothing. A bad setting is a
+ * ConfigError (start-up stops, naming it); a distro that fails to start is logged and the app runs without
+ * telemetry. Call once per process, before the first batch (the distro replaces the global OpenTelemetry providers).
  */
-export function startAzureMonitorTelemetry(env: Env): Telemetry {
+export function startAzureMonitorTelemetry(env: Env, logger: Logger = consoleLogger): Telemetry {
     const settings = readTelemetrySettings(env);
     if (!settings) return NO_TELEMETRY;
+    try {
+        return start(settings);
+    } catch (e) {
+        // Detection and containment never depend on telemetry: a distro that cannot start costs the metrics only.
+        logger.error(`Telemetry to Application Insights could not start, none is sent: ${(e as Error).message}`);
+        return NO_TELEMETRY;
+    }
+}
+
+function start(settings: NonNullable<ReturnType<typeof readTelemetrySettings>>): Telemetry {
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded only where telemetry is on */
     const distro = require('@azure/monitor-opentelemetry') as typeof import('@azure/monitor-opentelemetry');
     const { metrics } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');

@@ -189,5 +189,8 @@ describe('mfa-responder replay --html', () => {
         expect(directory.stderr).toContain('is a directory');
         const dash = await runCli(['replay', SAMPLE, '--html', '-']);
         expect(dash.code).toBe(2);
+        const input = await runCli(['replay', SAMPLE, '--html', SAMPLE]);
+        expect(input.code).toBe(2);
+        expect(input.stderr).toContain('is one of the inputs');
     });
 });

@@ -78,6 +78,42 @@ describe('telemetry settings', () => {
         expect(azureMonitorOptions(CONNECTION, undefined).azureMonitorExporterOptions).not.toHaveProperty('credential');
     });
 
+    it('starts the distro with the identity of the authentication string, and survives one that fails', () => {
+        const calls: unknown[] = [];
+        let fail = false;
+        jest.isolateModules(() => {
+            jest.doMock('@azure/monitor-opentelemetry', () => ({
+                useAzureMonitor: (options: unknown) => {
+                    if (fail) throw new Error('cannot start');
+                    calls.push(options);
+                },
+                shutdownAzureMonitor: async () => undefined,
+            }));
+            const isolated: typeof import('../../shared/telemetry/azureMonitor') =
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                require('../../shared/telemetry/azureMonitor');
+            const env = {
+                APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION,
+                APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${CLIENT_ID};Authorization=AAD`,
+            };
+            const errors: string[] = [];
+            const logger = {
+                log: () => undefined,
+                warn: () => undefined,
+                error: (m: unknown) => void errors.push(String(m)),
+            };
+            expect(isolated.startAzureMonitorTelemetry(env, logger)).not.toBe(NO_TELEMETRY);
+            const options = calls[0] as { azureMonitorExporterOptions: { credential: object }; samplingRatio: number };
+            expect(options.samplingRatio).toBe(1);
+            expect(options.azureMonitorExporterOptions.credential.constructor.name).toBe('ManagedIdentityCredential');
+            fail = true;
+            const telemetry = isolated.startAzureMonitorTelemetry(env, logger);
+            expect(errors).toEqual([expect.stringContaining('could not start, none is sent: cannot start')]);
+            telemetry.recordsRead(1);
+        });
+        jest.dontMock('@azure/monitor-opentelemetry');
+    });
+
     it('is off in every runtime the CLI and tests build, whatever the environment holds', async () => {
         const env = { APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION };
         expect(createRuntime({ env, store: { kind: 'memory' } }).telemetry).toBe(NO_TELEMETRY);
