@@ -1,14 +1,10 @@
 import { access, constants, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
-import type { ContainmentConfig, DetectionConfig } from '../shared/config';
-import type { ContainedIncident } from '../shared/containment/userRecord';
-import type { BatchResult } from '../shared/pipeline/batchResult';
-import { buildBacktestReport } from './backtestReport';
+import { buildBacktestReport, BuildReportInput } from './backtestReport';
 import { renderBacktestHtml } from './htmlReport';
 import { UsageError } from './io';
 import type { Progress } from './progress';
-import type { EventRecorder } from './replayEvents';
 import { addSweeps, defaultGrid, thresholdSweep } from './thresholdSweep';
 
 /** Users swept between two progress updates. */
@@ -35,13 +31,8 @@ export async function checkReportFile(file: string, inputs: readonly string[]): 
     }
 }
 
-export interface WriteHtmlReportInput {
-    readonly inputs: readonly string[];
-    readonly totals: BatchResult;
-    readonly incidents: readonly ContainedIncident[];
-    readonly detection: DetectionConfig;
-    readonly containment: ContainmentConfig;
-    readonly recorder: EventRecorder;
+/** What the replay hands over: the report's input, less what this module adds (the sweep, the times). */
+export interface WriteHtmlReportInput extends Omit<BuildReportInput, 'sweep' | 'generatedAt' | 'elapsedMs'> {
     /** Wall-clock time the replay started, ms. */
     readonly started: number;
     readonly progress: Progress;
@@ -59,18 +50,9 @@ export async function writeHtmlReport(file: string, input: WriteHtmlReportInput)
         sweep = addSweeps(sweep, thresholdSweep(users.slice(i, i + SWEEP_SLICE), policy, grid, { now }));
         await input.progress.phase('threshold sweep, users', Math.min(users.length, i + SWEEP_SLICE), users.length);
     }
+    const { started, progress: _progress, ...rest } = input;
     const text = renderBacktestHtml(
-        buildBacktestReport({
-            inputs: input.inputs,
-            totals: input.totals,
-            incidents: input.incidents,
-            detection: input.detection,
-            containment: input.containment,
-            recorder: input.recorder,
-            sweep,
-            generatedAt: Date.now(),
-            elapsedMs: Date.now() - input.started,
-        }),
+        buildBacktestReport({ ...rest, sweep, generatedAt: Date.now(), elapsedMs: Date.now() - started }),
     );
     const path = resolve(file);
     const temp = `${path}.${process.pid}.tmp`;
