@@ -103,8 +103,12 @@ export function createTelemetry(providers: OtelProviders): Telemetry {
         if (!Number.isFinite(value) || value < 0) return;
         const instrument = instruments[id];
         const attrs = dimensions(METRICS[id], values);
-        if ('add' in instrument) instrument.add(value, attrs);
-        else instrument.record(value, attrs);
+        // Adding 0 would still export a row for the minute (a batch with no denials): counters skip it.
+        if ('add' in instrument) {
+            if (value > 0) instrument.add(value, attrs);
+        } else {
+            instrument.record(value, attrs);
+        }
     };
     const emit = (event: keyof typeof EVENTS, properties: Record<string, string | number | boolean>): void => {
         const { name } = EVENTS[event];
