@@ -23,6 +23,7 @@ import { createSignInEventsHandler } from '../functions/signInEvents';
 import { createRuntime } from '../shared/runtime';
 import { startFakeGraph, startFakeIdentity } from '../test/support/fakeGraph';
 import { envelope, pushDenied, user } from '../test/support/signInFactory';
+import { EventRecorder } from '../cli/replayEvents';
 import { writeRealisticStream } from './realisticStream';
 import { tenantStream } from './streams';
 
@@ -292,6 +293,82 @@ async function replaySpeed(): Promise<void> {
     console.log(`summary: ${summary}`);
 }
 
+/**
+ * What `replay --html` costs on top of a replay: it keeps every MFA event (compact) for the threshold sweep and the
+ * timelines, then runs detection again for each of the 40 grid points. Both runs as a user runs them (a new process
+ * each, same tenant-shaped file), best of 3; the ratio is against the plain `replay --json` of the same file.
+ */
+async function htmlReport(): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'mfa-bench-html-'));
+    const file = join(dir, 'tenant.ndjson');
+    const out = createWriteStream(file);
+    for (let part = 0; part < 8; part++) {
+        for (const m of tenantStream({ records: 25_000, users: 20_000, perMessage: 25, seed: 30 + part })) {
+            if (!out.write(`${m}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+        }
+    }
+    await new Promise<void>((r) => out.end(() => r()));
+    const root = join(__dirname, '..', '..');
+    const run = (extra: string[]) => {
+        const script = `
+            const { main } = require('./dist/cli/main.js');
+            const { Writable } = require('node:stream');
+            const t = Date.now();
+            const sink = new Writable({ write(c, e, cb) { cb(); } });
+            main(['replay', process.env.FILE, '--json', ...JSON.parse(process.env.EXTRA)], { stdout: sink, stderr: process.stderr, env: {} }).then((code) => {
+                if (code !== 0) process.exit(code);
+                console.log(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, ms: Date.now() - t }));
+            });`;
+        const r = spawnSync(process.execPath, ['-e', script], {
+            cwd: root,
+            encoding: 'utf8',
+            env: { ...process.env, FILE: file, EXTRA: JSON.stringify(extra) },
+        });
+        if (r.status !== 0) throw new Error(r.stderr);
+        return JSON.parse(r.stdout.trim().split('\n').pop()!) as { maxRssMb: number; ms: number };
+    };
+    const report = join(dir, 'report.html');
+    const plain: Array<{ maxRssMb: number; ms: number }> = [];
+    const html: Array<{ maxRssMb: number; ms: number }> = [];
+    for (let i = 0; i < 3; i++) {
+        plain.push(run([]));
+        html.push(run(['--html', report]));
+    }
+    const best = (xs: typeof plain) => ({
+        ms: Math.min(...xs.map((x) => x.ms)),
+        maxRssMb: Math.min(...xs.map((x) => x.maxRssMb)),
+    });
+    const a = best(plain);
+    const b = best(html);
+    const size = statSync(report).size;
+    // The recorder's own memory per event it keeps, on the heap (what REPORT_EVENT_BOUNDS in cli/main.ts assumes).
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const messages = tenantStream({ records: 200_000, users: 20_000, perMessage: 25, seed: 30 });
+    gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const recorder = new EventRecorder({ maxEvents: 10_000_000, chunkSpanMs: 3_600_000 });
+    for (const batch of chunk(messages, 256)) {
+        recorder.add(
+            parseMessages(
+                batch.map((m) => JSON.parse(m) as unknown),
+                { categories, now: Date.parse('2026-11-03T00:00:00Z') },
+                emptyBatchResult(),
+            ),
+        );
+    }
+    gc?.();
+    const perEvent = (process.memoryUsage().heapUsed - heapBefore) / recorder.kept;
+    rmSync(dir, { recursive: true, force: true });
+    console.log('\n# replay --html: sweep (40 grid points) and timelines on 200,000 records, 20,000 users (best of 3)');
+    console.log(`replay --json (baseline)          ${a.ms} ms  peak RSS ${a.maxRssMb.toFixed(0)} MB`);
+    console.log(
+        `replay --json --html FILE         ${b.ms} ms  peak RSS ${b.maxRssMb.toFixed(0)} MB  time ${(b.ms / a.ms).toFixed(2)}x, memory ${(b.maxRssMb / a.maxRssMb).toFixed(2)}x baseline; report ${(size / 1e6).toFixed(1)} MB`,
+    );
+    console.log(
+        `events kept for the sweep: ${recorder.kept.toLocaleString('en-US')}, ${gc ? perEvent.toFixed(0) : '?'} bytes of heap each`,
+    );
+}
+
 async function main(): Promise<void> {
     const only = process.argv[2];
     if (!only || only === 'replay') await replaySpeed();
@@ -299,6 +376,7 @@ async function main(): Promise<void> {
     if (!only || only === 'roundtrips') await roundTrips();
     if (!only || only === 'memory') await peakMemory();
     if (!only || only === 'latency') await latency();
+    if (!only || only === 'html') await htmlReport();
 }
 
 main().catch((e) => {

@@ -12,7 +12,10 @@ import { createRuntime, CreateRuntimeOptions, StoreChoice } from '../shared/runt
 import { runIncidents, runRelease, runSetup } from './adminCommands';
 import { CliIO, OutputClosedError, UsageError, write } from './io';
 import { LocalAzurite, startLocalAzurite } from './localAzurite';
+import { ReportFileError, checkReportFile, writeHtmlReport } from './htmlReportFile';
+import { isTerminal, stderrProgress } from './progress';
 import { ReplayStorageError, replay, UnreadableInputError } from './replay';
+import { EventRecorder } from './replayEvents';
 import { formatReport, incidentJson, summaryJson } from './report';
 
 export type { CliIO } from './io';
@@ -33,6 +36,8 @@ Commands:
       --batch-size N         messages per pipeline batch (default 256, host.json maxEventBatchSize)
       --contain              also contain the incidents found, through Graph: only with CONTAINMENT_MODE=live
                              and GRAPH_BASE_URL set explicitly (rehearse against a test tenant)
+      --html FILE            also write a self-contained HTML report: summary, a timeline and the containment
+                             plan of each incident, and a threshold sweep (incidents per threshold x window)
   incidents [--open] [--json]
                          List incidents from the state table (STATE_TABLE_* settings).
   release <userId|UPN> --reason "..." [--by NAME]
@@ -44,8 +49,16 @@ Commands:
   help                   Show this text.
 
 Settings come from the environment; see the README. Exit codes: 0 done, 1 failure, 2 bad usage,
-66 unreadable input, 69 a Graph call failed, 75 a containment is in progress (retry), 78 bad setting.
+66 unreadable input, 69 a Graph call failed, 73 the report file cannot be written, 75 a containment is in
+progress (retry), 78 bad setting.
 `;
+
+/**
+ * What the HTML report keeps of a replay's events for its sweep and timelines: about 600 bytes an event (measured,
+ * see `npm run bench html`), so at most about 300 MB; past the bound the report says it is partial. A user's batches
+ * are folded together while they span at most an hour of event time, well inside any retention.
+ */
+const REPORT_EVENT_BOUNDS = { maxEvents: 500_000, chunkSpanMs: 60 * 60_000 };
 
 function positiveInt(name: string, value: string | undefined): string | undefined {
     if (value === undefined) return undefined;
@@ -112,6 +125,7 @@ async function runReplay(args: string[], io: CliIO, options: MainOptions = {}): 
             table: { type: 'string' },
             'batch-size': { type: 'string' },
             contain: { type: 'boolean', default: false },
+            html: { type: 'string' },
         },
     });
     const env = { ...io.env };
@@ -125,6 +139,10 @@ async function runReplay(args: string[], io: CliIO, options: MainOptions = {}): 
     }
     if (values.contain) checkContainForReplay(env);
     const inputs = positionals.length > 0 ? positionals : ['-'];
+    const htmlFile = values.html;
+    if (htmlFile !== undefined) await checkReportFile(htmlFile, inputs);
+    const started = Date.now();
+    const progress = stderrProgress(io.stderr, { isTTY: isTerminal(io.stderr) });
 
     let azurite: LocalAzurite | undefined;
     try {
@@ -155,33 +173,54 @@ async function runReplay(args: string[], io: CliIO, options: MainOptions = {}): 
         const rt = createRuntime({ env, store, ...options.runtime });
         const detection = rt.detection;
         const containment = values.contain ? rt.containment : undefined;
+        // The report's dry-run plans need the containment settings: read (and validated) before the replay starts.
+        const planConfig = htmlFile !== undefined ? rt.containment : undefined;
         await rt.ready();
         // A rehearsal takes the function's own path: each batch's incidents are contained, notified (webhook or
         // Teams card) and sent to Sentinel as the Event Hub handler does, and what it leaves (a step past its few
         // seconds, a failed notice or row) gets the containment timer's next run once the input is read.
         const deps = containment ? rt.containmentDeps(stderrLogger(io)) : undefined;
-        const onBatch = deps
-            ? async (outcome: BatchOutcome) => {
-                  const { newIncidents, updatedIncidents } = outcome.result;
-                  await containNewIncidents([...newIncidents, ...updatedIncidents], deps);
-              }
-            : undefined;
+        const recorder = htmlFile !== undefined ? new EventRecorder(REPORT_EVENT_BOUNDS) : undefined;
+        let read = 0;
+        const onBatch = async (outcome: BatchOutcome) => {
+            if (deps) {
+                const { newIncidents, updatedIncidents } = outcome.result;
+                await containNewIncidents([...newIncidents, ...updatedIncidents], deps);
+            }
+            read += outcome.result.records;
+            await progress.records(read);
+        };
         const { totals, incidents } = await replay({
             inputs,
             detection,
             store: rt.store,
             batchSize,
+            onBatch,
             ...(containment ? { containment } : {}),
-            ...(onBatch ? { onBatch } : {}),
+            ...(recorder ? { onParsed: recorder.add } : {}),
             ...(io.stdin ? { stdin: io.stdin } : {}),
             ...(deps ? { afterInput: async () => void (await runDueWork(deps)) } : {}),
         });
+        if (htmlFile !== undefined && recorder && planConfig) {
+            await writeHtmlReport(htmlFile, {
+                inputs,
+                totals,
+                incidents,
+                detection,
+                containment: planConfig,
+                recorder,
+                started,
+                progress,
+            });
+        }
+        await progress.finish(`${totals.records.toLocaleString('en-US')} records read`);
         if (values.json) {
             for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
             await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);
         } else {
             await write(io.stdout, `${formatReport(totals, incidents)}\n`);
         }
+        if (htmlFile !== undefined && !values.json) await write(io.stderr, `HTML report written to ${htmlFile}\n`);
         return 0;
     } finally {
         await azurite?.stop();
@@ -247,6 +286,10 @@ async function report(e: unknown, io: CliIO): Promise<number> {
     if (e instanceof UnreadableInputError || e instanceof ConfigError) {
         await say(`mfa-responder: ${e.message}\n`);
         return e instanceof ConfigError ? 78 : 66;
+    }
+    if (e instanceof ReportFileError) {
+        await say(`mfa-responder: ${e.message}\n`);
+        return 73;
     }
     if (e instanceof ReplayStorageError) {
         await say(`mfa-responder: ${e.message}\n`);

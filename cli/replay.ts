@@ -6,6 +6,7 @@ import { ContainedIncident, containmentOf, readRecord, UserRecordStore } from '.
 import { addBatchResult, BatchOutcome, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
 import { confirmAnnounced } from '../shared/pipeline/announced';
 import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
+import type { UserEvent } from '../shared/signin/signInEvent';
 import { MemoryRowStore } from '../shared/state/memoryRowStore';
 import { readSignInMessageBatches } from './readInput';
 
@@ -26,6 +27,8 @@ export interface ReplayOptions {
     readonly onBatch?: (outcome: BatchOutcome) => Promise<void> | void;
     /** Called once the whole input is read, before the incidents are read back (the containment timer's turn). */
     readonly afterInput?: () => Promise<void>;
+    /** Sees each batch's parsed events, by user (the HTML report keeps them for its sweep and timelines). */
+    readonly onParsed?: (byUser: ReadonlyMap<string, readonly UserEvent[]>) => void;
 }
 
 export interface ReplayResult {
@@ -78,6 +81,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             auditCategories: options.detection.auditCategories,
             drillUsers: options.detection.drillUsers,
             ...(options.containment ? { containment: options.containment } : {}),
+            ...(options.onParsed ? { onParsed: options.onParsed } : {}),
         });
         batch = [];
         if (outcome.failures.length > 0) {

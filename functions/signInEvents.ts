@@ -16,6 +16,7 @@ import { getRuntime } from './runtime';
  */
 export function createSignInEventsHandler(runtime: () => Runtime) {
     return async function signInEvents(messages: unknown, context: InvocationContext): Promise<void> {
+        const batchStartedAt = Date.now();
         const rt = runtime();
         await rt.ready();
         const outcome = await processSignInBatch(Array.isArray(messages) ? messages : [messages], {
@@ -25,10 +26,13 @@ export function createSignInEventsHandler(runtime: () => Runtime) {
             auditCategories: rt.detection.auditCategories,
             drillUsers: rt.detection.drillUsers,
             containment: rt.containment,
+            telemetry: rt.telemetry,
         });
         logBatch(outcome, context);
         const { newIncidents, updatedIncidents } = outcome.result;
-        await containNewIncidents([...newIncidents, ...updatedIncidents], rt.containmentDeps(context));
+        await containNewIncidents([...newIncidents, ...updatedIncidents], rt.containmentDeps(context), {
+            batchStartedAt,
+        });
         await confirmAnnounced(newIncidents, {
             store: rt.store,
             policy: rt.detection.policy,

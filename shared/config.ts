@@ -388,6 +388,28 @@ export const SETTINGS = {
         description:
             'json POSTs the incident as JSON; teams POSTs an Adaptive Card (1.4) in the envelope a Teams Workflows webhook trigger expects.',
     }),
+    // Telemetry to Application Insights (issue 12): the platform's own settings, which the worker reads too.
+    APPLICATIONINSIGHTS_CONNECTION_STRING: spec({
+        schema: z
+            .string()
+            .trim()
+            .regex(
+                /(^|;)\s*InstrumentationKey\s*=\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*(;|$)/i,
+            ),
+        accepts: 'an Application Insights connection string (InstrumentationKey=<GUID>;IngestionEndpoint=...)',
+        description:
+            'Where the function app sends its custom metrics and events (OpenTelemetry, see Telemetry); the Functions host sends its own logs there too. Unset: the worker sends nothing.',
+    }),
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: spec({
+        schema: z
+            .string()
+            .trim()
+            .regex(/^(ClientId=[0-9a-fA-F-]{36};)?Authorization=AAD(;ClientId=[0-9a-fA-F-]{36})?;?$/i),
+        accepts:
+            'Authorization=AAD, with ClientId=<GUID> of a user-assigned identity (ClientId=<GUID>;Authorization=AAD)',
+        description:
+            'Entra ID authentication for telemetry ingestion (the component has local auth off): the host and the worker both send with this identity, which needs Monitoring Metrics Publisher on Application Insights.',
+    }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -21,6 +21,8 @@ import { GraphActions } from './graph/graphActions';
 import { GraphSetupActions } from './graph/setupActions';
 import type { Logger } from './logger';
 import { MemoryRowStore } from './state/memoryRowStore';
+import { readTelemetrySettings } from './telemetry/azureMonitor';
+import { NO_TELEMETRY, Telemetry } from './telemetry/telemetry';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -57,6 +59,11 @@ export interface CreateRuntimeOptions {
     readonly credential?: TokenCredential;
     /** Pipeline options for the Logs Ingestion client (tests trust their local endpoint's certificate through them). */
     readonly logsIngestionClientOptions?: LogsIngestionClientOptions;
+    /**
+     * Metrics and events (the function app starts Azure Monitor and passes it here). Default: none, so that tests and
+     * CLI commands never start an exporter, whatever the environment holds.
+     */
+    readonly telemetry?: Telemetry;
 }
 
 /**
@@ -109,6 +116,10 @@ export class Runtime {
 
     get graphConfig(): GraphConfig {
         return this.#graphConfig();
+    }
+
+    get telemetry(): Telemetry {
+        return this.#options.telemetry ?? NO_TELEMETRY;
     }
 
     readonly #tables = memo((): { store: UserRecordStore; breaker: CircuitBreaker; ready: () => Promise<void> } => {
@@ -197,6 +208,7 @@ export class Runtime {
             logger,
             leaseMs: Math.max(3 * 60_000, stepBudgetMs + 2 * callTimeoutMs + 60_000),
             stepBudgetMs,
+            telemetry: this.telemetry,
         };
     }
 
@@ -208,6 +220,7 @@ export class Runtime {
         void this.detection;
         void this.graphConfig;
         loadStateTableConfig(this.#options.env);
+        readTelemetrySettings(this.#options.env);
         return containmentWarnings(this.containment);
     }
 

@@ -4,6 +4,7 @@ import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import { GraphActions } from '../graph/graphActions';
 import type { Logger } from '../logger';
+import { NO_TELEMETRY, Telemetry } from '../telemetry/telemetry';
 import type { CircuitBreaker } from './circuitBreaker';
 import { Advance, advance, claim, isNoticeReady, RunContext } from './core';
 import type { Containment, ContainmentStatus, ContainmentStep, Notice } from './model';
@@ -32,6 +33,8 @@ export interface ContainmentDeps {
     readonly stepBudgetMs?: number;
     /** Called after each step is persisted. Tests use it to stop a run midway, as a crash would. */
     readonly afterStep?: (step: ContainmentStep) => Promise<void> | void;
+    /** Step outcomes, final statuses and the first Graph call's latency; nothing is recorded without it. */
+    readonly telemetry?: Telemetry;
 }
 
 export type RunOutcome = ContainmentStatus | 'not-due' | 'missing';
@@ -39,6 +42,11 @@ export type RunOutcome = ContainmentStatus | 'not-due' | 'missing';
 export interface RunOptions {
     /** Wall-clock time (ms) after which no new step starts and no Graph call runs on; the timer continues. */
     readonly deadline?: number;
+    /**
+     * Wall-clock time (ms) the batch that triggered this run reached the handler: the time from it to the run's first
+     * Graph call is recorded. The timer's runs leave it out (they were not triggered by a batch).
+     */
+    readonly batchStartedAt?: number;
 }
 
 /** One conditional write of one containment, through the core's transition `fn`; nothing is written when lost. */
@@ -90,6 +98,8 @@ export async function runContainment(
     options: RunOptions = {},
 ): Promise<RunOutcome> {
     const now = deps.now ?? Date.now;
+    const telemetry = deps.telemetry ?? NO_TELEMETRY;
+    let firstGraphCall = options.batchStartedAt;
     const owner = `run-${randomUUID()}`;
     const ctx = (incident: Incident): RunContext => ({
         owner,
@@ -111,6 +121,11 @@ export async function runContainment(
         // One budget for the whole step, however many calls it makes (a list and N deletes): the lease outlives it.
         const deadline = Math.min(now() + (deps.stepBudgetMs ?? 90_000), options.deadline ?? Number.POSITIVE_INFINITY);
         const graph = deps.graph && GraphActions.withDeadline(deps.graph, deadline);
+        if (graph && firstGraphCall !== undefined) {
+            // Every run's first step (check-exclusions) starts with a Graph call.
+            telemetry.firstGraphCall(now() - firstGraphCall, adv.incident);
+            firstGraphCall = undefined;
+        }
         const result = graph
             ? await executeStep(spec, {
                   incident: adv.incident,
@@ -122,6 +137,11 @@ export async function runContainment(
                   deadline,
               })
             : NO_GRAPH;
+        telemetry.containmentStep(
+            step,
+            'error' in result ? 'failed' : result.status,
+            'error' in result ? result.error : undefined,
+        );
         if ('error' in result) {
             const e = result.error;
             deps.logger.warn(
@@ -138,6 +158,7 @@ export async function runContainment(
     const line = `Containment of incident ${incidentId} (${adv.incident.userPrincipalName ?? userId}): ${c.status}${c.reason ? ` — ${c.reason}` : ''}`;
     if (c.status === 'contained' || c.status === 'dry-run') deps.logger.log(line);
     else deps.logger.warn(line);
+    telemetry.containmentFinished(adv.incident, c);
     await sendNotices(userId, incidentId, deps, { incident: adv.incident, containment: c }, options);
     return c.status;
 }

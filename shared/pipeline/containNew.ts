@@ -9,6 +9,13 @@ import type { ContainedIncident } from '../containment/userRecord';
  */
 export const INLINE_CONTAINMENT_MS = 5_000;
 
+export interface ContainNewOptions {
+    /** Time the handler may spend, ms (INLINE_CONTAINMENT_MS). */
+    readonly budgetMs?: number;
+    /** Wall-clock time the batch reached the handler: telemetry measures the time to the first Graph call from it. */
+    readonly batchStartedAt?: number;
+}
+
 /**
  * Starts the containment of the incidents a batch opened (or sends their notice, when the plan already decided
  * everything), at once and in parallel, bounded by `budgetMs`. A failure is logged and left to the timer (the plan
@@ -17,16 +24,20 @@ export const INLINE_CONTAINMENT_MS = 5_000;
 export async function containNewIncidents(
     incidents: readonly ContainedIncident[],
     deps: ContainmentDeps,
-    budgetMs: number = INLINE_CONTAINMENT_MS,
+    options: ContainNewOptions = {},
 ): Promise<void> {
     const now = deps.now ?? Date.now;
-    const deadline = now() + budgetMs;
+    const deadline = now() + (options.budgetMs ?? INLINE_CONTAINMENT_MS);
+    const batchStartedAt = options.batchStartedAt;
     await Promise.all(
         incidents.map(async ({ incident, containment }) => {
             if (!containment) return;
             try {
                 if (isRunDue(containment, now())) {
-                    await runContainment(incident.userId, incident.id, deps, { deadline });
+                    await runContainment(incident.userId, incident.id, deps, {
+                        deadline,
+                        ...(batchStartedAt !== undefined ? { batchStartedAt } : {}),
+                    });
                 } else if (hasReportReady(containment, deps.config, now())) {
                     // Decided at plan time (dry-run, never-contain, cooldown): only the SOC is to be told.
                     await sendNotices(incident.userId, incident.id, deps, { incident, containment }, { deadline });

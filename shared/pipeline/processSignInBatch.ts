@@ -1,6 +1,6 @@
 import type { ContainmentConfig } from '../config';
 import { amendForApproval, amendForRegistration, planContainment } from '../containment/core';
-import type { Containment } from '../containment/model';
+import { Containment, isActive } from '../containment/model';
 import {
     ContainedIncident,
     evictableIn,
@@ -17,6 +17,7 @@ import { WriteRejectedError } from '../errors';
 import { RawItem, visitRecords } from '../signin/envelope';
 import { parseSignIn } from '../signin/parseSignIn';
 import type { RejectReason, UserEvent } from '../signin/signInEvent';
+import { NO_TELEMETRY, Telemetry } from '../telemetry/telemetry';
 import { BatchOutcome, BatchResult, emptyBatchResult, UserFailure } from './batchResult';
 import { mapConcurrent } from './mapConcurrent';
 
@@ -34,6 +35,10 @@ export interface ProcessSignInBatchOptions {
     readonly concurrency?: number;
     /** When given, every new incident gets its containment plan in the same write that opens it. */
     readonly containment?: ContainmentConfig;
+    /** Metrics and events of the batch (the function app's); nothing is recorded without it. */
+    readonly telemetry?: Telemetry;
+    /** Sees the batch's events, grouped by user, once parsed (a backtest keeps them for its threshold sweep). */
+    readonly onParsed?: (byUser: ReadonlyMap<string, readonly UserEvent[]>) => void;
 }
 
 /** Retries of notices and steps when no containment is configured: only used to decide what history may go. */
@@ -185,6 +190,12 @@ export async function processSignInBatch(
         },
         result,
     );
+    options.onParsed?.(byUser);
+    const telemetry = options.telemetry ?? NO_TELEMETRY;
+    if (options.telemetry) {
+        const parsedAt = clock();
+        for (const events of byUser.values()) for (const e of events) telemetry.eventRead(e, parsedAt);
+    }
     const users = [...byUser.entries()];
     result.users = users.length;
     const failures: UserFailure[] = [];
@@ -235,5 +246,25 @@ export async function processSignInBatch(
             }),
         );
     });
+    recordBatch(telemetry, result);
     return { result, failures };
+}
+
+/** What a batch did, as metrics and events: counted from the returned result, once per processing of the batch. */
+function recordBatch(telemetry: Telemetry, result: BatchResult): void {
+    telemetry.recordsRead(result.records);
+    for (const [reason, n] of Object.entries(result.rejectedByReason) as Array<[RejectReason, number]>) {
+        telemetry.recordsRejected(n, reason);
+    }
+    telemetry.denials(result.newDenials);
+    for (const { incident, containment } of result.newIncidents) {
+        telemetry.incidentOpened(incident, containment);
+        // A plan decided at once (dry-run, never-contain, cooldown) is final here: no runner will report it.
+        if (containment && !isActive(containment)) {
+            for (const step of containment.steps) {
+                if (step.status === 'dry-run') telemetry.containmentStep(step.name, 'dry-run');
+            }
+            telemetry.containmentFinished(incident, containment);
+        }
+    }
 }

@@ -29,6 +29,8 @@ const DERIVED: Partial<Record<SettingName, string>> = {
     LOGS_INGESTION_ENDPOINT: 'the logsIngestion endpoint of the data collection rule the template creates',
     LOGS_INGESTION_RULE_ID: 'the immutable id of the data collection rule the template creates',
     LOGS_INGESTION_STREAM: 'the stream the data collection rule the template creates declares',
+    APPLICATIONINSIGHTS_CONNECTION_STRING: 'the connection string of the Application Insights component it creates',
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Entra ID authorization with the managed identity it creates',
 };
 /** Where the template's default differs from the app's on purpose. */
 const TEMPLATE_DEFAULTS: Partial<Record<SettingName, string>> = {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 
-import type { Browser } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 
 /**
  * Headless Chromium for the tests that look at what a person sees (a Teams card, the backtest report): Debian's
@@ -16,6 +16,17 @@ export function findChromium(): string | undefined {
     return CANDIDATES.find((p) => existsSync(p));
 }
 
+/** The browser to drive, or an error that says how to get one. */
+export function chromiumPath(): string {
+    const found = findChromium();
+    if (!found) {
+        throw new Error(
+            "Chromium not found: install Debian's package (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH.",
+        );
+    }
+    return found;
+}
+
 /**
  * Why browser tests cannot run on this machine, when .ci/run tried to install Chromium and could not (it then sets
  * BROWSER_TESTS_UNAVAILABLE to what apt-get said). Anywhere else a missing browser fails the tests: a render test
@@ -26,19 +37,37 @@ export function browserUnavailable(): string | undefined {
 }
 
 export async function launchChromium(): Promise<Browser> {
-    const executablePath = findChromium();
-    if (!executablePath) {
-        throw new Error(
-            "Chromium not found: install Debian's package (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH.",
-        );
-    }
     const { launch } = await import('puppeteer-core');
-    // No sandbox: CI runs as root, where Chromium's sandbox refuses to start. The pages are our own files.
+    // No sandbox: CI runs as root, where Chromium's sandbox refuses to start. The pages are our own files. /dev/shm
+    // is small in containers.
     return launch({
-        executablePath,
+        executablePath: chromiumPath(),
         headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--font-render-hinting=none'],
+        args: [
+            '--no-sandbox',
+            '--disable-dev-shm-usage',
+            '--disable-gpu',
+            '--no-first-run',
+            '--font-render-hinting=none',
+        ],
     });
+}
+
+/** Runs `fn` with a fresh page in a new headless Chromium, and always closes the browser. */
+export async function withPage<T>(fn: (page: Page) => Promise<T>): Promise<T> {
+    const browser = await launchChromium();
+    try {
+        const page = await browser.newPage();
+        await page.setViewport({ width: 1200, height: 900 });
+        return await fn(page);
+    } finally {
+        await browser.close();
+    }
+}
+
+/** A PNG of the whole page. */
+export async function screenshot(page: Page): Promise<Buffer> {
+    return Buffer.from(await page.screenshot({ type: 'png', fullPage: true }));
 }
 
 /** Width and height from a PNG's header (IHDR), after checking its signature. */

@@ -16,10 +16,13 @@ export async function runCli(
         stdin?: string;
         releaseWaitMs?: number;
         runtime?: MainOptions['runtime'];
+        /** Makes stderr look like a terminal (process.stderr.isTTY), as when a person runs the command. */
+        stderrIsTTY?: boolean;
     } = {},
 ): Promise<CliOutput> {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
+    if (options.stderrIsTTY) Object.assign(stderr, { isTTY: true });
     let out = '';
     let err = '';
     stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -14,6 +14,7 @@ const LAYERS: Array<[RegExp, number]> = [
     [/^shared\/state\//, 3],
     [/^shared\/graph\//, 4],
     [/^shared\/containment\//, 4],
+    [/^shared\/telemetry\//, 4],
     [/^shared\/pipeline\//, 5],
     [/^shared\/runtime\.ts$/, 6],
     [/^(functions|cli)\//, 7],

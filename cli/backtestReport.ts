@@ -1,0 +1,97 @@
+import type { ContainmentConfig, DetectionConfig } from '../shared/config';
+import { planContainment } from '../shared/containment/core';
+import { incidentView } from '../shared/containment/incidentView';
+import type { Containment } from '../shared/containment/model';
+import type { ContainedIncident } from '../shared/containment/userRecord';
+import type { BatchResult } from '../shared/pipeline/batchResult';
+import { isSecurityInfoEvent } from '../shared/signin/signInEvent';
+import { BacktestReport, MAX_DETAILED_INCIDENTS, ReportIncident } from './htmlReport';
+import type { EventRecorder, RecordedUser } from './replayEvents';
+import type { SweepResult } from './thresholdSweep';
+import { incidentTimeline } from './timeline';
+
+export interface BuildReportInput {
+    readonly inputs: readonly string[];
+    readonly totals: BatchResult;
+    /** The replay's incidents, in the order they fired; with a containment when `--contain` ran one. */
+    readonly incidents: readonly ContainedIncident[];
+    readonly detection: DetectionConfig;
+    /** The containment settings: incidents without a containment get the plan these would make, as a dry-run. */
+    readonly containment: ContainmentConfig;
+    readonly recorder: EventRecorder;
+    readonly sweep?: SweepResult;
+    readonly generatedAt: number;
+    readonly elapsedMs: number;
+}
+
+function latestUserType(user: RecordedUser | undefined): string | undefined {
+    let found: string | undefined;
+    for (const chunk of user?.chunks ?? []) {
+        for (const e of chunk) if (!isSecurityInfoEvent(e) && e.userType) found = e.userType;
+    }
+    return found;
+}
+
+/**
+ * The report's model: each incident through the one incident view, with its timeline and its containment. Without
+ * `--contain`, the containment is what the plan would be in dry-run with the current settings, planned at the
+ * trigger's event time (so that the cooldown between two incidents of a user reads as it would have live); the
+ * circuit breaker, which needs the live count, is not simulated.
+ */
+export function buildBacktestReport(input: BuildReportInput): BacktestReport {
+    const dryRun: ContainmentConfig = { ...input.containment, mode: 'dry-run' };
+    const plannedByUser = new Map<string, Containment[]>();
+    const incidents: ReportIncident[] = input.incidents.map(({ incident, containment }, n) => {
+        const user = input.recorder.user(incident.userId);
+        let shown = containment;
+        if (!shown) {
+            const earlier = plannedByUser.get(incident.userId) ?? [];
+            const userType = latestUserType(user);
+            shown = planContainment({
+                incident,
+                earlier,
+                ...(userType ? { userType } : {}),
+                config: dryRun,
+                now: incident.detectedAt,
+            });
+            plannedByUser.set(incident.userId, [...earlier, shown]);
+        }
+        return {
+            view: incidentView(incident, shown),
+            planOnly: containment === undefined,
+            ...(n < MAX_DETAILED_INCIDENTS
+                ? { timeline: incidentTimeline(user, incident, input.detection.policy.windowMs) }
+                : {}),
+        };
+    });
+    const p = input.detection.policy;
+    const c = input.containment;
+    return {
+        generatedAt: input.generatedAt,
+        inputs: input.inputs,
+        settings: [
+            ['DENIAL_THRESHOLD', String(p.denialThreshold)],
+            ['DENIAL_WINDOW_MINUTES', String(p.windowMs / 60_000)],
+            ['TIMEOUT_WEIGHT', String(p.timeoutWeight)],
+            ['SPAM_THEN_SUCCESS_MIN_DENIALS', String(p.spamThenSuccessMinDenials)],
+            ['FRAUD_REPORT_TRIGGER', String(p.fraudReportOpensIncident)],
+            ['LATE_EVENT_TOLERANCE_HOURS', String(p.retentionMs / 3_600_000)],
+            ['PERSISTENCE_WINDOW_HOURS', String(p.persistenceWindowMs / 3_600_000)],
+            ['SIGNIN_CATEGORIES', [...input.detection.categories].join(',')],
+            ['CONTAINMENT_MODE', c.mode],
+            ['PUSH_BLOCK_MODE', c.pushBlockMode],
+            ['CONFIRM_COMPROMISED', String(c.confirmCompromised)],
+            ['DISABLE_ACCOUNT', String(c.disableAccount)],
+            ['REMOVE_NEW_METHODS', String(c.removeNewMethods)],
+            ['RESET_PASSWORD', String(c.resetPassword)],
+            ['CONTAINMENT_COOLDOWN_MINUTES', String(c.cooldownMs / 60_000)],
+            ['NEVER_CONTAIN', c.neverContain.size > 0 ? 'set' : 'not set'],
+            ['NEVER_CONTAIN_GROUP_IDS', `${c.neverContainGroupIds.length} group(s), checked through Graph when live`],
+        ],
+        totals: input.totals,
+        incidents,
+        ...(input.sweep ? { sweep: input.sweep } : {}),
+        eventsDropped: input.recorder.dropped,
+        elapsedMs: input.elapsedMs,
+    };
+}
