@@ -10,6 +10,8 @@ import type { Logger } from '../shared/logger';
 import type { BatchOutcome } from '../shared/pipeline/batchResult';
 import { createRuntime, StoreChoice } from '../shared/runtime';
 import { runIncidents, runRelease, runSetup } from './adminCommands';
+import { runDoctor } from './doctor';
+import { runDrill } from './drill';
 import { CliIO, OutputClosedError, UsageError, write } from './io';
 import { LocalAzurite, startLocalAzurite } from './localAzurite';
 import { ReplayStorageError, replay, UnreadableInputError } from './replay';
@@ -41,6 +43,12 @@ Commands:
                          Create the push-block group if needed and exclude it from the Microsoft
                          Authenticator policy, and from SMS and voice with --methods (keeps existing
                          exclusions). Idempotent.
+  doctor [--json] [--app-client-id ID] [--arm-endpoint URL] [--timeout S]
+                         Check the whole chain: settings, state table, Graph permissions, push block,
+                         diagnostic setting, sign-ins arriving, lag, incidents. Exit 1 if a check failed.
+  drill --user <objectId|UPN> [--denials N] [--no-wait] [--timeout S] [--json]
+                         Send a synthetic push-bombing episode for a canary (DRILL_USER_IDS) through the
+                         hub and time the responder's incident and containment plan.
   help                   Show this text.
 
 Settings come from the environment; see the README. Exit codes: 0 done, 1 failure, 2 bad usage,
@@ -206,6 +214,10 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
                 return await runRelease(rest, io, options.releaseWaitMs);
             case 'setup':
                 return await runSetup(rest, io);
+            case 'doctor':
+                return await runDoctor(rest, io);
+            case 'drill':
+                return await runDrill(rest, io);
             case undefined:
             case 'help':
             case '--help':

@@ -36,6 +36,7 @@ const azure = {
         () => require('./containment/tableCircuitBreaker') as typeof import('./containment/tableCircuitBreaker'),
     ),
     graph: memo(() => require('./graph/graphClient') as typeof import('./graph/graphClient')),
+    graphReads: memo(() => require('./graph/graphReads') as typeof import('./graph/graphReads')),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -95,6 +96,11 @@ export class Runtime {
         () => this.#options.credential ?? chooseCredential(this.#options.env.AZURE_CLIENT_ID?.trim() || undefined),
     );
 
+    /** The settings this runtime was built from. */
+    get env(): Env {
+        return this.#options.env;
+    }
+
     get detection(): DetectionConfig {
         return this.#detection();
     }
@@ -141,6 +147,20 @@ export class Runtime {
     }
 
     readonly #graphClient = memo(() => azure.graph().createGraphClient(this.graphConfig, this.#credential()));
+
+    /** The credential every Azure call of this runtime uses (chooseCredential, or the caller's). */
+    get credential(): TokenCredential {
+        return this.#credential();
+    }
+
+    /** Read-only Graph calls of doctor and drill, with this runtime's credential (an operator's sign-in). */
+    readonly graphReads = memo(
+        () =>
+            new (azure.graphReads().GraphReads)(this.#graphClient(), {
+                callTimeoutMs: this.graphConfig.callTimeoutMs,
+                budgetMs: Math.min(this.graphConfig.stepBudgetMs, 30_000),
+            }),
+    );
 
     /** Graph actions of the responder's identity; built on first use, so that dry-run never needs a credential. */
     readonly graph = memo(
