@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 
+import type { TokenCredential } from '@azure/identity';
+
 import { CheckStatus, Finding, overallStatus } from '../shared/health/check';
 import { CHECKS, createHealthContext, runChecks } from '../shared/health/runChecks';
 import { createRuntime } from '../shared/runtime';
@@ -56,7 +58,7 @@ export function formatTable(findings: readonly Finding[], columns = 120): string
  * `doctor`: every check of the chain, as the operator's sign-in (DefaultAzureCredential) or, with AZURE_CLIENT_ID,
  * the app's identity: the runtime's credential choice. Exit 0 when nothing failed, 1 otherwise.
  */
-export async function runDoctor(args: string[], io: CliIO): Promise<number> {
+export async function runDoctor(args: string[], io: CliIO, credential?: TokenCredential): Promise<number> {
     const { values } = parseArgs({
         args,
         options: {
@@ -78,11 +80,12 @@ export async function runDoctor(args: string[], io: CliIO): Promise<number> {
     if (values.timeout !== undefined && !/^\d{1,3}$/.test(values.timeout)) {
         throw new UsageError('--timeout needs a number of seconds (each read), such as 15');
     }
-    const runtime = createRuntime({ env: io.env });
+    const runtime = createRuntime({ env: io.env, ...(credential ? { credential } : {}) });
     const ctx = createHealthContext({
         env: io.env,
         runtime,
-        asApp: Boolean(io.env.AZURE_CLIENT_ID?.trim()),
+        // The runtime signs in as the app's managed identity when AZURE_CLIENT_ID is set (chooseCredential).
+        asApp: !credential && Boolean(io.env.AZURE_CLIENT_ID?.trim()),
         ...(appClientId ? { appClientId: appClientId.trim().toLowerCase() } : {}),
         ...(values['arm-endpoint'] ? { armEndpoint: values['arm-endpoint'].replace(/\/$/, '') } : {}),
         ...(values.timeout ? { timeoutMs: Math.max(1, Number(values.timeout)) * 1000 } : {}),

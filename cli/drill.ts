@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 
+import type { TokenCredential } from '@azure/identity';
+
 import { loadEventHubConfig } from '../shared/config';
 import { incidentView } from '../shared/containment/incidentView';
 import { ConfigError } from '../shared/errors';
@@ -32,7 +34,7 @@ async function resolveCanary(rt: Runtime, who: string): Promise<string | undefin
  * taken as a drill, 2 bad usage or a user who is not a canary, 75 the canary has an incident still open (wait),
  * 78 bad setting.
  */
-export async function runDrill(args: string[], io: CliIO): Promise<number> {
+export async function runDrill(args: string[], io: CliIO, credential?: TokenCredential): Promise<number> {
     const { values } = parseArgs({
         args,
         options: {
@@ -46,7 +48,7 @@ export async function runDrill(args: string[], io: CliIO): Promise<number> {
     const say = (text: string) => write(io.stderr, `${text}\n`);
     const who = values.user?.trim();
     if (!who) throw new UsageError('drill needs --user <objectId|UPN> of a canary account listed in DRILL_USER_IDS');
-    const rt = createRuntime({ env: io.env });
+    const rt = createRuntime({ env: io.env, ...(credential ? { credential } : {}) });
     const { policy, drillUsers } = rt.detection;
     const denials = values.denials === undefined ? policy.denialThreshold + 1 : Number(values.denials);
     if (!Number.isInteger(denials) || denials < policy.denialThreshold || denials > MAX_DENIALS) {

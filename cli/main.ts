@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 
+import type { TokenCredential } from '@azure/identity';
+
 import { loadStateTableConfig, readSetting } from '../shared/config';
 import { ConfigError, ResponderError } from '../shared/errors';
 import { GraphCallError } from '../shared/graph/callGraph';
@@ -199,6 +201,8 @@ async function runReplay(args: string[], io: CliIO): Promise<number> {
 export interface MainOptions {
     /** How long `release` waits for a containment step in flight before it exits 75, ms. */
     readonly releaseWaitMs?: number;
+    /** `doctor` and `drill` sign in with this instead of the runtime's choice: tests sign in as a person through it. */
+    readonly credential?: TokenCredential;
 }
 
 /** Runs the CLI; returns the process exit code. Never throws for user errors: it prints them. */
@@ -215,9 +219,9 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
             case 'setup':
                 return await runSetup(rest, io);
             case 'doctor':
-                return await runDoctor(rest, io);
+                return await runDoctor(rest, io, options.credential);
             case 'drill':
-                return await runDrill(rest, io);
+                return await runDrill(rest, io, options.credential);
             case undefined:
             case 'help':
             case '--help':

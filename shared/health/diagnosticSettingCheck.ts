@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { loadEventHubConfig } from '../config';
+import { loadEventHubConfig, readSetting } from '../config';
 import { Finding, ok, problem } from './check';
 import { describeFailure, HealthContext, ReadFailure, HealthCheck } from './context';
 
@@ -53,8 +53,10 @@ export function armEndpointFor(graphBaseUrl: string): string | undefined {
 
 export async function readDiagnosticSettings(ctx: HealthContext): Promise<DiagnosticReading> {
     const hub = loadEventHubConfig(ctx.env);
+    // The namespace Entra sends to: the trigger's setting, else the emulator's host (which no setting can name).
+    const fqns = readSetting(ctx.env, 'EventHubConnection__fullyQualifiedNamespace') ?? hub?.fullyQualifiedNamespace;
     const base = {
-        ...(hub ? { namespace: hub.fullyQualifiedNamespace.split('.')[0]! } : {}),
+        ...(fqns ? { namespace: fqns.split('.')[0]! } : {}),
         eventHubName: hub?.eventHubName ?? 'entra-signins',
         auditWanted: ctx.runtime.detection.auditCategories.size > 0,
     };

@@ -1,0 +1,198 @@
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { PassThrough } from 'node:stream';
+
+import { createSignInEventsHandler } from '../../functions/signInEvents';
+import { main } from '../../cli/main';
+import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
+import { createRuntime } from '../../shared/runtime';
+import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
+import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { LocalHost, startLocalHost } from '../support/functionsHost';
+import { User, user } from '../support/signInFactory';
+
+/**
+ * `mfa-responder drill` end to end without Azure: the command sends through the official Event Hubs client to the
+ * local AMQP stand-in, a stand-in for the Functions host hands what arrives to the function's handler and writes
+ * checkpoints to Azurite, the state lives in Azurite's Table service, and a UPN is resolved by the local Graph.
+ */
+const GROUP = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
+let identity: FakeIdentity;
+let graph: FakeGraph;
+let hub: EventHubsEmulator;
+let n = 0;
+
+/** A person's `az login`: delegated tokens from the local identity endpoint. */
+function operator(id: FakeIdentity): TokenCredential {
+    return {
+        getToken: async (scopes): Promise<AccessToken> => ({
+            token: id.userToken([scopes].flat()[0]!),
+            expiresOnTimestamp: Date.now() + 3_600_000,
+        }),
+    };
+}
+
+function cliIO(env: Record<string, string | undefined>) {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (d: Buffer) => (out += d.toString()));
+    stderr.on('data', (d: Buffer) => (err += d.toString()));
+    return { io: { stdout, stderr, env }, out: () => out, err: () => err };
+}
+
+beforeAll(async () => {
+    identity = await startFakeIdentity();
+    graph = await startFakeGraph(identity);
+    process.env.IDENTITY_ENDPOINT = identity.endpoint;
+    process.env.IDENTITY_HEADER = identity.secret;
+    graph.addGroup(GROUP, 'SG-MFA-Push-Blocked');
+    hub = await startEventHubsEmulator({ partitionCount: 2, consumerGroups: ['$Default', 'mfa-responder'] });
+});
+afterAll(async () => {
+    await hub.close();
+    await graph.close();
+    await identity.close();
+});
+
+function setting(canary: User) {
+    return {
+        STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
+        STATE_TABLE_NAME: `drill${process.pid}x${Date.now().toString(36)}x${n++}`,
+        AzureWebJobsStorage: process.env.AZURITE_STORAGE_CONNECTION_STRING,
+        EVENTHUB_CONNECTION_STRING: hub.connectionString,
+        EVENTHUB_NAME: hub.eventHubName,
+        EVENTHUB_CONSUMER_GROUP: 'mfa-responder',
+        GRAPH_BASE_URL: graph.baseUrl,
+        CONTAINMENT_MODE: 'live',
+        PUSH_BLOCK_GROUP_ID: GROUP,
+        NEVER_CONTAIN: 'breakglass@contoso.com',
+        DRILL_USER_IDS: canary.id,
+    };
+}
+
+/** The function app: its own runtime (the app's managed identity), behind the local host. */
+async function startApp(env: ReturnType<typeof setting>): Promise<LocalHost> {
+    const rt = createRuntime({ env: { ...env, AZURE_CLIENT_ID: identity.clientId } });
+    await rt.ready();
+    return startLocalHost({
+        connectionString: hub.connectionString,
+        eventHubName: hub.eventHubName,
+        consumerGroup: 'mfa-responder',
+        fullyQualifiedNamespace: '127.0.0.1',
+        storageConnectionString: process.env.AZURITE_STORAGE_CONNECTION_STRING!,
+        handler: createSignInEventsHandler(() => rt),
+        from: 'latest',
+    });
+}
+
+describe('mfa-responder drill', () => {
+    it('sends a push-bombing episode through the hub for a canary named by UPN, and times the drill incident', async () => {
+        const canary = user(`Drill Canary ${n}`);
+        graph.addUser(canary.id, { userPrincipalName: canary.upn });
+        const env = setting(canary);
+        const host = await startApp(env);
+        try {
+            const before = hub.partitions.flat().length;
+            const { io, out, err } = cliIO(env);
+            const code = await main(['drill', '--user', canary.upn, '--timeout', '30'], io, {
+                credential: operator(identity),
+            });
+            expect({ code, err: err() }).toEqual({ code: 0, err: '' });
+            expect(out()).toMatch(
+                new RegExp(`Sent drill drill-\\d{8}T\\d{6}Z-[0-9a-f]{8}: 6 declined pushes for ${canary.id}`),
+            );
+            expect(out()).toMatch(/Drill incident \S+-threshold-\S+ \(containment dry-run\)/);
+            expect(out()).toMatch(/recorded \d+\.\d s after sending/);
+            expect(out()).toMatch(/containment planned \d+\.\d s after sending/);
+            // Six records, one message of diagnostic-setting shape, on one partition (the drill id is the key).
+            const sent = hub.partitions.flat().slice(before);
+            expect(sent).toHaveLength(1);
+            const body = JSON.parse(Buffer.from((sent[0]!.message.body as { content: Buffer }).content).toString()) as {
+                records: Array<{ category: string; resultType: string; properties: { drillId: string } }>;
+            };
+            expect(body.records).toHaveLength(6);
+            expect(body.records.every((r) => r.category === 'SignInLogs' && r.resultType === '500121')).toBe(true);
+            // The drill touched nobody: no Graph write, the incident is a dry-run drill.
+            expect(graph.writes()).toEqual([]);
+            const rt = createRuntime({ env });
+            const [found] = containedIncidents(readRecord((await rt.store.read(canary.id))!.doc));
+            expect(found!.incident).toMatchObject({ drill: true, drillId: body.records[0]!.properties.drillId });
+            expect(found!.containment).toMatchObject({ status: 'dry-run', mode: 'dry-run' });
+
+            // A second drill within the window would join the open incident: refused, with the time to wait for.
+            const again = cliIO(env);
+            expect(await main(['drill', '--user', canary.id], again.io, { credential: operator(identity) })).toBe(75);
+            expect(again.err()).toMatch(/open until .* a drill now would join it/);
+        } finally {
+            await host.close();
+        }
+    });
+
+    it('refuses anyone who is not a canary, by id or by UPN, and sends nothing', async () => {
+        const canary = user(`Drill Canary ${n}`);
+        const someone = user(`Real Person ${n}`);
+        graph.addUser(someone.id, { userPrincipalName: someone.upn });
+        const env = setting(canary);
+        const before = hub.partitions.flat().length;
+        for (const who of [someone.id, someone.upn]) {
+            const { io, err } = cliIO(env);
+            expect(await main(['drill', '--user', who, '--no-wait'], io, { credential: operator(identity) })).toBe(2);
+            expect(err()).toMatch(/refused: .* is not a canary.*DRILL_USER_IDS/);
+        }
+        const unknown = cliIO(env);
+        expect(
+            await main(['drill', '--user', 'nobody@contoso.com'], unknown.io, { credential: operator(identity) }),
+        ).toBe(2);
+        expect(unknown.err()).toMatch(/no user with UPN nobody@contoso.com/);
+        expect(hub.partitions.flat().length).toBe(before);
+    });
+
+    it('--no-wait sends and exits; without a responder reading the hub, --timeout ends the wait and says what to check', async () => {
+        const canary = user(`Drill Canary ${n}`);
+        const env = setting(canary);
+        const noWait = cliIO(env);
+        expect(await main(['drill', '--user', canary.id, '--no-wait', '--json'], noWait.io)).toBe(0);
+        expect(JSON.parse(noWait.out())).toMatchObject({ type: 'drill', userId: canary.id, denials: 6, waited: false });
+
+        const other = user(`Drill Canary ${n++}`);
+        const waiting = cliIO({ ...setting(other), DENIAL_THRESHOLD: '3' });
+        expect(await main(['drill', '--user', other.id, '--timeout', '2', '--denials', '3'], waiting.io)).toBe(1);
+        expect(waiting.err()).toMatch(/no drill incident for .* within 2 s.*mfa-responder doctor.*DRILL_USER_IDS/);
+    });
+
+    it('says so loudly when the app does not take the drill as one (its DRILL_USER_IDS lacks the canary)', async () => {
+        const canary = user(`Drill Canary ${n}`);
+        graph.addUser(canary.id, { userPrincipalName: canary.upn });
+        const env = setting(canary);
+        // The app's settings differ from the operator's: the app lists nobody.
+        const host = await startApp({ ...env, DRILL_USER_IDS: '' });
+        try {
+            const { io, out, err } = cliIO(env);
+            expect(await main(['drill', '--user', canary.id, '--timeout', '30'], io)).toBe(1);
+            expect(out()).toMatch(/NOT A DRILL: incident/);
+            expect(err()).toMatch(/did NOT take this as a drill.*mfa-responder release/);
+        } finally {
+            await host.close();
+        }
+    });
+
+    it('rejects settings and options it cannot use, naming them', async () => {
+        const canary = user('Drill Canary options');
+        const env = setting(canary);
+        const bad = cliIO({
+            ...env,
+            EVENTHUB_CONNECTION_STRING:
+                'Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=secret',
+        });
+        expect(await main(['drill', '--user', canary.id], bad.io)).toBe(78);
+        expect(bad.err()).toMatch(/EVENTHUB_CONNECTION_STRING .*emulator/);
+        expect(bad.err()).not.toMatch(/secret/);
+        const few = cliIO(env);
+        expect(await main(['drill', '--user', canary.id, '--denials', '2'], few.io)).toBe(2);
+        expect(few.err()).toMatch(/--denials must be .* DENIAL_THRESHOLD \(5\)/);
+        const none = cliIO({ ...env, EVENTHUB_CONNECTION_STRING: undefined });
+        expect(await main(['drill', '--user', canary.id], none.io)).toBe(78);
+        expect(none.err()).toMatch(/EventHubConnection__fullyQualifiedNamespace/);
+    });
+});
