@@ -8,7 +8,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:https';
-import type { Server } from 'node:http';
 
 import { closer, FakeIdentity, listen, track } from './fakeGraph';
 
@@ -121,8 +120,8 @@ export async function startFakeArm(tls: { key: string; cert: string }, identity:
             }),
         );
     });
-    const sockets = track(server as unknown as Server);
-    const port = await listen(server as unknown as Server);
+    const sockets = track(server);
+    const port = await listen(server);
     endpoint = `https://localhost:${port}`;
     return {
         endpoint,
@@ -134,6 +133,6 @@ export async function startFakeArm(tls: { key: string; cert: string }, identity:
         set refuseUsers(v: boolean) {
             state.refuseUsers = v;
         },
-        close: closer(server as unknown as Server, sockets),
+        close: closer(server, sockets),
     };
 }
