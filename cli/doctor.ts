@@ -11,7 +11,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok', warning: 'warning', failed: 'FAILED' };
 
-/** Breaks text into lines of at most `width` characters, at spaces where it can. */
+/** Breaks text into lines of at most `width` characters at spaces; a longer word gets a line of its own. */
 function wrap(text: string, width: number): string[] {
     const lines: string[] = [];
     let line = '';
@@ -20,11 +20,8 @@ function wrap(text: string, width: number): string[] {
             lines.push(line);
             line = '';
         }
+        // A word longer than the column (a URL, a command) stays whole, so that it can be copied.
         line = line ? `${line} ${word}` : word;
-        while (line.length > width) {
-            lines.push(line.slice(0, width));
-            line = line.slice(width);
-        }
     }
     if (line) lines.push(line);
     return lines.length > 0 ? lines : [''];

@@ -112,7 +112,7 @@ function evaluateMigration(r: PushBlockReading): Finding {
 }
 
 function evaluateAuthenticator(r: PushBlockReading): Finding | undefined {
-    const title = 'Authenticator policy excludes the push-block group';
+    const title = 'Authenticator excludes the group';
     const check = 'push-block.authenticator';
     const groupId = r.config.pushBlockGroupId;
     if (!r.authenticator) return undefined;
@@ -224,7 +224,7 @@ function evaluateReportSuspicious(r: PushBlockReading): Finding {
 }
 
 function evaluateRegistration(r: PushBlockReading): Finding | undefined {
-    const title = 'Registering security info is protected';
+    const title = 'Register security info protected';
     const check = 'push-block.register-security-info';
     if (!r.conditionalAccess) return undefined;
     if ('failure' in r.conditionalAccess) return unreadable(check, title, r.conditionalAccess.failure, CA_READER);

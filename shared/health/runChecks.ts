@@ -1,4 +1,5 @@
 import { loadCheckpointStoreConfig, loadEventHubConfig } from '../config';
+import { ConfigError } from '../errors';
 import { readCheckpoints, readPartitions } from '../eventhub/hubReadings';
 import type { Runtime } from '../runtime';
 import { Finding, problem } from './check';
@@ -77,6 +78,15 @@ export function createHealthContext(options: HealthOptions): HealthContext {
 
 /** A check that threw: a refusal is a warning naming the role; no sign-in is a warning; anything else a failure. */
 function failedCheck(check: HealthCheck, ctx: HealthContext, e: unknown): Finding {
+    if (e instanceof ConfigError) {
+        return problem(
+            'failed',
+            check.id,
+            check.title,
+            `cannot run: ${e.message}`,
+            `Fix ${e.setting} first (see the Settings row), then run the doctor again.`,
+        );
+    }
     const f = describeFailure(e);
     if (f.kind === 'refused') {
         return problem(
