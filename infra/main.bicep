@@ -40,6 +40,13 @@ param eventHubPartitionCount int = 4
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Object id of a person, group or pipeline that may run mfa-responder drill (Azure Event Hubs Data Sender on the sign-in hub). Empty: nobody.')
+param drillSenderPrincipalId string = ''
+
+@description('Kind of drillSenderPrincipalId.')
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param drillSenderPrincipalType string = 'User'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
@@ -63,6 +70,8 @@ module resources 'app/resources.bicep' = {
     notifyWebhookUrl: notifyWebhookUrl
     eventHubPartitionCount: eventHubPartitionCount
     maximumInstanceCount: maximumInstanceCount
+    drillSenderPrincipalId: drillSenderPrincipalId
+    drillSenderPrincipalType: drillSenderPrincipalType
   }
 }
 

@@ -11,6 +11,10 @@ param neverContainGroupIds string
 param notifyWebhookUrl string
 param eventHubPartitionCount int
 param maximumInstanceCount int
+@description('Object id of a principal allowed to send drills to the hub (Azure Event Hubs Data Sender); empty grants nobody.')
+param drillSenderPrincipalId string = ''
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param drillSenderPrincipalType string = 'User'
 
 var functionAppName = 'func-mfa-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 20)}'
@@ -182,6 +186,7 @@ var appSettings = {
   GRAPH_BASE_URL: 'https://graph.microsoft.com'
   GRAPH_CALL_TIMEOUT_SECONDS: '15'
   GRAPH_STEP_BUDGET_SECONDS: '90'
+  LAG_WARNING_MINUTES: '10'
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
@@ -269,6 +274,17 @@ resource metricsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+// `mfa-responder drill` sends to the hub as an operator: Data Sender for the one principal named, if any.
+module drillSender 'drill-sender.bicep' = if (!empty(drillSenderPrincipalId)) {
+  name: 'drill-sender-${resourceToken}'
+  params: {
+    namespaceName: eventHubNamespace.name
+    eventHubName: eventHub.name
+    principalId: drillSenderPrincipalId
+    principalType: drillSenderPrincipalType
   }
 }
 
