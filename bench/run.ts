@@ -177,6 +177,7 @@ async function latency(): Promise<void> {
             GRAPH_BASE_URL: graph.baseUrl,
             CONTAINMENT_MODE: 'live',
             PUSH_BLOCK_GROUP_ID: group,
+            NEVER_CONTAIN: 'breakglass@contoso.com',
         };
         const samples: number[] = [];
         const baselines: number[] = [];

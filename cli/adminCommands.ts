@@ -7,6 +7,7 @@ import { readRecord } from '../shared/containment/userRecord';
 import { ResponderError } from '../shared/errors';
 import { BLOCKABLE_METHODS, BlockableMethod } from '../shared/graph/setupActions';
 import { createRuntime, Runtime } from '../shared/runtime';
+import { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine } from '../shared/singleLine';
 import { upnForms } from '../shared/upn';
 import { CliIO, UsageError, write } from './io';
 
@@ -73,12 +74,13 @@ export async function runRelease(args: string[], io: CliIO, waitMs: number = REL
         options: { reason: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean', default: false } },
     });
     if (positionals.length !== 1) throw new UsageError('release needs exactly one user id or UPN');
-    const reason = values.reason?.trim() ?? '';
+    const reason = singleLine(values.reason ?? '', MAX_REASON_LENGTH);
     if (reason.length < 3)
         throw new UsageError('release needs --reason "why the user is safe" (3 characters at least)');
     const rt = await adminRuntime(io);
     const userId = await resolveUser(rt, positionals[0]!);
-    const by = values.by ?? io.env.USER ?? userInfo().username;
+    // Stored with the incident and sent in notices: one bounded line, like the admin endpoint's.
+    const by = singleLine(values.by ?? io.env.USER ?? userInfo().username, MAX_NAME_LENGTH);
     const result = await releaseUser(
         userId,
         { by, reason },

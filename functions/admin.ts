@@ -5,12 +5,87 @@ import { listIncidents, userIncidents } from '../shared/containment/listIncident
 import { ContainmentInProgressError, NothingToReleaseError, releaseUser } from '../shared/containment/release';
 import { GraphCallError } from '../shared/graph/callGraph';
 import type { Runtime } from '../shared/runtime';
+import { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine } from '../shared/singleLine';
 import { getRuntime } from './runtime';
+
+export { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** With App Service authentication on, the app roles a caller needs (defined on the app registration; README). */
+export const ADMIN_ROLES = { read: 'MfaResponder.Read', release: 'MfaResponder.Release' } as const;
+/**
+ * App Service authentication is on. The platform then sets WEBSITE_AUTH_ENABLED in the app's environment, rejects
+ * unauthenticated calls (infra/app/resources.bicep: Return401) and sets the x-ms-client-principal* headers itself,
+ * dropping any a client sent. Without it those headers are whatever the caller wrote, so they are never read.
+ */
+export function appServiceAuthEnabled(env: Env): boolean {
+    return env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() === 'true';
+}
+
+const clientPrincipal = z.object({
+    claims: z.array(z.object({ typ: z.string(), val: z.string() })).max(500),
+    role_typ: z.string().optional(),
+});
+const ROLE_CLAIM_TYPES = ['roles', 'role', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'];
+
+/** The authenticated caller, as App Service authentication describes it in the request headers. */
+export interface Caller {
+    readonly name: string;
+    readonly roles: ReadonlySet<string>;
+}
+
+/**
+ * Reads the caller from the x-ms-client-principal headers (decoded as documented in "Work with user identities in
+ * Azure App Service authentication"). Only meaningful when appServiceAuthEnabled(); undefined when the headers are
+ * missing or malformed.
+ */
+export function callerFromPlatform(request: HttpRequest): Caller | undefined {
+    const encoded = request.headers.get('x-ms-client-principal');
+    if (!encoded || encoded.length > 64_000) return undefined;
+    let principal: z.infer<typeof clientPrincipal>;
+    try {
+        const parsed = clientPrincipal.safeParse(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')));
+        if (!parsed.success) return undefined;
+        principal = parsed.data;
+    } catch {
+        return undefined;
+    }
+    const roleTypes = new Set([...ROLE_CLAIM_TYPES, ...(principal.role_typ ? [principal.role_typ] : [])]);
+    const roles = new Set(principal.claims.filter((c) => roleTypes.has(c.typ)).map((c) => c.val));
+    const claim = (...types: string[]) => principal.claims.find((c) => types.includes(c.typ))?.val;
+    const name =
+        request.headers.get('x-ms-client-principal-name') ??
+        claim('preferred_username', 'upn', 'name', 'appid', 'azp') ??
+        request.headers.get('x-ms-client-principal-id') ??
+        '';
+    const bounded = singleLine(name, MAX_NAME_LENGTH);
+    return bounded ? { name: bounded, roles } : undefined;
+}
+
+/** With App Service authentication on: the caller if they hold one of the roles, else the error response. */
+export function authorize(request: HttpRequest, env: Env, roles: readonly string[]): HttpResponseInit | undefined {
+    if (!appServiceAuthEnabled(env)) return undefined;
+    const caller = callerFromPlatform(request);
+    if (!caller) return json(401, { error: { code: 'Unauthenticated', message: 'no authenticated caller' } });
+    if (!roles.some((r) => caller.roles.has(r)))
+        return json(403, { error: { code: 'Forbidden', message: `needs the app role ${roles.join(' or ')}` } });
+    return undefined;
+}
 
 const userIdSchema = z.guid();
 const releaseBody = z.object({
-    reason: z.string().trim().min(3).max(500),
-    releasedBy: z.string().trim().min(1).max(256).optional(),
+    reason: z
+        .string()
+        .max(MAX_REASON_LENGTH)
+        .transform((r) => singleLine(r, MAX_REASON_LENGTH))
+        .pipe(z.string().min(3)),
+    releasedBy: z
+        .string()
+        .max(MAX_NAME_LENGTH)
+        .transform((b) => singleLine(b, MAX_NAME_LENGTH))
+        .pipe(z.string().min(1))
+        .optional(),
 });
 
 const json = (status: number, body: unknown): HttpResponseInit => ({ status, jsonBody: body });
@@ -24,8 +99,11 @@ function userIdOf(request: HttpRequest): string | undefined {
 }
 
 /** GET /api/incidents?open=true — every user's incidents, newest first. */
-export function createListIncidentsHandler(runtime: () => Runtime) {
+export function createListIncidentsHandler(runtime: () => Runtime, options: AdminHandlerOptions = {}) {
+    const env = options.env ?? process.env;
     return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+        const denied = authorize(request, env, [ADMIN_ROLES.read, ADMIN_ROLES.release]);
+        if (denied) return denied;
         const rt = runtime();
         await rt.ready();
         const { incidents, unreadableRows } = await listIncidents(rt.store, {
@@ -36,8 +114,11 @@ export function createListIncidentsHandler(runtime: () => Runtime) {
 }
 
 /** GET /api/users/{userId}/incidents — one user's incidents with every containment step. */
-export function createUserIncidentsHandler(runtime: () => Runtime) {
+export function createUserIncidentsHandler(runtime: () => Runtime, options: AdminHandlerOptions = {}) {
+    const env = options.env ?? process.env;
     return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+        const denied = authorize(request, env, [ADMIN_ROLES.read, ADMIN_ROLES.release]);
+        if (denied) return denied;
         const userId = userIdOf(request);
         if (!userId) return json(400, { error: { code: 'InvalidUserId', message: 'userId must be a GUID' } });
         const rt = runtime();
@@ -49,14 +130,23 @@ export function createUserIncidentsHandler(runtime: () => Runtime) {
     };
 }
 
-export interface ReleaseHandlerOptions {
+/** Options of the admin handlers. */
+export interface AdminHandlerOptions {
+    /** The app's environment, read for WEBSITE_AUTH_ENABLED (process.env unless a test passes its own). */
+    readonly env?: Env;
+}
+
+export interface ReleaseHandlerOptions extends AdminHandlerOptions {
     /** How long a release waits for a containment step in flight before answering 409, ms (tests shorten it). */
     readonly waitMs?: number;
 }
 
 /** POST /api/users/{userId}/release {"reason": "...", "releasedBy": "..."} — undo the push block, close the incidents. */
 export function createReleaseHandler(runtime: () => Runtime, options: ReleaseHandlerOptions = {}) {
+    const env = options.env ?? process.env;
     return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+        const denied = authorize(request, env, [ADMIN_ROLES.release]);
+        if (denied) return denied;
         const userId = userIdOf(request);
         if (!userId) return json(400, { error: { code: 'InvalidUserId', message: 'userId must be a GUID' } });
         const body = releaseBody.safeParse(await request.json().catch(() => undefined));
@@ -64,24 +154,26 @@ export function createReleaseHandler(runtime: () => Runtime, options: ReleaseHan
             return json(400, {
                 error: {
                     code: 'InvalidBody',
-                    message: 'expected {"reason": "3 to 500 characters", "releasedBy"?: "..."}',
+                    message: `expected {"reason": "3 to ${MAX_REASON_LENGTH} characters", "releasedBy"?: "at most ${MAX_NAME_LENGTH}"}`,
                 },
             });
-        // App Service authentication, when enabled, names the caller; it beats what the body claims.
-        const by =
-            request.headers.get('x-ms-client-principal-name') ??
-            body.data.releasedBy ??
-            'admin endpoint (function key)';
+        // The platform names an authenticated caller; with function keys only the body can (and nothing proves it).
+        const by = appServiceAuthEnabled(env)
+            ? callerFromPlatform(request)!.name
+            : (body.data.releasedBy ?? 'admin endpoint (function key)');
+        const reason = body.data.reason;
         const rt = runtime();
         await rt.ready();
         try {
             const result = await releaseUser(
                 userId,
-                { by, reason: body.data.reason },
+                { by, reason },
                 { ...rt.containmentDeps(context), graph: rt.graph() },
                 { waitMs: options.waitMs ?? RELEASE_WAIT_MS },
             );
-            context.log(`Released user ${userId} (incident ${result.incidentId}) by ${by}: ${body.data.reason}`);
+            context.log(
+                `Released user ${userId} (incident ${result.incidentId}) by ${JSON.stringify(by)}: ${JSON.stringify(reason)}`,
+            );
             return json(200, result);
         } catch (e) {
             if (e instanceof NothingToReleaseError) return json(404, { error: { code: e.code, message: e.message } });
@@ -106,21 +198,25 @@ export function createReleaseHandler(runtime: () => Runtime, options: ReleaseHan
     };
 }
 
+// Function keys guard the admin endpoints, unless App Service authentication (Entra ID) is in front of the app: then
+// the platform has already refused unauthenticated calls and the handlers check the caller's app role instead.
+const authLevel = appServiceAuthEnabled(process.env) ? 'anonymous' : 'function';
+
 app.http('listIncidents', {
     methods: ['GET'],
-    authLevel: 'function',
+    authLevel,
     route: 'incidents',
     handler: createListIncidentsHandler(getRuntime),
 });
 app.http('userIncidents', {
     methods: ['GET'],
-    authLevel: 'function',
+    authLevel,
     route: 'users/{userId}/incidents',
     handler: createUserIncidentsHandler(getRuntime),
 });
 app.http('releaseUser', {
     methods: ['POST'],
-    authLevel: 'function',
+    authLevel,
     route: 'users/{userId}/release',
     handler: createReleaseHandler(getRuntime),
 });

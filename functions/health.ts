@@ -3,16 +3,24 @@ import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { overallStatus } from '../shared/health/check';
 import { appChecks, createHealthContext, runChecks } from '../shared/health/runChecks';
 import type { Runtime } from '../shared/runtime';
+import { ADMIN_ROLES, AdminHandlerOptions, authorize } from './admin';
 import { getRuntime } from './runtime';
 
 /**
  * GET /api/health — the checks of `mfa-responder doctor` that the app's own identity can make (settings, state
  * table, its Graph roles as its token carries them, sign-ins arriving, lag, incidents and breaker), as JSON. 200 when
  * nothing failed, 503 otherwise, so that an availability test can alert on it. The checks it cannot make (they need
- * a person's sign-in) are listed under `notChecked`.
+ * a person's sign-in) are listed under `notChecked`. It names users whose incidents need attention: with App Service
+ * authentication on, it takes the admin endpoints' read role.
  */
-export function createHealthHandler(runtime: () => Runtime, options: { timeoutMs?: number } = {}) {
-    return async (_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+export function createHealthHandler(
+    runtime: () => Runtime,
+    options: AdminHandlerOptions & { readonly timeoutMs?: number } = {},
+) {
+    const authEnv = options.env ?? process.env;
+    return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
+        const denied = authorize(request, authEnv, [ADMIN_ROLES.read, ADMIN_ROLES.release]);
+        if (denied) return denied;
         const rt = runtime();
         const env = rt.env;
         const clientId = env.AZURE_CLIENT_ID?.trim();

@@ -23,36 +23,76 @@ interface SettingSpec<T> {
     readonly secret?: boolean;
 }
 
+/**
+ * The part of a setting's validation that a deployment template can check before the app starts: infra/main.bicep
+ * gives the setting's parameter the same type and bounds (test/infra checks that it does). The helpers below record
+ * it, so a new setting built with them is covered without further work.
+ */
+export type DeployConstraint =
+    | { readonly type: 'int'; readonly min: number; readonly max: number }
+    | { readonly type: 'decimal'; readonly min: number; readonly max: number }
+    | { readonly type: 'bool' }
+    | { readonly type: 'oneOf'; readonly allowed: readonly string[] };
+
+const deployConstraints = new WeakMap<z.ZodType, DeployConstraint>();
+function constrained<S extends z.ZodType>(schema: S, constraint: DeployConstraint): S {
+    deployConstraints.set(schema, constraint);
+    return schema;
+}
+
 const int = (min: number, max: number) =>
-    z
-        .string()
-        .trim()
-        .regex(/^-?\d+$/)
-        .transform(Number)
-        .pipe(z.number().int().min(min).max(max));
+    constrained(
+        z
+            .string()
+            .trim()
+            .regex(/^-?\d+$/)
+            .transform(Number)
+            .pipe(z.number().int().min(min).max(max)),
+        { type: 'int', min, max },
+    );
 const num = (min: number, max: number) =>
+    constrained(
+        z
+            .string()
+            .trim()
+            .regex(/^-?\d+(\.\d+)?$/)
+            .transform(Number)
+            .pipe(z.number().min(min).max(max)),
+        { type: 'decimal', min, max },
+    );
+const bool = constrained(
     z
         .string()
         .trim()
-        .regex(/^-?\d+(\.\d+)?$/)
-        .transform(Number)
-        .pipe(z.number().min(min).max(max));
-const bool = z
-    .string()
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(['true', 'false']))
-    .transform((v) => v === 'true');
+        .toLowerCase()
+        .pipe(z.enum(['true', 'false']))
+        .transform((v) => v === 'true'),
+    { type: 'bool' },
+);
 const csv = <T extends string>(values: readonly [T, ...T[]]) =>
-    z
-        .string()
-        .transform((s) =>
-            s
-                .split(',')
-                .map((v) => v.trim())
-                .filter(Boolean),
-        )
-        .pipe(z.array(z.enum(values)).min(1));
+    constrained(
+        z
+            .string()
+            .transform((s) =>
+                s
+                    .split(',')
+                    .map((v) => v.trim())
+                    .filter(Boolean),
+            )
+            .pipe(z.array(z.enum(values)).min(1)),
+        { type: 'oneOf', allowed: orderedSelections(values) },
+    );
+
+/** Every non-empty list of distinct values, in every order, joined with commas: the lists `csv` accepts, unspaced. */
+function orderedSelections(values: readonly string[]): string[] {
+    const lists: string[][] = [];
+    const extend = (list: string[]) => {
+        if (list.length > 0) lists.push(list);
+        for (const v of values) if (!list.includes(v)) extend([...list, v]);
+    };
+    extend([]);
+    return lists.map((l) => l.join(','));
+}
 
 /** A list separated by commas, semicolons or spaces, lower-cased (ids and UPNs compare case-insensitively). */
 const lowerCaseList = <T>(item: z.ZodType<T, string>, max = 1000) =>
@@ -267,6 +307,13 @@ export const SETTINGS = {
         description:
             'Canary users a drill may run against (mfa-responder drill). A drill incident is always dry-run, notified as a drill and outside the circuit breaker; drill records for anyone else are processed as real sign-ins.',
     }),
+    ALLOW_NO_BREAK_GLASS: spec({
+        schema: bool,
+        default: 'false',
+        accepts: 'true or false',
+        description:
+            'In live mode the responder refuses to start while NEVER_CONTAIN and NEVER_CONTAIN_GROUP_IDS are both empty; true lets it contain without any break-glass exclusion.',
+    }),
     MAX_CONTAINMENTS_PER_HOUR: spec({
         schema: int(1, 10000),
         default: '10',
@@ -367,6 +414,15 @@ export function readSetting<K extends SettingName>(
         );
     }
     return parsed.data as z.output<(typeof SETTINGS)[K]['schema']>;
+}
+
+/** What infra/main.bicep must check for a setting at deploy time, or undefined when a template cannot (free text). */
+export function deployConstraint(name: SettingName): DeployConstraint | undefined {
+    const schema: z.ZodType = SETTINGS[name].schema;
+    const recorded = deployConstraints.get(schema);
+    if (recorded) return recorded;
+    if (schema instanceof z.ZodEnum) return { type: 'oneOf', allowed: schema.options.map(String) };
+    return undefined;
 }
 
 function required<T>(value: T | undefined, name: SettingName): T {
@@ -470,6 +526,19 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
             'Setting PUSH_BLOCK_GROUP_ID is required when CONTAINMENT_MODE=live and PUSH_BLOCK_MODE=group (a group object id; `mfa-responder setup` creates the group).',
         );
     }
+    const neverContain = required(readSetting(env, 'NEVER_CONTAIN'), 'NEVER_CONTAIN');
+    const neverContainGroupIds = required(readSetting(env, 'NEVER_CONTAIN_GROUP_IDS'), 'NEVER_CONTAIN_GROUP_IDS');
+    if (
+        mode === 'live' &&
+        neverContain.length === 0 &&
+        neverContainGroupIds.length === 0 &&
+        !required(readSetting(env, 'ALLOW_NO_BREAK_GLASS'), 'ALLOW_NO_BREAK_GLASS')
+    ) {
+        throw new ConfigError(
+            'NEVER_CONTAIN',
+            'CONTAINMENT_MODE=live needs a break-glass exclusion: set NEVER_CONTAIN (user object ids or UPNs) or NEVER_CONTAIN_GROUP_IDS (group object ids), so that an attack on your emergency accounts, or a bug, can never lock them out. To contain without any exclusion, set ALLOW_NO_BREAK_GLASS=true.',
+        );
+    }
     const webhook = readSetting(env, 'NOTIFY_WEBHOOK_URL');
     return {
         mode,
@@ -480,12 +549,8 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
         removeNewMethods: required(readSetting(env, 'REMOVE_NEW_METHODS'), 'REMOVE_NEW_METHODS'),
         resetPassword: required(readSetting(env, 'RESET_PASSWORD'), 'RESET_PASSWORD'),
         ...(webhook ? { notifyWebhookUrl: webhook } : {}),
-        neverContain: new Set(
-            required(readSetting(env, 'NEVER_CONTAIN'), 'NEVER_CONTAIN').flatMap((v) =>
-                v.includes('@') ? upnForms(v) : [v],
-            ),
-        ),
-        neverContainGroupIds: required(readSetting(env, 'NEVER_CONTAIN_GROUP_IDS'), 'NEVER_CONTAIN_GROUP_IDS'),
+        neverContain: new Set(neverContain.flatMap((v) => (v.includes('@') ? upnForms(v) : [v]))),
+        neverContainGroupIds,
         maxContainmentsPerHour: required(readSetting(env, 'MAX_CONTAINMENTS_PER_HOUR'), 'MAX_CONTAINMENTS_PER_HOUR'),
         cooldownMs: required(readSetting(env, 'CONTAINMENT_COOLDOWN_MINUTES'), 'CONTAINMENT_COOLDOWN_MINUTES') * 60_000,
         maxStepAttempts: required(readSetting(env, 'MAX_STEP_ATTEMPTS'), 'MAX_STEP_ATTEMPTS'),

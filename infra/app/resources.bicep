@@ -3,14 +3,17 @@
 param location string
 param tags object
 param resourceToken string
-param containmentMode string
-param pushBlockGroupId string
-param neverContain string
-param neverContainGroupIds string
+@description('The product settings, validated by main.bicep (one parameter each).')
+param productSettings object
 @secure()
 param notifyWebhookUrl string
+param eventHubName string
+param consumerGroupName string
+param stateTableName string
 param eventHubPartitionCount int
 param maximumInstanceCount int
+@description('Entra app registration that App Service authentication validates tokens for; empty leaves it off.')
+param adminAuthClientId string
 @description('Object id of a principal allowed to send drills to the hub (Azure Event Hubs Data Sender); empty grants nobody.')
 param drillSenderPrincipalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
@@ -18,9 +21,6 @@ param drillSenderPrincipalType string = 'User'
 
 var functionAppName = 'func-mfa-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 20)}'
-var stateTableName = 'mfaResponderState'
-var eventHubName = 'entra-signins'
-var consumerGroupName = 'mfa-responder'
 
 // Built-in role definition ids (they are the same in every tenant).
 var roles = {
@@ -117,7 +117,8 @@ resource eventHub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' = {
   }
 }
 
-resource consumerGroup 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@2024-01-01' = {
+// Every hub has $Default; any other group the responder reads with is created here.
+resource consumerGroup 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@2024-01-01' = if (consumerGroupName != '$Default') {
   parent: eventHub
   name: consumerGroupName
 }
@@ -140,9 +141,11 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
-var appSettings = {
-  // Host storage (checkpoints, leases, timers) through the identity.
-  AzureWebJobsStorage__accountName: storage.name
+// Settings that follow from the resources created here. The host reaches its storage (checkpoints, leases, timer
+// locks, keys: all blobs) through the identity, at the one service URI it needs: with an account name alone it would
+// also derive a Table endpoint and log 403s there (Azure/azure-functions-host#10995).
+var resourceSettings = {
+  AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.properties.clientId
   // Event Hub trigger, identity-based.
@@ -151,42 +154,8 @@ var appSettings = {
   EventHubConnection__clientId: identity.properties.clientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
-  // The product's settings (README, Configuration). Empty values take the documented default.
   AZURE_CLIENT_ID: identity.properties.clientId
-  EVENTHUB_NAME: eventHubName
-  EVENTHUB_CONSUMER_GROUP: consumerGroupName
   STATE_TABLE_ENDPOINT: storage.properties.primaryEndpoints.table
-  STATE_TABLE_NAME: stateTableName
-  DENIAL_THRESHOLD: '5'
-  DENIAL_WINDOW_MINUTES: '10'
-  TIMEOUT_WEIGHT: '0.5'
-  SPAM_THEN_SUCCESS_MIN_DENIALS: '3'
-  FRAUD_REPORT_TRIGGER: 'true'
-  LATE_EVENT_TOLERANCE_HOURS: '24'
-  MAX_CLOCK_SKEW_MINUTES: '60'
-  AUDIT_CATEGORIES: 'AuditLogs'
-  PERSISTENCE_WINDOW_HOURS: '24'
-  REMOVE_NEW_METHODS: 'true'
-  RESET_PASSWORD: 'false'
-  DRILL_USER_IDS: ''
-  MAX_PROMPTS_PER_USER: '500'
-  SIGNIN_CATEGORIES: 'SignInLogs,NonInteractiveUserSignInLogs'
-  CONTAINMENT_MODE: containmentMode
-  PUSH_BLOCK_MODE: 'group'
-  PUSH_BLOCK_GROUP_ID: pushBlockGroupId
-  CONFIRM_COMPROMISED: 'false'
-  DISABLE_ACCOUNT: 'false'
-  NOTIFY_WEBHOOK_URL: notifyWebhookUrl
-  NEVER_CONTAIN: neverContain
-  NEVER_CONTAIN_GROUP_IDS: neverContainGroupIds
-  MAX_CONTAINMENTS_PER_HOUR: '10'
-  CONTAINMENT_COOLDOWN_MINUTES: '60'
-  CONTAINMENT_TIMER_SCHEDULE: '0 */1 * * * *'
-  MAX_STEP_ATTEMPTS: '6'
-  GRAPH_BASE_URL: 'https://graph.microsoft.com'
-  GRAPH_CALL_TIMEOUT_SECONDS: '15'
-  GRAPH_STEP_BUDGET_SECONDS: '90'
-  LAG_WARNING_MINUTES: '10'
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
@@ -220,17 +189,49 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: 2048
       }
-      runtime: { name: 'node', version: '20' }
+      runtime: { name: 'node', version: '22' }
     }
   }
   dependsOn: [deploymentContainer, blobRole, tableRole, eventHubRole]
 }
 
-// The app settings as one resource, so that they can be an object (and a test can read them from the ARM JSON).
+// All app settings, as one resource that replaces the whole set on every deployment: the template is their only
+// owner (main.bicep says how to change one). Later keys win in union(); the test checks that none overlap.
 resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: appSettings
+  properties: union(resourceSettings, productSettings, { NOTIFY_WEBHOOK_URL: notifyWebhookUrl })
+}
+
+// Optional: App Service authentication in front of every HTTP endpoint. Callers present an Entra access token for
+// the app registration (audience api://<client id> or the client id); anything else gets 401 before the function
+// runs. The admin endpoints then read the caller's name and app roles from the headers the platform sets
+// (functions/admin.ts); the release endpoint requires the MfaResponder.Release role. No client secret is needed:
+// the platform only validates bearer tokens. Deployments (azd) go to the SCM site, which this does not guard.
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(adminAuthClientId)) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+    }
+    httpSettings: { requireHttps: true }
+    login: { tokenStore: { enabled: false } }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: adminAuthClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [adminAuthClientId, 'api://${adminAuthClientId}']
+        }
+      }
+    }
+  }
 }
 
 // Blob Data Owner on the account: the host keeps Event Hubs checkpoints, leases and timer locks in containers it

@@ -5,6 +5,7 @@
  */
 import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
+import { singleLine } from '../singleLine';
 import { upnForms } from '../upn';
 import { ACTIVE_STATUSES, Containment, ContainmentStatus, ContainmentStep, isActive, Notice, StepName } from './model';
 import { STEP_BY_NAME, STEPS, StepResult } from './steps';
@@ -225,6 +226,8 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
     const s = next.steps.find((x) => x.name === step);
     if (!s || s.status !== 'running') return { containment: c, lost: true };
     s.at = ctx.now;
+    const redo = s.redo === true;
+    delete s.redo;
     if ('error' in result) {
         s.status = 'failed';
         s.error = result.error;
@@ -241,6 +244,11 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
         if (result.verified !== undefined) s.verified = result.verified;
         if (result.attention !== undefined) s.attention = result.attention;
         else delete s.attention;
+        if (redo) {
+            // A registration arrived while this step was in flight: its result may predate it; run it again.
+            s.status = 'pending';
+            s.attempts = 0;
+        }
         if (result.facts?.pushBlock) next.pushBlock = result.facts.pushBlock;
         if (result.facts?.account) next.account = result.facts.account;
         if (result.stop) return { containment: settle(next, ctx, result.stop) };
@@ -318,10 +326,12 @@ export function settle(
                     : `${hopeless.name} failed ${hopeless.attempts} times; last error ${hopeless.error?.code ?? 'unknown'}`;
         } else {
             next.status = 'retrying';
-            next.nextAttemptAt = now + runBackoffMs(next.runs);
             const failed = next.steps.find((s) => s.status === 'failed');
-            if (failed)
-                next.reason = `${failed.name} failed (${failed.error?.code ?? 'unknown'}); retried by the timer`;
+            // Only a failure backs off; a step reopened during the run (new evidence) is due at once.
+            next.nextAttemptAt = failed ? now + runBackoffMs(next.runs) : now;
+            next.reason = failed
+                ? `${failed.name} failed (${failed.error?.code ?? 'unknown'}); retried by the timer`
+                : 'new evidence arrived during the run; the timer runs the reopened steps';
         }
     }
     if (next.status === 'not-contained' && mayHoldPushBlock(next)) {
@@ -377,6 +387,49 @@ export function amendForApproval(
     }
     if (!next.notices.some((n) => n.kind === 'approval')) next.notices.push(notice('approval', config));
     return next;
+}
+
+/** What a registration after the attack calls for again: delete what was registered since, then end its sessions. */
+const REMOVAL_STEPS: ReadonlySet<StepName> = new Set(['remove-new-methods', 'revoke-sessions-again']);
+
+/**
+ * Another registration joined a `method-registered-after-attack` incident whose containment already removed what
+ * was there (the attacker, still holding a token, registers a second method): the removal runs again, and the SOC is
+ * told again (the incident notice is sent anew with the methods now known). A step in flight is redone after it
+ * ends: its list of methods may predate the new one. Not for a released or deliberately uncontained incident; in
+ * dry-run only the notice. Pure: returns the containment unchanged when nothing is to redo.
+ */
+export function amendForRegistration(c: Containment, config: ContainmentConfig, now: number): Containment {
+    if (c.status === 'released' || c.status === 'not-contained') return c;
+    const next = clone(c);
+    let redo = false;
+    if (c.mode === 'live') {
+        for (const s of next.steps) {
+            if (!REMOVAL_STEPS.has(s.name) || s.status === 'pending') continue;
+            redo = true;
+            if (s.status === 'running') {
+                s.redo = true;
+                continue;
+            }
+            // What the earlier run did stays readable on the incident (one line, bounded).
+            if (s.detail) s.earlier = singleLine(s.earlier ? `${s.earlier}; ${s.detail}` : s.detail, 500);
+            s.status = 'pending';
+            s.attempts = 0;
+            s.at = now;
+            delete s.detail;
+            delete s.error;
+            delete s.verified;
+            delete s.attention;
+        }
+        if (redo && !isActive(next)) {
+            next.status = 'pending';
+            delete next.finishedAt;
+            delete next.reason;
+        }
+    }
+    const sent = next.notices.findIndex((n) => n.kind === 'incident' && (n.status === 'sent' || n.status === 'failed'));
+    if (sent >= 0) next.notices[sent] = notice('incident', config);
+    return redo || sent >= 0 ? next : c;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -37,6 +37,10 @@ export interface ContainmentStep {
     verified?: boolean;
     /** What a person still has to do; the containment ends in needs-attention with it. */
     attention?: string;
+    /** What earlier runs of this step did, when new evidence made it run again (one bounded line). */
+    earlier?: string;
+    /** New evidence arrived while the step was in flight: it runs again once this call ends. */
+    redo?: boolean;
 }
 
 export type ContainmentStatus =

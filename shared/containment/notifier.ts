@@ -68,8 +68,12 @@ export function noticePayload(
                 `- ${s.name}: ${s.status}${s.detail ? ` (${s.detail})` : ''}${s.error ? ` — ${s.error.status ?? ''} ${s.error.code}: ${s.error.message}` : ''}`,
         ),
         ...(c?.reason ? [`Reason: ${c.reason}`] : []),
-        c && (c.status === 'contained' || c.status === 'needs-attention') && config.pushBlockMode === 'group'
-            ? `To release after verifying with the user: ${releaseCommand(inc.userId)} (or POST /api/users/${inc.userId}/release).`
+        c && (c.status === 'contained' || c.status === 'needs-attention')
+            ? `To release after verifying with the user: ${releaseCommand(inc.userId)} (or POST /api/users/${inc.userId}/release).${
+                  config.pushBlockMode === 'remove-method' || c.steps.some((s) => s.name === 'remove-new-methods')
+                      ? " Release before the user registers a method again: until then, a new registration is treated as the attacker's and removed."
+                      : ''
+              }`
             : '',
     ].filter(Boolean);
     return { type: 'mfa-fatigue-responder', kind, title, text: lines.join('\n'), ...incidentView(inc, c) };

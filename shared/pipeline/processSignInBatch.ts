@@ -1,5 +1,5 @@
 import type { ContainmentConfig } from '../config';
-import { amendForApproval, planContainment } from '../containment/core';
+import { amendForApproval, amendForRegistration, planContainment } from '../containment/core';
 import type { Containment } from '../containment/model';
 import {
     ContainedIncident,
@@ -12,6 +12,7 @@ import {
 import { applyEvents, ApplyEventsResult } from '../detection/detect';
 import type { DetectionPolicy } from '../detection/policy';
 import { SHRINK_LEVELS } from '../detection/shrinkState';
+import { PERSISTENCE_TRIGGER } from '../detection/userState';
 import { WriteRejectedError } from '../errors';
 import { RawItem, visitRecords } from '../signin/envelope';
 import { parseSignIn } from '../signin/parseSignIn';
@@ -114,10 +115,14 @@ function ingest(
     if (options.containment) {
         const config = options.containment;
         for (const incident of applied.updatedIncidents) {
-            if (!incident.approval) continue;
+            const persistence = incident.trigger === PERSISTENCE_TRIGGER;
+            if (!incident.approval && !persistence) continue;
             containments = containments.map((c) => {
                 if (c.incidentId !== incident.id) return c;
-                const next = amendForApproval(c, incident, config, now);
+                // An approval adds the removal steps; another registration runs them again.
+                const next = persistence
+                    ? amendForRegistration(c, config, now)
+                    : amendForApproval(c, incident, config, now);
                 if (next !== c) amended.push(next);
                 return next;
             });

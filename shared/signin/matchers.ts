@@ -63,7 +63,7 @@ export const MFA_DENIED_ERROR_CODE = 500121;
 /**
  * "KmsiInterrupt": the "keep me signed in?" question Entra asks right after a completed sign-in, MFA included. Its row
  * carries the successful MFA step, so it marks an approval as well as a `0` row does.
- * Source: entra-docs reference-error-codes.md (50140 "expected part of the sign in flow"); graph-and-signin-contracts B.1.
+ * Source: https://learn.microsoft.com/entra/identity-platform/reference-error-codes (50140, "expected part of the sign in flow").
  */
 export const KMSI_INTERRUPT_CODE = 50140;
 

@@ -166,6 +166,44 @@ describe('remove-new-methods', () => {
         ]);
     });
 
+    it('removes a second method the attacker registers after the first was removed, and tells the SOC again', async () => {
+        const rt = runtime();
+        const u = victim({ methods: [] });
+        await deliver(rt, [
+            envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: u, at: at(i * 0.3), ip: ATTACKER }))),
+        ]);
+        const methods = graph.users.get(u.id)!.methods;
+        methods.push({ id: 'attacker-key-1', type: 'fido2', createdDateTime: at(10).toISOString() });
+        await deliver(rt, [envelope([securityInfoChange({ user: u, at: at(10), ip: ATTACKER, method: 'Passkey' })])]);
+        expect(methods).toEqual([]);
+        // Still holding a token, the attacker registers another one five minutes later: it joins the same incident.
+        methods.push({ id: 'attacker-key-2', type: 'fido2', createdDateTime: at(15).toISOString() });
+        const second = envelope([securityInfoChange({ user: u, at: at(15), ip: ATTACKER, method: 'Passkey' })]);
+        await deliver(rt, [second]);
+        expect(methods).toEqual([]);
+        const incidents = await incidentsOf(rt, u);
+        expect(incidents.map((i) => i.trigger)).toEqual(['threshold', 'method-registered-after-attack']);
+        const persistence = incidents[1]!;
+        expect(persistence.containment!.status).toBe('contained');
+        expect(step(persistence, 'remove-new-methods')).toMatchObject({ status: 'done', attempts: 1 });
+        expect(step(persistence, 'remove-new-methods')!.earlier).toMatch(/deleted 1/);
+        expect(
+            deletes(u)
+                .map((c) => c.path.split('/').pop())
+                .sort(),
+        ).toEqual(['attacker-key-1', 'attacker-key-2']);
+        expect(webhook.received.filter((w) => w.userId === u.id).map((w) => w.trigger)).toEqual([
+            'threshold',
+            'method-registered-after-attack',
+            'method-registered-after-attack',
+        ]);
+        // A redelivery of the second registration changes nothing and says nothing.
+        const calls = graph.calls.length;
+        await deliver(rt, [second]);
+        expect(graph.calls.length).toBe(calls);
+        expect(webhook.received.filter((w) => w.userId === u.id)).toHaveLength(3);
+    });
+
     it('adds the removal when the user approves after the attack was contained, and tells the SOC', async () => {
         const rt = runtime();
         const u = victim({ methods: [] });

@@ -1,17 +1,17 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { SETTINGS } from '../../shared/config';
 import { GraphActions } from '../../shared/graph/graphActions';
 import { ALL_GRAPH_APP_ROLES, GRAPH_APP_ROLES } from '../../shared/graph/permissions';
+import { Node, parseExpression, render } from './armEvaluator';
+import { compileBicep } from './compile';
 
 /**
  * Cross-checks the compiled infrastructure against the code: the settings the app reads, the data-plane calls it
  * makes, and the Graph calls it can make. Compiles with the real Bicep compiler (infra/scripts/bicep.sh).
  */
 const root = join(__dirname, '..', '..');
-const out = join(root, 'infra', '.out');
 
 interface ArmResource {
     type: string;
@@ -22,7 +22,12 @@ interface ArmResource {
 
 let resources: ArmResource[];
 let variables: Record<string, unknown>;
-let mainTemplate: { parameters: Record<string, { defaultValue?: unknown }> };
+let mainTemplate: {
+    parameters: Record<string, { defaultValue?: unknown }>;
+    variables: Record<string, unknown>;
+    resources: ArmResource[];
+};
+let moduleParameters: Record<string, { value: unknown }>;
 let tenantTemplate: string;
 
 const ROLE = {
@@ -33,20 +38,14 @@ const ROLE = {
 };
 
 beforeAll(() => {
-    const bicep = join(root, 'infra', 'scripts', 'bicep.sh');
-    for (const file of ['infra/main.bicep', 'infra/tenant/entra-diagnostic-setting.bicep']) {
-        execFileSync('bash', [bicep, 'build', join(root, file), '--outdir', out], { stdio: 'pipe', timeout: 240_000 });
-    }
-    const main = JSON.parse(readFileSync(join(out, 'main.json'), 'utf8')) as {
-        parameters: Record<string, { defaultValue?: unknown }>;
-        resources: ArmResource[];
-    };
-    mainTemplate = main;
-    const module = main.resources.find((r) => r.type === 'Microsoft.Resources/deployments')!;
+    const compiled = compileBicep(['infra/main.bicep', 'infra/tenant/entra-diagnostic-setting.bicep']);
+    mainTemplate = JSON.parse(compiled.main!) as typeof mainTemplate;
+    const module = mainTemplate.resources.find((r) => r.type === 'Microsoft.Resources/deployments')!;
+    moduleParameters = module.properties!.parameters as typeof moduleParameters;
     const inner = module.properties!.template as { resources: ArmResource[]; variables: Record<string, unknown> };
     resources = inner.resources;
     variables = inner.variables;
-    tenantTemplate = readFileSync(join(out, 'entra-diagnostic-setting.json'), 'utf8');
+    tenantTemplate = compiled['entra-diagnostic-setting']!;
 }, 300_000);
 
 /** Inlines the module's string variables (`variables('x')`, `variables('roles').y`) so that assertions read values. */
@@ -60,41 +59,85 @@ function resolve(expression: string): string {
 }
 
 const ofType = (type: string) => resources.filter((r) => r.type === type);
-const appSettings = () => ofType('Microsoft.Web/sites/config')[0]!.properties as Record<string, string>;
+/**
+ * The function app's settings resource: union(<settings from the module's resources>, productSettings,
+ * {NOTIFY_WEBHOOK_URL}). The compiler inlines the first object as createObject(name, value, ...); this reads it back.
+ */
+function appSettingsParts(): { resourceSettings: Record<string, string>; rest: string[] } {
+    const config = ofType('Microsoft.Web/sites/config').filter((r) => r.name.includes("'appsettings'"));
+    expect(config).toHaveLength(1);
+    const union = parseExpression(config[0]!.properties as unknown as string);
+    if (union.kind !== 'call' || union.name !== 'union') throw new Error('the app settings are not a union()');
+    const [first, ...rest] = union.args as [Node, ...Node[]];
+    if (first.kind !== 'call' || first.name !== 'createObject') throw new Error('expected createObject() first');
+    const resourceSettings: Record<string, string> = {};
+    for (let i = 0; i < first.args.length; i += 2) {
+        const key = first.args[i]!;
+        if (key.kind !== 'literal') throw new Error('a computed setting name');
+        resourceSettings[String(key.value)] = render(first.args[i + 1]!);
+    }
+    return { resourceSettings, rest: rest.map(render) };
+}
+/** Settings the module derives from its resources. */
+const resourceSettings = () => appSettingsParts().resourceSettings;
+/** The product settings main.bicep passes in, one parameter each (test/infra/settingsParameters.test.ts). */
+const productSettings = () => mainTemplate.variables.productSettings as Record<string, string>;
+/** Every app setting name the function app gets. */
+const deployedSettingNames = () => [
+    ...Object.keys(resourceSettings()),
+    ...Object.keys(productSettings()),
+    'NOTIFY_WEBHOOK_URL',
+];
 
 describe('compiled main.bicep', () => {
-    it('sets every product setting on the function app', () => {
-        const settings = appSettings();
+    it('sets every setting on the function app, as one app-settings resource that owns them all', () => {
+        expect(appSettingsParts().rest).toEqual([
+            "parameters('productSettings')",
+            "createObject('NOTIFY_WEBHOOK_URL', parameters('notifyWebhookUrl'))",
+        ]);
+        expect(moduleParameters.productSettings!.value).toBe("[variables('productSettings')]");
+        const names = deployedSettingNames();
+        // union() lets a later object win: no setting may be set twice.
+        expect(names.length).toBe(new Set(names).size);
         const deployed = Object.entries(SETTINGS).filter(([, spec]) => !('localOnly' in spec && spec.localOnly));
-        for (const [name] of deployed) expect({ name, set: name in settings }).toEqual({ name, set: true });
+        for (const [name] of deployed) expect({ name, set: names.includes(name) }).toEqual({ name, set: true });
     });
 
-    it('gives the Event Hub trigger and host storage identity-based connections', () => {
-        const settings = appSettings();
+    it('gives the Event Hub trigger and host storage identity-based connections, at the endpoints the host uses', () => {
+        const settings = resourceSettings();
         const trigger = readFileSync(join(root, 'functions', 'signInEvents.ts'), 'utf8');
         const connection = /connection: '([^']+)'/.exec(trigger)![1]!;
         for (const suffix of ['fullyQualifiedNamespace', 'credential', 'clientId'])
             expect(settings).toHaveProperty(`${connection}__${suffix}`);
-        expect(settings[`${connection}__credential`]).toBe('managedidentity');
-        expect(settings.AzureWebJobsStorage__credential).toBe('managedidentity');
-        expect(settings).not.toHaveProperty('AzureWebJobsStorage');
+        expect(settings[`${connection}__credential`]).toBe("'managedidentity'");
+        // Blobs only (checkpoints, leases, timer locks, keys): an account name would make the host derive a Table
+        // endpoint it has no rights on (Azure/azure-functions-host#10995).
+        expect(
+            Object.keys(settings)
+                .filter((k) => k.startsWith('AzureWebJobsStorage'))
+                .sort(),
+        ).toEqual([
+            'AzureWebJobsStorage__blobServiceUri',
+            'AzureWebJobsStorage__clientId',
+            'AzureWebJobsStorage__credential',
+        ]);
+        expect(settings.AzureWebJobsStorage__credential).toBe("'managedidentity'");
+        expect(settings.AzureWebJobsStorage__blobServiceUri).toContain('primaryEndpoints.blob');
     });
 
     it('keeps secrets and keys out of the app settings', () => {
-        const text = JSON.stringify(appSettings());
+        const text = JSON.stringify({ ...resourceSettings(), ...productSettings() });
         expect(text).not.toMatch(/listKeys|AccountKey|SharedAccessKey|primaryKey|secondaryKey|connectionString\(/i);
         // The Application Insights connection string holds only an instrumentation key, which is an identifier:
         // local auth is off on the component, so ingestion needs the identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
         expect(ofType('Microsoft.Insights/components')[0]!.properties!.DisableLocalAuth).toBe(true);
-        expect(appSettings().APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toMatch(/Authorization=AAD/);
+        expect(resourceSettings().APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toMatch(/Authorization=AAD/);
         expect(ofType('Microsoft.Storage/storageAccounts')[0]!.properties!.allowSharedKeyAccess).toBe(false);
     });
 
     it('is safe by default: dry-run unless the deployer says live', () => {
         expect(mainTemplate.parameters.containmentMode!.defaultValue).toBe('dry-run');
-        expect(JSON.stringify(resources.find((r) => r.type === 'Microsoft.Resources/deployments') ?? {})).not.toMatch(
-            /'live'/,
-        );
+        expect(mainTemplate.parameters.allowNoBreakGlass!.defaultValue).toBe(false);
     });
 
     it('grants a role for every data-plane call the code makes, at the narrowest scope', () => {
@@ -117,29 +160,58 @@ describe('compiled main.bicep', () => {
         expect(assignments).toHaveLength(4);
         // The table the role covers is the table the app uses.
         const table = ofType('Microsoft.Storage/storageAccounts/tableServices/tables')[0]!;
-        expect(resolve(table.name)).toContain(
-            `'${resolve(appSettings().STATE_TABLE_NAME!).replace(/^\[?'|'\]?$/g, '')}'`,
-        );
+        expect(table.name).toContain("parameters('stateTableName')");
+        expect(moduleParameters.stateTableName!.value).toBe("[parameters('stateTableName')]");
+        expect(productSettings().STATE_TABLE_NAME).toBe("[parameters('stateTableName')]");
     });
 
     it('reads with its own consumer group and lets the diagnostic setting only send', () => {
         const cg = ofType('Microsoft.EventHub/namespaces/eventhubs/consumergroups')[0]!;
-        const group = resolve(appSettings().EVENTHUB_CONSUMER_GROUP!).replace(/^\[?'|'\]?$/g, '');
-        expect(group).not.toBe('$Default');
-        expect(resolve(cg.name)).toContain(`'${group}'`);
+        expect(productSettings().EVENTHUB_CONSUMER_GROUP).toBe("[parameters('eventhubConsumerGroup')]");
+        expect(moduleParameters.consumerGroupName!.value).toBe("[parameters('eventhubConsumerGroup')]");
+        expect(mainTemplate.parameters.eventhubConsumerGroup!.defaultValue).toBe('mfa-responder');
+        expect(cg.name).toContain("parameters('consumerGroupName')");
+        // $Default exists on every hub; any other group is created.
+        expect((cg as { condition?: string }).condition).toBe(
+            "[not(equals(parameters('consumerGroupName'), '$Default'))]",
+        );
         expect(ofType('Microsoft.EventHub/namespaces/authorizationRules')[0]!.properties!.rights).toEqual(['Send']);
         expect(ofType('Microsoft.EventHub/namespaces')[0]!.properties!.disableLocalAuth).toBe(false);
     });
 
-    it('runs on Flex Consumption, Node 20, with the identity for the deployment package', () => {
+    it('runs on Flex Consumption, Node 22, with the identity for the deployment package', () => {
         const site = ofType('Microsoft.Web/sites')[0]!;
         const config = site.properties!.functionAppConfig as {
             runtime: unknown;
             deployment: { storage: { authentication: { type: string } } };
         };
-        expect(config.runtime).toEqual({ name: 'node', version: '20' });
+        expect(config.runtime).toEqual({ name: 'node', version: '22' });
         expect(config.deployment.storage.authentication.type).toBe('UserAssignedIdentity');
         expect(ofType('Microsoft.Web/serverfarms')[0]!.properties).toMatchObject({ reserved: true });
+    });
+
+    it('puts Entra ID authentication in front of the app only when a client id is given, refusing anonymous calls', () => {
+        const auth = ofType('Microsoft.Web/sites/config').find((r) => r.name.includes("'authsettingsV2'"))!;
+        expect((auth as { condition?: string }).condition).toBe("[not(empty(parameters('adminAuthClientId')))]");
+        expect(mainTemplate.parameters.adminAuthClientId!.defaultValue).toBe('');
+        expect(auth.properties).toMatchObject({
+            platform: { enabled: true },
+            globalValidation: { requireAuthentication: true, unauthenticatedClientAction: 'Return401' },
+            identityProviders: {
+                azureActiveDirectory: {
+                    enabled: true,
+                    registration: { clientId: "[parameters('adminAuthClientId')]" },
+                    validation: {
+                        allowedAudiences: [
+                            "[parameters('adminAuthClientId')]",
+                            "[format('api://{0}', parameters('adminAuthClientId'))]",
+                        ],
+                    },
+                },
+            },
+        });
+        // No excluded paths: every HTTP function is behind it.
+        expect(JSON.stringify(auth.properties)).not.toContain('excludedPaths');
     });
 });
 

@@ -43,7 +43,7 @@ describe('drill sender role (infra/app/drill-sender.bicep)', () => {
         const resources = readFileSync(join(root, 'infra', 'app', 'resources.bicep'), 'utf8');
         expect(resources).toMatch(/module drillSender 'drill-sender\.bicep' = if \(!empty\(drillSenderPrincipalId\)\)/);
         expect(readFileSync(join(root, 'infra', 'main.parameters.json'), 'utf8')).toContain(
-            '${DRILL_SENDER_PRINCIPAL_ID=}',
+            '${DRILL_SENDER_PRINCIPAL_ID}',
         );
     }, 300_000);
 });

@@ -1,7 +1,7 @@
 /**
  * A local stand-in for exactly the Microsoft Graph v1.0 calls the responder makes, over HTTPS with a certificate made
  * at test time, plus an App Service-style managed identity endpoint that issues the tokens it checks. Status codes and
- * bodies follow the Graph docs (../shared/reference/graph-and-signin-contracts.md, section C): 204 for member
+ * bodies follow the Graph v1.0 API reference (https://learn.microsoft.com/graph/api/overview): 204 for member
  * references, 400 "already exist" for a duplicate member, 400 for deleting a default method, 403
  * Authorization_RequestDenied, 429 with Retry-After. Every call is recorded; faults are injected on demand.
  */

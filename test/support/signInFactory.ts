@@ -1,6 +1,6 @@
 /**
  * Builders of realistic Entra sign-in records in the Event Hub diagnostic format, shaped after the Microsoft schema
- * sample and Elastic's captured fixtures (../shared/reference/graph-and-signin-contracts.md A.7). Deterministic:
+ * sample and Elastic's captured fixtures (test/fixtures/README.md names both). Deterministic:
  * every id comes from a seeded counter, so the bundled sample and the tests are reproducible.
  */
 

@@ -3,9 +3,12 @@ import { join } from 'node:path';
 
 import {
     containmentWarnings,
+    deployConstraint,
     loadContainmentConfig,
     loadDetectionConfig,
     loadStateTableConfig,
+    readSetting,
+    SettingName,
     SETTINGS,
 } from '../../shared/config';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
@@ -105,6 +108,96 @@ describe('loadStateTableConfig', () => {
         expect(() => loadStateTableConfig({ AZURE_CLIENT_ID: 'me', AzureWebJobsStorage: 'x' })).toThrow(
             /AZURE_CLIENT_ID.*GUID/,
         );
+    });
+});
+
+describe('loadContainmentConfig: the break-glass guard', () => {
+    const live = { CONTAINMENT_MODE: 'live', PUSH_BLOCK_GROUP_ID: '2c3d4e5f-6071-4283-94a5-b6c7d8e9f0a1' };
+    const refusal = (env: Record<string, string>) => {
+        try {
+            loadContainmentConfig(env);
+        } catch (e) {
+            return e;
+        }
+        return undefined;
+    };
+
+    it.each([
+        ['nothing set', {}],
+        ['empty lists', { NEVER_CONTAIN: '', NEVER_CONTAIN_GROUP_IDS: '' }],
+        ['lists of separators only', { NEVER_CONTAIN: ' , ; ', NEVER_CONTAIN_GROUP_IDS: ',' }],
+        ['ALLOW_NO_BREAK_GLASS=false', { ALLOW_NO_BREAK_GLASS: 'false' }],
+    ])('refuses live mode with no exclusion (%s), naming the settings', (_case, extra) => {
+        const error = refusal({ ...live, ...extra });
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).setting).toBe('NEVER_CONTAIN');
+        for (const name of [
+            'CONTAINMENT_MODE=live',
+            'NEVER_CONTAIN ',
+            'NEVER_CONTAIN_GROUP_IDS',
+            'ALLOW_NO_BREAK_GLASS=true',
+        ])
+            expect((error as Error).message).toContain(name);
+    });
+
+    it.each([
+        ['a break-glass UPN', { NEVER_CONTAIN: 'breakglass@contoso.com' }],
+        ['a break-glass group', { NEVER_CONTAIN_GROUP_IDS: '8f2e1d0c-4b3a-4291-8877-665544332211' }],
+        ['the explicit opt-out', { ALLOW_NO_BREAK_GLASS: 'TRUE' }],
+    ])('starts live with %s', (_case, extra) => {
+        expect(loadContainmentConfig({ ...live, ...extra }).mode).toBe('live');
+    });
+
+    it('does not apply in dry-run, and a bad opt-out value is refused rather than read as false', () => {
+        expect(loadContainmentConfig({}).mode).toBe('dry-run');
+        expect((refusal({ ...live, ALLOW_NO_BREAK_GLASS: 'yes' }) as ConfigError).setting).toBe('ALLOW_NO_BREAK_GLASS');
+    });
+});
+
+describe('deployConstraint', () => {
+    // infra/main.bicep copies these bounds onto the settings' parameters; they must be the ones the app enforces.
+    const accepts = (name: SettingName, value: string) => {
+        try {
+            readSetting({ [name]: value }, name);
+            return true;
+        } catch (e) {
+            if (e instanceof ConfigError) return false;
+            throw e;
+        }
+    };
+
+    it.each(Object.keys(SETTINGS) as SettingName[])('%s: the recorded constraint is what the app accepts', (name) => {
+        const c = deployConstraint(name);
+        if (!c) return;
+        switch (c.type) {
+            case 'int':
+                expect([c.min, c.max].map((v) => accepts(name, String(v)))).toEqual([true, true]);
+                expect([c.min - 1, c.max + 1].map((v) => accepts(name, String(v)))).toEqual([false, false]);
+                break;
+            case 'decimal':
+                expect([c.min, c.max, (c.min + c.max) / 2].map((v) => accepts(name, String(v)))).toEqual([
+                    true,
+                    true,
+                    true,
+                ]);
+                expect([c.min - 0.01, c.max + 0.01].map((v) => accepts(name, String(v)))).toEqual([false, false]);
+                break;
+            case 'bool':
+                expect(['true', 'false', 'yes'].map((v) => accepts(name, v))).toEqual([true, true, false]);
+                break;
+            case 'oneOf':
+                expect(c.allowed.length).toBeGreaterThan(0);
+                for (const v of c.allowed) expect({ v, ok: accepts(name, v) }).toEqual({ v, ok: true });
+                expect(accepts(name, 'not-one-of-them')).toBe(false);
+                break;
+        }
+    });
+
+    it('lists every category combination for SIGNIN_CATEGORIES', () => {
+        expect(deployConstraint('SIGNIN_CATEGORIES')).toEqual({
+            type: 'oneOf',
+            allowed: expect.arrayContaining(['SignInLogs', 'SignInLogs,NonInteractiveUserSignInLogs']) as unknown,
+        });
     });
 });
 

@@ -5,6 +5,7 @@ import { ContainmentConfig, loadContainmentConfig } from '../../shared/config';
 import {
     advance,
     amendForApproval,
+    amendForRegistration,
     claim,
     finishRelease,
     hasPendingWork,
@@ -36,6 +37,8 @@ function config(env: Record<string, string> = {}): ContainmentConfig {
     return loadContainmentConfig({
         CONTAINMENT_MODE: 'live',
         PUSH_BLOCK_GROUP_ID: GROUP,
+        // These tests are about the core, not the break-glass start-up guard (shared/config.ts).
+        ALLOW_NO_BREAK_GLASS: 'true',
         NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/soc',
         MAX_STEP_ATTEMPTS: '3',
         ...env,
@@ -108,7 +111,11 @@ describe('planContainment', () => {
     });
 
     it('has no pending notice without a webhook (skipped), so nothing waits for one', () => {
-        const cfg = loadContainmentConfig({ CONTAINMENT_MODE: 'live', PUSH_BLOCK_GROUP_ID: GROUP });
+        const cfg = loadContainmentConfig({
+            CONTAINMENT_MODE: 'live',
+            PUSH_BLOCK_GROUP_ID: GROUP,
+            ALLOW_NO_BREAK_GLASS: 'true',
+        });
         const c = plan(cfg);
         expect(c.notices).toEqual([{ kind: 'incident', status: 'skipped', attempts: 0 }]);
         const dry = plan(loadContainmentConfig({}));
@@ -574,7 +581,11 @@ describe('settle', () => {
     });
 
     it('a needs-attention notice is skipped without a webhook, so the row does not stay pending for it', () => {
-        const cfg = loadContainmentConfig({ CONTAINMENT_MODE: 'live', PUSH_BLOCK_GROUP_ID: GROUP });
+        const cfg = loadContainmentConfig({
+            CONTAINMENT_MODE: 'live',
+            PUSH_BLOCK_GROUP_ID: GROUP,
+            ALLOW_NO_BREAK_GLASS: 'true',
+        });
         const c = settle(
             claim(plan(cfg), ctx({ config: cfg })).containment,
             { now: NOW, config: cfg },
@@ -896,5 +907,74 @@ describe('amendForApproval', () => {
         expect(amendForApproval(released, approved, config(), NOW)).toBe(released);
         const listed = plan(config({ NEVER_CONTAIN: USER_ID }));
         expect(amendForApproval(listed, approved, config({ NEVER_CONTAIN: USER_ID }), NOW)).toBe(listed);
+    });
+});
+
+describe('amendForRegistration', () => {
+    const registered = incident({
+        id: `${NOW}:method-registered-after-attack:${USER_ID}`,
+        trigger: 'method-registered-after-attack',
+        denials: 0,
+        methods: ['fido2'],
+        relatedIncidentId: incident().id,
+        attackFirstSeen: NOW - 8 * MIN,
+    });
+    const planned = () => plan(config(), registered);
+    const sendAll = (c: Containment): Containment => ({
+        ...c,
+        notices: c.notices.map((n) => ({ ...n, status: 'sent' as const, attempts: 1 })),
+    });
+
+    it('runs the removal again after it finished, keeps what the first run did, and sends the notice anew', () => {
+        const first = sendAll(runAll(planned(), ctx({ incident: registered }), (name) => done(`${name} run 1`)));
+        expect(first.status).toBe('contained');
+        const c = amendForRegistration(first, config(), NOW + MIN);
+        expect(c.status).toBe('pending');
+        expect(step(c, 'remove-new-methods')).toMatchObject({
+            status: 'pending',
+            attempts: 0,
+            earlier: 'remove-new-methods run 1',
+        });
+        expect(step(c, 'revoke-sessions')).toMatchObject({ status: 'done' });
+        expect(c.notices).toEqual([{ kind: 'incident', status: 'pending', attempts: 0 }]);
+        const ran: StepName[] = [];
+        const after = runAll(c, ctx({ incident: registered, now: NOW + MIN }), (name) => {
+            ran.push(name);
+            return done(`${name} run 2`);
+        });
+        expect(ran).toEqual(['check-exclusions', 'remove-new-methods', 'revoke-sessions-again']);
+        expect(after.status).toBe('contained');
+        expect(step(after, 'remove-new-methods')).toMatchObject({
+            detail: 'remove-new-methods run 2',
+            earlier: 'remove-new-methods run 1',
+        });
+    });
+
+    it('redoes a removal that was in flight when the registration arrived, at once after the run', () => {
+        let adv = claim(planned(), ctx({ incident: registered }));
+        while (adv.next && adv.next !== 'remove-new-methods') {
+            adv = advance(adv.containment, ctx({ incident: registered }), adv.next, done());
+        }
+        expect(adv.next).toBe('remove-new-methods');
+        const amended = amendForRegistration(adv.containment, config(), NOW);
+        expect(step(amended, 'remove-new-methods')).toMatchObject({ status: 'running', redo: true });
+        adv = advance(amended, ctx({ incident: registered }), 'remove-new-methods', done('listed before the new one'));
+        while (adv.next) adv = advance(adv.containment, ctx({ incident: registered }), adv.next, done());
+        const c = adv.containment;
+        expect(step(c, 'remove-new-methods')).toMatchObject({ status: 'pending', attempts: 0 });
+        expect(step(c, 'remove-new-methods').redo).toBeUndefined();
+        expect(c).toMatchObject({ status: 'retrying', nextAttemptAt: NOW });
+        expect(isRunDue(c, NOW)).toBe(true);
+    });
+
+    it('in dry-run only sends the notice anew; a released incident is left alone', () => {
+        const cfg = config({ CONTAINMENT_MODE: 'dry-run' });
+        const dry = sendAll(plan(cfg, registered));
+        const c = amendForRegistration(dry, cfg, NOW + MIN);
+        expect(c.status).toBe('dry-run');
+        expect(c.steps).toEqual(dry.steps);
+        expect(c.notices[0]).toMatchObject({ kind: 'incident', status: 'pending' });
+        const released = { ...runAll(planned(), ctx({ incident: registered })), status: 'released' as const };
+        expect(amendForRegistration(released, config(), NOW)).toBe(released);
     });
 });
