@@ -8,6 +8,7 @@ import { ConfigError } from '../shared/errors';
 import { awaitDrill, openEpisode, readUserRecord } from '../shared/drill/awaitDrill';
 import { drillMessages, drillRecordIds, drillRecords, newDrillId } from '../shared/drill/drillRecords';
 import { sendDrill } from '../shared/drill/sendDrill';
+import { describeFailure } from '../shared/health/context';
 import { createRuntime, Runtime } from '../shared/runtime';
 import { CliIO, UsageError, write } from './io';
 
@@ -94,17 +95,37 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
             return 75;
         }
     } catch (e) {
-        if (!values['no-wait']) throw e;
-        await say(`warning: could not read the canary's state (${(e as Error).message}); sending anyway`);
+        const why = describeFailure((e as Error).cause ?? e);
+        if (!values['no-wait']) {
+            await say(
+                `mfa-responder: cannot read the canary's state in the state table (${why.message})${why.kind === 'refused' ? ': your sign-in needs Storage Table Data Reader on it' : ''}. Check the STATE_TABLE_* settings, or send with --no-wait and watch the function's logs.`,
+            );
+            return 1;
+        }
+        await say(`warning: could not read the canary's state (${why.message}); sending anyway`);
     }
 
     const drillId = newDrillId(now);
     const records = drillRecords({ drillId, userId, denials, at: now, spacingMs: SPACING_MS });
-    const sent = await sendDrill(hub, drillMessages(records), {
-        drillId,
-        credential: () => rt.credential,
-        timeoutMs: 30_000,
-    });
+    let sent: Awaited<ReturnType<typeof sendDrill>>;
+    try {
+        sent = await sendDrill(hub, drillMessages(records), {
+            drillId,
+            credential: () => rt.credential,
+            timeoutMs: 30_000,
+        });
+    } catch (e) {
+        const why = describeFailure(e);
+        await say(
+            `mfa-responder: the hub did not take the drill (${why.message}). ` +
+                (why.kind === 'refused'
+                    ? 'Your sign-in needs Azure Event Hubs Data Sender on the hub (the deployment grants it to drillSenderPrincipalId).'
+                    : why.kind === 'signed-out'
+                      ? 'Sign in with az login first.'
+                      : 'Check EventHubConnection__fullyQualifiedNamespace and EVENTHUB_NAME, and the namespace network rules.'),
+        );
+        return 1;
+    }
     const hubName = `${hub.fullyQualifiedNamespace}/${hub.eventHubName}`;
     if (!values.json) {
         await write(
@@ -128,15 +149,17 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
         { drillId, recordIds: drillRecordIds(records) },
         { deadline: sent.sentAt + timeoutMs },
     );
-    if (!seen) {
+    if (!seen.outcome) {
         await say(
             `mfa-responder: no drill incident for ${userId} within ${timeoutMs / 1000} s. The records reached the hub; check ` +
                 'that the function reads it (mfa-responder doctor: "Sign-ins arriving", "Responder keeps up"), that the app’s ' +
-                `DRILL_USER_IDS lists ${userId}, and the function's logs ("Sign-in batch:" lines, rejected records).`,
+                `DRILL_USER_IDS lists ${userId}, and the function's logs ("Sign-in batch:" lines, rejected records).` +
+                (seen.lastError ? ` The state table could not be read either: ${seen.lastError.message}` : ''),
         );
         return 1;
     }
-    const { incident, containment } = seen.outcome.found;
+    const outcome = seen.outcome;
+    const { incident, containment } = outcome.found;
     const view = incidentView(incident, containment);
     const recordedAfter = incident.recordedAt - sent.sentAt;
     const plannedAfter = containment ? containment.plannedAt - sent.sentAt : undefined;
@@ -151,7 +174,7 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
                 userId,
                 denials,
                 sentAt: new Date(sent.sentAt).toISOString(),
-                outcome: seen.outcome.kind,
+                outcome: outcome.kind,
                 recordedAfterMs: recordedAfter,
                 plannedAfterMs: plannedAfter ?? null,
                 seenAfterMs: seenAfter,
@@ -163,7 +186,7 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
         await write(
             io.stdout,
             [
-                `${!incident.drill ? 'NOT A DRILL: incident' : seen.outcome.kind === 'opened' ? 'Drill incident' : 'The drill joined open incident'} ${incident.id}` +
+                `${!incident.drill ? 'NOT A DRILL: incident' : outcome.kind === 'opened' ? 'Drill incident' : 'The drill joined open incident'} ${incident.id}` +
                     ` (containment ${view.containment ?? 'not configured'}).`,
                 `  recorded ${seconds(recordedAfter)} after sending (the responder's clock)`,
                 `  containment planned ${plannedAfter === undefined ? 'never (containment is not configured)' : `${seconds(plannedAfter)} after sending`}`,
@@ -181,7 +204,7 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
         );
         return 1;
     }
-    if (seen.outcome.kind === 'joined') {
+    if (outcome.kind === 'joined') {
         await say('mfa-responder: the drill joined an incident that was already open; run it again after the window.');
         return 1;
     }

@@ -52,21 +52,31 @@ export async function readUserRecord(store: UserRecordStore, userId: string): Pr
     return row ? readRecord(row.doc) : undefined;
 }
 
-/** Polls the canary's row until the drill shows up, or until `deadline` (wall clock, ms). */
+/**
+ * Polls the canary's row until the drill shows up, or until `deadline` (wall clock, ms); then `outcome` is absent
+ * and `lastError` says why the last read failed, if it did.
+ */
 export async function awaitDrill(
     store: UserRecordStore,
     userId: string,
     match: { drillId: string; recordIds: readonly string[] },
     options: { deadline: number; pollMs?: number; now?: () => number; sleep?: (ms: number) => Promise<void> },
-): Promise<{ outcome: DrillOutcome; seenAt: number } | undefined> {
+): Promise<{ outcome?: DrillOutcome; seenAt: number; lastError?: Error }> {
     const now = options.now ?? Date.now;
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    let lastError: Error | undefined;
     for (;;) {
-        const record = await readUserRecord(store, userId);
-        const outcome = record && findDrillOutcome(record, match.drillId, match.recordIds);
-        // An incident is written with its containment plan in one write; wait for the plan if it is not there yet.
-        if (outcome) return { outcome, seenAt: now() };
-        if (now() >= options.deadline) return undefined;
+        try {
+            const record = await readUserRecord(store, userId);
+            // The incident and its containment plan are written together: one read sees both.
+            const outcome = record && findDrillOutcome(record, match.drillId, match.recordIds);
+            if (outcome) return { outcome, seenAt: now() };
+            lastError = undefined;
+        } catch (e) {
+            // A storage hiccup is no reason to give up on a drill already sent: keep polling until the deadline.
+            lastError = e instanceof Error ? e : new Error(String(e));
+        }
+        if (now() >= options.deadline) return { seenAt: now(), ...(lastError ? { lastError } : {}) };
         await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, options.deadline - now())));
     }
 }

@@ -47,6 +47,9 @@ export interface ReadFailure {
 
 /** Classifies anything a read threw: Graph, Storage and Event Hubs errors each say "refused" their own way. */
 export function describeFailure(e: unknown): ReadFailure {
+    // The Event Hubs client gives up with an AggregateError of every attempt's error: the last one says why.
+    const errors = (e as { errors?: unknown })?.errors;
+    if (Array.isArray(errors) && errors.length > 0) return describeFailure(errors[errors.length - 1]);
     const err = e as {
         status?: number;
         statusCode?: number;
@@ -65,7 +68,8 @@ export function describeFailure(e: unknown): ReadFailure {
                 code === 'UnauthorizedError' ||
                 code === 'AuthorizationFailed' ||
                 code === 'Authorization_RequestDenied' ||
-                code === 'AuthorizationPermissionMismatch'
+                code === 'AuthorizationPermissionMismatch' ||
+                /^Unauthorized access\b/.test(String(err?.message))
               ? 'refused'
               : code === 'Timeout' || code === 'ServiceUnavailableError' || err?.name === 'TimeoutError'
                 ? 'timeout'

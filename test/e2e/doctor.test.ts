@@ -320,6 +320,19 @@ describe('mfa-responder doctor', () => {
         expect(none.text).toMatch(/no checkpoint yet on partition\(s\) 1 .*fix: Expected right after a deployment/);
     });
 
+    it('warns, naming the role, when the hub refuses this sign-in', async () => {
+        const t = await tenant();
+        t.hub.refuseTokens = true;
+        const r = await doctor(t.env);
+        for (const title of ['Sign-ins arriving', 'Responder keeps up']) {
+            expect(row(r, title)).toMatchObject({ status: 'warning' });
+            expect(row(r, title).text).toMatch(
+                /cannot read the hub with this identity .*fix: Needs Azure Event Hubs Data Receiver on the hub/,
+            );
+        }
+        expect(r.code).toBe(0);
+    });
+
     it('fails when a checkpoint is ahead of the hub (recreated hub, old checkpoints)', async () => {
         const t = await tenant();
         await writeCheckpoint(process.env.AZURITE_STORAGE_CONNECTION_STRING!, t.prefix, '1', 500);

@@ -177,6 +177,21 @@ describe('mfa-responder drill', () => {
         }
     });
 
+    it('says which role is missing when the hub refuses the sender', async () => {
+        const canary = user('Drill Canary refused');
+        const env = setting(canary);
+        hub.refuseTokens = true;
+        try {
+            const { io, err } = cliIO(env);
+            expect(await main(['drill', '--user', canary.id, '--no-wait'], io)).toBe(1);
+            expect(err()).toMatch(
+                /the hub did not take the drill \(.*\)\. Your sign-in needs Azure Event Hubs Data Sender on the hub/,
+            );
+        } finally {
+            hub.refuseTokens = false;
+        }
+    });
+
     it('rejects settings and options it cannot use, naming them', async () => {
         const canary = user('Drill Canary options');
         const env = setting(canary);

@@ -49,6 +49,11 @@ export interface EventHubsEmulator {
     publish(partitionId: number, body: unknown, enqueuedTime?: number): StoredEvent;
     /** The hub was deleted and created again: every partition is empty and numbering starts over. */
     recreate(): void;
+    /**
+     * Refuse this identity, as the service does for one without the Data Sender / Data Receiver role: the token is
+     * taken, but a link is detached with amqp:unauthorized-access and a management read answers 401.
+     */
+    refuseTokens: boolean;
     close(): Promise<void>;
 }
 
@@ -89,6 +94,7 @@ export async function startEventHubsEmulator(options: Options = {}): Promise<Eve
     const createdAt = Date.now();
     const readers = new Set<{ sender: Sender; partition: number; next: (e: StoredEvent) => boolean; sent: number }>();
     let roundRobin = 0;
+    const state = { refuseTokens: false };
 
     const annotations = (e: StoredEvent) => ({
         'x-opt-sequence-number': types.wrap_long(e.sequenceNumber),
@@ -136,6 +142,17 @@ export async function startEventHubsEmulator(options: Options = {}): Promise<Eve
     };
     const management = (ctx: EventContext) => {
         const p = ctx.message!.application_properties ?? {};
+        if (state.refuseTokens) {
+            return reply(
+                ctx,
+                '$management',
+                status(
+                    401,
+                    "Unauthorized access. 'Listen' claim(s) are required to perform this operation.",
+                    'com.microsoft:unauthorized-access',
+                ),
+            );
+        }
         if (p.operation !== 'READ') return reply(ctx, '$management', status(400, 'unsupported operation'));
         if (String(p.name) !== hubName)
             return reply(
@@ -210,6 +227,13 @@ export async function startEventHubsEmulator(options: Options = {}): Promise<Eve
         link.set_source(remote.source);
         const address = String(remote.target?.address ?? '');
         const hub = address.split('/')[0];
+        if (!address.startsWith('$') && state.refuseTokens) {
+            link.close({
+                condition: 'amqp:unauthorized-access',
+                description: `Unauthorized access. 'Send' claim(s) are required to perform this operation. Resource: 'sb://127.0.0.1/${address}'.`,
+            });
+            return;
+        }
         if (!address.startsWith('$') && hub !== hubName) {
             link.close({
                 condition: 'amqp:not-found',
@@ -227,6 +251,13 @@ export async function startEventHubsEmulator(options: Options = {}): Promise<Eve
         link.set_target(remote.target);
         const address = String(remote.source?.address ?? '');
         if (address.startsWith('$')) return;
+        if (state.refuseTokens) {
+            link.close({
+                condition: 'amqp:unauthorized-access',
+                description: `Unauthorized access. 'Listen' claim(s) are required to perform this operation. Resource: 'sb://127.0.0.1/${address}'.`,
+            });
+            return;
+        }
         const m = /^([^/]+)\/ConsumerGroups\/([^/]+)\/Partitions\/(\d+)$/i.exec(address);
         if (!m || m[1] !== hubName || !groups.has(m[2]!.toLowerCase()) || !partitions[Number(m[3])]) {
             link.close({
@@ -261,6 +292,12 @@ export async function startEventHubsEmulator(options: Options = {}): Promise<Eve
         partitions,
         publish: (partition, body, enqueuedTime) =>
             store(partition, { body: amqp.data_section(Buffer.from(JSON.stringify(body))) }, enqueuedTime),
+        get refuseTokens() {
+            return state.refuseTokens;
+        },
+        set refuseTokens(v: boolean) {
+            state.refuseTokens = v;
+        },
         recreate: () => {
             for (const events of partitions) events.length = 0;
             for (const r of readers) r.sent = 0;
