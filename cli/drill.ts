@@ -5,7 +5,7 @@ import type { TokenCredential } from '@azure/identity';
 import { loadEventHubConfig } from '../shared/config';
 import { incidentView } from '../shared/containment/incidentView';
 import { ConfigError } from '../shared/errors';
-import { awaitDrill, openEpisode, readUserRecord } from '../shared/drill/awaitDrill';
+import { awaitDrill, findDrillOutcome, openEpisode, readUserRecord } from '../shared/drill/awaitDrill';
 import { drillMessages, drillRecordIds, drillRecords, newDrillId } from '../shared/drill/drillRecords';
 import { sendDrill } from '../shared/drill/sendDrill';
 import { describeFailure } from '../shared/health/context';
@@ -17,6 +17,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SPACING_MS = 3_000;
 const MAX_DENIALS = 100;
 const DEFAULT_TIMEOUT_S = 180;
+/** How long to wait, after the incident shows, for its notice to the SOC to be sent. */
+const NOTICE_WAIT_MS = 10_000;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -158,7 +160,16 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
         );
         return 1;
     }
-    const outcome = seen.outcome;
+    let outcome = seen.outcome;
+    // The SOC notice goes out just after the incident is stored: give it a few seconds to say how it went.
+    const noticeDeadline = Math.min(sent.sentAt + timeoutMs, Date.now() + NOTICE_WAIT_MS);
+    while (outcome.found.containment?.notices.some((n) => n.kind === 'incident' && n.status === 'pending')) {
+        if (Date.now() >= noticeDeadline) break;
+        await new Promise((r) => setTimeout(r, 500));
+        const again = await readUserRecord(rt.store, userId).catch(() => undefined);
+        const found = again && findDrillOutcome(again, drillId, drillRecordIds(records));
+        if (found) outcome = found;
+    }
     const { incident, containment } = outcome.found;
     const view = incidentView(incident, containment);
     const recordedAfter = incident.recordedAt - sent.sentAt;

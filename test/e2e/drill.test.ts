@@ -8,6 +8,7 @@ import { createRuntime } from '../../shared/runtime';
 import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
 import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
 import { LocalHost, startLocalHost } from '../support/functionsHost';
+import { startWebhook } from '../support/webhook';
 import { User, user } from '../support/signInFactory';
 
 /**
@@ -90,7 +91,9 @@ describe('mfa-responder drill', () => {
     it('sends a push-bombing episode through the hub for a canary named by UPN, and times the drill incident', async () => {
         const canary = user(`Drill Canary ${n}`);
         graph.addUser(canary.id, { userPrincipalName: canary.upn });
-        const env = setting(canary);
+        const hook = await startWebhook();
+        // A breaker with room for one containment: a drill must not take it.
+        const env = { ...setting(canary), NOTIFY_WEBHOOK_URL: hook.url, MAX_CONTAINMENTS_PER_HOUR: '1' };
         const host = await startApp(env);
         try {
             const before = hub.partitions.flat().length;
@@ -119,11 +122,46 @@ describe('mfa-responder drill', () => {
             const [found] = containedIncidents(readRecord((await rt.store.read(canary.id))!.doc));
             expect(found!.incident).toMatchObject({ drill: true, drillId: body.records[0]!.properties.drillId });
             expect(found!.containment).toMatchObject({ status: 'dry-run', mode: 'dry-run' });
+            // Notified as a drill, outside the circuit breaker.
+            expect(out()).toMatch(/notice to the SOC: sent/);
+            expect(hook.received).toEqual([
+                expect.objectContaining({ drill: true, title: expect.stringMatching(/^DRILL — /) }),
+            ]);
+            expect(await rt.breaker.peek(Date.now())).toBe(0);
 
             // A second drill within the window would join the open incident: refused, with the time to wait for.
             const again = cliIO(env);
             expect(await main(['drill', '--user', canary.id], again.io, { credential: operator(identity) })).toBe(75);
             expect(again.err()).toMatch(/open until .* a drill now would join it/);
+        } finally {
+            await host.close();
+            await hook.close();
+        }
+    });
+
+    it('--json prints one object: the times and the incident as every view shows it', async () => {
+        const canary = user(`Drill Canary json ${n}`);
+        const env = setting(canary);
+        const host = await startApp(env);
+        try {
+            const { io, out } = cliIO(env);
+            expect(await main(['drill', '--user', canary.id, '--json', '--denials', '7'], io)).toBe(0);
+            const result = JSON.parse(out()) as Record<string, unknown> & { incident: Record<string, unknown> };
+            expect(result).toMatchObject({
+                type: 'drill',
+                userId: canary.id,
+                denials: 7,
+                outcome: 'opened',
+                recordedAfterMs: expect.any(Number),
+                plannedAfterMs: expect.any(Number),
+                seenAfterMs: expect.any(Number),
+            });
+            expect(result.incident).toMatchObject({
+                drill: true,
+                denials: 7,
+                containment: 'dry-run',
+                apps: ['MFA Fatigue Responder drill'],
+            });
         } finally {
             await host.close();
         }
