@@ -200,7 +200,7 @@ export function createReleaseHandler(runtime: () => Runtime, options: ReleaseHan
 
 // Function keys guard the admin endpoints, unless App Service authentication (Entra ID) is in front of the app: then
 // the platform has already refused unauthenticated calls and the handlers check the caller's app role instead.
-const authLevel = appServiceAuthEnabled(process.env) ? 'anonymous' : 'function';
+export const authLevel = appServiceAuthEnabled(process.env) ? 'anonymous' : 'function';
 
 app.http('listIncidents', {
     methods: ['GET'],

@@ -3,7 +3,7 @@ import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { overallStatus } from '../shared/health/check';
 import { appChecks, createHealthContext, runChecks } from '../shared/health/runChecks';
 import type { Runtime } from '../shared/runtime';
-import { ADMIN_ROLES, AdminHandlerOptions, authorize } from './admin';
+import { ADMIN_ROLES, AdminHandlerOptions, authLevel, authorize } from './admin';
 import { getRuntime } from './runtime';
 
 /**
@@ -43,7 +43,8 @@ export function createHealthHandler(
 
 app.http('health', {
     methods: ['GET'],
-    authLevel: 'function',
+    // As the admin endpoints: a function key, or App Service authentication and the read role when that is on.
+    authLevel,
     route: 'health',
     handler: createHealthHandler(getRuntime),
 });

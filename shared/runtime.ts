@@ -9,7 +9,9 @@ import {
     loadContainmentConfig,
     loadDetectionConfig,
     loadGraphConfig,
+    loadLagWarningMs,
     loadStateTableConfig,
+    readSetting,
     StateTableConfig,
 } from './config';
 import { CircuitBreaker, MemoryCircuitBreaker } from './containment/circuitBreaker';
@@ -214,6 +216,9 @@ export class Runtime {
         void this.detection;
         void this.graphConfig;
         loadStateTableConfig(this.#options.env);
+        // The lag check's own settings (the namespace is the host's: it reports a bad one itself).
+        loadLagWarningMs(this.#options.env);
+        readSetting(this.#options.env, 'EVENTHUB_CONNECTION_STRING');
         return containmentWarnings(this.containment);
     }
 

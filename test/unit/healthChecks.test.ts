@@ -12,6 +12,7 @@ import { evaluatePushBlock, PushBlockReading } from '../../shared/health/pushBlo
 import { evaluateSettings } from '../../shared/health/settingsCheck';
 import { grantScriptFlags, requiredGraphRoles, RoleNeeds } from '../../shared/graph/permissions';
 import { GraphCallError } from '../../shared/graph/callGraph';
+import { createRuntime } from '../../shared/runtime';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 const GROUP = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
@@ -360,6 +361,25 @@ describe('evaluateIncidents', () => {
         expect(r(3).find((f) => f.check === 'circuit-breaker')!.status).toBe('ok');
         expect(r(8).find((f) => f.check === 'circuit-breaker')!.status).toBe('warning');
         expect(r(10).find((f) => f.check === 'circuit-breaker')!.status).toBe('failed');
+    });
+});
+
+describe('start-up validation of the new settings', () => {
+    const base = { STATE_TABLE_CONNECTION_STRING: 'UseDevelopmentStorage=true' };
+    it('stops on a bad LAG_WARNING_MINUTES, or a connection string that is not an emulator’s (never repeating it)', () => {
+        expect(() => createRuntime({ env: { ...base, LAG_WARNING_MINUTES: '0' } }).validate()).toThrow(
+            /LAG_WARNING_MINUTES.*1 to 1440/,
+        );
+        const secret = 'Endpoint=sb://prod.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=s3cr3t';
+        expect(() => createRuntime({ env: { ...base, EVENTHUB_CONNECTION_STRING: secret } }).validate()).toThrow(
+            /^Setting EVENTHUB_CONNECTION_STRING has a value, but accepts an emulator connection string/,
+        );
+        try {
+            createRuntime({ env: { ...base, EVENTHUB_CONNECTION_STRING: secret } }).validate();
+        } catch (e) {
+            expect((e as Error).message).not.toContain('s3cr3t');
+        }
+        expect(() => createRuntime({ env: base }).validate()).not.toThrow();
     });
 });
 
