@@ -69,34 +69,31 @@ const list = (roles: Iterable<string>, why?: ReadonlyMap<string, string>) =>
 export function evaluatePermissions(r: PermissionsReading, appClientId: string | undefined): Finding[] {
     const required = requiredGraphRoles(r.needs);
     const who = r.principal ? (r.principal.displayName ?? r.principal.id) : (appClientId ?? "the app's identity");
-    const grant = `infra/scripts/grant-graph-permissions.sh ${r.principal?.id ?? '<RESPONDER_PRINCIPAL_ID>'}${grantScriptFlags(
-        r.needs,
-    )
-        .map((f) => ` ${f}`)
-        .join('')}`;
+    const flags = grantScriptFlags(r.needs).map((f) => ` ${f}`);
+    const grant = `infra/scripts/grant-graph-permissions.sh ${r.principal?.id ?? '<RESPONDER_PRINCIPAL_ID>'}${flags.join('')}`;
     const findings: Finding[] = [];
-    if (r.assigned) {
-        const assigned = new Set(r.assigned.map((a) => a.role));
-        const missing = [...required.keys()].filter((role) => !assigned.has(role));
-        const extra = r.assigned.filter((a) => !required.has(a.role));
+    // What is granted (read with a person's sign-in), else what the app's own token carries.
+    const held = r.assigned ? r.assigned.map((a) => a.role) : r.effective;
+    if (held !== undefined) {
+        const fromToken = r.assigned === undefined;
+        const missing = [...required.keys()].filter((role) => !held.includes(role));
+        const extra = held.filter((role) => !required.has(role));
         const notYet =
-            r.effective !== undefined
-                ? [...required.keys()].filter((x) => assigned.has(x) && !r.effective!.includes(x))
+            !fromToken && r.effective !== undefined
+                ? [...required.keys()].filter((x) => held.includes(x) && !r.effective!.includes(x))
                 : [];
-        const data = {
-            required: [...required.keys()],
-            assigned: [...assigned],
-            missing,
-            extra: extra.map((e) => e.role),
-        };
+        const data = { required: [...required.keys()], [fromToken ? 'effective' : 'assigned']: held, missing, extra };
         if (missing.length > 0) {
             findings.push(
                 problem(
                     'failed',
                     'graph-permissions',
                     TITLE,
-                    `${who} lacks ${missing.length} app role(s) these settings need: ${list(missing, required)}`,
-                    `As Privileged Role Administrator: ${grant} (managed identity tokens are cached for up to 24 h: a new grant can take that long to work).`,
+                    `${fromToken ? "the identity's Graph token" : who} lacks ${missing.length} app role(s) these settings need: ${list(missing, required)}`,
+                    `As Privileged Role Administrator: ${grant}` +
+                        (fromToken
+                            ? '. If you granted them within the last 24 h, the cached token still holds the old set: restart the function app.'
+                            : ' (managed identity tokens are cached for up to 24 h: a new grant can take that long to work).'),
                     data,
                 ),
             );
@@ -112,65 +109,29 @@ export function evaluatePermissions(r: PermissionsReading, appClientId: string |
                 ),
             );
         } else {
+            const holder = fromToken ? "the identity's token carries" : `${who} holds`;
             findings.push(
-                ok(
-                    'graph-permissions',
-                    TITLE,
-                    `${who} holds the ${required.size} app role(s) these settings need`,
-                    data,
-                ),
+                ok('graph-permissions', TITLE, `${holder} the ${required.size} app role(s) these settings need`, data),
             );
         }
         if (extra.length > 0) {
+            const removals = (r.assigned ?? [])
+                .filter((a) => extra.includes(a.role))
+                .map(
+                    (a) =>
+                        `az rest --method DELETE --uri ${r.graphBaseUrl}/v1.0/servicePrincipals/${r.principal?.id ?? '<id>'}/appRoleAssignments/${a.assignmentId}`,
+                );
             findings.push(
                 problem(
                     'warning',
                     'graph-permissions.extra',
                     'Graph permissions beyond need',
-                    `${who} holds app role(s) these settings do not use: ${extra.map((e) => e.role).join(', ')}`,
-                    `Remove what no setting needs (least privilege): ${extra
-                        .map(
-                            (e) =>
-                                `az rest --method DELETE --uri ${r.graphBaseUrl}/v1.0/servicePrincipals/${r.principal?.id ?? '<id>'}/appRoleAssignments/${e.assignmentId}`,
-                        )
-                        .join(' ; ')} — or keep them if you are about to turn on the setting that needs them.`,
-                    { extra: extra.map((e) => e.role) },
-                ),
-            );
-        }
-    } else if (r.effective !== undefined) {
-        const missing = [...required.keys()].filter((role) => !r.effective!.includes(role));
-        const extra = r.effective.filter((role) => !required.has(role));
-        const data = { required: [...required.keys()], effective: r.effective, missing, extra };
-        if (missing.length > 0) {
-            findings.push(
-                problem(
-                    'failed',
-                    'graph-permissions',
-                    TITLE,
-                    `the identity's Graph token lacks ${missing.length} app role(s) these settings need: ${list(missing, required)}`,
-                    `As Privileged Role Administrator: ${grant}. If you granted them within the last 24 h, the cached token still holds the old set: restart the function app.`,
-                    data,
-                ),
-            );
-        } else {
-            findings.push(
-                ok(
-                    'graph-permissions',
-                    TITLE,
-                    `the identity's token carries the ${required.size} app role(s) these settings need`,
-                    data,
-                ),
-            );
-        }
-        if (extra.length > 0) {
-            findings.push(
-                problem(
-                    'warning',
-                    'graph-permissions.extra',
-                    'Graph permissions beyond need',
-                    `the identity's token carries app role(s) these settings do not use: ${extra.join(', ')}`,
-                    'Remove them from the identity (Entra admin center > Enterprise applications > the identity > Permissions), or keep them if you are about to turn on the setting that needs them. Run mfa-responder doctor for the exact commands.',
+                    `${fromToken ? "the identity's token carries" : `${who} holds`} app role(s) these settings do not use: ${extra.join(', ')}`,
+                    `Remove what no setting needs (least privilege)${
+                        removals.length > 0
+                            ? `: ${removals.join(' ; ')}`
+                            : ' in Entra admin center > Enterprise applications > the identity > Permissions (mfa-responder doctor with your sign-in prints the commands)'
+                    } — or keep them if you are about to turn on the setting that needs them.`,
                     { extra },
                 ),
             );

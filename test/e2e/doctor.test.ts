@@ -1,15 +1,14 @@
-import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 
-import { main } from '../../cli/main';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import { checkpointPrefix } from '../../shared/eventhub/lag';
 import { requiredGraphRoles } from '../../shared/graph/permissions';
 import { createRuntime } from '../../shared/runtime';
 import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
 import { FakeArm, startFakeArm } from '../support/fakeArm';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { runCli } from '../support/cliRun';
+import { FakeGraph, FakeIdentity, operatorCredential, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
 import { startLocalHost, writeCheckpoint } from '../support/functionsHost';
 import { envelope, pushDenied, signIn, user } from '../support/signInFactory';
 
@@ -27,15 +26,6 @@ let graph: FakeGraph;
 let arm: FakeArm;
 const hubs: EventHubsEmulator[] = [];
 let n = 0;
-
-function operator(id: FakeIdentity): TokenCredential {
-    return {
-        getToken: async (scopes): Promise<AccessToken> => ({
-            token: id.userToken([scopes].flat()[0]!),
-            expiresOnTimestamp: Date.now() + 3_600_000,
-        }),
-    };
-}
 
 beforeAll(async () => {
     identity = await startFakeIdentity();
@@ -144,18 +134,11 @@ function rows(table: string): Row[] {
 }
 
 async function doctor(env: Record<string, string | undefined>, args: string[] = [], credential?: TokenCredential) {
-    const stdout = Object.assign(new PassThrough(), { columns: 160 });
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d: Buffer) => (out += d.toString()));
-    stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await main(
-        ['doctor', '--arm-endpoint', arm.endpoint, '--app-client-id', identity.clientId, ...args],
-        { stdout, stderr, env },
-        { credential: credential ?? operator(identity) },
-    );
-    return { code, out, err, rows: rows(out) };
+    const r = await runCli(['doctor', '--arm-endpoint', arm.endpoint, '--app-client-id', identity.clientId, ...args], {
+        env,
+        credential: credential ?? operatorCredential(identity),
+    });
+    return { code: r.code, out: r.stdout, err: r.stderr, rows: rows(r.stdout) };
 }
 
 const row = (r: { rows: Row[] }, title: string) => {
@@ -383,15 +366,12 @@ describe('mfa-responder doctor', () => {
         const clientId = identity.addClient();
         graph.fail({ path: /authenticationMethodsPolicy/, status: 403, times: 10 });
         try {
-            const stdout = Object.assign(new PassThrough(), { columns: 160 });
-            let out = '';
-            stdout.on('data', (d: Buffer) => (out += d.toString()));
-            const code = await main(['doctor', '--arm-endpoint', arm.endpoint], {
-                stdout,
-                stderr: new PassThrough(),
+            // No credential given: the runtime's choice, the managed identity AZURE_CLIENT_ID names.
+            const run = await runCli(['doctor', '--arm-endpoint', arm.endpoint], {
                 env: { ...t.env, AZURE_CLIENT_ID: clientId },
             });
-            const r = { rows: rows(out) };
+            const code = run.code;
+            const r = { rows: rows(run.stdout) };
             expect(row(r, 'Graph permissions').text).toMatch(/the identity's token carries the 5 app role\(s\)/);
             const migration = row(r, 'Authentication methods migration');
             expect(migration.status).toBe('warning');

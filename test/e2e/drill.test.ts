@@ -1,12 +1,9 @@
-import type { AccessToken, TokenCredential } from '@azure/identity';
-import { PassThrough } from 'node:stream';
-
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { main } from '../../cli/main';
 import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
 import { createRuntime } from '../../shared/runtime';
 import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { runCli } from '../support/cliRun';
+import { FakeGraph, FakeIdentity, operatorCredential, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
 import { LocalHost, startLocalHost } from '../support/functionsHost';
 import { startWebhook } from '../support/webhook';
 import { User, user } from '../support/signInFactory';
@@ -21,26 +18,6 @@ let identity: FakeIdentity;
 let graph: FakeGraph;
 let hub: EventHubsEmulator;
 let n = 0;
-
-/** A person's `az login`: delegated tokens from the local identity endpoint. */
-function operator(id: FakeIdentity): TokenCredential {
-    return {
-        getToken: async (scopes): Promise<AccessToken> => ({
-            token: id.userToken([scopes].flat()[0]!),
-            expiresOnTimestamp: Date.now() + 3_600_000,
-        }),
-    };
-}
-
-function cliIO(env: Record<string, string | undefined>) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d: Buffer) => (out += d.toString()));
-    stderr.on('data', (d: Buffer) => (err += d.toString()));
-    return { io: { stdout, stderr, env }, out: () => out, err: () => err };
-}
 
 beforeAll(async () => {
     identity = await startFakeIdentity();
@@ -87,6 +64,10 @@ async function startApp(env: ReturnType<typeof setting>): Promise<LocalHost> {
     });
 }
 
+/** `mfa-responder drill …`, signed in as a person (`az login`) where Graph is needed. */
+const drill = (env: Record<string, string | undefined>, args: string[]) =>
+    runCli(['drill', ...args], { env, credential: operatorCredential(identity) });
+
 describe('mfa-responder drill', () => {
     it('sends a push-bombing episode through the hub for a canary named by UPN, and times the drill incident', async () => {
         const canary = user(`Drill Canary ${n}`);
@@ -97,11 +78,9 @@ describe('mfa-responder drill', () => {
         const host = await startApp(env);
         try {
             const before = hub.partitions.flat().length;
-            const { io, out, err } = cliIO(env);
-            const code = await main(['drill', '--user', canary.upn, '--timeout', '30'], io, {
-                credential: operator(identity),
-            });
-            expect({ code, err: err() }).toEqual({ code: 0, err: '' });
+            const r = await drill(env, ['--user', canary.upn, '--timeout', '30']);
+            const out = () => r.stdout;
+            expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
             expect(out()).toMatch(
                 new RegExp(`Sent drill drill-\\d{8}T\\d{6}Z-[0-9a-f]{8}: 6 declined pushes for ${canary.id}`),
             );
@@ -130,9 +109,9 @@ describe('mfa-responder drill', () => {
             expect(await rt.breaker.peek(Date.now())).toBe(0);
 
             // A second drill within the window would join the open incident: refused, with the time to wait for.
-            const again = cliIO(env);
-            expect(await main(['drill', '--user', canary.id], again.io, { credential: operator(identity) })).toBe(75);
-            expect(again.err()).toMatch(/open until .* a drill now would join it/);
+            const again = await drill(env, ['--user', canary.id]);
+            expect(again.code).toBe(75);
+            expect(again.stderr).toMatch(/open until .* a drill now would join it/);
         } finally {
             await host.close();
             await hook.close();
@@ -144,9 +123,9 @@ describe('mfa-responder drill', () => {
         const env = setting(canary);
         const host = await startApp(env);
         try {
-            const { io, out } = cliIO(env);
-            expect(await main(['drill', '--user', canary.id, '--json', '--denials', '7'], io)).toBe(0);
-            const result = JSON.parse(out()) as Record<string, unknown> & { incident: Record<string, unknown> };
+            const r = await drill(env, ['--user', canary.id, '--json', '--denials', '7']);
+            expect(r.code).toBe(0);
+            const result = JSON.parse(r.stdout) as Record<string, unknown> & { incident: Record<string, unknown> };
             expect(result).toMatchObject({
                 type: 'drill',
                 userId: canary.id,
@@ -174,29 +153,39 @@ describe('mfa-responder drill', () => {
         const env = setting(canary);
         const before = hub.partitions.flat().length;
         for (const who of [someone.id, someone.upn]) {
-            const { io, err } = cliIO(env);
-            expect(await main(['drill', '--user', who, '--no-wait'], io, { credential: operator(identity) })).toBe(2);
-            expect(err()).toMatch(/refused: .* is not a canary.*DRILL_USER_IDS/);
+            const r = await drill(env, ['--user', who, '--no-wait']);
+            expect(r.code).toBe(2);
+            expect(r.stderr).toMatch(/refused: .* is not a canary.*DRILL_USER_IDS/);
         }
-        const unknown = cliIO(env);
-        expect(
-            await main(['drill', '--user', 'nobody@contoso.com'], unknown.io, { credential: operator(identity) }),
-        ).toBe(2);
-        expect(unknown.err()).toMatch(/no user with UPN nobody@contoso.com/);
+        const unknown = await drill(env, ['--user', 'nobody@contoso.com']);
+        expect(unknown.code).toBe(2);
+        expect(unknown.stderr).toMatch(/no user with UPN nobody@contoso.com/);
         expect(hub.partitions.flat().length).toBe(before);
     });
 
     it('--no-wait sends and exits; without a responder reading the hub, --timeout ends the wait and says what to check', async () => {
         const canary = user(`Drill Canary ${n}`);
         const env = setting(canary);
-        const noWait = cliIO(env);
-        expect(await main(['drill', '--user', canary.id, '--no-wait', '--json'], noWait.io)).toBe(0);
-        expect(JSON.parse(noWait.out())).toMatchObject({ type: 'drill', userId: canary.id, denials: 6, waited: false });
+        const noWait = await drill(env, ['--user', canary.id, '--no-wait', '--json']);
+        expect(noWait.code).toBe(0);
+        expect(JSON.parse(noWait.stdout)).toMatchObject({
+            type: 'drill',
+            userId: canary.id,
+            denials: 6,
+            waited: false,
+        });
 
         const other = user(`Drill Canary ${n++}`);
-        const waiting = cliIO({ ...setting(other), DENIAL_THRESHOLD: '3' });
-        expect(await main(['drill', '--user', other.id, '--timeout', '2', '--denials', '3'], waiting.io)).toBe(1);
-        expect(waiting.err()).toMatch(/no drill incident for .* within 2 s.*mfa-responder doctor.*DRILL_USER_IDS/);
+        const waiting = await drill({ ...setting(other), DENIAL_THRESHOLD: '3' }, [
+            '--user',
+            other.id,
+            '--timeout',
+            '2',
+            '--denials',
+            '3',
+        ]);
+        expect(waiting.code).toBe(1);
+        expect(waiting.stderr).toMatch(/no drill incident for .* within 2 s.*mfa-responder doctor.*DRILL_USER_IDS/);
     });
 
     it('says so loudly when the app does not take the drill as one (its DRILL_USER_IDS lacks the canary)', async () => {
@@ -206,10 +195,10 @@ describe('mfa-responder drill', () => {
         // The app's settings differ from the operator's: the app lists nobody.
         const host = await startApp({ ...env, DRILL_USER_IDS: '' });
         try {
-            const { io, out, err } = cliIO(env);
-            expect(await main(['drill', '--user', canary.id, '--timeout', '30'], io)).toBe(1);
-            expect(out()).toMatch(/NOT A DRILL: incident/);
-            expect(err()).toMatch(/did NOT take this as a drill.*mfa-responder release/);
+            const r = await drill(env, ['--user', canary.id, '--timeout', '30']);
+            expect(r.code).toBe(1);
+            expect(r.stdout).toMatch(/NOT A DRILL: incident/);
+            expect(r.stderr).toMatch(/did NOT take this as a drill.*mfa-responder release/);
         } finally {
             await host.close();
         }
@@ -220,9 +209,9 @@ describe('mfa-responder drill', () => {
         const env = setting(canary);
         hub.refuseTokens = true;
         try {
-            const { io, err } = cliIO(env);
-            expect(await main(['drill', '--user', canary.id, '--no-wait'], io)).toBe(1);
-            expect(err()).toMatch(
+            const r = await drill(env, ['--user', canary.id, '--no-wait']);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toMatch(
                 /the hub did not take the drill \(.*\)\. Your sign-in needs Azure Event Hubs Data Sender on the hub/,
             );
         } finally {
@@ -233,19 +222,22 @@ describe('mfa-responder drill', () => {
     it('rejects settings and options it cannot use, naming them', async () => {
         const canary = user('Drill Canary options');
         const env = setting(canary);
-        const bad = cliIO({
-            ...env,
-            EVENTHUB_CONNECTION_STRING:
-                'Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=secret',
-        });
-        expect(await main(['drill', '--user', canary.id], bad.io)).toBe(78);
-        expect(bad.err()).toMatch(/EVENTHUB_CONNECTION_STRING .*emulator/);
-        expect(bad.err()).not.toMatch(/secret/);
-        const few = cliIO(env);
-        expect(await main(['drill', '--user', canary.id, '--denials', '2'], few.io)).toBe(2);
-        expect(few.err()).toMatch(/--denials must be .* DENIAL_THRESHOLD \(5\)/);
-        const none = cliIO({ ...env, EVENTHUB_CONNECTION_STRING: undefined });
-        expect(await main(['drill', '--user', canary.id], none.io)).toBe(78);
-        expect(none.err()).toMatch(/EventHubConnection__fullyQualifiedNamespace/);
+        const bad = await drill(
+            {
+                ...env,
+                EVENTHUB_CONNECTION_STRING:
+                    'Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=secret',
+            },
+            ['--user', canary.id],
+        );
+        expect(bad.code).toBe(78);
+        expect(bad.stderr).toMatch(/EVENTHUB_CONNECTION_STRING .*emulator/);
+        expect(bad.stderr).not.toMatch(/secret/);
+        const few = await drill(env, ['--user', canary.id, '--denials', '2']);
+        expect(few.code).toBe(2);
+        expect(few.stderr).toMatch(/--denials must be .* DENIAL_THRESHOLD \(5\)/);
+        const none = await drill({ ...env, EVENTHUB_CONNECTION_STRING: undefined }, ['--user', canary.id]);
+        expect(none.code).toBe(78);
+        expect(none.stderr).toMatch(/EventHubConnection__fullyQualifiedNamespace/);
     });
 });

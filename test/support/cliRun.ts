@@ -1,5 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 
+import type { TokenCredential } from '@azure/identity';
+
 import { main } from '../../cli/main';
 
 export interface CliOutput {
@@ -11,7 +13,13 @@ export interface CliOutput {
 /** Runs the CLI in-process with captured streams, as the bin does with the real ones. */
 export async function runCli(
     args: string[],
-    options: { env?: Record<string, string | undefined>; stdin?: string; releaseWaitMs?: number } = {},
+    options: {
+        env?: Record<string, string | undefined>;
+        stdin?: string;
+        releaseWaitMs?: number;
+        /** How doctor and drill sign in (a person's `az login`, in tests). */
+        credential?: TokenCredential;
+    } = {},
 ): Promise<CliOutput> {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
@@ -27,7 +35,10 @@ export async function runCli(
             env: options.env ?? {},
             ...(options.stdin !== undefined ? { stdin: Readable.from([Buffer.from(options.stdin)]) } : {}),
         },
-        options.releaseWaitMs !== undefined ? { releaseWaitMs: options.releaseWaitMs } : {},
+        {
+            ...(options.releaseWaitMs !== undefined ? { releaseWaitMs: options.releaseWaitMs } : {}),
+            ...(options.credential ? { credential: options.credential } : {}),
+        },
     );
     return { code, stdout: out, stderr: err };
 }

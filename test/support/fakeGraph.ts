@@ -10,6 +10,7 @@ import { createServer as createHttpServer, IncomingMessage, Server, ServerRespon
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
+import type { AccessToken, TokenCredential } from '@azure/identity';
 import { generate } from 'selfsigned';
 import { Agent, fetch as undiciFetch, setGlobalDispatcher } from 'undici';
 
@@ -330,6 +331,16 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
             state.hang = v;
         },
         close: closer(server, sockets),
+    };
+}
+
+/** A person's `az login` as a credential: delegated tokens from the local identity endpoint (FakeIdentity.userToken). */
+export function operatorCredential(identity: FakeIdentity): TokenCredential {
+    return {
+        getToken: async (scopes): Promise<AccessToken> => ({
+            token: identity.userToken([scopes].flat()[0]!),
+            expiresOnTimestamp: Date.now() + 3_600_000,
+        }),
     };
 }
 
