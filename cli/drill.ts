@@ -15,7 +15,8 @@ import { CliIO, UsageError, write } from './io';
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Seconds between the drill's pushes, in event time: a person tapping Deny, prompt after prompt. */
 const SPACING_MS = 3_000;
-const MAX_DENIALS = 100;
+/** Enough for any DENIAL_THRESHOLD (at most 1000); the messages go out in as many batches as they need. */
+const MAX_DENIALS = 1001;
 const DEFAULT_TIMEOUT_S = 180;
 /** How long to wait, after the incident shows, for its notice to the SOC to be sent. */
 const NOTICE_WAIT_MS = 10_000;

@@ -12,8 +12,9 @@ export interface SentDrill {
 }
 
 /**
- * Sends the drill's messages in one batch with the drill id as partition key (one partition: the episode stays in
- * order), through the official producer. Identity-based: needs Azure Event Hubs Data Sender on the hub.
+ * Sends the drill's messages with the drill id as partition key (one partition: the episode stays in order), in as
+ * few batches as the hub's message size allows, through the official producer. Identity-based: needs Azure Event
+ * Hubs Data Sender on the hub.
  */
 export async function sendDrill(
     hub: EventHubConfig,
@@ -25,17 +26,20 @@ export async function sendDrill(
         retryOptions: { maxRetries: 2, timeoutInMs: options.timeoutMs, retryDelayInMs: 1000 },
     });
     try {
-        const batch = await producer.createBatch({ partitionKey: options.drillId });
+        // Batches in order on one partition (the drill id is the key): the episode arrives as it was sent.
+        const batches = [await producer.createBatch({ partitionKey: options.drillId })];
         for (const body of messages) {
             // A JSON body goes out as its UTF-8 text in a data section, as Azure Monitor's messages do.
-            if (!batch.tryAdd({ body, contentType: 'application/json' })) {
-                throw new Error(
-                    `the drill does not fit in one batch of ${batch.maxSizeInBytes} bytes: send fewer denials`,
-                );
+            const event = { body, contentType: 'application/json' };
+            if (batches[batches.length - 1]!.tryAdd(event)) continue;
+            const next = await producer.createBatch({ partitionKey: options.drillId });
+            if (!next.tryAdd(event)) {
+                throw new Error(`a drill message does not fit in ${next.maxSizeInBytes} bytes`);
             }
+            batches.push(next);
         }
         const sentAt = now();
-        await producer.sendBatch(batch);
+        for (const batch of batches) await producer.sendBatch(batch);
         return { sentAt, acknowledgedAt: now(), messages: messages.length };
     } finally {
         await producer.close().catch(() => undefined);

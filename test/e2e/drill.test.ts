@@ -175,6 +175,24 @@ describe('mfa-responder drill', () => {
             waited: false,
         });
 
+        // A long episode (80 messages, more than one 1 MiB batch holds) goes out in order, on one partition.
+        const big = user(`Drill Canary big ${n}`);
+        const before = hub.partitions.map((p) => p.length);
+        const long = await drill(setting(big), ['--user', big.id, '--no-wait', '--denials', '800']);
+        expect(long.code).toBe(0);
+        const added = hub.partitions.map((p, i) => p.slice(before[i]));
+        expect(added.filter((p) => p.length > 0)).toHaveLength(1);
+        const messages = added.find((p) => p.length > 0)!;
+        expect(messages).toHaveLength(80);
+        const times = messages.flatMap((m) =>
+            (
+                JSON.parse(Buffer.from((m.message.body as { content: Buffer }).content).toString()) as {
+                    records: Array<{ time: string }>;
+                }
+            ).records.map((r) => Date.parse(r.time)),
+        );
+        expect(times).toEqual([...times].sort((a, b) => a - b));
+
         const other = user(`Drill Canary ${n++}`);
         const waiting = await drill({ ...setting(other), DENIAL_THRESHOLD: '3' }, [
             '--user',
