@@ -1,10 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 
-/** A running Azurite Table service on loopback, in memory, on a port the OS chose. */
+/** A running Azurite Table service (and Blob service, when asked) on loopback, in memory, on ports the OS chose. */
 export interface LocalAzurite {
     /** Connection string for the devstoreaccount1 account of this instance. */
     readonly connectionString: string;
     readonly tableEndpoint: string;
+    /** With `blob: true`: the Blob endpoint, and a connection string naming both services. */
+    readonly blobEndpoint?: string;
+    readonly storageConnectionString?: string;
     stop(): Promise<void>;
 }
 
@@ -21,33 +24,49 @@ const TableServer = require(process.env.AZURITE_TABLE_SERVER).default;
 const TableConfiguration = require(process.env.AZURITE_TABLE_CONFIGURATION).default;
 const config = new TableConfiguration('127.0.0.1', 0, undefined, undefined, false, false, undefined, undefined,
   false, true, '', '', '', undefined, false, true);
-const server = new TableServer(config);
-server.start().then(() => {
-  process.stdout.write(JSON.stringify({ address: server.getHttpServerAddress() }) + '\\n');
+const servers = [new TableServer(config)];
+if (process.env.AZURITE_BLOB_SERVER) {
+  const BlobServer = require(process.env.AZURITE_BLOB_SERVER).default;
+  const BlobConfiguration = require(process.env.AZURITE_BLOB_CONFIGURATION).default;
+  servers.push(new BlobServer(new BlobConfiguration('127.0.0.1', 0, undefined, undefined, undefined, undefined,
+    false, undefined, false, undefined, false, true, '', '', '', undefined, false, true)));
+}
+Promise.all(servers.map((s) => s.start())).then(() => {
+  process.stdout.write(JSON.stringify({ address: servers[0].getHttpServerAddress(),
+    blob: servers[1] && servers[1].getHttpServerAddress() }) + '\\n');
 }, (e) => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });
-process.on('SIGTERM', () => server.close().then(() => process.exit(0), () => process.exit(0)));
+process.on('SIGTERM', () => Promise.all(servers.map((s) => s.close())).then(() => process.exit(0), () => process.exit(0)));
 process.on('disconnect', () => process.exit(0));
 `;
 
-function resolveAzurite(): { server: string; configuration: string } {
+function resolveAzurite(): { server: string; configuration: string; blobServer: string; blobConfiguration: string } {
     try {
         return {
             server: require.resolve('azurite/dist/src/table/TableServer'),
             configuration: require.resolve('azurite/dist/src/table/TableConfiguration'),
+            blobServer: require.resolve('azurite/dist/src/blob/BlobServer'),
+            blobConfiguration: require.resolve('azurite/dist/src/blob/BlobConfiguration'),
         };
     } catch {
         throw new Error('Azurite is not installed: run `npm ci` in the repository (it is a development dependency).');
     }
 }
 
-/** Starts Azurite's Table service in a child process and waits until it listens. */
-export async function startLocalAzurite(options: { timeoutMs?: number } = {}): Promise<LocalAzurite> {
+/** Starts Azurite's Table service (and its Blob service with `blob: true`) in a child process and waits until it listens. */
+export async function startLocalAzurite(options: { timeoutMs?: number; blob?: boolean } = {}): Promise<LocalAzurite> {
     const paths = resolveAzurite();
     const child: ChildProcess = spawn(process.execPath, ['-e', CHILD_SCRIPT], {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        env: { ...process.env, AZURITE_TABLE_SERVER: paths.server, AZURITE_TABLE_CONFIGURATION: paths.configuration },
+        env: {
+            ...process.env,
+            AZURITE_TABLE_SERVER: paths.server,
+            AZURITE_TABLE_CONFIGURATION: paths.configuration,
+            ...(options.blob
+                ? { AZURITE_BLOB_SERVER: paths.blobServer, AZURITE_BLOB_CONFIGURATION: paths.blobConfiguration }
+                : {}),
+        },
     });
-    const address = await new Promise<string>((resolve, reject) => {
+    const { address, blob } = await new Promise<{ address: string; blob?: string }>((resolve, reject) => {
         let out = '';
         let err = '';
         const timer = setTimeout(() => {
@@ -59,7 +78,7 @@ export async function startLocalAzurite(options: { timeoutMs?: number } = {}): P
             const line = out.split('\n').find((l) => l.startsWith('{'));
             if (line) {
                 clearTimeout(timer);
-                resolve((JSON.parse(line) as { address: string }).address);
+                resolve(JSON.parse(line) as { address: string; blob?: string });
             }
         });
         child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -72,9 +91,14 @@ export async function startLocalAzurite(options: { timeoutMs?: number } = {}): P
     child.stdout!.resume();
     child.removeAllListeners('exit');
     const tableEndpoint = `${address}/${DEV_ACCOUNT}`;
+    const connectionString = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=${tableEndpoint};`;
+    const blobEndpoint = blob ? `${blob}/${DEV_ACCOUNT}` : undefined;
     return {
         tableEndpoint,
-        connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=${tableEndpoint};`,
+        connectionString,
+        ...(blobEndpoint
+            ? { blobEndpoint, storageConnectionString: `${connectionString}BlobEndpoint=${blobEndpoint};` }
+            : {}),
         stop: () =>
             new Promise<void>((resolve) => {
                 if (child.exitCode !== null) return resolve();

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 
+import type { TokenCredential } from '@azure/identity';
+
 import { loadStateTableConfig, readSetting } from '../shared/config';
 import { ConfigError, ResponderError } from '../shared/errors';
 import { GraphCallError } from '../shared/graph/callGraph';
@@ -10,6 +12,8 @@ import type { Logger } from '../shared/logger';
 import type { BatchOutcome } from '../shared/pipeline/batchResult';
 import { createRuntime, CreateRuntimeOptions, StoreChoice } from '../shared/runtime';
 import { runIncidents, runRelease, runSetup } from './adminCommands';
+import { runDoctor } from './doctor';
+import { runDrill } from './drill';
 import { CliIO, OutputClosedError, UsageError, write } from './io';
 import { LocalAzurite, startLocalAzurite } from './localAzurite';
 import { ReportFileError, checkReportFile, writeHtmlReport } from './htmlReportFile';
@@ -46,6 +50,12 @@ Commands:
                          Create the push-block group if needed and exclude it from the Microsoft
                          Authenticator policy, and from SMS and voice with --methods (keeps existing
                          exclusions). Idempotent.
+  doctor [--json] [--app-client-id ID] [--arm-endpoint URL] [--timeout S]
+                         Check the whole chain: settings, state table, Graph permissions, push block,
+                         diagnostic setting, sign-ins arriving, lag, incidents. Exit 1 if a check failed.
+  drill --user <objectId|UPN> [--denials N] [--no-wait] [--timeout S] [--json]
+                         Send a synthetic push-bombing episode for a canary (DRILL_USER_IDS) through the
+                         hub and time the responder's incident and containment plan.
   help                   Show this text.
 
 Settings come from the environment; see the README. Exit codes: 0 done, 1 failure, 2 bad usage,
@@ -234,6 +244,8 @@ export interface MainOptions {
     readonly releaseWaitMs?: number;
     /** Runtime options of `replay` (tests trust their local Logs Ingestion endpoint's certificate through them). */
     readonly runtime?: Pick<CreateRuntimeOptions, 'logsIngestionClientOptions'>;
+    /** `doctor` and `drill` sign in with this instead of the runtime's choice: tests sign in as a person through it. */
+    readonly credential?: TokenCredential;
 }
 
 /** Runs the CLI; returns the process exit code. Never throws for user errors: it prints them. */
@@ -249,6 +261,10 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
                 return await runRelease(rest, io, options.releaseWaitMs);
             case 'setup':
                 return await runSetup(rest, io);
+            case 'doctor':
+                return await runDoctor(rest, io, options.credential);
+            case 'drill':
+                return await runDrill(rest, io, options.credential);
             case undefined:
             case 'help':
             case '--help':

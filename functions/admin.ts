@@ -64,7 +64,7 @@ export function callerFromPlatform(request: HttpRequest): Caller | undefined {
 }
 
 /** With App Service authentication on: the caller if they hold one of the roles, else the error response. */
-function authorize(request: HttpRequest, env: Env, roles: readonly string[]): HttpResponseInit | undefined {
+export function authorize(request: HttpRequest, env: Env, roles: readonly string[]): HttpResponseInit | undefined {
     if (!appServiceAuthEnabled(env)) return undefined;
     const caller = callerFromPlatform(request);
     if (!caller) return json(401, { error: { code: 'Unauthenticated', message: 'no authenticated caller' } });
@@ -200,7 +200,7 @@ export function createReleaseHandler(runtime: () => Runtime, options: ReleaseHan
 
 // Function keys guard the admin endpoints, unless App Service authentication (Entra ID) is in front of the app: then
 // the platform has already refused unauthenticated calls and the handlers check the caller's app role instead.
-const authLevel = appServiceAuthEnabled(process.env) ? 'anonymous' : 'function';
+export const authLevel = appServiceAuthEnabled(process.env) ? 'anonymous' : 'function';
 
 app.http('listIncidents', {
     methods: ['GET'],

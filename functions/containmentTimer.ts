@@ -1,16 +1,23 @@
 import { app, InvocationContext, Timer } from '@azure/functions';
 
 import { runDueWork } from '../shared/containment/runDueWork';
+import { createLagWatch } from '../shared/health/lagWarning';
 import type { Runtime } from '../shared/runtime';
 import { getRuntime } from './runtime';
 
 /** How long one timer run may start new work: a few minutes, so that runs never pile up on the function timeout. */
 const TIMER_RUN_MS = 4 * 60_000;
 
-/** Retries failed and pending containment steps and notices; once an hour, forgets idle users. */
+/**
+ * Retries failed and pending containment steps and notices; once an hour, forgets idle users. Beside that work, a
+ * bounded read of the hub's lag logs a warning when the responder falls behind (LAG_WARNING_MINUTES); it never
+ * throws and never holds the timer more than a few seconds.
+ */
 export function createContainmentTimerHandler(runtime: () => Runtime, clock: () => number = Date.now) {
+    const watchLag = createLagWatch();
     return async function containmentTimer(_timer: Timer, context: InvocationContext): Promise<void> {
         const rt = runtime();
+        const lag = watchLag(rt, context, clock());
         await rt.ready();
         const expire = new Date(clock()).getUTCMinutes() === 0;
         const result = await runDueWork(
@@ -24,6 +31,7 @@ export function createContainmentTimerHandler(runtime: () => Runtime, clock: () 
         if (result.runs > 0 || result.notices > 0 || result.failed > 0 || result.expired > 0 || result.deferred > 0) {
             context.log(`Containment timer: ${JSON.stringify(result)}`);
         }
+        await lag;
     };
 }
 

@@ -207,6 +207,19 @@ param graphCallTimeoutSeconds int = 15
 @maxValue(600)
 param graphStepBudgetSeconds int = 90
 
+@description('LAG_WARNING_MINUTES: how far behind the sign-in hub the responder may fall before the timer warns and doctor and /api/health fail.')
+@minValue(1)
+@maxValue(1440)
+param lagWarningMinutes int = 10
+
+// Not a setting: who may run mfa-responder drill (Azure Event Hubs Data Sender on the sign-in hub; app/drill-sender.bicep).
+@description('Object id of a person, group or pipeline that may run mfa-responder drill. Empty: nobody.')
+param drillSenderPrincipalId string = ''
+
+@description('Kind of drillSenderPrincipalId.')
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param drillSenderPrincipalType string = 'User'
+
 // Checks that span settings, or that a parameter type cannot express, made as the app makes them at start-up
 // (shared/config.ts). Each failed check fails the deployment with its message.
 
@@ -278,6 +291,7 @@ var productSettings = {
   GRAPH_CALL_TIMEOUT_SECONDS: string(graphCallTimeoutSeconds)
   GRAPH_STEP_BUDGET_SECONDS: string(graphStepBudgetSeconds)
   NOTIFY_FORMAT: notifyFormat
+  LAG_WARNING_MINUTES: string(lagWarningMinutes)
 }
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -307,6 +321,8 @@ module resources 'app/resources.bicep' = {
     incidentLog: incidentLog
     incidentLogWorkspaceId: incidentLogWorkspaceId
     sentinelAnalyticRule: sentinelAnalyticRule
+    drillSenderPrincipalId: drillSenderPrincipalId
+    drillSenderPrincipalType: drillSenderPrincipalType
   }
 }
 

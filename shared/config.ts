@@ -19,6 +19,8 @@ interface SettingSpec<T> {
     readonly description: string;
     /** Only for local runs (never set in Azure); the infrastructure test skips it. */
     readonly localOnly?: boolean;
+    /** Holds a key: an error message never repeats the value. */
+    readonly secret?: boolean;
 }
 
 /**
@@ -410,6 +412,35 @@ export const SETTINGS = {
         description:
             'Entra ID authentication for telemetry ingestion (the component has local auth off): the host and the worker both send with this identity, which needs Monitoring Metrics Publisher on Application Insights.',
     }),
+    // --- doctor, drill and the lag warning (issue 11) ---
+    EventHubConnection__fullyQualifiedNamespace: spec({
+        schema: z
+            .string()
+            .trim()
+            .toLowerCase()
+            .regex(/^[a-z0-9][a-z0-9.-]{0,253}[a-z0-9]$/),
+        accepts: 'a host name such as <namespace>.servicebus.windows.net',
+        description:
+            "The trigger's identity-based Event Hubs connection (EventHubConnection__credential=managedidentity, EventHubConnection__clientId). Read by the host; the doctor, the drill and the timer's lag check reach the hub through it too.",
+    }),
+    EVENTHUB_CONNECTION_STRING: spec({
+        schema: z
+            .string()
+            .trim()
+            .refine((s) => /(^|;)\s*UseDevelopmentEmulator\s*=\s*true\s*(;|$)/.test(s)),
+        accepts: 'an emulator connection string (Endpoint=sb://127.0.0.1:5672;…;UseDevelopmentEmulator=true)',
+        description:
+            'For a local Event Hubs emulator only (doctor, drill, lag check); against Azure, EventHubConnection__fullyQualifiedNamespace and an Entra sign-in are used instead.',
+        localOnly: true,
+        secret: true,
+    }),
+    LAG_WARNING_MINUTES: spec({
+        schema: int(1, 1440),
+        default: '10',
+        accepts: 'an integer from 1 to 1440',
+        description:
+            'The timer logs a warning, and doctor and /api/health report a failure, when the responder is this far behind the sign-in hub.',
+    }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -427,9 +458,10 @@ export function readSetting<K extends SettingName>(
     if (text === undefined) return undefined;
     const parsed = s.schema.safeParse(text);
     if (!parsed.success) {
+        const shown = s.secret ? 'a value' : `the value ${JSON.stringify(String(raw).slice(0, 100))}`;
         throw new ConfigError(
             name,
-            `Setting ${name} has the value ${JSON.stringify(String(raw).slice(0, 100))}, but accepts ${s.accepts}` +
+            `Setting ${name} has ${shown}, but accepts ${s.accepts}` +
                 (s.default !== undefined ? ` (default ${s.default}).` : '.'),
         );
     }
@@ -642,4 +674,84 @@ export function containmentWarnings(config: ContainmentConfig): string[] {
         );
     }
     return warnings;
+}
+
+// --- Event Hubs and the host's checkpoints, for doctor, drill and the lag check (issue 11) ---
+
+/** The sign-in hub as the responder's consumer group sees it, reached with an Entra identity or an emulator. */
+export type EventHubConfig = {
+    readonly eventHubName: string;
+    readonly consumerGroup: string;
+    /** As the host writes it into checkpoint paths: the namespace host name, lower case. */
+    readonly fullyQualifiedNamespace: string;
+} & ({ readonly kind: 'identity' } | { readonly kind: 'connectionString'; readonly connectionString: string });
+
+/**
+ * The hub, from EVENTHUB_CONNECTION_STRING (a local emulator) or EventHubConnection__fullyQualifiedNamespace (Azure,
+ * with the runtime's credential); undefined when neither is set (the lag check then has nothing to read).
+ */
+export function loadEventHubConfig(env: Env): EventHubConfig | undefined {
+    const eventHubName = required(readSetting(env, 'EVENTHUB_NAME'), 'EVENTHUB_NAME');
+    const consumerGroup = required(readSetting(env, 'EVENTHUB_CONSUMER_GROUP'), 'EVENTHUB_CONSUMER_GROUP');
+    const connectionString = readSetting(env, 'EVENTHUB_CONNECTION_STRING');
+    if (connectionString) {
+        const endpoint = /(?:^|;)\s*Endpoint\s*=\s*sb:\/\/([^;/:]+)/i.exec(connectionString)?.[1];
+        if (!endpoint) {
+            throw new ConfigError(
+                'EVENTHUB_CONNECTION_STRING',
+                'Setting EVENTHUB_CONNECTION_STRING has no Endpoint=sb://<host>[:port] part.',
+            );
+        }
+        return {
+            kind: 'connectionString',
+            connectionString,
+            fullyQualifiedNamespace: endpoint.toLowerCase(),
+            eventHubName,
+            consumerGroup,
+        };
+    }
+    const fullyQualifiedNamespace = readSetting(env, 'EventHubConnection__fullyQualifiedNamespace');
+    if (!fullyQualifiedNamespace) return undefined;
+    return { kind: 'identity', fullyQualifiedNamespace, eventHubName, consumerGroup };
+}
+
+/** Where the Functions host keeps its Event Hubs checkpoints: the blobs of its own storage (AzureWebJobsStorage). */
+export type CheckpointStoreConfig =
+    | { readonly kind: 'endpoint'; readonly blobServiceUri: string }
+    | { readonly kind: 'connectionString'; readonly connectionString: string };
+
+const blobUri = z.url({ protocol: /^https?$/ });
+
+/**
+ * The host's storage, from the same settings the host reads (AzureWebJobsStorage__blobServiceUri, __accountName, or
+ * the AzureWebJobsStorage connection string locally); undefined when none is set.
+ */
+export function loadCheckpointStoreConfig(env: Env): CheckpointStoreConfig | undefined {
+    const uri = env.AzureWebJobsStorage__blobServiceUri?.trim();
+    if (uri) {
+        if (!blobUri.safeParse(uri).success) {
+            throw new ConfigError(
+                'AzureWebJobsStorage__blobServiceUri',
+                `Setting AzureWebJobsStorage__blobServiceUri has the value ${JSON.stringify(uri.slice(0, 100))}, but accepts a URL such as https://<account>.blob.core.windows.net.`,
+            );
+        }
+        return { kind: 'endpoint', blobServiceUri: uri };
+    }
+    const account = env.AzureWebJobsStorage__accountName?.trim();
+    if (account) {
+        if (!/^[a-z0-9]{3,24}$/.test(account)) {
+            throw new ConfigError(
+                'AzureWebJobsStorage__accountName',
+                `Setting AzureWebJobsStorage__accountName has the value ${JSON.stringify(account.slice(0, 100))}, but accepts a storage account name (3 to 24 lower-case letters and digits).`,
+            );
+        }
+        return { kind: 'endpoint', blobServiceUri: `https://${account}.blob.core.windows.net` };
+    }
+    const connectionString = env.AzureWebJobsStorage?.trim();
+    return connectionString ? { kind: 'connectionString', connectionString } : undefined;
+}
+
+/** The lag past which the timer warns and the doctor fails, ms. */
+export function loadLagWarningMs(env: Env): number {
+    return required(readSetting(env, 'LAG_WARNING_MINUTES'), 'LAG_WARNING_MINUTES') * 60_000;
 }

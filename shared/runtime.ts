@@ -10,7 +10,9 @@ import {
     loadContainmentConfig,
     loadDetectionConfig,
     loadGraphConfig,
+    loadLagWarningMs,
     loadStateTableConfig,
+    readSetting,
     StateTableConfig,
 } from './config';
 import { CircuitBreaker, MemoryCircuitBreaker } from './containment/circuitBreaker';
@@ -40,6 +42,7 @@ const azure = {
     ),
     graph: memo(() => require('./graph/graphClient') as typeof import('./graph/graphClient')),
     logsIngestion: memo(() => require('./containment/logsIngestion') as typeof import('./containment/logsIngestion')),
+    graphReads: memo(() => require('./graph/graphReads') as typeof import('./graph/graphReads')),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -106,6 +109,11 @@ export class Runtime {
         () => this.#options.credential ?? chooseCredential(this.#options.env.AZURE_CLIENT_ID?.trim() || undefined),
     );
 
+    /** The settings this runtime was built from. */
+    get env(): Env {
+        return this.#options.env;
+    }
+
     get detection(): DetectionConfig {
         return this.#detection();
     }
@@ -156,6 +164,20 @@ export class Runtime {
     }
 
     readonly #graphClient = memo(() => azure.graph().createGraphClient(this.graphConfig, this.#credential()));
+
+    /** The credential every Azure call of this runtime uses (chooseCredential, or the caller's). */
+    get credential(): TokenCredential {
+        return this.#credential();
+    }
+
+    /** Read-only Graph calls of doctor and drill, with this runtime's credential (an operator's sign-in). */
+    readonly graphReads = memo(
+        () =>
+            new (azure.graphReads().GraphReads)(this.#graphClient(), {
+                callTimeoutMs: this.graphConfig.callTimeoutMs,
+                budgetMs: Math.min(this.graphConfig.stepBudgetMs, 30_000),
+            }),
+    );
 
     /** Graph actions of the responder's identity; built on first use, so that dry-run never needs a credential. */
     readonly graph = memo(
@@ -221,6 +243,9 @@ export class Runtime {
         void this.graphConfig;
         loadStateTableConfig(this.#options.env);
         readTelemetrySettings(this.#options.env);
+        // The lag check's own settings (the namespace is the host's: it reports a bad one itself).
+        loadLagWarningMs(this.#options.env);
+        readSetting(this.#options.env, 'EVENTHUB_CONNECTION_STRING');
         return containmentWarnings(this.containment);
     }
 

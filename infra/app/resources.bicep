@@ -20,6 +20,10 @@ param incidentLog bool
 param incidentLogWorkspaceId string
 @description('Also deploy the Sentinel analytic rule that turns incident rows into Sentinel incidents.')
 param sentinelAnalyticRule bool
+@description('Object id of a principal allowed to send drills to the hub (Azure Event Hubs Data Sender); empty grants nobody.')
+param drillSenderPrincipalId string = ''
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param drillSenderPrincipalType string = 'User'
 
 var functionAppName = 'func-mfa-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 20)}'
@@ -313,6 +317,17 @@ resource metricsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+// `mfa-responder drill` sends to the hub as an operator: Data Sender for the one principal named, if any.
+module drillSender 'drill-sender.bicep' = if (!empty(drillSenderPrincipalId)) {
+  name: 'drill-sender-${resourceToken}'
+  params: {
+    namespaceName: eventHubNamespace.name
+    eventHubName: eventHub.name
+    principalId: drillSenderPrincipalId
+    principalType: drillSenderPrincipalType
   }
 }
 

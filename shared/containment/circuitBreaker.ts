@@ -14,6 +14,13 @@ export interface BreakerDecision {
 export interface CircuitBreaker {
     /** Takes a slot if fewer than `max` were taken in the hour before `now`. */
     tryAcquire(now: number, max: number): Promise<BreakerDecision>;
+    /** Containments counted in the hour before `now`, taking nothing (doctor, /api/health). */
+    peek(now: number): Promise<number>;
+}
+
+/** The count `decide` would start from, without taking a slot: a cap of 0 never takes one. */
+export function countInLastHour(counts: MinuteCounts, now: number): number {
+    return decide(counts, now, 0).decision.inLastHour;
 }
 
 /** Containments per minute (minutes since the epoch → count), the last hour only: at most 60 small entries. */
@@ -65,5 +72,9 @@ export class MemoryCircuitBreaker implements CircuitBreaker {
         const { decision, counts } = decide(this.#counts, now, max);
         if (counts) this.#counts = counts;
         return decision;
+    }
+
+    async peek(now: number): Promise<number> {
+        return countInLastHour(this.#counts, now);
     }
 }

@@ -4,7 +4,7 @@ import type { TableClient } from '@azure/data-tables';
 import { isRestError } from '@azure/core-rest-pipeline';
 
 import { ConcurrencyConflictError, StateStoreError } from '../errors';
-import { BreakerDecision, CircuitBreaker, decide, MinuteCounts } from './circuitBreaker';
+import { BreakerDecision, CircuitBreaker, countInLastHour, decide, MinuteCounts } from './circuitBreaker';
 
 const PK = 'tenant';
 const RK = 'circuit-breaker';
@@ -37,6 +37,10 @@ export class TableCircuitBreaker implements CircuitBreaker {
             if (isRestError(e) && e.statusCode === 404) return { counts: {} };
             throw new StateStoreError('circuit breaker read failed', { cause: e });
         }
+    }
+
+    async peek(now: number): Promise<number> {
+        return countInLastHour((await this.#read()).counts, now);
     }
 
     async tryAcquire(now: number, max: number): Promise<BreakerDecision> {

@@ -125,6 +125,8 @@ export function linkRegistrations(
             attackFirstSeen: attack.firstSeen,
             methods: [],
             fromAttackIp: false,
+            // What follows a drill is part of the drill: a canary re-registering a method never gets it deleted.
+            ...(attack.drill ? { drill: true } : {}),
         };
         joinIncident(inc, r, attack);
         incidents.push(inc);

@@ -58,3 +58,55 @@ export const GRAPH_APP_ROLES = {
 export const ALL_GRAPH_APP_ROLES: readonly string[] = [
     ...new Set(Object.values(GRAPH_APP_ROLES).flatMap((p) => p.roles)),
 ];
+
+/** What decides which roles a deployment needs: the containment settings. */
+export interface RoleNeeds {
+    readonly pushBlockMode: 'group' | 'remove-method';
+    readonly removeNewMethods: boolean;
+    readonly resetPassword: boolean;
+    readonly confirmCompromised: boolean;
+    readonly disableAccount: boolean;
+}
+
+/**
+ * The roles these settings need, each with why: exactly what infra/scripts/grant-graph-permissions.sh and
+ * infra/graph/graph-permissions.bicep grant for the same choices (a test holds them together). The base is granted
+ * in every mode: release removes a user from the push-block group even after a switch to remove-method.
+ */
+export function requiredGraphRoles(needs: RoleNeeds): Map<string, string> {
+    const roles = new Map<string, string>([
+        ['User.Read.All', GRAPH_APP_ROLES.getUser.why],
+        ['GroupMember.Read.All', GRAPH_APP_ROLES.memberOf.why],
+        ['User.RevokeSessions.All', GRAPH_APP_ROLES.revokeSignInSessions.why],
+        ['GroupMember.ReadWrite.All', GRAPH_APP_ROLES.addGroupMember.why],
+    ]);
+    if (needs.pushBlockMode === 'remove-method' || needs.removeNewMethods) {
+        roles.set(
+            'UserAuthenticationMethod.ReadWrite.All',
+            needs.pushBlockMode === 'remove-method'
+                ? GRAPH_APP_ROLES.deleteAuthenticatorMethods.why
+                : GRAPH_APP_ROLES.deleteMethods.why,
+        );
+    }
+    if (needs.resetPassword) roles.set('User-PasswordProfile.ReadWrite.All', GRAPH_APP_ROLES.resetPassword.why);
+    if (needs.confirmCompromised) roles.set('IdentityRiskyUser.ReadWrite.All', GRAPH_APP_ROLES.confirmCompromised.why);
+    if (needs.disableAccount) roles.set('User.EnableDisableAccount.All', GRAPH_APP_ROLES.disableAccount.why);
+    return roles;
+}
+
+/** The grant script's flags for these settings, so that a fix can be typed as printed. */
+export function grantScriptFlags(needs: RoleNeeds): string[] {
+    return [
+        ...(needs.pushBlockMode === 'remove-method' ? ['--remove-method'] : []),
+        ...(needs.pushBlockMode !== 'remove-method' && !needs.removeNewMethods ? ['--no-remove-new-methods'] : []),
+        ...(needs.resetPassword ? ['--reset-password'] : []),
+        ...(needs.confirmCompromised ? ['--confirm-compromised'] : []),
+        ...(needs.disableAccount ? ['--disable-account'] : []),
+    ];
+}
+
+/** Directory roles an app-only password reset needs (template ids, the same in every tenant). */
+export const PASSWORD_RESET_DIRECTORY_ROLES = {
+    'fe930be7-5e62-47db-91af-98c3a49a38b1': 'User Administrator',
+    '7be44c8a-adaf-4e2a-84d6-ab2649e08a13': 'Privileged Authentication Administrator',
+} as const;

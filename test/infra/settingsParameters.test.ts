@@ -31,6 +31,7 @@ const DERIVED: Partial<Record<SettingName, string>> = {
     LOGS_INGESTION_STREAM: 'the stream the data collection rule the template creates declares',
     APPLICATIONINSIGHTS_CONNECTION_STRING: 'the connection string of the Application Insights component it creates',
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Entra ID authorization with the managed identity it creates',
+    EventHubConnection__fullyQualifiedNamespace: 'the Event Hubs namespace the template creates',
 };
 /** Where the template's default differs from the app's on purpose. */
 const TEMPLATE_DEFAULTS: Partial<Record<SettingName, string>> = {

@@ -192,6 +192,7 @@ describe('the built app, loaded as the Functions worker loads it', () => {
             listIncidents: admin('incidents', 'GET', 'function'),
             userIncidents: admin('users/{userId}/incidents', 'GET', 'function'),
             releaseUser: admin('users/{userId}/release', 'POST', 'function'),
+            health: admin('health', 'GET', 'function'),
         });
     });
 
@@ -219,7 +220,12 @@ describe('the built app, loaded as the Functions worker loads it', () => {
                 .map((f) => [f.name, f.bindings.find((b) => b.type === 'httpTrigger')?.authLevel] as const)
                 .filter(([, level]) => level !== undefined),
         );
-        expect(levels).toEqual({ listIncidents: 'anonymous', userIncidents: 'anonymous', releaseUser: 'anonymous' });
+        expect(levels).toEqual({
+            listIncidents: 'anonymous',
+            userIncidents: 'anonymous',
+            releaseUser: 'anonymous',
+            health: 'anonymous',
+        });
     });
 
     it('refuses to start live without a break-glass exclusion, naming the settings', () => {

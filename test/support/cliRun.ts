@@ -1,5 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 
+import type { TokenCredential } from '@azure/identity';
+
 import { main, MainOptions } from '../../cli/main';
 
 export interface CliOutput {
@@ -18,6 +20,8 @@ export async function runCli(
         runtime?: MainOptions['runtime'];
         /** Makes stderr look like a terminal (process.stderr.isTTY), as when a person runs the command. */
         stderrIsTTY?: boolean;
+        /** How doctor and drill sign in (a person's `az login`, in tests). */
+        credential?: TokenCredential;
     } = {},
 ): Promise<CliOutput> {
     const stdout = new PassThrough();
@@ -38,6 +42,7 @@ export async function runCli(
         {
             ...(options.releaseWaitMs !== undefined ? { releaseWaitMs: options.releaseWaitMs } : {}),
             ...(options.runtime ? { runtime: options.runtime } : {}),
+            ...(options.credential ? { credential: options.credential } : {}),
         },
     );
     return { code, stdout: out, stderr: err };

@@ -10,6 +10,7 @@ import { createServer as createHttpServer, IncomingMessage, Server, ServerRespon
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
+import type { AccessToken, TokenCredential } from '@azure/identity';
 import { Agent, fetch as undiciFetch, setGlobalDispatcher } from 'undici';
 
 import { localhostCertificate } from './localTls';
@@ -72,6 +73,33 @@ export interface FakeUser {
     passwordsSet: string[];
 }
 
+export interface FakeGroup {
+    displayName: string;
+    members: Set<string>;
+    securityEnabled: boolean;
+    isAssignableToRole: boolean;
+    /** ['DynamicMembership'] for a dynamic group; [] for assigned membership. */
+    groupTypes: string[];
+}
+
+/**
+ * Microsoft Graph's own app roles (application permissions) by name. The ids of the six the responder uses are the
+ * well-known ones (learn.microsoft.com/graph/permissions-reference); the rest are stand-ins, stable within a run.
+ */
+export const GRAPH_ROLE_IDS: Readonly<Record<string, string>> = {
+    'User.Read.All': 'df021288-bdef-4463-88db-98f22de89214',
+    'GroupMember.Read.All': '98830695-27a2-44f7-8c18-0c3ebc9698f6',
+    'GroupMember.ReadWrite.All': 'dbaae8cf-10b5-4b86-a4a1-f871c94c6695',
+    'User.RevokeSessions.All': '77f3a031-c388-4f99-b373-dc68676a979e',
+    'UserAuthenticationMethod.ReadWrite.All': '50483e42-d915-4231-9639-7fdb7fd190e5',
+    'User.EnableDisableAccount.All': '3011c876-62b7-4ada-afa2-506cbbecc68c',
+    'User-PasswordProfile.ReadWrite.All': randomUUID(),
+    'IdentityRiskyUser.ReadWrite.All': randomUUID(),
+    'Directory.ReadWrite.All': randomUUID(),
+    'Policy.Read.All': randomUUID(),
+};
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+
 export interface AuthenticatorPolicy {
     id: string;
     state: 'enabled' | 'disabled';
@@ -82,10 +110,12 @@ export interface AuthenticatorPolicy {
 export interface FakeGraph {
     /** https://localhost:<port> */
     readonly baseUrl: string;
+    /** The certificate it serves (trusted by this test file's fetch), for other local HTTPS stand-ins. */
+    readonly tls: { readonly key: string; readonly cert: string };
     readonly calls: GraphCall[];
     readonly users: Map<string, FakeUser>;
-    /** Group id → display name. */
-    readonly groups: Map<string, { displayName: string; members: Set<string> }>;
+    /** Group id → display name, members and the properties the doctor reads. */
+    readonly groups: Map<string, FakeGroup>;
     readonly riskyConfirmed: string[];
     /** Users whose group membership reads back as absent (a replication lag that never ends). */
     readonly membershipHidden: Set<string>;
@@ -101,7 +131,25 @@ export interface FakeGraph {
      */
     received(method: string, path: RegExp, bodyIncludes?: string): Promise<void>;
     addUser(id: string, init?: Partial<FakeUser>): FakeUser;
-    addGroup(id: string, displayName: string): void;
+    addGroup(id: string, displayName: string, props?: Partial<Omit<FakeGroup, 'displayName' | 'members'>>): void;
+    /** Service principals by appId (client id): the app's managed identity, and Graph's own with its app roles. */
+    readonly servicePrincipals: Map<string, { id: string; displayName: string }>;
+    /** App roles on Microsoft Graph granted to a principal (object id), as role names with their assignment ids. */
+    readonly appRoleAssignments: Map<string, Array<{ id: string; role: string }>>;
+    /** Directory role template ids held, by principal id. */
+    readonly directoryRoles: Map<string, string[]>;
+    /** Authentication methods policy: preMigration, migrationInProgress or migrationComplete. */
+    policyMigrationState: string;
+    /** reportSuspiciousActivitySettings.state (beta): default, enabled or disabled. */
+    reportSuspiciousActivity: string;
+    readonly conditionalAccessPolicies: Array<{
+        id: string;
+        displayName: string;
+        state: string;
+        userActions: string[];
+    }>;
+    /** Items per page of a collection (Graph pages with @odata.nextLink). */
+    pageSize: number;
     /** Calls that change something in the directory. */
     writes(): GraphCall[];
     close(): Promise<void>;
@@ -115,6 +163,13 @@ export interface FakeIdentity {
     readonly clientId: string;
     /** Token → resource it was issued for. */
     readonly issued: Map<string, string>;
+    /** App roles the `roles` claim of its Graph tokens carries (what is in effect for the identity). */
+    roles: string[];
+    /**
+     * A person's delegated token for `resource` (claims `idtyp: user` and `scp`, no roles), as `az login` would give:
+     * the local services accept it like any token this endpoint issued.
+     */
+    userToken(resource: string): string;
     requests: number;
     /** The next `hang` token requests are never answered (an identity endpoint in a brownout). */
     hang: number;
@@ -162,13 +217,13 @@ function readBody(req: IncomingMessage): Promise<unknown> {
     });
 }
 
-function listen(server: Server): Promise<number> {
+export function listen(server: Server): Promise<number> {
     return new Promise((resolve) =>
         server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
     );
 }
 
-function closer(server: Server, sockets: Set<Socket>): () => Promise<void> {
+export function closer(server: Server, sockets: Set<Socket>): () => Promise<void> {
     return () =>
         new Promise((resolve) => {
             for (const s of sockets) s.destroy();
@@ -176,7 +231,7 @@ function closer(server: Server, sockets: Set<Socket>): () => Promise<void> {
         });
 }
 
-function track(server: Server): Set<Socket> {
+export function track(server: Server): Set<Socket> {
     const sockets = new Set<Socket>();
     server.on('connection', (s: Socket) => {
         sockets.add(s);
@@ -189,7 +244,7 @@ function track(server: Server): Set<Socket> {
 export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeIdentity> {
     const secret = randomUUID();
     const issued = new Map<string, string>();
-    const state = { requests: 0, hang: 0 };
+    const state = { requests: 0, hang: 0, roles: [] as string[] };
     const clients = new Set<string>([clientId]);
     const server = createHttpServer((req, res) => {
         state.requests++;
@@ -210,8 +265,18 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
             res.writeHead(400, { 'content-type': 'application/json' });
             return res.end(JSON.stringify({ error: 'invalid_request', error_description: 'unknown client_id' }));
         }
-        const token = `fake-${randomUUID()}`;
-        issued.set(token, resource.replace(/\/\.default$/, '').replace(/\/$/, ''));
+        const audience = resource.replace(/\/\.default$/, '').replace(/\/$/, '');
+        // Shaped like Entra's app-only tokens (header.payload.signature, base64url): the payload's `roles` claim lists
+        // the app roles in effect. Not signed: the local services look the token up instead.
+        const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+        const token = `${part({ typ: 'JWT', alg: 'none' })}.${part({
+            aud: audience,
+            appid: client,
+            idtyp: 'app',
+            roles: state.roles,
+            jti: randomUUID(),
+        })}.fake`;
+        issued.set(token, audience);
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
             JSON.stringify({
@@ -236,6 +301,25 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
         set requests(v: number) {
             state.requests = v;
         },
+        get roles() {
+            return state.roles;
+        },
+        userToken: (resource: string) => {
+            const audience = resource.replace(/\/\.default$/, '').replace(/\/$/, '');
+            const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+            const token = `${part({ typ: 'JWT', alg: 'none' })}.${part({
+                aud: audience,
+                idtyp: 'user',
+                scp: 'Directory.AccessAsUser.All',
+                upn: 'soc.engineer@contoso.com',
+                jti: randomUUID(),
+            })}.fake`;
+            issued.set(token, audience);
+            return token;
+        },
+        set roles(v: string[]) {
+            state.roles = v;
+        },
         addClient: () => {
             const id = randomUUID();
             clients.add(id);
@@ -251,6 +335,16 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
     };
 }
 
+/** A person's `az login` as a credential: delegated tokens from the local identity endpoint (FakeIdentity.userToken). */
+export function operatorCredential(identity: FakeIdentity): TokenCredential {
+    return {
+        getToken: async (scopes): Promise<AccessToken> => ({
+            token: identity.userToken([scopes].flat()[0]!),
+            expiresOnTimestamp: Date.now() + 3_600_000,
+        }),
+    };
+}
+
 const GUID = '[0-9a-fA-F-]{36}';
 
 /** Starts the fake Graph, trusted by this process's fetch for the rest of the test file. */
@@ -263,7 +357,15 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
 
     const calls: GraphCall[] = [];
     const users = new Map<string, FakeUser>();
-    const groups = new Map<string, { displayName: string; members: Set<string> }>();
+    const groups = new Map<string, FakeGroup>();
+    const newGroup = (displayName: string, props: Partial<FakeGroup> = {}): FakeGroup => ({
+        displayName,
+        members: new Set(),
+        securityEnabled: true,
+        isAssignableToRole: false,
+        groupTypes: [],
+        ...props,
+    });
     const riskyConfirmed: string[] = [];
     const faults: Fault[] = [];
     interface Arrival {
@@ -278,7 +380,7 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         (w.bodyIncludes === undefined || a.body.includes(w.bodyIncludes));
     const waiters: Waiter[] = [];
     const arrived: Arrival[] = [];
-    const fake: Omit<FakeGraph, 'baseUrl' | 'close'> & { policy: AuthenticatorPolicy } = {
+    const fake: Omit<FakeGraph, 'baseUrl' | 'close' | 'tls'> & { policy: AuthenticatorPolicy } = {
         calls,
         users,
         groups,
@@ -322,7 +424,14 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             users.set(id.toLowerCase(), u);
             return u;
         },
-        addGroup: (id, displayName) => groups.set(id.toLowerCase(), { displayName, members: new Set() }),
+        addGroup: (id, displayName, props = {}) => groups.set(id.toLowerCase(), newGroup(displayName, props)),
+        servicePrincipals: new Map([[GRAPH_APP_ID, { id: randomUUID(), displayName: 'Microsoft Graph' }]]),
+        appRoleAssignments: new Map(),
+        directoryRoles: new Map(),
+        policyMigrationState: 'migrationComplete',
+        reportSuspiciousActivity: 'enabled',
+        conditionalAccessPolicies: [],
+        pageSize: 100,
         writes: () =>
             calls.filter((c) => c.method !== 'GET' && !c.path.endsWith('/checkMemberGroups') && c.status < 300),
     };
@@ -425,6 +534,174 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         res.end(JSON.stringify(body));
         return status;
     };
+
+    /** A collection, paged as Graph pages it: `pageSize` items, then an @odata.nextLink with a $skiptoken. */
+    const collection = (res: ServerResponse, url: URL, context: string, items: unknown[]) => {
+        const skip = Number(url.searchParams.get('$skiptoken') ?? '0') || 0;
+        const next = new URL(url.toString());
+        next.searchParams.set('$skiptoken', String(skip + fake.pageSize));
+        return ok(res, {
+            '@odata.context': context,
+            value: items.slice(skip, skip + fake.pageSize),
+            ...(skip + fake.pageSize < items.length
+                ? { '@odata.nextLink': `${baseUrl}${next.pathname}${next.search}` }
+                : {}),
+        });
+    };
+
+    /**
+     * The reads of `mfa-responder doctor` and `drill`: service principals and their app role assignments, directory
+     * role assignments, the Authentication methods policy (v1.0 and beta), Conditional Access, users by UPN.
+     * Shapes from the Graph v1.0 reference (serviceprincipal-get, serviceprincipal-list-approleassignments,
+     * authenticationmethodspolicy-get, conditionalaccessroot-list-policies, user-list).
+     */
+    function routeDoctorReads(method: string, path: string, url: URL, res: ServerResponse): number | undefined {
+        if (method !== 'GET') return undefined;
+        const ctx = `${baseUrl}/v1.0/$metadata`;
+        let m: RegExpExecArray | null;
+        if ((m = /^\/v1\.0\/servicePrincipals\(appId='([^']+)'\)$/.exec(path))) {
+            const appId = m[1]!.toLowerCase();
+            const sp = fake.servicePrincipals.get(appId);
+            if (!sp) return notFound(res, `appId=${appId}`);
+            const select = (url.searchParams.get('$select') ?? '').split(',').filter(Boolean);
+            const all: Record<string, unknown> = {
+                id: sp.id,
+                appId,
+                displayName: sp.displayName,
+                servicePrincipalType: appId === GRAPH_APP_ID ? 'Application' : 'ManagedIdentity',
+                appRoles:
+                    appId === GRAPH_APP_ID
+                        ? Object.entries(GRAPH_ROLE_IDS).map(([value, id]) => ({
+                              allowedMemberTypes: ['Application'],
+                              description: value,
+                              displayName: value,
+                              id,
+                              isEnabled: true,
+                              origin: 'Application',
+                              value,
+                          }))
+                        : [],
+            };
+            const shown = select.length > 0 ? select : Object.keys(all);
+            return ok(res, {
+                '@odata.context': `${ctx}#servicePrincipals/$entity`,
+                ...Object.fromEntries(shown.filter((k) => k in all).map((k) => [k, all[k]])),
+            });
+        }
+        if ((m = new RegExp(`^/v1\\.0/servicePrincipals/(${GUID})/appRoleAssignments$`).exec(path))) {
+            const principalId = m[1]!.toLowerCase();
+            const principal = [...fake.servicePrincipals.values()].find((p) => p.id === principalId);
+            if (!principal) return notFound(res, principalId);
+            const graphSp = fake.servicePrincipals.get(GRAPH_APP_ID)!;
+            const items = (fake.appRoleAssignments.get(principalId) ?? []).map((a) => ({
+                id: a.id,
+                deletedDateTime: null,
+                appRoleId: GRAPH_ROLE_IDS[a.role] ?? a.role,
+                createdDateTime: '2026-01-05T10:00:00Z',
+                principalDisplayName: principal.displayName,
+                principalId,
+                principalType: 'ServicePrincipal',
+                resourceDisplayName: 'Microsoft Graph',
+                resourceId: graphSp.id,
+            }));
+            return collection(res, url, `${ctx}#servicePrincipals('${principalId}')/appRoleAssignments`, items);
+        }
+        if (path === '/v1.0/roleManagement/directory/roleAssignments') {
+            const principalId = /principalId eq '([^']+)'/
+                .exec(url.searchParams.get('$filter') ?? '')?.[1]
+                ?.toLowerCase();
+            const items = (principalId ? (fake.directoryRoles.get(principalId) ?? []) : []).map((roleDefinitionId) => ({
+                id: randomUUID(),
+                principalId,
+                roleDefinitionId,
+                directoryScopeId: '/',
+            }));
+            return collection(res, url, `${ctx}#roleManagement/directory/roleAssignments`, items);
+        }
+        if (
+            path === '/v1.0/policies/authenticationMethodsPolicy' ||
+            path === '/beta/policies/authenticationMethodsPolicy'
+        ) {
+            const beta = path.startsWith('/beta');
+            return ok(res, {
+                '@odata.context': `${baseUrl}/${beta ? 'beta' : 'v1.0'}/$metadata#authenticationMethodsPolicy`,
+                id: 'authenticationMethodsPolicy',
+                displayName: 'Authentication Methods Policy',
+                description:
+                    'The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings',
+                lastModifiedDateTime: '2026-01-26T10:47:26.6044384Z',
+                policyVersion: '1.5',
+                policyMigrationState: fake.policyMigrationState,
+                registrationEnforcement: {
+                    authenticationMethodsRegistrationCampaign: {
+                        snoozeDurationInDays: 1,
+                        state: 'default',
+                        excludeTargets: [],
+                        includeTargets: [
+                            {
+                                id: 'all_users',
+                                targetType: 'group',
+                                targetedAuthenticationMethod: 'microsoftAuthenticator',
+                            },
+                        ],
+                    },
+                },
+                ...(beta
+                    ? {
+                          reportSuspiciousActivitySettings: {
+                              state: fake.reportSuspiciousActivity,
+                              includeTarget: { targetType: 'group', id: 'all_users' },
+                              voiceReportingCode: 0,
+                          },
+                      }
+                    : {}),
+                authenticationMethodConfigurations: [
+                    {
+                        '@odata.type': '#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration',
+                        id: 'MicrosoftAuthenticator',
+                        state: fake.policy.state,
+                        includeTargets: [{ targetType: 'group', id: 'all_users', isRegistrationRequired: false }],
+                    },
+                ],
+            });
+        }
+        if (path === '/v1.0/identity/conditionalAccess/policies') {
+            const items = fake.conditionalAccessPolicies.map((p) => ({
+                id: p.id,
+                templateId: null,
+                displayName: p.displayName,
+                createdDateTime: '2026-01-05T10:00:00Z',
+                modifiedDateTime: null,
+                state: p.state,
+                conditions: {
+                    userRiskLevels: [],
+                    signInRiskLevels: [],
+                    clientAppTypes: ['all'],
+                    platforms: null,
+                    locations: null,
+                    applications: {
+                        includeApplications: [],
+                        excludeApplications: [],
+                        includeUserActions: p.userActions,
+                    },
+                    users: { includeUsers: ['All'], excludeUsers: [], includeGroups: [], excludeGroups: [] },
+                },
+                grantControls: { operator: 'OR', builtInControls: ['mfa'] },
+                sessionControls: null,
+            }));
+            return collection(res, url, `${ctx}#identity/conditionalAccess/policies`, items);
+        }
+        if (path === '/v1.0/users') {
+            const upn = /^userPrincipalName eq '(.*)'$/
+                .exec(url.searchParams.get('$filter') ?? '')?.[1]
+                ?.replace(/''/g, "'");
+            const items = [...users]
+                .filter(([, u]) => upn === undefined || u.userPrincipalName.toLowerCase() === upn.toLowerCase())
+                .map(([id, u]) => ({ id, userPrincipalName: u.userPrincipalName }));
+            return collection(res, url, `${ctx}#users(id,userPrincipalName)`, items);
+        }
+        return undefined;
+    }
 
     function route(method: string, path: string, url: URL, body: unknown, res: ServerResponse): number {
         let m: RegExpExecArray | null;
@@ -668,7 +945,7 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
                 return 400;
             }
             const id = randomUUID();
-            groups.set(id, { displayName: b.displayName, members: new Set() });
+            groups.set(id, newGroup(b.displayName));
             return ok(
                 res,
                 {
@@ -683,8 +960,24 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         }
         if (method === 'GET' && (m = new RegExp(`^/v1\\.0/groups/(${GUID})$`).exec(path))) {
             const g = groups.get(m[1]!.toLowerCase());
-            return g ? ok(res, { id: m[1], displayName: g.displayName }) : notFound(res, m[1]!);
+            if (!g) return notFound(res, m[1]!);
+            // isAssignableToRole comes back on $select only, as Graph does.
+            const all: Record<string, unknown> = {
+                id: m[1],
+                displayName: g.displayName,
+                securityEnabled: g.securityEnabled,
+                isAssignableToRole: g.isAssignableToRole,
+                groupTypes: g.groupTypes,
+            };
+            const select = (url.searchParams.get('$select') ?? '').split(',').filter(Boolean);
+            const shown = select.length > 0 ? select : ['id', 'displayName', 'securityEnabled', 'groupTypes'];
+            return ok(res, {
+                '@odata.context': `${ctx}#groups(${shown.join(',')})/$entity`,
+                ...Object.fromEntries(shown.filter((k) => k in all).map((k) => [k, all[k]])),
+            });
         }
+        const doctorRoute = routeDoctorReads(method, path, url, res);
+        if (doctorRoute !== undefined) return doctorRoute;
         graphError(res, 400, 'BadRequest', `Resource not found for the segment '${path.split('/').pop() ?? ''}'.`);
         return 400;
     }
@@ -697,5 +990,9 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
     const sockets = track(server);
     const port = await listen(server);
     baseUrl = `https://localhost:${port}`;
-    return Object.assign(fake, { baseUrl, close: closer(server as unknown as Server, sockets) });
+    return Object.assign(fake, {
+        baseUrl,
+        tls: { key: pems.key, cert: pems.cert },
+        close: closer(server as unknown as Server, sockets),
+    });
 }

@@ -12,11 +12,14 @@ const LAYERS: Array<[RegExp, number]> = [
     [/^shared\/detection\//, 2],
     [/^shared\/config\.ts$/, 2],
     [/^shared\/state\//, 3],
+    [/^shared\/eventhub\//, 3],
     [/^shared\/graph\//, 4],
     [/^shared\/containment\//, 4],
     [/^shared\/telemetry\//, 4],
     [/^shared\/pipeline\//, 5],
     [/^shared\/runtime\.ts$/, 6],
+    // Doctor, health and drill compose the runtime's parts; the runtime never imports them.
+    [/^shared\/(health|drill)\//, 6],
     [/^(functions|cli)\//, 7],
 ];
 

@@ -1,0 +1,82 @@
+import {
+    ContainedIncident,
+    containedIncidents,
+    readRecord,
+    UserRecord,
+    UserRecordStore,
+} from '../containment/userRecord';
+import { PERSISTENCE_TRIGGER } from '../detection/userState';
+
+/** What became of a drill in the canary's row. */
+export type DrillOutcome =
+    /** The incident the drill opened (its trigger prompt carried the drill's id). */
+    | { readonly kind: 'opened'; readonly found: ContainedIncident }
+    /** The drill's prompts joined an incident that was already open (an earlier drill or attack): no new one. */
+    | { readonly kind: 'joined'; readonly found: ContainedIncident };
+
+/** Finds the drill's incident in a user's record, by its id or by the drill's record ids in the evidence. */
+export function findDrillOutcome(
+    record: UserRecord,
+    drillId: string,
+    recordIds: readonly string[],
+): DrillOutcome | undefined {
+    const all = containedIncidents(record);
+    const opened = all.find((c) => c.incident.drillId === drillId);
+    if (opened) return { kind: 'opened', found: opened };
+    const ids = new Set(recordIds.map((r) => r.toLowerCase()));
+    const joined = all.find((c) => c.incident.evidence.some((e) => ids.has(e.toLowerCase())));
+    return joined ? { kind: 'joined', found: joined } : undefined;
+}
+
+/**
+ * An attack incident of the user that prompts at `at` would join (within the window of its prompts, not released):
+ * a drill sent now would add to it instead of opening its own, and the drill would time out.
+ */
+export function openEpisode(
+    record: UserRecord | undefined,
+    at: number,
+    windowMs: number,
+): ContainedIncident | undefined {
+    if (!record) return undefined;
+    return containedIncidents(record).find(
+        ({ incident: i }) =>
+            i.trigger !== PERSISTENCE_TRIGGER &&
+            i.closedAt === undefined &&
+            at >= i.firstSeen - windowMs &&
+            at <= i.lastSeen + windowMs,
+    );
+}
+
+export async function readUserRecord(store: UserRecordStore, userId: string): Promise<UserRecord | undefined> {
+    const row = await store.read(userId);
+    return row ? readRecord(row.doc) : undefined;
+}
+
+/**
+ * Polls the canary's row until the drill shows up, or until `deadline` (wall clock, ms); then `outcome` is absent
+ * and `lastError` says why the last read failed, if it did.
+ */
+export async function awaitDrill(
+    store: UserRecordStore,
+    userId: string,
+    match: { drillId: string; recordIds: readonly string[] },
+    options: { deadline: number; pollMs?: number; now?: () => number; sleep?: (ms: number) => Promise<void> },
+): Promise<{ outcome?: DrillOutcome; seenAt: number; lastError?: Error }> {
+    const now = options.now ?? Date.now;
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    let lastError: Error | undefined;
+    for (;;) {
+        try {
+            const record = await readUserRecord(store, userId);
+            // The incident and its containment plan are written together: one read sees both.
+            const outcome = record && findDrillOutcome(record, match.drillId, match.recordIds);
+            if (outcome) return { outcome, seenAt: now() };
+            lastError = undefined;
+        } catch (e) {
+            // A storage hiccup is no reason to give up on a drill already sent: keep polling until the deadline.
+            lastError = e instanceof Error ? e : new Error(String(e));
+        }
+        if (now() >= options.deadline) return { seenAt: now(), ...(lastError ? { lastError } : {}) };
+        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, options.deadline - now())));
+    }
+}

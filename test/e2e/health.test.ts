@@ -1,0 +1,186 @@
+import { HttpRequest, InvocationContext, Timer } from '@azure/functions';
+
+import { createContainmentTimerHandler } from '../../functions/containmentTimer';
+import { createHealthHandler } from '../../functions/health';
+import { checkpointPrefix } from '../../shared/eventhub/lag';
+import { requiredGraphRoles } from '../../shared/graph/permissions';
+import { createRuntime } from '../../shared/runtime';
+import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
+import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { writeCheckpoint } from '../support/functionsHost';
+import { envelope, signIn, user } from '../support/signInFactory';
+
+/**
+ * The app's own view: GET /api/health with the app's managed identity (its Graph roles read from its token), and
+ * the timer's lag warning, against the Event Hubs stand-in and Azurite's checkpoint blobs.
+ */
+const GROUP = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
+let identity: FakeIdentity;
+let graph: FakeGraph;
+let hub: EventHubsEmulator;
+let n = 0;
+
+beforeAll(async () => {
+    identity = await startFakeIdentity();
+    graph = await startFakeGraph(identity);
+    process.env.IDENTITY_ENDPOINT = identity.endpoint;
+    process.env.IDENTITY_HEADER = identity.secret;
+    hub = await startEventHubsEmulator({ eventHubName: 'health-hub', consumerGroups: ['mfa-responder'] });
+});
+afterAll(async () => {
+    await hub.close();
+    await graph.close();
+    await identity.close();
+});
+
+function appEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+    return {
+        STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
+        STATE_TABLE_NAME: `health${process.pid}x${Date.now().toString(36)}x${n++}`,
+        AzureWebJobsStorage: process.env.AZURITE_STORAGE_CONNECTION_STRING,
+        EVENTHUB_CONNECTION_STRING: hub.connectionString,
+        EVENTHUB_NAME: hub.eventHubName,
+        EVENTHUB_CONSUMER_GROUP: 'mfa-responder',
+        GRAPH_BASE_URL: graph.baseUrl,
+        // Each test its own client id: managed identity tokens are cached per client id.
+        AZURE_CLIENT_ID: identity.addClient(),
+        CONTAINMENT_MODE: 'live',
+        PUSH_BLOCK_GROUP_ID: GROUP,
+        NEVER_CONTAIN: 'breakglass@contoso.com',
+        ...extra,
+    };
+}
+
+function logsOf() {
+    const lines: Array<{ level: string; text: string }> = [];
+    const context = new InvocationContext({
+        invocationId: 'test',
+        functionName: 'containmentTimer',
+        logHandler: (level, ...args) => lines.push({ level, text: args.map(String).join(' ') }),
+    });
+    return { context, lines };
+}
+
+const request = () => new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' });
+
+describe('GET /api/health', () => {
+    it("answers 200 with the checks the app's identity can make, and lists the ones it cannot", async () => {
+        const env = appEnv();
+        const rt = createRuntime({ env });
+        await rt.ready();
+        identity.roles = [...requiredGraphRoles(rt.containment).keys()];
+        hub.publish(0, envelope([signIn({ user: user('Health A'), at: new Date() })]));
+        hub.publish(1, envelope([signIn({ user: user('Health B'), at: new Date() })]));
+        const prefix = checkpointPrefix('127.0.0.1', hub.eventHubName, 'mfa-responder');
+        for (const p of ['0', '1']) {
+            await writeCheckpoint(
+                process.env.AZURITE_STORAGE_CONNECTION_STRING!,
+                prefix,
+                p,
+                hub.partitions[Number(p)]!.length - 1,
+            );
+        }
+        const res = await createHealthHandler(() => rt)(request(), logsOf().context);
+        const body = res.jsonBody as {
+            status: string;
+            findings: Array<{ check: string; status: string; detail: string }>;
+            notChecked: Array<{ check: string; why: string }>;
+        };
+        expect(body.findings.map((f) => [f.check, f.status])).toEqual([
+            ['settings', 'ok'],
+            ['state-table', 'ok'],
+            ['graph-permissions', 'ok'],
+            ['sign-ins-arriving', 'ok'],
+            ['lag', 'ok'],
+            ['incidents', 'ok'],
+            ['circuit-breaker', 'ok'],
+        ]);
+        expect(res.status).toBe(200);
+        expect(body.status).toBe('ok');
+        expect(body.findings[2]!.detail).toMatch(/the identity's token carries the 5 app role\(s\)/);
+        expect(body.notChecked.map((c) => c.check)).toEqual(['push-block', 'diagnostic-setting']);
+        expect(body.notChecked[0]!.why).toMatch(/mfa-responder doctor/);
+    });
+
+    it('answers 503 when a check fails: a role missing from the identity’s token', async () => {
+        const env = appEnv();
+        const rt = createRuntime({ env });
+        await rt.ready();
+        identity.roles = ['User.Read.All'];
+        const res = await createHealthHandler(() => rt)(request(), logsOf().context);
+        const body = res.jsonBody as {
+            status: string;
+            findings: Array<{ check: string; status: string; detail: string }>;
+        };
+        expect(res.status).toBe(503);
+        expect(body.status).toBe('failed');
+        expect(body.findings.find((f) => f.check === 'graph-permissions')).toMatchObject({
+            status: 'failed',
+            detail: expect.stringMatching(/token lacks 4 app role\(s\).*User\.RevokeSessions\.All/),
+        });
+    });
+});
+
+describe('containment timer: lag warning', () => {
+    it('logs one warning line when a partition is further behind than LAG_WARNING_MINUTES', async () => {
+        const lagging = await startEventHubsEmulator({ eventHubName: `lag-${n}`, consumerGroups: ['mfa-responder'] });
+        try {
+            const env = appEnv({
+                EVENTHUB_CONNECTION_STRING: lagging.connectionString,
+                EVENTHUB_NAME: lagging.eventHubName,
+                LAG_WARNING_MINUTES: '1',
+            });
+            const rt = createRuntime({ env });
+            lagging.publish(0, envelope([]));
+            await writeCheckpoint(
+                process.env.AZURITE_STORAGE_CONNECTION_STRING!,
+                checkpointPrefix('127.0.0.1', lagging.eventHubName, 'mfa-responder'),
+                '0',
+                0,
+            );
+            // The stand-in stamps these three minutes after the checkpoint was written.
+            for (let i = 0; i < 3; i++) lagging.publish(0, envelope([]), Date.now() + 3 * 60_000);
+            const { context, lines } = logsOf();
+            await createContainmentTimerHandler(() => rt)({} as Timer, context);
+            const warnings = lines.filter((l) => l.level === 'warning');
+            expect(warnings).toHaveLength(1);
+            expect(warnings[0]!.text).toMatch(
+                /^Event Hub lag: partition 0 is 3 event\(s\) and up to 3 min behind \(LAG_WARNING_MINUTES=1; run mfa-responder doctor\): \[\{"partitionId":"0","state":"behind","events":3,"lagMs":\d+\}\]$/,
+            );
+        } finally {
+            await lagging.close();
+        }
+    });
+
+    it('stays quiet when nothing lags or no hub is configured; a hub it cannot reach is said once an hour, not thrown', async () => {
+        const quiet = createRuntime({ env: appEnv({ EVENTHUB_CONNECTION_STRING: '' }) });
+        const q = logsOf();
+        await createContainmentTimerHandler(() => quiet)({} as Timer, q.context);
+        expect(q.lines.filter((l) => l.level === 'warning')).toEqual([]);
+
+        // A port nobody listens on: the read fails fast, the timer's own work is done all the same.
+        const gone = await startEventHubsEmulator({ eventHubName: 'gone' });
+        const connectionString = gone.connectionString;
+        await gone.close();
+        const rt = createRuntime({
+            env: appEnv({ EVENTHUB_CONNECTION_STRING: connectionString, EVENTHUB_NAME: 'gone' }),
+        });
+        let now = Date.now();
+        const handler = createContainmentTimerHandler(
+            () => rt,
+            () => now,
+        );
+        const first = logsOf();
+        await handler({} as Timer, first.context);
+        expect(first.lines.filter((l) => l.level === 'warning')).toEqual([
+            {
+                level: 'warning',
+                text: expect.stringMatching(/^Event Hub lag could not be read \(said once an hour\): /),
+            },
+        ]);
+        now += 60_000;
+        const second = logsOf();
+        await handler({} as Timer, second.context);
+        expect(second.lines.filter((l) => l.level === 'warning')).toEqual([]);
+    });
+});

@@ -1,0 +1,128 @@
+import {
+    checkpointPrefix,
+    hubLag,
+    partitionLag,
+    PartitionReading,
+    readCheckpointBlob,
+    unprocessedEvents,
+} from '../../shared/eventhub/lag';
+import { lagWarningLine } from '../../shared/health/lagWarning';
+
+const T = Date.parse('2026-11-27T12:00:00Z');
+const part = (o: Partial<PartitionReading> = {}): PartitionReading => ({
+    partitionId: '0',
+    beginningSequenceNumber: 0,
+    lastEnqueuedSequenceNumber: 99,
+    lastEnqueuedAt: T,
+    isEmpty: false,
+    ...o,
+});
+
+describe('unprocessedEvents (the scale controller’s GetUnprocessedEventCount)', () => {
+    it('counts as the extension does, case by case', () => {
+        expect(unprocessedEvents(part({ isEmpty: true, lastEnqueuedSequenceNumber: -1 }), undefined)).toBe(0);
+        expect(unprocessedEvents(part({ lastEnqueuedSequenceNumber: 0 }), undefined)).toBe(1);
+        expect(
+            unprocessedEvents(part({ beginningSequenceNumber: 10, lastEnqueuedSequenceNumber: 10 }), undefined),
+        ).toBe(1);
+        expect(unprocessedEvents(part({ beginningSequenceNumber: 10 }), undefined)).toBe(90);
+        expect(unprocessedEvents(part(), 90)).toBe(9);
+        expect(unprocessedEvents(part(), 99)).toBe(0);
+        expect(unprocessedEvents(part(), 150)).toBe(0);
+    });
+});
+
+describe('partitionLag', () => {
+    it('tells caught-up, behind (with the wait since the checkpoint), no checkpoint, ahead and empty apart', () => {
+        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 99, writtenAt: T })).toMatchObject({
+            state: 'caught-up',
+            events: 0,
+        });
+        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 97, writtenAt: T - 5 * 60_000 })).toMatchObject(
+            {
+                state: 'behind',
+                events: 2,
+                lagMs: 5 * 60_000,
+            },
+        );
+        // A checkpoint written after the last event (clock skew): no negative lag.
+        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 97, writtenAt: T + 1000 }).lagMs).toBe(0);
+        expect(partitionLag(part(), undefined)).toMatchObject({ state: 'no-checkpoint', events: 100 });
+        // A blob with "" as its sequence number is no checkpoint either.
+        expect(partitionLag(part(), { partitionId: '0', writtenAt: T })).toMatchObject({ state: 'no-checkpoint' });
+        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 500 })).toMatchObject({
+            state: 'checkpoint-ahead',
+            events: 0,
+            checkpoint: 500,
+            lastSequenceNumber: 99,
+        });
+        // A recreated hub that holds nothing yet, old checkpoint still there.
+        expect(
+            partitionLag(part({ isEmpty: true, lastEnqueuedSequenceNumber: -1 }), {
+                partitionId: '0',
+                sequenceNumber: 3,
+            }).state,
+        ).toBe('checkpoint-ahead');
+        expect(partitionLag(part({ isEmpty: true, lastEnqueuedSequenceNumber: -1 }), undefined)).toMatchObject({
+            state: 'empty',
+            events: 0,
+        });
+    });
+
+    it('joins partitions to their checkpoints by id', () => {
+        const lag = hubLag(
+            [part(), part({ partitionId: '1' })],
+            new Map([['1', { partitionId: '1', sequenceNumber: 99 }]]),
+        );
+        expect(lag.map((l) => [l.partitionId, l.state])).toEqual([
+            ['0', 'no-checkpoint'],
+            ['1', 'caught-up'],
+        ]);
+    });
+});
+
+describe('checkpoint blobs', () => {
+    const prefix = checkpointPrefix('EVHNS-X.servicebus.windows.net', 'Entra-Signins', 'MFA-Responder');
+
+    it('live under the lower-cased {fqns}/{hub}/{group}/checkpoint/ prefix', () => {
+        expect(prefix).toBe('evhns-x.servicebus.windows.net/entra-signins/mfa-responder/checkpoint/');
+    });
+
+    it('read the partition from the name and the last processed event from the metadata, tolerantly', () => {
+        const at = new Date(T);
+        expect(readCheckpointBlob(prefix, `${prefix}3`, { sequencenumber: '41', offset: '' }, at)).toEqual({
+            partitionId: '3',
+            sequenceNumber: 41,
+            writtenAt: T,
+        });
+        expect(readCheckpointBlob(prefix, `${prefix}3`, { sequencenumber: '' }, at)).toEqual({
+            partitionId: '3',
+            writtenAt: T,
+        });
+        expect(readCheckpointBlob(prefix, `${prefix}3`, { sequencenumber: 'x1' }, undefined)).toEqual({
+            partitionId: '3',
+        });
+        expect(readCheckpointBlob(prefix, `${prefix}3`, undefined, undefined)).toEqual({ partitionId: '3' });
+        expect(readCheckpointBlob(prefix, `${prefix}../3`, {}, at)).toBeUndefined();
+        expect(readCheckpointBlob(prefix, 'other/3', {}, at)).toBeUndefined();
+    });
+});
+
+describe('lagWarningLine', () => {
+    it('names each partition past the limit or ahead of the hub, and says nothing otherwise', () => {
+        const behind = partitionLag(part(), { partitionId: '0', sequenceNumber: 90, writtenAt: T - 15 * 60_000 });
+        const fine = partitionLag(part({ partitionId: '1' }), {
+            partitionId: '1',
+            sequenceNumber: 98,
+            writtenAt: T - 60_000,
+        });
+        const ahead = partitionLag(part({ partitionId: '2' }), { partitionId: '2', sequenceNumber: 500 });
+        expect(lagWarningLine([fine], 10 * 60_000)).toBeUndefined();
+        const line = lagWarningLine([behind, fine, ahead], 10 * 60_000)!;
+        expect(line).toMatch(
+            /^Event Hub lag: partition 0 is 9 event\(s\) and up to 15 min behind; partition 2 has a checkpoint \(500\) ahead of the hub \(99\)/,
+        );
+        expect(line).toContain('LAG_WARNING_MINUTES=10');
+        expect(line.split('\n')).toHaveLength(1);
+    });
+});
