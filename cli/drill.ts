@@ -6,15 +6,13 @@ import { loadEventHubConfig } from '../shared/config';
 import { incidentView } from '../shared/containment/incidentView';
 import { ConfigError } from '../shared/errors';
 import { awaitDrill, findDrillOutcome, openEpisode, readUserRecord } from '../shared/drill/awaitDrill';
-import { drillMessages, drillRecordIds, drillRecords, newDrillId } from '../shared/drill/drillRecords';
+import { drillMessages, drillRecordIds, drillRecords, drillSpacingMs, newDrillId } from '../shared/drill/drillRecords';
 import { sendDrill } from '../shared/drill/sendDrill';
 import { describeFailure } from '../shared/health/context';
 import { createRuntime, Runtime } from '../shared/runtime';
 import { CliIO, UsageError, write } from './io';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Seconds between the drill's pushes, in event time: a person tapping Deny, prompt after prompt. */
-const SPACING_MS = 3_000;
 /** Enough for any DENIAL_THRESHOLD (at most 1000); the messages go out in as many batches as they need. */
 const MAX_DENIALS = 1001;
 const DEFAULT_TIMEOUT_S = 180;
@@ -80,8 +78,8 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
     if (!drillUsers.has(userId)) {
         await say(
             `mfa-responder: refused: ${who}${who === userId ? '' : ` (${userId})`} is not a canary. A drill runs only against ` +
-                'accounts listed in DRILL_USER_IDS, in the function app’s settings and in this environment; anyone else’s ' +
-                'drill records would be read as a real attack.',
+                'accounts listed in DRILL_USER_IDS, in the function app’s settings and in this environment (the app refuses ' +
+                'drill records for anyone it does not list).',
         );
         return 2;
     }
@@ -109,7 +107,13 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
     }
 
     const drillId = newDrillId(now);
-    const records = drillRecords({ drillId, userId, denials, at: now, spacingMs: SPACING_MS });
+    const records = drillRecords({
+        drillId,
+        userId,
+        denials,
+        at: now,
+        spacingMs: drillSpacingMs(denials, policy.windowMs),
+    });
     let sent: Awaited<ReturnType<typeof sendDrill>>;
     try {
         sent = await sendDrill(hub, drillMessages(records), {
@@ -156,7 +160,8 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
         await say(
             `mfa-responder: no drill incident for ${userId} within ${timeoutMs / 1000} s. The records reached the hub; check ` +
                 'that the function reads it (mfa-responder doctor: "Sign-ins arriving", "Responder keeps up"), that the app’s ' +
-                `DRILL_USER_IDS lists ${userId}, and the function's logs ("Sign-in batch:" lines, rejected records).` +
+                `DRILL_USER_IDS lists ${userId} (it refuses anyone else's drill records: "Rejected … as drill-refused" in the ` +
+                'function\'s logs), and the "Sign-in batch:" lines.' +
                 (seen.lastError ? ` The state table could not be read either: ${seen.lastError.message}` : ''),
         );
         return 1;

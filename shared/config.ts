@@ -305,7 +305,7 @@ export const SETTINGS = {
         default: '',
         accepts: 'a comma-separated list of at most 50 user object ids',
         description:
-            'Canary users a drill may run against (mfa-responder drill). A drill incident is always dry-run, notified as a drill and outside the circuit breaker; drill records for anyone else are processed as real sign-ins.',
+            'Canary users a drill may run against (mfa-responder drill). A drill incident is always dry-run, notified as a drill and outside the circuit breaker; drill records for anyone else are refused (rejected as drill-refused).',
     }),
     ALLOW_NO_BREAK_GLASS: spec({
         schema: bool,

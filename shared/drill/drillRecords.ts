@@ -31,6 +31,17 @@ export interface DrillPlan {
     readonly newId?: () => string;
 }
 
+/** Seconds between a drill's pushes, in event time, when the window allows: a person tapping Deny, prompt after prompt. */
+const NATURAL_SPACING_MS = 3_000;
+
+/**
+ * The spacing of a drill's pushes: a few seconds apart, closer when the episode would not otherwise fit in one
+ * DENIAL_WINDOW_MINUTES (a high threshold with a short window), since a drill that cannot trigger proves nothing.
+ */
+export function drillSpacingMs(denials: number, windowMs: number): number {
+    return Math.min(NATURAL_SPACING_MS, Math.floor(windowMs / Math.max(1, denials)));
+}
+
 /** A drill's id: when it started and a random part, short enough for the incident (64 characters at most). */
 export function newDrillId(now: number, random: string = randomUUID().slice(0, 8)): string {
     return `drill-${new Date(now).toISOString().replace(/[-:]|\.\d+/g, '')}-${random}`;

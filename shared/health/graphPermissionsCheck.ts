@@ -15,8 +15,13 @@ export interface PermissionsReading {
     readonly assignedFailure?: ReadFailure;
     /** App roles in the identity's current Graph token: what is in effect now. */
     readonly effective?: readonly string[];
-    /** Password-reset directory roles the identity holds (RESET_PASSWORD=true only). */
+    /** Password-reset directory roles the identity holds tenant-wide (RESET_PASSWORD=true only). */
     readonly directoryRoles?: readonly string[];
+    /**
+     * Password-reset roles held on a narrower scope only (an administrative unit): resets of anyone outside it are
+     * refused, so they do not count.
+     */
+    readonly scopedDirectoryRoles?: ReadonlyArray<{ readonly role: string; readonly scope: string }>;
     readonly directoryFailure?: ReadFailure;
 }
 
@@ -47,11 +52,16 @@ export async function readPermissions(ctx: HealthContext): Promise<PermissionsRe
         if (c.resetPassword) {
             try {
                 const held = await reads.directoryRoleAssignments(principal.id);
+                const resetRoles = held.flatMap((r) => {
+                    const role = (PASSWORD_RESET_DIRECTORY_ROLES as Record<string, string>)[r.roleDefinitionId];
+                    return role ? [{ role, scope: r.directoryScopeId ?? '/' }] : [];
+                });
+                // Only "/" is the whole tenant (roleAssignments' directoryScopeId); an administrative unit's scope
+                // lets the identity reset its members' passwords only.
+                const scoped = resetRoles.filter((r) => r.scope !== '/');
                 directory = {
-                    directoryRoles: held.flatMap((r) => {
-                        const name = (PASSWORD_RESET_DIRECTORY_ROLES as Record<string, string>)[r.roleDefinitionId];
-                        return name ? [name] : [];
-                    }),
+                    directoryRoles: resetRoles.filter((r) => r.scope === '/').map((r) => r.role),
+                    ...(scoped.length > 0 ? { scopedDirectoryRoles: scoped } : {}),
                 };
             } catch (e) {
                 directory = { directoryFailure: describeFailure(e) };
@@ -175,8 +185,10 @@ export function evaluatePermissions(r: PermissionsReading, appClientId: string |
                     'failed',
                     'graph-permissions.directory-role',
                     'Directory role for password resets',
-                    'RESET_PASSWORD=true, but the identity holds no directory role that may reset passwords: every reset would be refused (403)',
-                    `${grant} assigns User Administrator (users who hold admin roles need Privileged Authentication Administrator, assigned by hand).`,
+                    r.scopedDirectoryRoles
+                        ? `RESET_PASSWORD=true, but the identity holds ${r.scopedDirectoryRoles.map((s) => `${s.role} on ${s.scope}`).join(', ')} only: a reset of anyone outside that scope would be refused (403)`
+                        : 'RESET_PASSWORD=true, but the identity holds no directory role that may reset passwords: every reset would be refused (403)',
+                    `${grant} assigns User Administrator tenant-wide (users who hold admin roles need Privileged Authentication Administrator, assigned by hand).`,
                 ),
             );
         } else {

@@ -28,8 +28,6 @@ export interface BatchResult {
     rejectedSamples: Partial<Record<RejectReason, string>>;
     /** Records that counted with an over-long text cut to its bound. */
     truncated: number;
-    /** Drill records for users not in DRILL_USER_IDS (read as real sign-ins). */
-    drillsRefused: number;
     /** Distinct prompts that became known as declined in this batch. */
     newDenials: number;
     /** Users whose events reached storage (or were quarantined). */
@@ -71,7 +69,6 @@ export function emptyBatchResult(): BatchResult {
         rejectedByReason: {},
         rejectedSamples: {},
         truncated: 0,
-        drillsRefused: 0,
         newDenials: 0,
         users: 0,
         newIncidents: [],
@@ -89,7 +86,6 @@ export function addBatchResult(a: BatchResult, b: BatchResult): void {
     a.events += b.events;
     a.rejected += b.rejected;
     a.truncated += b.truncated;
-    a.drillsRefused += b.drillsRefused;
     a.newDenials += b.newDenials;
     a.users += b.users;
     a.quarantined += b.quarantined;

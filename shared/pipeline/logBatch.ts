@@ -30,11 +30,6 @@ export function logBatch(outcome: BatchOutcome, logger: Logger): void {
             `Rejected ${n} sign-in record(s) as ${reason}; e.g. ${result.rejectedSamples[reason as keyof typeof result.rejectedSamples] ?? ''}`,
         );
     }
-    if (result.drillsRefused > 0) {
-        logger.warn(
-            `Refused the drill marker of ${result.drillsRefused} record(s): their users are not in DRILL_USER_IDS, so they were read as real sign-ins`,
-        );
-    }
     for (const q of result.quarantines) {
         logger.error(
             `Quarantined the update of user ${q.userId}: the service refused it (${q.code}) and retrying cannot fix it; the rest of the batch was stored. ${q.message}`,

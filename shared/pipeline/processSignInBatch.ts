@@ -82,7 +82,6 @@ export function parseMessages(
             case 'event': {
                 result.events++;
                 if (outcome.truncated > 0) result.truncated++;
-                if (outcome.drillRefused) result.drillsRefused++;
                 const list = byUser.get(outcome.event.userId);
                 if (list) list.push(outcome.event);
                 else byUser.set(outcome.event.userId, [outcome.event]);

@@ -23,7 +23,7 @@ export interface ParseSignInOptions {
     readonly categories: ReadonlySet<string>;
     /** Audit categories to read (security-information changes); none when absent. */
     readonly auditCategories?: ReadonlySet<string>;
-    /** Users whose drill records are drills (DRILL_USER_IDS); anyone else's are read as real sign-ins. */
+    /** Users whose drill records are drills (DRILL_USER_IDS); anyone else's are refused (`drill-refused`). */
     readonly drillUsers?: ReadonlySet<string>;
     /** Wall clock, ms. With `maxClockSkewMs`, records dated further ahead than that are rejected as `future-time`. */
     readonly now?: number;
@@ -329,11 +329,14 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
     const app = cutter.cut(fields.appDisplayName, TEXT_BOUNDS.appDisplayName);
     const userType = cutter.cut(fields.userType, TEXT_BOUNDS.userType);
     const userId = fields.userId.toLowerCase();
-    // A drill marker counts only for a canary user: it can never turn a real user's attack into a dry-run.
-    const drillId = fields.drillId && options.drillUsers?.has(userId) ? fields.drillId.slice(0, 64) : undefined;
+    // A drill marker counts only for a canary user. Anyone else's drill record is refused, never read as a real sign-in:
+    // Entra never writes the marker, so the record is synthetic, and reading it would let a drill contain a real user.
+    if (fields.drillId && !options.drillUsers?.has(userId)) {
+        return reject('drill-refused', `a drill record for user ${userId}, who is not in DRILL_USER_IDS`);
+    }
+    const drillId = fields.drillId ? fields.drillId.slice(0, 64) : undefined;
     return {
         type: 'event',
-        ...(fields.drillId && !drillId ? { drillRefused: true } : {}),
         event: {
             userId,
             ...(upn !== undefined ? { userPrincipalName: upn } : {}),

@@ -68,7 +68,12 @@ export type RejectReason =
     /** Dated more than MAX_CLOCK_SKEW_MINUTES after the wall clock: a buggy stream, never a real prompt. */
     | 'future-time'
     | 'missing-record-id'
-    | 'invalid-field';
+    | 'invalid-field'
+    /**
+     * A drill record (`properties.drillId`, which Entra never writes) for a user not in DRILL_USER_IDS: it can only come
+     * from `mfa-responder drill` pointed at the wrong user, so it is never read as a real sign-in that could contain them.
+     */
+    | 'drill-refused';
 
 /** The outcome of parsing one raw record. */
 export type ParseOutcome =
@@ -77,8 +82,6 @@ export type ParseOutcome =
           readonly event: UserEvent;
           /** Over-long texts that were cut to their bound (the record still counts). */
           readonly truncated: number;
-          /** A drill record for a user not in DRILL_USER_IDS: read as a real sign-in. */
-          readonly drillRefused?: boolean;
       }
     /** A user sign-in that is not an MFA push outcome (a password error, a token refresh, ...). */
     | { readonly type: 'other' }

@@ -28,6 +28,7 @@ export const REJECT_REASONS = [
     'future-time',
     'missing-record-id',
     'invalid-field',
+    'drill-refused',
 ] as const satisfies readonly RejectReason[];
 
 export const TRIGGERS = [

@@ -6,6 +6,7 @@ import {
     drillMessages,
     drillRecordIds,
     drillRecords,
+    drillSpacingMs,
     newDrillId,
 } from '../../shared/drill/drillRecords';
 import { findDrillOutcome, openEpisode } from '../../shared/drill/awaitDrill';
@@ -40,7 +41,7 @@ describe('drill records', () => {
             { categories, drillUsers: new Set([CANARY]), now: NOW, maxClockSkewMs: 3_600_000 },
             result,
         );
-        expect(result).toMatchObject({ records: 6, events: 6, rejected: 0, drillsRefused: 0 });
+        expect(result).toMatchObject({ records: 6, events: 6, rejected: 0 });
         const events = byUser.get(CANARY)! as SignInEvent[];
         expect(events.map((e) => e.kind)).toEqual(Array(6).fill('push-denied'));
         expect(events.map((e) => e.time)).toEqual([15, 12, 9, 6, 3, 0].map((s) => NOW - s * 1000));
@@ -54,16 +55,40 @@ describe('drill records', () => {
         expect(drillRecordIds(records)).toEqual(events.map((e) => e.recordId.toLowerCase()));
     });
 
-    it('are real sign-ins for anyone not in DRILL_USER_IDS (counted as refused drill markers)', () => {
+    it('are refused for anyone not in DRILL_USER_IDS: counted as drill-refused, never read as real sign-ins', () => {
         const result = emptyBatchResult();
         const byUser = parseMessages(
             drillMessages(drillRecords(plan())),
-            { categories, drillUsers: new Set(), now: NOW },
+            { categories, drillUsers: new Set(['00000000-0000-4000-8000-000000000001']), now: NOW },
             result,
         );
-        expect(result.drillsRefused).toBe(6);
-        expect((byUser.get(CANARY)! as SignInEvent[]).some((e) => e.drillId)).toBe(false);
+        expect(result).toMatchObject({ records: 6, events: 0, rejected: 6, rejectedByReason: { 'drill-refused': 6 } });
+        expect(result.rejectedSamples['drill-refused']).toContain('not in DRILL_USER_IDS');
+        expect(byUser.get(CANARY)).toBeUndefined();
     });
+
+    it.each([
+        [5, 10],
+        [300, 10],
+        [25, 1],
+        [1000, 1],
+    ])(
+        'fit one window whatever the settings, so the drill opens its incident (DENIAL_THRESHOLD=%i, DENIAL_WINDOW_MINUTES=%i)',
+        (threshold, minutes) => {
+            const policy = { ...DEFAULT_POLICY, denialThreshold: threshold, windowMs: minutes * 60_000 };
+            const denials = threshold + 1;
+            const spacingMs = drillSpacingMs(denials, policy.windowMs);
+            expect(spacingMs).toBeLessThanOrEqual(3_000);
+            const events = parseMessages(
+                drillMessages(drillRecords({ ...plan(denials), spacingMs })),
+                { categories, drillUsers: new Set([CANARY]), now: NOW },
+                emptyBatchResult(),
+            ).get(CANARY)!;
+            const opened = applyEvents(undefined, events, { policy, now: NOW }).newIncidents;
+            expect(opened).toHaveLength(1);
+            expect(opened[0]!.drill).toBe(true);
+        },
+    );
 
     it('go out ten records to a message, as `{"records":[…]}`', () => {
         expect(drillMessages(drillRecords(plan(25))).map((m) => m.records.length)).toEqual([10, 10, 5]);

@@ -5,7 +5,8 @@ import { formatTable } from '../../cli/doctor';
 import { Finding, overallStatus } from '../../shared/health/check';
 import { describeFailure } from '../../shared/health/context';
 import { armEndpointFor, evaluateDiagnosticSettings } from '../../shared/health/diagnosticSettingCheck';
-import { evaluatePermissions, PermissionsReading } from '../../shared/health/graphPermissionsCheck';
+import type { HealthContext } from '../../shared/health/context';
+import { evaluatePermissions, PermissionsReading, readPermissions } from '../../shared/health/graphPermissionsCheck';
 import { evaluateLag, evaluateSignInsArriving } from '../../shared/health/hubChecks';
 import { evaluateIncidents } from '../../shared/health/incidentsCheck';
 import { evaluatePushBlock, PushBlockReading } from '../../shared/health/pushBlockCheck';
@@ -147,6 +148,43 @@ describe('evaluatePermissions', () => {
         );
         expect(byCheck(withRole, 'graph-permissions.directory-role')).toMatchObject({ status: 'ok' });
     });
+
+    it.each([
+        ['/', 'ok'],
+        ['/administrativeUnits/44444444-5555-4666-8777-888888888888', 'failed'],
+    ])(
+        'counts a password-reset role assigned on scope %s as %s (an administrative unit covers its members only)',
+        async (scope, status) => {
+            const reads = {
+                servicePrincipalOf: async () => ({
+                    id: '22222222-3333-4444-8555-666666666666',
+                    displayName: 'responder',
+                }),
+                graphServicePrincipal: async () => ({ id: '33333333-4444-4555-8666-777777777777', appRoles: [] }),
+                appRoleAssignments: async () => [],
+                // User Administrator's template id.
+                directoryRoleAssignments: async () => [
+                    { roleDefinitionId: 'fe930be7-5e62-47db-91af-98c3a49a38b1', directoryScopeId: scope },
+                ],
+            };
+            const ctx = {
+                asApp: false,
+                appClientId: '11111111-2222-4333-8444-555555555555',
+                timeoutMs: 1000,
+                runtime: {
+                    containment: needs({ resetPassword: true }),
+                    graphConfig: { baseUrl: 'https://graph.microsoft.com' },
+                    graphReads: () => reads,
+                },
+            } as unknown as HealthContext;
+            const finding = byCheck(
+                evaluatePermissions(await readPermissions(ctx), ctx.appClientId),
+                'graph-permissions.directory-role',
+            );
+            expect(finding).toMatchObject({ status });
+            if (status === 'failed') expect(finding?.detail).toContain(`User Administrator on ${scope} only`);
+        },
+    );
 });
 
 describe('evaluatePushBlock', () => {
