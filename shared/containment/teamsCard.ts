@@ -3,6 +3,7 @@ import type { Incident } from '../detection/userState';
 import { incidentView, IncidentView } from './incidentView';
 import type { Containment, ContainmentStatus, NoticeKind } from './model';
 import { noticeTitle, releaseAdvice, releaseCommandFor } from './noticeText';
+import { singleLine } from '../singleLine';
 
 /**
  * A notice as a Microsoft Teams message: an Adaptive Card 1.4 in the envelope the Workflows trigger "When a Teams
@@ -38,14 +39,13 @@ const LEVELS: readonly Level[] = [
     { ips: 3, apps: 1, steps: 5, text: 60 },
 ];
 
-/** Cut to `max` characters (an ellipsis says so), on one line, with no Markdown link syntax. */
+/**
+ * Cut to `max` characters (an ellipsis says so), on one line, with no Markdown link syntax and nothing hidden: control
+ * and format characters (bidirectional overrides, zero-width) become spaces, as in every other output, since app and
+ * device names are chosen by whoever registered them.
+ */
 export function plain(text: string, max: number): string {
-    const flat = text
-        // eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach the card
-        .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
-        .replace(/\[/g, '(')
-        .replace(/\]/g, ')');
-    return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 1))}…`;
+    return singleLine(text.replace(/\[/g, '(').replace(/\]/g, ')'), max);
 }
 
 /** "a, b, c and 4 more". */

@@ -152,6 +152,14 @@ describe('teamsMessage', () => {
         expect(plain('[x](https://evil.example)\nline\u2028two', 100)).toBe('(x)(https://evil.example) line two');
         expect(plain('abcdef', 4)).toBe('abc…');
     });
+
+    it('shows no hidden text: bidirectional overrides and zero-width characters from app names become spaces', () => {
+        const { incident, containment } = hostileIncident();
+        const hidden = { ...incident, apps: ['Microsoft \u202Eetadpu\u202C Office', 'Inv\u200Boice'] };
+        const all = texts(cardOf(teamsMessage(hidden, containment, 'incident', config))).join('\n');
+        expect(all).not.toMatch(/[\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/);
+        expect(all).toContain('Microsoft etadpu Office');
+    });
 });
 
 describe('noticeBody', () => {
