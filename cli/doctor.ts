@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { TokenCredential } from '@azure/identity';
 
 import { CheckStatus, Finding, overallStatus } from '../shared/health/check';
-import { CHECKS, createHealthContext, runChecks } from '../shared/health/runChecks';
+import { CHECKS, createHealthContext, HealthOptions, runChecks } from '../shared/health/runChecks';
 import { createRuntime } from '../shared/runtime';
 import { CliIO, UsageError, write } from './io';
 
@@ -55,7 +55,12 @@ export function formatTable(findings: readonly Finding[], columns = 120): string
  * `doctor`: every check of the chain, as the operator's sign-in (DefaultAzureCredential) or, with AZURE_CLIENT_ID,
  * the app's identity: the runtime's credential choice. Exit 0 when nothing failed, 1 otherwise.
  */
-export async function runDoctor(args: string[], io: CliIO, credential?: TokenCredential): Promise<number> {
+export async function runDoctor(
+    args: string[],
+    io: CliIO,
+    credential?: TokenCredential,
+    health: Pick<HealthOptions, 'now' | 'lagConfirmDelayMs'> = {},
+): Promise<number> {
     const { values } = parseArgs({
         args,
         options: {
@@ -86,6 +91,7 @@ export async function runDoctor(args: string[], io: CliIO, credential?: TokenCre
         ...(appClientId ? { appClientId: appClientId.trim().toLowerCase() } : {}),
         ...(values['arm-endpoint'] ? { armEndpoint: values['arm-endpoint'].replace(/\/$/, '') } : {}),
         ...(values.timeout ? { timeoutMs: Math.max(1, Number(values.timeout)) * 1000 } : {}),
+        ...health,
     });
     const findings = await runChecks(CHECKS, ctx);
     if (values.json) {

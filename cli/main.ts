@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger';
 import type { BatchOutcome } from '../shared/pipeline/batchResult';
 import { createRuntime, CreateRuntimeOptions, StoreChoice } from '../shared/runtime';
 import { runIncidents, runRelease, runSetup } from './adminCommands';
+import type { HealthOptions } from '../shared/health/runChecks';
 import { runDoctor } from './doctor';
 import { runDrill } from './drill';
 import { CliIO, OutputClosedError, UsageError, write } from './io';
@@ -246,6 +247,8 @@ export interface MainOptions {
     readonly runtime?: Pick<CreateRuntimeOptions, 'logsIngestionClientOptions'>;
     /** `doctor` and `drill` sign in with this instead of the runtime's choice: tests sign in as a person through it. */
     readonly credential?: TokenCredential;
+    /** `doctor`'s clock and its pause before reading a lag again (tests look at the hub from a later time). */
+    readonly health?: Pick<HealthOptions, 'now' | 'lagConfirmDelayMs'>;
 }
 
 /** Runs the CLI; returns the process exit code. Never throws for user errors: it prints them. */
@@ -262,7 +265,7 @@ export async function main(argv: readonly string[], io: CliIO, options: MainOpti
             case 'setup':
                 return await runSetup(rest, io);
             case 'doctor':
-                return await runDoctor(rest, io, options.credential);
+                return await runDoctor(rest, io, options.credential, options.health);
             case 'drill':
                 return await runDrill(rest, io, options.credential);
             case undefined:

@@ -13,8 +13,12 @@ const TIMER_RUN_MS = 4 * 60_000;
  * bounded read of the hub's lag logs a warning when the responder falls behind (LAG_WARNING_MINUTES); it never
  * throws and never holds the timer more than a few seconds.
  */
-export function createContainmentTimerHandler(runtime: () => Runtime, clock: () => number = Date.now) {
-    const watchLag = createLagWatch();
+export function createContainmentTimerHandler(
+    runtime: () => Runtime,
+    clock: () => number = Date.now,
+    lagOptions: { confirmDelayMs?: number } = {},
+) {
+    const watchLag = createLagWatch({ ...lagOptions, clock });
     return async function containmentTimer(_timer: Timer, context: InvocationContext): Promise<void> {
         const rt = runtime();
         const lag = watchLag(rt, context, clock());

@@ -41,9 +41,11 @@ export interface PartitionLag {
     /** Events not yet processed, by the scale controller's formula (0 when ahead or empty). */
     readonly events: number;
     /**
-     * How long unprocessed events have waited at most: the last event's enqueued time minus the checkpoint's write
-     * time. An estimate from above: after a quiet spell, the first new event shows the whole spell until the host
-     * takes it (seconds later). Absent when nothing waits or there is no checkpoint.
+     * How long the checkpoint has not moved while events wait: now minus the checkpoint's write time. It grows for as
+     * long as the consumer is stuck, whether or not newer events arrive (a checkpoint has no enqueued time, only its
+     * blob's Last-Modified). After a quiet spell, the first new event shows the whole spell until the host takes it,
+     * seconds later: `lagToConfirm` tells when to read again before believing it. Absent when nothing waits or there
+     * is no checkpoint.
      */
     readonly lagMs?: number;
     readonly lastEnqueuedAt?: number;
@@ -61,7 +63,7 @@ export function unprocessedEvents(p: PartitionReading, checkpoint: number | unde
     return p.lastEnqueuedSequenceNumber > start ? p.lastEnqueuedSequenceNumber - start : 0;
 }
 
-export function partitionLag(p: PartitionReading, cp: CheckpointReading | undefined): PartitionLag {
+export function partitionLag(p: PartitionReading, cp: CheckpointReading | undefined, now: number): PartitionLag {
     const seq = cp?.sequenceNumber;
     const base = {
         partitionId: p.partitionId,
@@ -76,16 +78,38 @@ export function partitionLag(p: PartitionReading, cp: CheckpointReading | undefi
     if (p.isEmpty) return { ...base, state: 'empty', events: 0 };
     if (seq === undefined) return { ...base, state: 'no-checkpoint', events };
     if (events === 0) return { ...base, state: 'caught-up', events };
-    const lagMs = cp?.writtenAt !== undefined ? Math.max(0, p.lastEnqueuedAt - cp.writtenAt) : undefined;
+    const lagMs = cp?.writtenAt !== undefined ? Math.max(0, now - cp.writtenAt) : undefined;
     return { ...base, state: 'behind', events, ...(lagMs !== undefined ? { lagMs } : {}) };
 }
 
-/** Joins the hub's partitions with the host's checkpoints. */
+/** Joins the hub's partitions with the host's checkpoints, as of `now`. */
 export function hubLag(
     partitions: readonly PartitionReading[],
     checkpoints: ReadonlyMap<string, CheckpointReading>,
+    now: number,
 ): PartitionLag[] {
-    return partitions.map((p) => partitionLag(p, checkpoints.get(p.partitionId)));
+    return partitions.map((p) => partitionLag(p, checkpoints.get(p.partitionId), now));
+}
+
+/** Partitions further behind than the limit. */
+export function latePartitions(lag: readonly PartitionLag[], warningMs: number): PartitionLag[] {
+    return lag.filter((p) => p.state === 'behind' && (p.lagMs ?? 0) > warningMs);
+}
+
+/** A healthy host takes a new event within seconds; this long without it is not a quiet spell ending. */
+export const FRESH_EVENT_MS = 60_000;
+/** How long to wait before reading again a lag that may be a quiet spell ending. */
+export const LAG_CONFIRM_DELAY_MS = 15_000;
+
+/**
+ * Whether a late partition's newest event is so fresh that the lag may only be a quiet spell ending (the host has not
+ * taken that event yet): read again after LAG_CONFIRM_DELAY_MS and believe the second reading. A stuck consumer stays
+ * late on the second reading too, whether or not events keep arriving.
+ */
+export function lagToConfirm(lag: readonly PartitionLag[], warningMs: number, now: number): boolean {
+    return latePartitions(lag, warningMs).some(
+        (p) => p.lastEnqueuedAt !== undefined && now - p.lastEnqueuedAt < FRESH_EVENT_MS,
+    );
 }
 
 /** The blob name prefix of the host's checkpoints: every segment lower case (BlobCheckpointStoreInternal.cs). */

@@ -1,6 +1,8 @@
 import { loadCheckpointStoreConfig, loadEventHubConfig, loadLagWarningMs } from '../config';
 import { readCheckpoints, readPartitions } from '../eventhub/hubReadings';
-import { hubLag, PartitionLag } from '../eventhub/lag';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { hubLag, LAG_CONFIRM_DELAY_MS, lagToConfirm, latePartitions, PartitionLag } from '../eventhub/lag';
 import type { Logger } from '../logger';
 import type { Runtime } from '../runtime';
 import { duration } from './check';
@@ -13,12 +15,13 @@ const FAILURE_REPEAT_MS = 60 * 60_000;
 
 /** The warning line for partitions past the limit, or undefined when none is (pure). */
 export function lagWarningLine(lag: readonly PartitionLag[], warningMs: number): string | undefined {
-    const late = lag.filter((p) => p.state === 'behind' && (p.lagMs ?? 0) > warningMs);
+    const late = latePartitions(lag, warningMs);
     const ahead = lag.filter((p) => p.state === 'checkpoint-ahead');
     if (late.length === 0 && ahead.length === 0) return undefined;
     const parts = [
         ...late.map(
-            (p) => `partition ${p.partitionId} is ${p.events} event(s) and up to ${duration(p.lagMs ?? 0)} behind`,
+            (p) =>
+                `partition ${p.partitionId} has ${p.events} event(s) waiting, its checkpoint unmoved for ${duration(p.lagMs ?? 0)}`,
         ),
         ...ahead.map(
             (p) =>
@@ -38,9 +41,11 @@ export function lagWarningLine(lag: readonly PartitionLag[], warningMs: number):
 /**
  * The timer's lag check: reads the hub's partitions and the host's checkpoints, bounded by LAG_READ_TIMEOUT_MS, and
  * logs one warning line when a partition is further behind than LAG_WARNING_MINUTES (or its checkpoint is ahead of
- * the hub). Never throws: a read that fails is logged (once an hour), and the timer's work goes on.
+ * the hub). A lag that may be a quiet spell ending is read again after a pause before it is believed. Never throws: a
+ * read that fails is logged (once an hour), and the timer's work goes on.
  */
-export function createLagWatch(options: { timeoutMs?: number } = {}) {
+export function createLagWatch(options: { timeoutMs?: number; confirmDelayMs?: number; clock?: () => number } = {}) {
+    const clock = options.clock ?? Date.now;
     let lastFailureLogged = -Infinity;
     return async function watchLag(runtime: Runtime, logger: Logger, now: number): Promise<PartitionLag[] | undefined> {
         const env = runtime.env;
@@ -50,14 +55,22 @@ export function createLagWatch(options: { timeoutMs?: number } = {}) {
             if (!hub || !store) return undefined;
             const credential = () => runtime.credential;
             const timeoutMs = options.timeoutMs ?? LAG_READ_TIMEOUT_MS;
-            const [partitions, checkpoints] = await withTimeout('the lag read', timeoutMs, () =>
-                Promise.all([
-                    readPartitions(hub, { credential, timeoutMs }),
-                    readCheckpoints(hub, store, { credential }),
-                ]),
-            );
-            const lag = hubLag(partitions, checkpoints);
-            const line = lagWarningLine(lag, loadLagWarningMs(env));
+            const read = async () => {
+                const [partitions, checkpoints] = await withTimeout('the lag read', timeoutMs, () =>
+                    Promise.all([
+                        readPartitions(hub, { credential, timeoutMs }),
+                        readCheckpoints(hub, store, { credential }),
+                    ]),
+                );
+                return hubLag(partitions, checkpoints, clock());
+            };
+            const warningMs = loadLagWarningMs(env);
+            let lag = await read();
+            if (lagToConfirm(lag, warningMs, clock())) {
+                await sleep(options.confirmDelayMs ?? LAG_CONFIRM_DELAY_MS);
+                lag = await read();
+            }
+            const line = lagWarningLine(lag, warningMs);
             if (line) logger.warn(line);
             return lag;
         } catch (e) {

@@ -133,10 +133,16 @@ function rows(table: string): Row[] {
     return out.map((r) => ({ ...r, text: r.text.join(' ') }));
 }
 
-async function doctor(env: Record<string, string | undefined>, args: string[] = [], credential?: TokenCredential) {
+async function doctor(
+    env: Record<string, string | undefined>,
+    args: string[] = [],
+    credential?: TokenCredential,
+    health: { now?: () => number; lagConfirmDelayMs?: number } = { lagConfirmDelayMs: 200 },
+) {
     const r = await runCli(['doctor', '--arm-endpoint', arm.endpoint, '--app-client-id', identity.clientId, ...args], {
         env,
         credential: credential ?? operatorCredential(identity),
+        health,
     });
     return { code: r.code, out: r.stdout, err: r.stderr, rows: rows(r.stdout) };
 }
@@ -285,18 +291,20 @@ describe('mfa-responder doctor', () => {
 
     it('fails when the responder is behind by more than LAG_WARNING_MINUTES, and reports no checkpoint yet', async () => {
         const t = await tenant({ read: false, extra: { LAG_WARNING_MINUTES: '1' } });
-        // Partition 0: the host checkpointed event 0 now; events the stand-in stamps 3 minutes later wait behind it.
+        // Partition 0: the host checkpointed event 0; four events came right after it and wait, and nothing newer
+        // arrives. The doctor looks three minutes later: the checkpoint has not moved since.
         t.hub.publish(0, envelope([signIn({ user: user('A'), at: new Date() })]));
         await writeCheckpoint(process.env.AZURITE_STORAGE_CONNECTION_STRING!, t.prefix, '0', 0);
-        for (let i = 0; i < 4; i++) t.hub.publish(0, envelope([]), Date.now() + 3 * 60_000);
+        for (let i = 0; i < 4; i++) t.hub.publish(0, envelope([]));
         // Partition 1: events, and no checkpoint at all.
         t.hub.publish(1, envelope([signIn({ user: user('B'), at: new Date() })]));
-        const r = await doctor(t.env);
+        const later = () => Date.now() + 3 * 60_000;
+        const r = await doctor(t.env, [], undefined, { now: later, lagConfirmDelayMs: 200 });
         expect(r.code).toBe(1);
         const lag = row(r, 'Responder keeps up');
         expect(lag.status).toBe('FAILED');
         expect(lag.text).toMatch(
-            /behind by more than LAG_WARNING_MINUTES \(1\) on partition\(s\) 0: 4 event\(s\), up to 3 min/,
+            /behind by more than LAG_WARNING_MINUTES \(1\) on partition\(s\) 0: 4 event\(s\) waiting, the checkpoint unmoved for 3 min/,
         );
         const none = row(r, 'Checkpoints written');
         expect(none.status).toBe('warning');

@@ -138,17 +138,49 @@ describe('containment timer: lag warning', () => {
                 '0',
                 0,
             );
-            // The stand-in stamps these three minutes after the checkpoint was written.
-            for (let i = 0; i < 3; i++) lagging.publish(0, envelope([]), Date.now() + 3 * 60_000);
+            // Three events wait behind the checkpoint, and the timer runs three minutes later: nothing moved since.
+            for (let i = 0; i < 3; i++) lagging.publish(0, envelope([]));
+            const later = () => Date.now() + 3 * 60_000;
             const { context, lines } = logsOf();
-            await createContainmentTimerHandler(() => rt)({} as Timer, context);
+            await createContainmentTimerHandler(() => rt, later, { confirmDelayMs: 200 })({} as Timer, context);
             const warnings = lines.filter((l) => l.level === 'warning');
             expect(warnings).toHaveLength(1);
             expect(warnings[0]!.text).toMatch(
-                /^Event Hub lag: partition 0 is 3 event\(s\) and up to 3 min behind \(LAG_WARNING_MINUTES=1; run mfa-responder doctor\): \[\{"partitionId":"0","state":"behind","events":3,"lagMs":\d+\}\]$/,
+                /^Event Hub lag: partition 0 has 3 event\(s\) waiting, its checkpoint unmoved for 3 min \(LAG_WARNING_MINUTES=1; run mfa-responder doctor\): \[\{"partitionId":"0","state":"behind","events":3,"lagMs":\d+\}\]$/,
             );
         } finally {
             await lagging.close();
+        }
+    });
+
+    it('reads again before warning about a quiet spell ending, and stays quiet when the host took the new event', async () => {
+        const hub = await startEventHubsEmulator({ eventHubName: `spell-${n}`, consumerGroups: ['mfa-responder'] });
+        try {
+            const rt = createRuntime({
+                env: appEnv({
+                    EVENTHUB_CONNECTION_STRING: hub.connectionString,
+                    EVENTHUB_NAME: hub.eventHubName,
+                    LAG_WARNING_MINUTES: '1',
+                }),
+            });
+            const prefix = checkpointPrefix('127.0.0.1', hub.eventHubName, 'mfa-responder');
+            const storage = process.env.AZURITE_STORAGE_CONNECTION_STRING!;
+            hub.publish(0, envelope([]));
+            await writeCheckpoint(storage, prefix, '0', 0);
+            // A day later, one sign-in arrives: the checkpoint is a day old until the host takes it, a moment later.
+            const dayLater = () => Date.now() + 24 * 3_600_000;
+            hub.publish(0, envelope([]), dayLater());
+            const { context, lines } = logsOf();
+            const run = createContainmentTimerHandler(() => rt, dayLater, { confirmDelayMs: 1_500 })(
+                {} as Timer,
+                context,
+            );
+            await new Promise((r) => setTimeout(r, 300));
+            await writeCheckpoint(storage, prefix, '0', 1);
+            await run;
+            expect(lines.filter((l) => l.level === 'warning')).toEqual([]);
+        } finally {
+            await hub.close();
         }
     });
 

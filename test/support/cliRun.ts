@@ -22,6 +22,7 @@ export async function runCli(
         stderrIsTTY?: boolean;
         /** How doctor and drill sign in (a person's `az login`, in tests). */
         credential?: TokenCredential;
+        health?: MainOptions['health'];
     } = {},
 ): Promise<CliOutput> {
     const stdout = new PassThrough();
@@ -43,6 +44,7 @@ export async function runCli(
             ...(options.releaseWaitMs !== undefined ? { releaseWaitMs: options.releaseWaitMs } : {}),
             ...(options.runtime ? { runtime: options.runtime } : {}),
             ...(options.credential ? { credential: options.credential } : {}),
+            ...(options.health ? { health: options.health } : {}),
         },
     );
     return { code, stdout: out, stderr: err };

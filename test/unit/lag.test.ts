@@ -1,6 +1,7 @@
 import {
     checkpointPrefix,
     hubLag,
+    lagToConfirm,
     partitionLag,
     PartitionReading,
     readCheckpointBlob,
@@ -34,23 +35,23 @@ describe('unprocessedEvents (the scale controller’s GetUnprocessedEventCount)'
 
 describe('partitionLag', () => {
     it('tells caught-up, behind (with the wait since the checkpoint), no checkpoint, ahead and empty apart', () => {
-        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 99, writtenAt: T })).toMatchObject({
+        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 99, writtenAt: T }, T)).toMatchObject({
             state: 'caught-up',
             events: 0,
         });
-        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 97, writtenAt: T - 5 * 60_000 })).toMatchObject(
-            {
-                state: 'behind',
-                events: 2,
-                lagMs: 5 * 60_000,
-            },
-        );
+        expect(
+            partitionLag(part(), { partitionId: '0', sequenceNumber: 97, writtenAt: T - 5 * 60_000 }, T),
+        ).toMatchObject({
+            state: 'behind',
+            events: 2,
+            lagMs: 5 * 60_000,
+        });
         // A checkpoint written after the last event (clock skew): no negative lag.
-        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 97, writtenAt: T + 1000 }).lagMs).toBe(0);
-        expect(partitionLag(part(), undefined)).toMatchObject({ state: 'no-checkpoint', events: 100 });
+        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 97, writtenAt: T + 1000 }, T).lagMs).toBe(0);
+        expect(partitionLag(part(), undefined, T)).toMatchObject({ state: 'no-checkpoint', events: 100 });
         // A blob with "" as its sequence number is no checkpoint either.
-        expect(partitionLag(part(), { partitionId: '0', writtenAt: T })).toMatchObject({ state: 'no-checkpoint' });
-        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 500 })).toMatchObject({
+        expect(partitionLag(part(), { partitionId: '0', writtenAt: T }, T)).toMatchObject({ state: 'no-checkpoint' });
+        expect(partitionLag(part(), { partitionId: '0', sequenceNumber: 500 }, T)).toMatchObject({
             state: 'checkpoint-ahead',
             events: 0,
             checkpoint: 500,
@@ -58,12 +59,16 @@ describe('partitionLag', () => {
         });
         // A recreated hub that holds nothing yet, old checkpoint still there.
         expect(
-            partitionLag(part({ isEmpty: true, lastEnqueuedSequenceNumber: -1 }), {
-                partitionId: '0',
-                sequenceNumber: 3,
-            }).state,
+            partitionLag(
+                part({ isEmpty: true, lastEnqueuedSequenceNumber: -1 }),
+                {
+                    partitionId: '0',
+                    sequenceNumber: 3,
+                },
+                T,
+            ).state,
         ).toBe('checkpoint-ahead');
-        expect(partitionLag(part({ isEmpty: true, lastEnqueuedSequenceNumber: -1 }), undefined)).toMatchObject({
+        expect(partitionLag(part({ isEmpty: true, lastEnqueuedSequenceNumber: -1 }), undefined, T)).toMatchObject({
             state: 'empty',
             events: 0,
         });
@@ -73,11 +78,47 @@ describe('partitionLag', () => {
         const lag = hubLag(
             [part(), part({ partitionId: '1' })],
             new Map([['1', { partitionId: '1', sequenceNumber: 99 }]]),
+            T,
         );
         expect(lag.map((l) => [l.partitionId, l.state])).toEqual([
             ['0', 'no-checkpoint'],
             ['1', 'caught-up'],
         ]);
+    });
+});
+
+describe('lag in time', () => {
+    const MIN = 60_000;
+    // Five events arrived 3 h ago, a minute after the last checkpoint; nothing was processed since, nothing newer came.
+    const stuck = hubLag(
+        [part({ lastEnqueuedSequenceNumber: 105, lastEnqueuedAt: T - 180 * MIN })],
+        new Map([['0', { partitionId: '0', sequenceNumber: 100, writtenAt: T - 181 * MIN }]]),
+        T,
+    );
+
+    it('grows with the clock while a consumer is stuck, whether or not newer events arrive', () => {
+        expect(stuck[0]).toMatchObject({ state: 'behind', events: 5, lagMs: 181 * MIN });
+        expect(lagWarningLine(stuck, 10 * MIN)).toMatch(
+            /^Event Hub lag: partition 0 has 5 event\(s\) waiting, its checkpoint unmoved for 3 h/,
+        );
+        const flowing = hubLag(
+            [part({ lastEnqueuedSequenceNumber: 5000, lastEnqueuedAt: T - 1000 })],
+            new Map([['0', { partitionId: '0', sequenceNumber: 100, writtenAt: T - 30 * MIN }]]),
+            T,
+        );
+        expect(flowing[0]).toMatchObject({ events: 4900, lagMs: 30 * MIN });
+    });
+
+    it('is read again before it is believed when the late partition’s newest event is fresh (a quiet spell ending)', () => {
+        expect(lagToConfirm(stuck, 10 * MIN, T)).toBe(false);
+        const spellEnds = hubLag(
+            [part({ lastEnqueuedSequenceNumber: 101, lastEnqueuedAt: T - 2000 })],
+            new Map([['0', { partitionId: '0', sequenceNumber: 100, writtenAt: T - 24 * 60 * MIN }]]),
+            T,
+        );
+        expect(lagToConfirm(spellEnds, 10 * MIN, T)).toBe(true);
+        // Within the limit: nothing to confirm.
+        expect(lagToConfirm(spellEnds, 48 * 60 * MIN, T)).toBe(false);
     });
 });
 
@@ -110,17 +151,21 @@ describe('checkpoint blobs', () => {
 
 describe('lagWarningLine', () => {
     it('names each partition past the limit or ahead of the hub, and says nothing otherwise', () => {
-        const behind = partitionLag(part(), { partitionId: '0', sequenceNumber: 90, writtenAt: T - 15 * 60_000 });
-        const fine = partitionLag(part({ partitionId: '1' }), {
-            partitionId: '1',
-            sequenceNumber: 98,
-            writtenAt: T - 60_000,
-        });
-        const ahead = partitionLag(part({ partitionId: '2' }), { partitionId: '2', sequenceNumber: 500 });
+        const behind = partitionLag(part(), { partitionId: '0', sequenceNumber: 90, writtenAt: T - 15 * 60_000 }, T);
+        const fine = partitionLag(
+            part({ partitionId: '1' }),
+            {
+                partitionId: '1',
+                sequenceNumber: 98,
+                writtenAt: T - 60_000,
+            },
+            T,
+        );
+        const ahead = partitionLag(part({ partitionId: '2' }), { partitionId: '2', sequenceNumber: 500 }, T);
         expect(lagWarningLine([fine], 10 * 60_000)).toBeUndefined();
         const line = lagWarningLine([behind, fine, ahead], 10 * 60_000)!;
         expect(line).toMatch(
-            /^Event Hub lag: partition 0 is 9 event\(s\) and up to 15 min behind; partition 2 has a checkpoint \(500\) ahead of the hub \(99\)/,
+            /^Event Hub lag: partition 0 has 9 event\(s\) waiting, its checkpoint unmoved for 15 min; partition 2 has a checkpoint \(500\) ahead of the hub \(99\)/,
         );
         expect(line).toContain('LAG_WARNING_MINUTES=10');
         expect(line.split('\n')).toHaveLength(1);
