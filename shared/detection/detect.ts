@@ -188,14 +188,22 @@ export function incidentId(userId: string, trigger: Trigger, detectedAt: number)
 }
 
 /**
- * The attack incident (not closed) whose episode an event at `t` belongs to: within W of its first and last prompt.
- * Prompts never join a persistence incident: it counts registrations, not prompts.
+ * Drill prompts and real prompts never mix: a drill incident takes drill prompts only, and a real attack on a canary
+ * right after a drill opens a real incident instead of hiding inside the drill's dry-run. Only `mfa-responder drill`
+ * writes the marker (and the parser honours it for canary users only), so an attacker cannot choose the drill side.
  */
-function episodeFor(incidents: readonly Incident[], t: number, windowMs: number): Incident | undefined {
+const isDrill = (p: Prompt) => p.drillId !== undefined;
+
+/**
+ * The attack incident (not closed) whose episode a prompt belongs to: within W of its first and last prompt, of the
+ * same kind (drill or real). Prompts never join a persistence incident: it counts registrations, not prompts.
+ */
+function episodeFor(incidents: readonly Incident[], p: Prompt, windowMs: number): Incident | undefined {
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
         if (inc.trigger === PERSISTENCE_TRIGGER || inc.closedAt !== undefined) continue;
-        if (t >= inc.firstSeen - windowMs && t <= inc.lastSeen + windowMs) return inc;
+        if ((inc.drill === true) !== isDrill(p)) continue;
+        if (p.time >= inc.firstSeen - windowMs && p.time <= inc.lastSeen + windowMs) return inc;
     }
     return undefined;
 }
@@ -207,7 +215,7 @@ function attachToEpisodes(state: UserState, policy: DetectionPolicy, touched: Se
         moved = false;
         for (const p of state.prompts) {
             if (p.incidentId !== undefined) continue;
-            const inc = episodeFor(state.incidents, p.time, policy.windowMs);
+            const inc = episodeFor(state.incidents, p, policy.windowMs);
             if (!inc) continue;
             if (p.kind === 'mfa-approved' && p.time < inc.firstSeen) continue;
             addToIncident(inc, p, policy.windowMs);
@@ -222,13 +230,20 @@ interface Detection {
     readonly at: Prompt;
 }
 
-/** The earliest trigger, in event time, among prompts not yet part of an incident. */
+/** The earliest trigger, in event time, among prompts not yet part of an incident; drill and real ones apart. */
 function findTrigger(prompts: readonly Prompt[], policy: DetectionPolicy): Detection | undefined {
+    const real = findTriggerAmong(prompts, policy, false);
+    const drill = prompts.some(isDrill) ? findTriggerAmong(prompts, policy, true) : undefined;
+    if (!real || !drill) return real ?? drill;
+    return drill.at.time < real.at.time ? drill : real;
+}
+
+function findTriggerAmong(prompts: readonly Prompt[], policy: DetectionPolicy, drill: boolean): Detection | undefined {
     const window: Prompt[] = [];
     let head = 0;
     let score = 0;
     for (const p of prompts) {
-        if (p.incidentId !== undefined) continue;
+        if (p.incidentId !== undefined || isDrill(p) !== drill) continue;
         while (head < window.length && window[head]!.time < p.time - policy.windowMs)
             score -= weightOf(window[head++]!.kind, policy);
         if (p.kind === 'mfa-approved') {
@@ -245,9 +260,9 @@ function findTrigger(prompts: readonly Prompt[], policy: DetectionPolicy): Detec
     return undefined;
 }
 
-/** The unassigned denials connected to the trigger by gaps of at most W: the attack episode. */
+/** The unassigned denials (drill or real, as the trigger) connected to the trigger by gaps of at most W: the episode. */
 function episodeAround(prompts: readonly Prompt[], at: Prompt, windowMs: number): Prompt[] {
-    const denials = prompts.filter((p) => p.incidentId === undefined && isDenial(p.kind));
+    const denials = prompts.filter((p) => p.incidentId === undefined && isDenial(p.kind) && isDrill(p) === isDrill(at));
     // Start from the last denial at or before the trigger (for an approval, the denials before it).
     let idx = -1;
     for (let i = 0; i < denials.length; i++) if (denials[i]!.time <= at.time) idx = i;

@@ -53,11 +53,23 @@ export function mergeRegistrations(
     return merged.slice(Math.max(0, merged.length - MAX_REGISTRATIONS_PER_USER));
 }
 
-/** The attack a change at `t` follows: the latest one it falls inside (from its first prompt to its release). */
+/**
+ * The attack a change at `t` follows: the latest one it falls inside (from its first prompt to its release). A real
+ * attack comes before any drill: a method registered after a real attack on a canary is never taken for a drill's.
+ */
 function attackFor(incidents: readonly Incident[], t: number, policy: DetectionPolicy): Incident | undefined {
+    return attackAmong(incidents, t, policy, false) ?? attackAmong(incidents, t, policy, true);
+}
+
+function attackAmong(
+    incidents: readonly Incident[],
+    t: number,
+    policy: DetectionPolicy,
+    drill: boolean,
+): Incident | undefined {
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
-        if (inc.trigger === PERSISTENCE_TRIGGER || t < inc.firstSeen) continue;
+        if (inc.trigger === PERSISTENCE_TRIGGER || t < inc.firstSeen || (inc.drill === true) !== drill) continue;
         const until = inc.closedAt ?? inc.lastSeen + policy.persistenceWindowMs;
         if (inc.closedAt !== undefined ? t < until : t <= until) return inc;
     }

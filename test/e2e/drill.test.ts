@@ -50,16 +50,20 @@ function setting(canary: User) {
 }
 
 /** The function app: its own runtime (the app's managed identity), behind the local host. */
-async function startApp(env: ReturnType<typeof setting>): Promise<LocalHost> {
+async function startApp(env: ReturnType<typeof setting>, seen: unknown[] = []): Promise<LocalHost> {
     const rt = createRuntime({ env: { ...env, AZURE_CLIENT_ID: identity.clientId } });
     await rt.ready();
+    const handle = createSignInEventsHandler(() => rt);
     return startLocalHost({
         connectionString: hub.connectionString,
         eventHubName: hub.eventHubName,
         consumerGroup: 'mfa-responder',
         fullyQualifiedNamespace: '127.0.0.1',
         storageConnectionString: process.env.AZURITE_STORAGE_CONNECTION_STRING!,
-        handler: createSignInEventsHandler(() => rt),
+        handler: async (messages, context) => {
+            seen.push(...messages);
+            await handle(messages, context);
+        },
         from: 'latest',
     });
 }
@@ -206,17 +210,21 @@ describe('mfa-responder drill', () => {
         expect(waiting.stderr).toMatch(/no drill incident for .* within 2 s.*mfa-responder doctor.*DRILL_USER_IDS/);
     });
 
-    it('says so loudly when the app does not take the drill as one (its DRILL_USER_IDS lacks the canary)', async () => {
+    it('touches nobody when the app does not list the canary (its DRILL_USER_IDS differs from the operator’s)', async () => {
         const canary = user(`Drill Canary ${n}`);
         graph.addUser(canary.id, { userPrincipalName: canary.upn });
         const env = setting(canary);
         // The app's settings differ from the operator's: the app lists nobody.
-        const host = await startApp({ ...env, DRILL_USER_IDS: '' });
+        const seen: unknown[] = [];
+        const host = await startApp({ ...env, DRILL_USER_IDS: '' }, seen);
         try {
-            const r = await drill(env, ['--user', canary.id, '--timeout', '30']);
+            const r = await drill(env, ['--user', canary.id, '--timeout', '5']);
             expect(r.code).toBe(1);
-            expect(r.stdout).toMatch(/NOT A DRILL: incident/);
-            expect(r.stderr).toMatch(/did NOT take this as a drill.*mfa-responder release/);
+            expect(r.stderr).toMatch(/no drill incident for .* within 5 s.*DRILL_USER_IDS lists .*drill-refused/);
+            // The app read the drill's message and refused it: no state, no containment, no Graph call.
+            expect(seen.length).toBeGreaterThan(0);
+            expect(await createRuntime({ env }).store.read(canary.id)).toBeUndefined();
+            expect(graph.calls.filter((c) => c.path.includes(canary.id))).toEqual([]);
         } finally {
             await host.close();
         }

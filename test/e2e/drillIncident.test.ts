@@ -34,7 +34,7 @@ const drill = (u: User, drillId: string) =>
     );
 
 describe('drill incidents', () => {
-    it('plans a canary’s drill as a dry-run in live mode; the same marker on anyone else is a real attack', async () => {
+    it('plans a canary’s drill as a dry-run in live mode; the same marker on anyone else is refused', async () => {
         const canary = user('Drill Canary');
         const other = user('Not A Canary');
         graph.addUser(canary.id, { userPrincipalName: canary.upn });
@@ -59,9 +59,9 @@ describe('drill incidents', () => {
         expect(canaryIncident.containment).toMatchObject({ status: 'dry-run', mode: 'dry-run' });
         expect(graph.calls.filter((c) => c.path.includes(canary.id))).toEqual([]);
         expect(logs.text()).toMatch(new RegExp(`MFA push attack detected: .*"userId":"${canary.id}".*"drill":true`));
-        const real = await read(other);
-        expect(real.incident.drill).toBeUndefined();
-        expect(real.containment).toMatchObject({ status: 'contained', mode: 'live' });
-        expect(logs.text()).toMatch(/Refused the drill marker of 6 record\(s\)/);
+        // A drill aimed at a user the app does not list is refused: no state, no incident, no Graph call.
+        expect(await rt.store.read(other.id)).toBeUndefined();
+        expect(graph.calls.filter((c) => c.path.includes(other.id))).toEqual([]);
+        expect(logs.text()).toMatch(/Rejected 6 sign-in record\(s\) as drill-refused; e\.g\. a drill record for user /);
     });
 });
