@@ -120,7 +120,9 @@ function addToIncident(inc: Incident, p: Prompt, windowMs: number): void {
         }
         return;
     }
-    count(inc, p.kind);
+    // A prompt the incident forgot and now sees again (a redelivery) was counted already: its rows are evidence.
+    const seen = inc.partial === true && p.rowIds.length > 0 && p.rowIds.every((r) => inc.evidence.includes(r));
+    if (!seen) count(inc, p.kind);
     inc.firstSeen = Math.min(inc.firstSeen, p.time);
     inc.lastSeen = Math.max(inc.lastSeen, p.time);
     pushBounded(inc.ipAddresses, p.ipAddress, MAX_ADDRESSES_PER_INCIDENT);
@@ -187,17 +189,29 @@ export function incidentId(userId: string, trigger: Trigger, detectedAt: number)
     return `${stamp}-${trigger}-${userId}`;
 }
 
+/** Whether an event at `t` falls within W of the incident's first and last prompt: the same episode. */
+function inEpisode(inc: Incident, t: number, windowMs: number): boolean {
+    return t >= inc.firstSeen - windowMs && t <= inc.lastSeen + windowMs;
+}
+
 /**
- * The attack incident (not closed) whose episode an event at `t` belongs to: within W of its first and last prompt.
- * Prompts never join a persistence incident: it counts registrations, not prompts.
+ * The attack incident whose episode an event at `t` belongs to: within W of its first and last prompt. An open
+ * incident first; else a released one, when the event is dated no later than the release. Entra delivers rows
+ * minutes to hours late, and Event Hubs redelivers: a row of the attack the SOC already released arrives after the
+ * release, dated before it, and is part of what was released. It joins that incident (its counts stay true) and
+ * never opens a new one, which would contain the released user again for an attack already judged. What happens
+ * after the release, or after a quiet gap longer than W (a new episode, by the same rule as for open incidents),
+ * is a new attack. Prompts never join a persistence incident: it counts registrations, not prompts.
  */
 function episodeFor(incidents: readonly Incident[], t: number, windowMs: number): Incident | undefined {
+    let released: Incident | undefined;
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
-        if (inc.trigger === PERSISTENCE_TRIGGER || inc.closedAt !== undefined) continue;
-        if (t >= inc.firstSeen - windowMs && t <= inc.lastSeen + windowMs) return inc;
+        if (inc.trigger === PERSISTENCE_TRIGGER || !inEpisode(inc, t, windowMs)) continue;
+        if (inc.closedAt === undefined) return inc;
+        if (t <= inc.closedAt) released ??= inc;
     }
-    return undefined;
+    return released;
 }
 
 /** Assigns unassigned prompts that fall inside an open episode to it, until nothing moves. */
@@ -382,7 +396,7 @@ export function applyEvents(
     };
 }
 
-/** Closes an incident (an admin released the user): it no longer absorbs new prompts. Pure. */
+/** Closes an incident (an admin released the user): only late rows of its episode dated before `at` join it. Pure. */
 export function closeIncident(state: UserState, id: string, at: number): UserState {
     return {
         ...state,
