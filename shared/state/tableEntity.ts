@@ -13,6 +13,8 @@ import { WriteRejectedError } from '../errors';
 
 /** The state row of a user: PartitionKey = user id, RowKey = this. */
 export const STATE_ROW = 'state';
+/** A state row that could not be read is kept beside it under a RowKey with this prefix (see RowStore.setAside). */
+export const SET_ASIDE_PREFIX = 'unreadable-';
 /** Azure's limit is 1 MiB; the margin leaves room for a containment update of a row that just fits. */
 export const ROW_BUDGET_BYTES = 960 * 1024;
 /** A string property holds at most 64 KiB, 32,768 UTF-16 units; chunks stay well under. */
