@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 
 import { listIncidents, userIncidents } from '../shared/containment/listIncidents';
 import { releaseUser } from '../shared/containment/release';
-import { readRecord } from '../shared/containment/userRecord';
+import { recordOf } from '../shared/containment/userRecord';
 import { ResponderError } from '../shared/errors';
 import { BLOCKABLE_METHODS, BlockableMethod } from '../shared/graph/setupActions';
 import { createRuntime, Runtime } from '../shared/runtime';
@@ -53,8 +53,9 @@ async function resolveUser(rt: Runtime, who: string): Promise<string> {
     const wanted = new Set(upnForms(who));
     const matches: string[] = [];
     for await (const listed of rt.store.list({ withIncidents: true })) {
-        if ('error' in listed) continue;
-        const { state } = readRecord(listed.row.doc);
+        const read = recordOf(listed);
+        if ('error' in read) continue;
+        const { state } = read.record;
         if (upnForms(state.userPrincipalName).some((f) => wanted.has(f))) matches.push(state.userId);
     }
     if (matches.length === 1) return matches[0]!;

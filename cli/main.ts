@@ -39,6 +39,8 @@ Commands:
                              or a table of the storage account the STATE_TABLE_* settings name (needs --table)
       --table NAME           with --store table: the table to use; never the live STATE_TABLE_NAME
       --batch-size N         messages per pipeline batch (default 256, host.json maxEventBatchSize)
+      --memory-users N       with --store memory: users without an incident held at most, the least recently
+                             seen forgotten first (default 100000)
       --contain              also contain the incidents found, through Graph: only with CONTAINMENT_MODE=live
                              and GRAPH_BASE_URL set explicitly (rehearse against a test tenant)
       --html FILE            also write a self-contained HTML report: summary, a timeline and the containment
@@ -135,6 +137,7 @@ async function runReplay(args: string[], io: CliIO, options: MainOptions = {}): 
             store: { type: 'string', default: 'memory' },
             table: { type: 'string' },
             'batch-size': { type: 'string' },
+            'memory-users': { type: 'string' },
             contain: { type: 'boolean', default: false },
             html: { type: 'string' },
         },
@@ -145,6 +148,7 @@ async function runReplay(args: string[], io: CliIO, options: MainOptions = {}): 
     if (threshold) env.DENIAL_THRESHOLD = threshold;
     if (windowMinutes) env.DENIAL_WINDOW_MINUTES = windowMinutes;
     const batchSize = Number(positiveInt('batch-size', values['batch-size']) ?? 256);
+    const memoryUsers = positiveInt('memory-users', values['memory-users']);
     if (values.table !== undefined && values.store !== 'table') {
         throw new UsageError('--table goes with --store table');
     }
@@ -206,6 +210,7 @@ async function runReplay(args: string[], io: CliIO, options: MainOptions = {}): 
             detection,
             store: rt.store,
             batchSize,
+            ...(memoryUsers ? { memoryUsers: Number(memoryUsers) } : {}),
             onBatch,
             ...(containment ? { containment } : {}),
             ...(recorder ? { onParsed: recorder.add } : {}),

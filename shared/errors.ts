@@ -46,6 +46,25 @@ export class WriteRejectedError extends ResponderError {
     }
 }
 
+/**
+ * A stored row that cannot be decoded: its JSON does not parse (a chunk corrupted) or it is not a record this version
+ * reads. Retrying cannot fix it. The ingest path sets it aside and starts the user afresh (processSignInBatch); the
+ * timer and the listings skip it, logged, and go on with everyone else.
+ */
+export class UnreadableRowError extends ResponderError {
+    /** Why, in a few words (never the row's content: it holds personal data). */
+    readonly reason: string;
+    readonly userId?: string;
+    /** The version that could not be read: setting it aside is conditional on it. */
+    readonly etag?: string;
+    constructor(reason: string, options?: { userId?: string; etag?: string; cause?: unknown }) {
+        super('UnreadableRow', `the row of ${options?.userId ?? 'a user'} cannot be read: ${reason}`, options);
+        this.reason = reason;
+        if (options?.userId !== undefined) this.userId = options.userId;
+        if (options?.etag !== undefined) this.etag = options.etag;
+    }
+}
+
 /** Turns anything thrown into an Error without losing its message. */
 export function ensureError(value: unknown): Error {
     if (value instanceof Error) return value;

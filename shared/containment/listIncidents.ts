@@ -1,5 +1,5 @@
 import { incidentView, IncidentView } from './incidentView';
-import { containedIncidents, readRecord, UserRecordStore } from './userRecord';
+import { containedIncidents, readRecord, recordOf, UserRecordStore } from './userRecord';
 
 /** Every user's incidents, newest first; a row that cannot be read is skipped (and counted). */
 export async function listIncidents(
@@ -9,11 +9,12 @@ export async function listIncidents(
     const all: Array<{ at: number; view: IncidentView }> = [];
     let unreadableRows = 0;
     for await (const listed of store.list({ withIncidents: true })) {
-        if ('error' in listed) {
+        const read = recordOf(listed);
+        if ('error' in read) {
             unreadableRows++;
             continue;
         }
-        for (const { incident, containment } of containedIncidents(readRecord(listed.row.doc))) {
+        for (const { incident, containment } of containedIncidents(read.record)) {
             if (options.openOnly && incident.closedAt !== undefined) continue;
             all.push({ at: incident.recordedAt, view: incidentView(incident, containment) });
         }

@@ -1,7 +1,7 @@
 import { ConcurrencyConflictError } from '../errors';
 import { hasPendingWork, hasReportReady, isRunDue, mayHoldPushBlock } from './core';
 import { ContainmentDeps, runContainment, sendNotices } from './runContainment';
-import { readRecord, UserRecord } from './userRecord';
+import { recordOf, UserRecord } from './userRecord';
 
 export interface RunDueWorkOptions {
     /** Wall-clock time after which no new run or notice starts (the rest waits for the next tick). */
@@ -35,12 +35,14 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
     const result: DueWorkResult = { runs: 0, deferred: 0, notices: 0, failed: 0, expired: 0 };
     const outOfTime = () => options.deadline !== undefined && now() >= options.deadline;
     for await (const listed of deps.store.list({ pendingWork: true })) {
-        if ('error' in listed) {
+        // Decoded here, one row at a time: a row that does not parse, or is not a record, is this user's problem only.
+        const read = recordOf(listed);
+        if ('error' in read) {
             result.failed++;
-            deps.logger.error(`Containment timer: the row of ${listed.userId} cannot be read: ${listed.error.message}`);
+            deps.logger.error(`Containment timer: the row of ${listed.userId} cannot be read: ${read.error.message}`);
             continue;
         }
-        const record = readRecord(listed.row.doc);
+        const { record } = read;
         for (const c of record.containments) {
             const incident = record.state.incidents.find((i) => i.id === c.incidentId);
             if (!incident) continue;
@@ -104,8 +106,10 @@ async function expireIdle(
     const now = deps.now ?? Date.now;
     const history = historyMs ?? 30 * 24 * 3_600_000;
     for await (const listed of deps.store.list()) {
-        if ('error' in listed) continue;
-        if (!isExpired(readRecord(listed.row.doc), deps, now(), idleMs, history)) continue;
+        const read = recordOf(listed);
+        // An unreadable row is never expired: it is kept for a person to look at (the timer logs it when pending).
+        if ('error' in read || 'error' in listed) continue;
+        if (!isExpired(read.record, deps, now(), idleMs, history)) continue;
         try {
             await deps.store.delete(listed.userId, listed.row.etag);
             result.expired++;

@@ -1,12 +1,13 @@
 import type { ContainmentConfig } from '../config';
 import { shrinkState, SHRINK_LEVELS } from '../detection/shrinkState';
 import type { Incident, UserState } from '../detection/userState';
-import { WriteRejectedError } from '../errors';
-import type { RowStore, StoredRow } from '../state/rowStore';
+import { ensureError, UnreadableRowError, WriteRejectedError } from '../errors';
+import type { ListedRow, RowStore, StoredRow } from '../state/rowStore';
 import { ROW_BUDGET_BYTES, RowIndex, rowSize } from '../state/tableEntity';
 import { updateRow, UpdateRowOptions } from '../state/updateRow';
 import { hasPendingWork, isSettled } from './core';
 import type { Containment } from './model';
+import { recordProblem } from './recordShape';
 
 /**
  * Everything the responder keeps about one user, one Table row: detection's state and, beside its incidents, the
@@ -144,7 +145,7 @@ export function updateRecord<R>(
         store,
         userId,
         (current: StoredRow<UserRecord> | undefined) => {
-            const { record, result } = mutate(current ? readRecord(current.doc) : undefined);
+            const { record, result } = mutate(current ? decodeRecord(userId, current) : undefined);
             if (!record) return { result };
             const fitted = fitRecord(withState(record, record.state), options);
             // Nothing changed (a redelivered batch, a transition that was already applied): nothing to write.
@@ -156,6 +157,16 @@ export function updateRecord<R>(
         },
         options,
     );
+}
+
+/** The record of a row just read; UnreadableRowError names the user and the version, for a conditional set-aside. */
+function decodeRecord(userId: string, stored: StoredRow<UserRecord>): UserRecord {
+    try {
+        return readRecord(stored.doc);
+    } catch (e) {
+        if (!(e instanceof UnreadableRowError)) throw e;
+        throw new UnreadableRowError(e.reason, { userId, etag: stored.etag });
+    }
 }
 
 /**
@@ -188,11 +199,26 @@ export function updateContainment(
     );
 }
 
-/** Reads a stored document, whatever version wrote it. */
+/**
+ * Reads a stored document, whatever version wrote it. Throws UnreadableRowError when it is not a record of any
+ * version (see recordShape.ts).
+ */
 export function readRecord(doc: unknown): UserRecord {
+    const problem = recordProblem(doc);
+    if (problem !== undefined) throw new UnreadableRowError(problem);
     const d = doc as Partial<UserRecord> & Record<string, unknown>;
-    if (d.v === 2 && d.state && Array.isArray(d.containments)) return d as UserRecord;
+    if (d.v === 2) return d as UserRecord;
     return migrateV1(d);
+}
+
+/** The record of a listed row, or why it cannot be read (its JSON, or its shape): listings skip it and go on. */
+export function recordOf(listed: ListedRow<UserRecord>): { record: UserRecord } | { error: Error } {
+    if ('error' in listed) return { error: listed.error };
+    try {
+        return { record: readRecord(listed.row.doc) };
+    } catch (e) {
+        return { error: ensureError(e) };
+    }
 }
 
 interface V1Attempt {

@@ -120,7 +120,9 @@ function addToIncident(inc: Incident, p: Prompt, windowMs: number): void {
         }
         return;
     }
-    count(inc, p.kind);
+    // A prompt the incident forgot and now sees again (a redelivery) was counted already: its rows are evidence.
+    const seen = inc.partial === true && p.rowIds.length > 0 && p.rowIds.every((r) => inc.evidence.includes(r));
+    if (!seen) count(inc, p.kind);
     inc.firstSeen = Math.min(inc.firstSeen, p.time);
     inc.lastSeen = Math.max(inc.lastSeen, p.time);
     pushBounded(inc.ipAddresses, p.ipAddress, MAX_ADDRESSES_PER_INCIDENT);
@@ -187,6 +189,11 @@ export function incidentId(userId: string, trigger: Trigger, detectedAt: number)
     return `${stamp}-${trigger}-${userId}`;
 }
 
+/** Whether an event at `t` falls within W of the incident's first and last prompt: the same episode. */
+function inEpisode(inc: Incident, t: number, windowMs: number): boolean {
+    return t >= inc.firstSeen - windowMs && t <= inc.lastSeen + windowMs;
+}
+
 /**
  * Drill prompts and real prompts never mix: a drill incident takes drill prompts only, and a real attack on a canary
  * right after a drill opens a real incident instead of hiding inside the drill's dry-run. Only `mfa-responder drill`
@@ -195,17 +202,24 @@ export function incidentId(userId: string, trigger: Trigger, detectedAt: number)
 const isDrill = (p: Prompt) => p.drillId !== undefined;
 
 /**
- * The attack incident (not closed) whose episode a prompt belongs to: within W of its first and last prompt, of the
- * same kind (drill or real). Prompts never join a persistence incident: it counts registrations, not prompts.
+ * The attack incident whose episode a prompt belongs to: within W of its first and last prompt, of the same kind
+ * (drill or real). An open incident first; else a released one, when the prompt is dated no later than the release.
+ * Entra delivers rows minutes to hours late, and Event Hubs redelivers: a row of the attack the SOC already released
+ * arrives after the release, dated before it, and is part of what was released. It joins that incident (its counts
+ * stay true) and never opens a new one, which would contain the released user again for an attack already judged.
+ * What happens after the release, or after a quiet gap longer than W (a new episode, by the same rule as for open
+ * incidents), is a new attack. Prompts never join a persistence incident: it counts registrations, not prompts.
  */
 function episodeFor(incidents: readonly Incident[], p: Prompt, windowMs: number): Incident | undefined {
+    let released: Incident | undefined;
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
-        if (inc.trigger === PERSISTENCE_TRIGGER || inc.closedAt !== undefined) continue;
+        if (inc.trigger === PERSISTENCE_TRIGGER || !inEpisode(inc, p.time, windowMs)) continue;
         if ((inc.drill === true) !== isDrill(p)) continue;
-        if (p.time >= inc.firstSeen - windowMs && p.time <= inc.lastSeen + windowMs) return inc;
+        if (inc.closedAt === undefined) return inc;
+        if (p.time <= inc.closedAt) released ??= inc;
     }
-    return undefined;
+    return released;
 }
 
 /** Assigns unassigned prompts that fall inside an open episode to it, until nothing moves. */
@@ -397,7 +411,7 @@ export function applyEvents(
     };
 }
 
-/** Closes an incident (an admin released the user): it no longer absorbs new prompts. Pure. */
+/** Closes an incident (an admin released the user): only late rows of its episode dated before `at` join it. Pure. */
 export function closeIncident(state: UserState, id: string, at: number): UserState {
     return {
         ...state,

@@ -22,27 +22,63 @@ function add(list: string[], value: string | undefined, max: number): void {
     if (value !== undefined && value !== '' && list.length < max && !list.includes(value)) list.push(value);
 }
 
-/** Merges audit rows into changes by their keys (bounded list, so a linear search is enough). */
+/** Keys kept per change: its record ids and its correlation id, enough for the rows of one registration to meet. */
+const MAX_KEYS_PER_REGISTRATION = 4;
+
+/**
+ * Merges audit rows into changes by their keys, newest MAX_REGISTRATIONS_PER_USER kept. Linear in the rows whatever
+ * a batch holds (an attacker who can register methods chooses how many audit rows there are): rows find their change
+ * through a key map, and the list is cut back to the newest changes whenever it doubles, so that neither the lookup
+ * nor the memory grows with the batch. A row of a change already cut away starts it again, and is cut again: what
+ * is kept is the newest changes either way.
+ */
 export function mergeRegistrations(
     existing: readonly Registration[],
     events: readonly SecurityInfoEvent[],
 ): Registration[] {
-    const merged = existing.map((r) => ({ ...r, keys: [...r.keys], methods: [...r.methods], rowIds: [...r.rowIds] }));
+    let merged = existing.map((r) => ({ ...r, keys: [...r.keys], methods: [...r.methods], rowIds: [...r.rowIds] }));
+    // Where each change came in: of two changes a row's keys both name, the earlier one takes it (as a scan would).
+    const order = new Map<Registration, number>();
+    const byKey = new Map<string, Registration>();
+    const index = (r: Registration): void => {
+        order.set(r, order.size);
+        for (const k of r.keys) if (!byKey.has(k)) byKey.set(k, r);
+    };
+    merged.forEach(index);
+    const cutToNewest = (): void => {
+        merged.sort((a, b) => a.time - b.time);
+        for (const gone of merged.slice(0, merged.length - MAX_REGISTRATIONS_PER_USER)) {
+            for (const k of gone.keys) if (byKey.get(k) === gone) byKey.delete(k);
+            order.delete(gone);
+        }
+        merged = merged.slice(-MAX_REGISTRATIONS_PER_USER);
+    };
     for (const e of events) {
-        const match = merged.find((r) => r.keys.some((k) => e.keys.includes(k)));
+        let match: Registration | undefined;
+        for (const k of e.keys) {
+            const r = byKey.get(k);
+            if (r && (match === undefined || order.get(r)! < order.get(match)!)) match = r;
+        }
         if (!match) {
-            merged.push({
-                keys: [...e.keys],
+            const r: Registration = {
+                keys: e.keys.slice(0, MAX_KEYS_PER_REGISTRATION),
                 time: e.time,
                 kind: e.kind,
                 methods: [...e.methods],
                 ...(e.ipAddress ? { ipAddress: e.ipAddress } : {}),
                 initiatedBy: e.initiatedBy,
                 rowIds: [e.recordId],
-            });
+            };
+            merged.push(r);
+            index(r);
+            if (merged.length >= 2 * MAX_REGISTRATIONS_PER_USER) cutToNewest();
             continue;
         }
-        for (const k of e.keys) if (!match.keys.includes(k) && match.keys.length < 4) match.keys.push(k);
+        for (const k of e.keys) {
+            if (match.keys.includes(k) || match.keys.length >= MAX_KEYS_PER_REGISTRATION) continue;
+            match.keys.push(k);
+            if (!byKey.has(k)) byKey.set(k, match);
+        }
         for (const m of e.methods) if (m !== 'unknown') add(match.methods, m, 16);
         if (match.methods.length > 1) match.methods = match.methods.filter((m) => m !== 'unknown');
         match.time = Math.min(match.time, e.time);

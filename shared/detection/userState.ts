@@ -91,7 +91,10 @@ export interface Incident {
     /** A drill (its trigger was a drill prompt): always dry-run, notified as a drill, outside the circuit breaker. */
     drill?: boolean;
     drillId?: string;
-    /** Set when an admin released the user; a closed incident no longer absorbs new prompts. */
+    /**
+     * Set when an admin released the user (wall clock, ms). A closed incident absorbs only late rows of its own
+     * episode dated no later than this; prompts after it are a new attack.
+     */
     closedAt?: number;
     /** True once some of its prompts were forgotten: its counters are final and no longer recounted. */
     partial?: boolean;

@@ -151,7 +151,11 @@ export class GraphActions {
         return groups.includes(groupId.toLowerCase());
     }
 
-    /** GET /users/{id}/authentication/methods — every method of the user; needs UserAuthenticationMethod.ReadWrite.All. */
+    /**
+     * GET /users/{id}/authentication/methods — every method of the user; needs UserAuthenticationMethod.ReadWrite.All.
+     * One response: the API takes no query parameters and is not documented to page (no `@odata.nextLink`;
+     * https://learn.microsoft.com/graph/api/authentication-list-methods).
+     */
     async listMethods(userId: string): Promise<AuthMethod[]> {
         const id = assertGuid(userId, 'user id');
         const res = (await this.#call((signal) =>

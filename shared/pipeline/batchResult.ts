@@ -12,6 +12,15 @@ export interface Quarantine {
     readonly incidents: readonly Incident[];
 }
 
+/** A user's row that could not be read, kept aside as it was; the user started afresh with this batch. */
+export interface SetAsideRow {
+    readonly userId: string;
+    /** Why it could not be read (never its content). */
+    readonly reason: string;
+    /** Where it was kept: its RowKey, beside the user's row (same PartitionKey). */
+    readonly keptAs: string;
+}
+
 /** What one batch did, for logs, metrics and the CLI report. */
 export interface BatchResult {
     /** Raw records seen (after unpacking envelopes), including rejected and dropped ones. */
@@ -45,6 +54,8 @@ export interface BatchResult {
     /** Users whose update the service refused for good. */
     quarantined: number;
     quarantines: Quarantine[];
+    /** Users whose stored row could not be read: set aside, and started afresh. */
+    setAside: SetAsideRow[];
 }
 
 /** A user whose update failed for a reason that may pass (storage unreachable, throttled): the batch is retried. */
@@ -75,6 +86,7 @@ export function emptyBatchResult(): BatchResult {
         updatedIncidents: [],
         quarantined: 0,
         quarantines: [],
+        setAside: [],
     };
 }
 
@@ -96,4 +108,5 @@ export function addBatchResult(a: BatchResult, b: BatchResult): void {
     a.newIncidents.push(...b.newIncidents);
     a.updatedIncidents.push(...b.updatedIncidents);
     a.quarantines.push(...b.quarantines);
+    a.setAside.push(...b.setAside);
 }

@@ -4,8 +4,8 @@ import type { BatchOutcome } from './batchResult';
 
 /**
  * Logs a batch: a summary line, a sample per reject reason (reason and detail only, never the record), each
- * quarantined user with the service's error code, each incident this batch opened (stored or not), approvals, and
- * the users whose update must be retried.
+ * quarantined user with the service's error code, each unreadable row set aside (where it was kept), each incident
+ * this batch opened (stored or not), approvals, and the users whose update must be retried.
  */
 export function logBatch(outcome: BatchOutcome, logger: Logger): void {
     const { result, failures } = outcome;
@@ -22,6 +22,7 @@ export function logBatch(outcome: BatchOutcome, logger: Logger): void {
             newDenials: result.newDenials,
             newIncidents: result.newIncidents.length,
             quarantined: result.quarantined,
+            setAside: result.setAside.length,
             failed: failures.length,
         })}`,
     );
@@ -35,6 +36,11 @@ export function logBatch(outcome: BatchOutcome, logger: Logger): void {
             `Quarantined the update of user ${q.userId}: the service refused it (${q.code}) and retrying cannot fix it; the rest of the batch was stored. ${q.message}`,
         );
         for (const inc of q.incidents) logger.warn(incidentLogLine(inc, undefined, false));
+    }
+    for (const a of result.setAside) {
+        logger.error(
+            `Set aside the unreadable row of user ${a.userId} (${a.reason}): kept as it was under RowKey ${a.keptAs} beside it; the user starts afresh with this batch. Incidents and containments it held (a push block to undo) must be checked by hand.`,
+        );
     }
     for (const { incident, containment } of result.newIncidents) logger.warn(incidentLogLine(incident, containment));
     for (const { incident } of result.updatedIncidents) {

@@ -13,7 +13,7 @@ import { applyEvents, ApplyEventsResult } from '../detection/detect';
 import type { DetectionPolicy } from '../detection/policy';
 import { SHRINK_LEVELS } from '../detection/shrinkState';
 import { PERSISTENCE_TRIGGER } from '../detection/userState';
-import { WriteRejectedError } from '../errors';
+import { ConcurrencyConflictError, UnreadableRowError, WriteRejectedError } from '../errors';
 import { RawItem, visitRecords } from '../signin/envelope';
 import { parseSignIn } from '../signin/parseSignIn';
 import type { RejectReason, UserEvent } from '../signin/signInEvent';
@@ -202,7 +202,7 @@ export async function processSignInBatch(
 
     await mapConcurrent(users, options.concurrency ?? 32, async ([userId, events]) => {
         let last: UserOutcome | undefined;
-        const attempt = (minLevel: number) =>
+        const update = (minLevel: number) =>
             updateRecord(
                 options.store,
                 userId,
@@ -213,6 +213,27 @@ export async function processSignInBatch(
                 },
                 { ...recordOptions, minLevel },
             );
+        // A row that cannot be read (a corrupted chunk, a shape no version wrote) would fail every delivery of every
+        // batch with this user, and hold the partition for ever under the host's retries. Of what is left to do, the
+        // safest: keep the row as it was, beside the user's (RowStore.setAside: for a person to read, with the
+        // reason), and start the user afresh, so that detection goes on for them with this batch. Dropping their
+        // events instead would leave them unprotected for as long as the row stays broken; overwriting it would lose
+        // what it held (a push block to undo, an incident to finish), which the kept copy and the error log tell.
+        const attempt = async (minLevel: number): Promise<UserOutcome> => {
+            try {
+                return await update(minLevel);
+            } catch (e) {
+                if (!(e instanceof UnreadableRowError) || e.etag === undefined) throw e;
+                try {
+                    const keptAs = await options.store.setAside(userId, e.etag, e.reason);
+                    result.setAside.push({ userId, reason: e.reason, keptAs });
+                } catch (conflict) {
+                    // Someone else replaced (or set aside) that version meanwhile: go on from what is there now.
+                    if (!(conflict instanceof ConcurrencyConflictError)) throw conflict;
+                }
+                return update(minLevel);
+            }
+        };
         let outcome: UserOutcome;
         try {
             try {

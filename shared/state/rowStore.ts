@@ -36,7 +36,8 @@ export type ListedRow<T> =
  * Per-user documents, one row each, with optimistic concurrency: a write with the etag from `read` fails with
  * ConcurrencyConflictError if anyone wrote in between, a write without one creates the row and fails the same way if
  * it exists. A write the service refuses for good is WriteRejectedError; anything else that fails is StateStoreError
- * (transient: retry later). The store knows nothing of what a document means.
+ * (transient: retry later). A row whose JSON does not parse reads as UnreadableRowError. The store knows nothing of
+ * what a document means.
  */
 export interface RowStore<T> {
     read(userId: string): Promise<StoredRow<T> | undefined>;
@@ -45,4 +46,11 @@ export interface RowStore<T> {
     /** Deletes the row if it still has this etag; a conflict is ConcurrencyConflictError. */
     delete(userId: string, etag: string): Promise<void>;
     list(options?: ListRowsOptions): AsyncIterable<ListedRow<T>>;
+    /**
+     * Moves a row that cannot be read out of the way, if it still has this etag (else ConcurrencyConflictError): its
+     * content is kept, as it was, under another key of the same user (never listed, never expired) for a person to
+     * read, with `reason`, and the user's row is gone, so that the next write starts afresh. Returns where it was
+     * kept. Idempotent: the same version is kept under the same key.
+     */
+    setAside(userId: string, etag: string, reason: string): Promise<string>;
 }

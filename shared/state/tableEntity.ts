@@ -13,6 +13,8 @@ import { WriteRejectedError } from '../errors';
 
 /** The state row of a user: PartitionKey = user id, RowKey = this. */
 export const STATE_ROW = 'state';
+/** A state row that could not be read is kept beside it under a RowKey with this prefix (see RowStore.setAside). */
+export const SET_ASIDE_PREFIX = 'unreadable-';
 /** Azure's limit is 1 MiB; the margin leaves room for a containment update of a row that just fits. */
 export const ROW_BUDGET_BYTES = 960 * 1024;
 /** A string property holds at most 64 KiB, 32,768 UTF-16 units; chunks stay well under. */
@@ -64,9 +66,33 @@ export function entitySize(entity: object): number {
     return size + propertySize('Timestamp', new Date(0));
 }
 
+/**
+ * Where the document's chunks end: every CHUNK_CHARS units, one unit earlier when that would split a surrogate pair
+ * (an emoji, a rare CJK character), so that every chunk is well-formed UTF-16 on its own. A lone surrogate is not a
+ * character: how a service stores and returns one is not something to rely on. (JSON.stringify escapes lone
+ * surrogates of the document itself, so its output has only whole pairs.)
+ */
+function chunkEnds(json: string): number[] {
+    const ends: number[] = [];
+    let start = 0;
+    do {
+        let end = Math.min(start + CHUNK_CHARS, json.length);
+        const last = json.charCodeAt(end - 1);
+        if (end < json.length && last >= 0xd800 && last <= 0xdbff) end--;
+        ends.push(end);
+        start = end;
+    } while (start < json.length);
+    return ends;
+}
+
+/** The document cut into the chunks it is stored in (see chunkEnds). */
+export function toChunks(json: string): string[] {
+    let start = 0;
+    return chunkEnds(json).map((end) => json.slice(start, (start = end)));
+}
+
 /** Encodes a row. Throws WriteRejectedError (EntityTooLarge) when Azure would refuse it, before it is sent. */
 export function toRowEntity(userId: string, json: string, index: RowIndex, writeId: string): RowEntity {
-    const chunks = Math.ceil(json.length / CHUNK_CHARS) || 1;
     const entity: RowEntity = {
         partitionKey: userId,
         rowKey: STATE_ROW,
@@ -76,14 +102,14 @@ export function toRowEntity(userId: string, json: string, index: RowIndex, write
         writeId,
     };
     assertRowFits(userId, json);
-    for (let i = 0; i < chunks; i++) entity[`d${i}`] = json.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS);
+    toChunks(json).forEach((chunk, i) => (entity[`d${i}`] = chunk));
     return entity;
 }
 
 /** Throws WriteRejectedError (EntityTooLarge) when the document would not fit in a row by Azure's formula. */
 export function assertRowFits(userId: string, json: string): void {
     const size = rowSize(userId, json);
-    if (size > ROW_BUDGET_BYTES || Math.ceil(json.length / CHUNK_CHARS) + 8 > AZURE_MAX_PROPERTIES) {
+    if (size > ROW_BUDGET_BYTES || chunkEnds(json).length + 8 > AZURE_MAX_PROPERTIES) {
         throw new WriteRejectedError(
             'EntityTooLarge',
             `the row of ${userId} would take ${size} bytes by Azure's formula; the budget is ${ROW_BUDGET_BYTES}`,
@@ -93,7 +119,7 @@ export function assertRowFits(userId: string, json: string): void {
 
 /** The size a document would take as a row, in bytes (the same arithmetic as toRowEntity, without building it). */
 export function rowSize(userId: string, json: string): number {
-    const chunks = Math.ceil(json.length / CHUNK_CHARS) || 1;
+    const chunks = chunkEnds(json).length;
     let size = entitySize({
         partitionKey: userId,
         rowKey: STATE_ROW,

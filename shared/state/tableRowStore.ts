@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
+
 import { odata, TableClient } from '@azure/data-tables';
 import { isRestError, RestError } from '@azure/core-rest-pipeline';
 
-import { ConcurrencyConflictError, StateStoreError, WriteRejectedError } from '../errors';
+import { ConcurrencyConflictError, StateStoreError, UnreadableRowError, WriteRejectedError } from '../errors';
 import type { ListedRow, ListRowsOptions, RowStore, StoredRow, WriteRowOptions } from './rowStore';
-import { fromRowEntity, STATE_ROW, toRowEntity } from './tableEntity';
+import { fromRowEntity, SET_ASIDE_PREFIX, STATE_ROW, toRowEntity } from './tableEntity';
 
 /** The service's own error code: data-tables leaves `code` empty and puts it in the OData error body. */
 export function serviceErrorCode(e: RestError): string {
@@ -34,6 +36,27 @@ function storeError(action: string, e: unknown): Error {
         return new StateStoreError(`Table ${action} failed (${e.statusCode ?? 'no status'} ${code})`, { cause: e });
     }
     return new StateStoreError(`Table ${action} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+}
+
+/** A row's document as read; UnreadableRowError (naming the version) when its JSON does not parse. */
+function decodeRow<T>(userId: string, entity: Readonly<Record<string, unknown>> & { etag: string }): StoredRow<T> {
+    const { json, writeId } = fromRowEntity(entity);
+    let doc: T;
+    try {
+        doc = JSON.parse(json) as T;
+    } catch (e) {
+        throw new UnreadableRowError(`its JSON does not parse (${json.length} characters in its chunks)`, {
+            userId,
+            etag: entity.etag,
+            cause: e,
+        });
+    }
+    return { doc, json, etag: entity.etag, ...(writeId ? { writeId } : {}) };
+}
+
+/** Where a row set aside is kept: one key per version of the row, so that setting it aside again changes nothing. */
+function setAsideKey(etag: string): string {
+    return `${SET_ASIDE_PREFIX}${createHash('sha256').update(etag).digest('hex').slice(0, 16)}`;
 }
 
 /**
@@ -83,8 +106,7 @@ export class TableRowStore<T> implements RowStore<T> {
             if (isRestError(e) && e.statusCode === 404) return undefined;
             throw storeError('read', e);
         }
-        const { json, writeId } = fromRowEntity(entity);
-        return { doc: JSON.parse(json) as T, json, etag: entity.etag, ...(writeId ? { writeId } : {}) };
+        return decodeRow(userId, entity);
     }
 
     async write(userId: string, doc: T, options: WriteRowOptions): Promise<string> {
@@ -118,6 +140,42 @@ export class TableRowStore<T> implements RowStore<T> {
         }
     }
 
+    async setAside(userId: string, etag: string, reason: string): Promise<string> {
+        let entity;
+        try {
+            // As stored, types and all (no conversion), so that the copy is the row as it was.
+            entity = await this.#client.getEntity<Record<string, unknown>>(userId, STATE_ROW, {
+                disableTypeConversion: true,
+            });
+        } catch (e) {
+            if (isRestError(e) && e.statusCode === 404) throw new ConcurrencyConflictError(`row of ${userId} is gone`);
+            throw storeError('read', e);
+        }
+        if (entity.etag !== etag) throw new ConcurrencyConflictError(`row of ${userId} changed since it was read`);
+        const keptAs = setAsideKey(etag);
+        const content: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(entity)) {
+            if (['partitionKey', 'rowKey', 'etag', 'timestamp'].includes(name) || name.startsWith('odata')) continue;
+            content[name] = value;
+        }
+        try {
+            await this.#client.upsertEntity(
+                {
+                    ...content,
+                    partitionKey: userId,
+                    rowKey: keptAs,
+                    setAsideAt: new Date(),
+                    setAsideReason: reason.slice(0, 256),
+                },
+                'Replace',
+            );
+        } catch (e) {
+            throw storeError('write', e);
+        }
+        await this.delete(userId, etag);
+        return keptAs;
+    }
+
     async *list(options: ListRowsOptions = {}): AsyncIterable<ListedRow<T>> {
         let filter = odata`RowKey eq ${STATE_ROW}`;
         if (options.withIncidents) filter += ' and incidentCount gt 0';
@@ -128,9 +186,7 @@ export class TableRowStore<T> implements RowStore<T> {
             })) {
                 const userId = entity.partitionKey ?? '';
                 try {
-                    const { json, writeId } = fromRowEntity(entity);
-                    const doc = JSON.parse(json) as T;
-                    yield { userId, row: { doc, json, etag: entity.etag, ...(writeId ? { writeId } : {}) } };
+                    yield { userId, row: decodeRow<T>(userId, entity) };
                 } catch (e) {
                     yield { userId, error: e instanceof Error ? e : new Error(String(e)) };
                 }

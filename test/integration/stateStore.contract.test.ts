@@ -152,6 +152,23 @@ describe.each(stores)('%s (row store contract)', (name, make, quirks) => {
         expect(await ids({ pendingWork: true })).toEqual([OTHER]);
     });
 
+    it('sets a row aside only at the version read; then it is gone from reads and listings, and starts afresh', async () => {
+        await store.write(USER, doc(2), opts(undefined, { incidentCount: 1, pendingWork: true }));
+        const stale = await store.read(USER);
+        await store.write(USER, doc(3), opts(stale!.etag, { incidentCount: 1, pendingWork: true }));
+        await expect(store.setAside(USER, stale!.etag, 'a test')).rejects.toBeInstanceOf(ConcurrencyConflictError);
+
+        const current = await store.read(USER);
+        const keptAs = await store.setAside(USER, current!.etag, 'a test');
+
+        expect(keptAs).toMatch(/^unreadable-/);
+        expect(await store.read(USER)).toBeUndefined();
+        for await (const listed of store.list()) expect(listed.userId).not.toBe(USER);
+        await expect(store.setAside(USER, current!.etag, 'a test')).rejects.toBeInstanceOf(ConcurrencyConflictError);
+        await store.write(USER, doc(0), opts());
+        expect((await store.read(USER))?.doc).toEqual(doc(0));
+    });
+
     it('loses no update when 20 writers append to one row concurrently', async () => {
         await Promise.all(
             Array.from({ length: 20 }, (_, i) =>

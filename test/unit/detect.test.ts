@@ -1,4 +1,4 @@
-import { applyEvents } from '../../shared/detection/detect';
+import { applyEvents, closeIncident } from '../../shared/detection/detect';
 import { DEFAULT_POLICY, DetectionPolicy } from '../../shared/detection/policy';
 import type { UserState } from '../../shared/detection/userState';
 import type { SignInEvent } from '../../shared/signin/signInEvent';
@@ -200,6 +200,60 @@ describe('late, shuffled and duplicated input', () => {
             { policy, now: NOW },
         );
         expect(upgraded.state.incidents[0]).toMatchObject({ denials: 5, timeouts: 1 });
+    });
+});
+
+describe('after a release', () => {
+    const MIN = 60_000;
+    /** An attack of `n` prompts (one a minute), opened and then released at `releasedAt` (event time). */
+    function released(releasedAt: number, p: DetectionPolicy = policy, n = 6) {
+        const attack = denials(n, 0, 1);
+        const opened = applyEvents(undefined, attack, { policy: p, now: NOW });
+        const [inc] = opened.newIncidents;
+        return { attack, inc: inc!, state: closeIncident(opened.state, inc!.id, releasedAt) };
+    }
+
+    it('late rows of the released attack, dated before the release, join it and open nothing', () => {
+        const { state, inc } = released(T0 + 30 * MIN);
+        // Entra delivers the rest of the same attack late: between its prompts and just before its first one.
+        const late = [...denials(5, 0.5, 1), ev('push-denied', -3)];
+        const r = applyEvents(state, late, { policy, now: NOW + 60 * MIN });
+        expect(r.newIncidents).toHaveLength(0);
+        expect(r.state.incidents).toHaveLength(1);
+        expect(r.state.incidents[0]).toMatchObject({
+            id: inc.id,
+            closedAt: T0 + 30 * MIN,
+            denials: 12,
+            firstSeen: T0 - 3 * MIN,
+        });
+        expect(r.updatedIncidents.map((i) => i.id)).toEqual([inc.id]);
+    });
+
+    it('a batch redelivered after the release opens nothing, even once its prompts were forgotten', () => {
+        const p = { ...policy, maxPromptsPerUser: 3 };
+        const { state, attack } = released(T0 + 30 * MIN, p, 10);
+        expect(state.prompts).toHaveLength(3); // the attack's first seven prompts are forgotten: enough for a trigger
+        for (const [i, batch] of [attack, shuffle(attack, 7)].entries()) {
+            const again = applyEvents(state, batch, { policy: p, now: NOW + (60 + i) * MIN });
+            expect(again.newIncidents).toHaveLength(0);
+            // Nothing changed (so nothing is written): the forgotten prompts were counted once already.
+            expect(JSON.stringify(again.state)).toBe(JSON.stringify(state));
+        }
+    });
+
+    it('prompts dated after the release are a new attack, even within the window of the released one', () => {
+        const { state, inc } = released(T0 + 6 * MIN);
+        const r = applyEvents(state, denials(5, 7, 0.5), { policy, now: NOW + 60 * MIN });
+        expect(r.newIncidents).toHaveLength(1);
+        expect(r.newIncidents[0]!.id).not.toBe(inc.id);
+        expect(r.state.incidents.find((i) => i.id === inc.id)!.denials).toBe(6);
+    });
+
+    it('a late episode after a quiet gap longer than the window is its own attack, though dated before the release', () => {
+        const { state } = released(T0 + 120 * MIN);
+        const r = applyEvents(state, denials(5, 40, 0.5), { policy, now: NOW + 180 * MIN });
+        expect(r.newIncidents).toHaveLength(1);
+        expect(r.newIncidents[0]!.firstSeen).toBe(T0 + 40 * MIN);
     });
 });
 

@@ -53,3 +53,29 @@ describe('the row size rule (Azure’s formula)', () => {
         expect(azureVerdict(asSent({ ...e, d0: tooBig })).code).toBe('PropertyValueTooLarge');
     });
 });
+
+describe('chunks of a row', () => {
+    /** A lone surrogate: half of a pair, alone at either end of a chunk. */
+    const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    const chunksOf = (json: string) => {
+        const e = entityOf(json) as unknown as Record<string, unknown>;
+        const out: string[] = [];
+        for (let i = 0; typeof e[`d${i}`] === 'string'; i++) out.push(e[`d${i}`] as string);
+        return out;
+    };
+
+    it.each([
+        ['a pair across the first boundary', JSON.stringify({ s: 'a'.repeat(29_993) + '😀'.repeat(10) })],
+        ['pairs across every boundary', JSON.stringify({ s: 'a' + '😀'.repeat(150_000) })],
+        ['pairs that end exactly on a boundary', JSON.stringify({ s: 'abcd' + '😀'.repeat(150_000) })],
+    ])('never splits a surrogate pair between two chunks: %s', (_name, json) => {
+        const chunks = chunksOf(json);
+        expect(chunks.length).toBeGreaterThan(1);
+        for (const c of chunks) {
+            expect(c).not.toMatch(LONE_SURROGATE);
+            expect(c.length).toBeLessThanOrEqual(30_000);
+        }
+        expect(chunks.join('')).toBe(json);
+        expect(rowSize(USER, json)).toBe(entitySize(entityOf(json)));
+    });
+});

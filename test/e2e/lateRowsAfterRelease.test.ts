@@ -1,0 +1,86 @@
+/**
+ * Entra delivers some MFA rows minutes to hours late, and Event Hubs delivers at least once. Rows of an attack the SOC
+ * already released, dated before the release, arrive after it: they belong to the released attack and must never
+ * put the released user back into the push-block group.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { HttpRequest, InvocationContext } from '@azure/functions';
+
+import { createReleaseHandler } from '../../functions/admin';
+import { createSignInEventsHandler } from '../../functions/signInEvents';
+import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
+import { createRuntime } from '../../shared/runtime';
+import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { eventHubContext } from '../support/host';
+import { envelope, pushDenied, user } from '../support/signInFactory';
+
+const GROUP = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
+const ATTACKER = '185.220.101.34';
+const T0 = Date.now() - 60 * 60_000;
+const at = (m: number) => new Date(T0 + m * 60_000);
+
+let identity: FakeIdentity;
+let graph: FakeGraph;
+
+beforeAll(async () => {
+    identity = await startFakeIdentity();
+    graph = await startFakeGraph(identity);
+    process.env.IDENTITY_ENDPOINT = identity.endpoint;
+    process.env.IDENTITY_HEADER = identity.secret;
+    graph.addGroup(GROUP, 'SG-MFA-Push-Blocked');
+});
+
+afterAll(async () => {
+    await graph.close();
+    await identity.close();
+});
+
+it('late and redelivered rows of a released attack join it and leave the released user unblocked', async () => {
+    // Prepare: a live responder, and an attack of 12 prompts over 6 minutes of which 6 rows arrive on time.
+    const rt = createRuntime({
+        env: {
+            STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
+            STATE_TABLE_NAME: `lateRelease${process.pid}`,
+            AZURE_CLIENT_ID: identity.clientId,
+            GRAPH_BASE_URL: graph.baseUrl,
+            CONTAINMENT_MODE: 'live',
+            PUSH_BLOCK_GROUP_ID: GROUP,
+            NEVER_CONTAIN: 'breakglass@contoso.com',
+        },
+    });
+    const u = user(`Late Rows ${randomUUID().slice(0, 6)}`);
+    graph.addUser(u.id, { userPrincipalName: u.upn });
+    const handler = createSignInEventsHandler(() => rt);
+    const rows = Array.from({ length: 12 }, (_, i) => pushDenied({ user: u, at: at(i * 0.5), ip: ATTACKER }));
+    const onTime = [envelope(rows.filter((_, i) => i % 2 === 0))];
+    await handler(onTime, eventHubContext(1).context);
+    expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(true);
+
+    // The SOC verifies with the user and releases them.
+    const released = await createReleaseHandler(() => rt)(
+        new HttpRequest({
+            method: 'POST',
+            url: 'http://localhost/api/users/release',
+            params: { userId: u.id },
+            body: { string: JSON.stringify({ reason: 'verified by phone' }) },
+        }),
+        new InvocationContext({ functionName: 'admin', logHandler: () => undefined }),
+    );
+    expect(released.status).toBe(200);
+    expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(false);
+
+    // Act: Entra delivers the other 6 rows of the same attack (all dated before the release), then the hub
+    // redelivers the first batch.
+    const late = eventHubContext(1);
+    await handler([envelope(rows.filter((_, i) => i % 2 === 1))], late.context);
+    await handler(onTime, eventHubContext(1).context);
+
+    // Assess: one incident, still released, counting all 12 prompts; the user was not blocked again.
+    const incidents = containedIncidents(readRecord((await rt.store.read(u.id))!.doc));
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.incident).toMatchObject({ denials: 12, closedAt: expect.any(Number) });
+    expect(incidents[0]!.containment!.status).toBe('released');
+    expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(false);
+    expect(late.logs.text()).not.toMatch(/MFA push attack detected/);
+}, 60_000);
