@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { runCli } from '../support/cliRun';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
+import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { envelope, pushDenied, user } from '../support/signInFactory';
 
 /** `replay --contain` contains for real, so it follows the same break-glass rule as the function app. */
@@ -13,16 +14,11 @@ let identity: FakeIdentity;
 let graph: FakeGraph;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(GROUP, 'SG-MFA-Push-Blocked');
+    ({ identity, graph } = await startLocalGraph({ group: GROUP }));
 });
 
 afterAll(async () => {
-    await graph.close();
-    await identity.close();
+    await stopLocalGraph({ identity, graph });
 });
 
 function attackFile(): { file: string; userId: string } {

@@ -3,7 +3,8 @@ import { containedIncidents, readRecord } from '../../shared/containment/userRec
 import { createRuntime } from '../../shared/runtime';
 import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
 import { runCli } from '../support/cliRun';
-import { FakeGraph, FakeIdentity, operatorCredential, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { FakeGraph, FakeIdentity, operatorCredential } from '../support/fakeGraph';
+import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { LocalHost, startLocalHost } from '../support/functionsHost';
 import { startWebhook } from '../support/webhook';
 import { User, user } from '../support/signInFactory';
@@ -20,17 +21,12 @@ let hub: EventHubsEmulator;
 let n = 0;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(GROUP, 'SG-MFA-Push-Blocked');
+    ({ identity, graph } = await startLocalGraph({ group: GROUP }));
     hub = await startEventHubsEmulator({ partitionCount: 2, consumerGroups: ['$Default', 'mfa-responder'] });
 });
 afterAll(async () => {
     await hub.close();
-    await graph.close();
-    await identity.close();
+    await stopLocalGraph({ identity, graph });
 });
 
 function setting(canary: User) {

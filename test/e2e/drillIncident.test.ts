@@ -1,7 +1,8 @@
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
 import { createRuntime } from '../../shared/runtime';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
+import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, pushDenied, User, user } from '../support/signInFactory';
 
@@ -10,15 +11,10 @@ let identity: FakeIdentity;
 let graph: FakeGraph;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(GROUP, 'SG-MFA-Push-Blocked');
+    ({ identity, graph } = await startLocalGraph({ group: GROUP }));
 });
 afterAll(async () => {
-    await graph.close();
-    await identity.close();
+    await stopLocalGraph({ identity, graph });
 });
 
 /** The records `mfa-responder drill` sends: real SignInLogs declines, marked with the drill's id. */

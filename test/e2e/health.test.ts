@@ -6,7 +6,8 @@ import { checkpointPrefix } from '../../shared/eventhub/lag';
 import { requiredGraphRoles } from '../../shared/graph/permissions';
 import { createRuntime } from '../../shared/runtime';
 import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
+import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { writeCheckpoint } from '../support/functionsHost';
 import { envelope, signIn, user } from '../support/signInFactory';
 
@@ -21,16 +22,12 @@ let hub: EventHubsEmulator;
 let n = 0;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
+    ({ identity, graph } = await startLocalGraph());
     hub = await startEventHubsEmulator({ eventHubName: 'health-hub', consumerGroups: ['mfa-responder'] });
 });
 afterAll(async () => {
     await hub.close();
-    await graph.close();
-    await identity.close();
+    await stopLocalGraph({ identity, graph });
 });
 
 function appEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {

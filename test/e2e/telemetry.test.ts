@@ -4,7 +4,8 @@ import { createSignInEventsHandler } from '../../functions/signInEvents';
 import { createRuntime } from '../../shared/runtime';
 import { EVENTS, METRICS } from '../../shared/telemetry/instruments';
 import type { RejectReason } from '../../shared/signin/signInEvent';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
+import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, fraudReport, pushDenied, user } from '../support/signInFactory';
 import { inMemoryTelemetry, total } from '../support/telemetry';
@@ -18,16 +19,11 @@ let identity: FakeIdentity;
 let graph: FakeGraph;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(PUSH_BLOCK_GROUP, 'SG-MFA-Push-Blocked');
+    ({ identity, graph } = await startLocalGraph({ group: PUSH_BLOCK_GROUP }));
 });
 
 afterAll(async () => {
-    await graph.close();
-    await identity.close();
+    await stopLocalGraph({ identity, graph });
 });
 
 describe('telemetry of the Event Hub function', () => {
