@@ -84,6 +84,11 @@ export function noticeLines(
                   `The user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`,
               ]
             : []),
+        ...(inc.trigger !== 'method-registered-after-attack' && inc.relatedIncidentId
+            ? [
+                  `This approval belongs to the attack of incident ${inc.relatedIncidentId}, released before its row arrived: the user gave in during that attack.`,
+              ]
+            : []),
         ...(c?.steps ?? []).map(
             (s) =>
                 `- ${s.name}: ${s.status}${s.detail ? ` (${s.detail})` : ''}${s.error ? ` — ${s.error.status ?? ''} ${s.error.code}: ${s.error.message}` : ''}`,

@@ -208,7 +208,9 @@ const isDrill = (p: Prompt) => p.drillId !== undefined;
  * arrives after the release, dated before it, and is part of what was released. It joins that incident (its counts
  * stay true) and never opens a new one, which would contain the released user again for an attack already judged.
  * What happens after the release, or after a quiet gap longer than W (a new episode, by the same rule as for open
- * incidents), is a new attack. Prompts never join a persistence incident: it counts registrations, not prompts.
+ * incidents), is a new attack. An approval never joins a released incident: the user gave in during an attack the SOC
+ * released without knowing it, which is a new incident (see `releasedAttackOf`). Prompts never join a persistence
+ * incident: it counts registrations, not prompts.
  */
 function episodeFor(incidents: readonly Incident[], p: Prompt, windowMs: number): Incident | undefined {
     let released: Incident | undefined;
@@ -217,7 +219,7 @@ function episodeFor(incidents: readonly Incident[], p: Prompt, windowMs: number)
         if (inc.trigger === PERSISTENCE_TRIGGER || !inEpisode(inc, p.time, windowMs)) continue;
         if ((inc.drill === true) !== isDrill(p)) continue;
         if (inc.closedAt === undefined) return inc;
-        if (p.time <= inc.closedAt) released ??= inc;
+        if (p.time <= inc.closedAt && p.kind !== 'mfa-approved') released ??= inc;
     }
     return released;
 }
@@ -242,17 +244,44 @@ function attachToEpisodes(state: UserState, policy: DetectionPolicy, touched: Se
 interface Detection {
     readonly trigger: Trigger;
     readonly at: Prompt;
+    /** A spam-then-success whose denials are those of an attack already released: the incident it follows. */
+    readonly after?: Incident;
+}
+
+/**
+ * The released attack an approval belongs to: dated within its episode, from its first prompt to its release. Entra
+ * dates a sign-in by when it started, and delivers rows late: the approval of a prompt sent before the release can
+ * arrive after it. That is the user giving in during the attack, whatever the SOC concluded, so it opens a
+ * spam-then-success incident of its own, linked to the released one and contained like any other.
+ */
+function releasedAttackOf(incidents: readonly Incident[], p: Prompt, windowMs: number): Incident | undefined {
+    for (let i = incidents.length - 1; i >= 0; i--) {
+        const inc = incidents[i]!;
+        if (inc.trigger === PERSISTENCE_TRIGGER || inc.closedAt === undefined || (inc.drill === true) !== isDrill(p))
+            continue;
+        if (p.time >= inc.firstSeen && p.time <= inc.closedAt && inEpisode(inc, p.time, windowMs)) return inc;
+    }
+    return undefined;
 }
 
 /** The earliest trigger, in event time, among prompts not yet part of an incident; drill and real ones apart. */
-function findTrigger(prompts: readonly Prompt[], policy: DetectionPolicy): Detection | undefined {
-    const real = findTriggerAmong(prompts, policy, false);
-    const drill = prompts.some(isDrill) ? findTriggerAmong(prompts, policy, true) : undefined;
+function findTrigger(
+    prompts: readonly Prompt[],
+    incidents: readonly Incident[],
+    policy: DetectionPolicy,
+): Detection | undefined {
+    const real = findTriggerAmong(prompts, incidents, policy, false);
+    const drill = prompts.some(isDrill) ? findTriggerAmong(prompts, incidents, policy, true) : undefined;
     if (!real || !drill) return real ?? drill;
     return drill.at.time < real.at.time ? drill : real;
 }
 
-function findTriggerAmong(prompts: readonly Prompt[], policy: DetectionPolicy, drill: boolean): Detection | undefined {
+function findTriggerAmong(
+    prompts: readonly Prompt[],
+    incidents: readonly Incident[],
+    policy: DetectionPolicy,
+    drill: boolean,
+): Detection | undefined {
     const window: Prompt[] = [];
     let head = 0;
     let score = 0;
@@ -264,6 +293,8 @@ function findTriggerAmong(prompts: readonly Prompt[], policy: DetectionPolicy, d
             if (head < window.length && score + EPSILON >= policy.spamThenSuccessMinDenials) {
                 return { trigger: 'spam-then-success', at: p };
             }
+            const after = releasedAttackOf(incidents, p, policy.windowMs);
+            if (after) return { trigger: 'spam-then-success', at: p, after };
             continue;
         }
         window.push(p);
@@ -307,6 +338,15 @@ function openIncident(state: UserState, d: Detection, policy: DetectionPolicy, n
         apps: [],
         evidence: [],
         ...(d.at.drillId ? { drill: true, drillId: d.at.drillId } : {}),
+        // After a released attack: its addresses (so that the approval shows whether it came from one) and its start
+        // (what the attacker may have registered since must go).
+        ...(d.after
+            ? {
+                  relatedIncidentId: d.after.id,
+                  attackFirstSeen: d.after.firstSeen,
+                  ipAddresses: d.after.ipAddresses.slice(0, MAX_ADDRESSES_PER_INCIDENT),
+              }
+            : {}),
     };
     for (const p of members) addToIncident(inc, p, policy.windowMs);
     if (d.trigger === 'spam-then-success') addToIncident(inc, d.at, policy.windowMs);
@@ -377,7 +417,7 @@ export function applyEvents(
     const created: Incident[] = [];
     for (;;) {
         attachToEpisodes(state, policy, touched);
-        const detection = findTrigger(state.prompts, policy);
+        const detection = findTrigger(state.prompts, state.incidents, policy);
         if (!detection) break;
         const inc = openIncident(state, detection, policy, now);
         state.incidents.push(inc);

@@ -14,7 +14,7 @@ import { createRuntime } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
 import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
-import { envelope, pushDenied, user } from '../support/signInFactory';
+import { envelope, pushApproved, pushDenied, user } from '../support/signInFactory';
 
 const GROUP = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 const ATTACKER = '185.220.101.34';
@@ -79,4 +79,61 @@ it('late and redelivered rows of a released attack join it and leave the release
     expect(incidents[0]!.containment!.status).toBe('released');
     expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(false);
     expect(late.logs.text()).not.toMatch(/MFA push attack detected/);
+}, 60_000);
+
+it('a late approval of a released attack, dated before the release, is a new incident contained at once', async () => {
+    // Prepare: the attack's first rows open an incident and block push; the SOC releases the user (who says they
+    // denied everything). A minute before the release the user had approved a push; its row arrives afterwards.
+    const rt = createRuntime({
+        env: {
+            STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
+            STATE_TABLE_NAME: `lateApproval${process.pid}`,
+            AZURE_CLIENT_ID: identity.clientId,
+            GRAPH_BASE_URL: graph.baseUrl,
+            CONTAINMENT_MODE: 'live',
+            PUSH_BLOCK_GROUP_ID: GROUP,
+            NEVER_CONTAIN: 'breakglass@contoso.com',
+        },
+    });
+    const u = user(`Late Approval ${randomUUID().slice(0, 6)}`);
+    graph.addUser(u.id, { userPrincipalName: u.upn });
+    const handler = createSignInEventsHandler(() => rt);
+    const start = Date.now() - 8 * 60_000;
+    const when = (m: number) => new Date(start + m * 60_000);
+    const rows = Array.from({ length: 12 }, (_, i) => pushDenied({ user: u, at: when(i * 0.5), ip: ATTACKER }));
+    await handler([envelope(rows.slice(0, 6))], eventHubContext(1).context);
+    const released = await createReleaseHandler(() => rt)(
+        new HttpRequest({
+            method: 'POST',
+            url: 'http://localhost/api/users/release',
+            params: { userId: u.id },
+            body: { string: JSON.stringify({ reason: 'user says they denied all' }) },
+        }),
+        new InvocationContext({ functionName: 'admin', logHandler: () => undefined }),
+    );
+    expect(released.status).toBe(200);
+    expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(false);
+    const revokes = () => graph.calls.filter((c) => c.path.endsWith(`/users/${u.id}/revokeSignInSessions`)).length;
+    const before = revokes();
+
+    // Act: the rest of the attack arrives late, with the approval dated before the release.
+    const late = eventHubContext(1);
+    await handler([envelope([...rows.slice(6), pushApproved({ user: u, at: when(7), ip: ATTACKER })])], late.context);
+
+    // Assess: the released incident took the late denials; a new spam-then-success incident, linked to it, is
+    // announced and contained (sessions revoked again, push blocked again).
+    const incidents = containedIncidents(readRecord((await rt.store.read(u.id))!.doc));
+    const [first, second] = incidents;
+    expect(incidents).toHaveLength(2);
+    expect(first!.incident).toMatchObject({ denials: 12, closedAt: expect.any(Number) });
+    expect(first!.containment!.status).toBe('released');
+    expect(second!.incident).toMatchObject({
+        trigger: 'spam-then-success',
+        relatedIncidentId: first!.incident.id,
+        approval: { fromDenialIp: true },
+    });
+    expect(second!.containment!.status).toBe('contained');
+    expect(revokes()).toBeGreaterThan(before);
+    expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(true);
+    expect(late.logs.text()).toMatch(/MFA push attack detected: .*"trigger":"spam-then-success"/);
 }, 60_000);

@@ -249,6 +249,31 @@ describe('after a release', () => {
         expect(r.state.incidents.find((i) => i.id === inc.id)!.denials).toBe(6);
     });
 
+    it('a late approval of the released attack, dated before the release, opens a spam-then-success linked to it', () => {
+        const { state, inc } = released(T0 + 10 * MIN);
+        const approval = ev('mfa-approved', 8, { ip: '198.51.100.99' });
+        const r = applyEvents(state, [...denials(2, 6.5, 0.5), approval], { policy, now: NOW + 60 * MIN });
+        expect(r.newIncidents).toHaveLength(1);
+        expect(r.newIncidents[0]).toMatchObject({
+            trigger: 'spam-then-success',
+            relatedIncidentId: inc.id,
+            attackFirstSeen: inc.firstSeen,
+            approval: { at: T0 + 8 * MIN, ipAddress: '198.51.100.99', fromDenialIp: false },
+        });
+        // The late denials still join the released incident; redelivered, nothing more opens.
+        const releasedNow = r.state.incidents.find((i) => i.id === inc.id)!;
+        expect(releasedNow.denials).toBe(8);
+        expect(releasedNow.approval).toBeUndefined();
+        const again = applyEvents(r.state, [approval, ...denials(2, 6.5, 0.5)], { policy, now: NOW + 61 * MIN });
+        expect(again.newIncidents).toHaveLength(0);
+    });
+
+    it('an approval dated after the release, or before the attack began, opens nothing', () => {
+        const { state } = released(T0 + 10 * MIN);
+        expect(applyEvents(state, [ev('mfa-approved', 11)], { policy, now: NOW + 60 * MIN }).newIncidents).toEqual([]);
+        expect(applyEvents(state, [ev('mfa-approved', -1)], { policy, now: NOW + 60 * MIN }).newIncidents).toEqual([]);
+    });
+
     it('a late episode after a quiet gap longer than the window is its own attack, though dated before the release', () => {
         const { state } = released(T0 + 120 * MIN);
         const r = applyEvents(state, denials(5, 40, 0.5), { policy, now: NOW + 180 * MIN });
