@@ -99,17 +99,43 @@ export function latePartitions(lag: readonly PartitionLag[], warningMs: number):
 /** A healthy host takes a new event within seconds; this long without it is not a quiet spell ending. */
 export const FRESH_EVENT_MS = 60_000;
 /** How long to wait before reading again a lag that may be a quiet spell ending. */
-export const LAG_CONFIRM_DELAY_MS = 15_000;
+export const LAG_CONFIRM_DELAY_MS = 10_000;
+
+const fresh = (p: PartitionLag, now: number) =>
+    p.lastEnqueuedAt !== undefined && now - p.lastEnqueuedAt < FRESH_EVENT_MS;
 
 /**
  * Whether a late partition's newest event is so fresh that the lag may only be a quiet spell ending (the host has not
- * taken that event yet): read again after LAG_CONFIRM_DELAY_MS and believe the second reading. A stuck consumer stays
- * late on the second reading too, whether or not events keep arriving.
+ * taken that event yet): read again after LAG_CONFIRM_DELAY_MS and judge by both readings (`confirmLag`).
  */
 export function lagToConfirm(lag: readonly PartitionLag[], warningMs: number, now: number): boolean {
-    return latePartitions(lag, warningMs).some(
-        (p) => p.lastEnqueuedAt !== undefined && now - p.lastEnqueuedAt < FRESH_EVENT_MS,
-    );
+    return latePartitions(lag, warningMs).some((p) => fresh(p, now));
+}
+
+/**
+ * The lag to believe after a second reading. A partition still late whose newest event is still fresh, where nothing
+ * arrived between the two readings and the checkpoint did not move, may be a quiet spell ending on a consumer that is
+ * starting cold (Flex Consumption can take tens of seconds to start the trigger after idle): its wait is counted from
+ * its newest event (a lower bound), not from the old checkpoint. Where events kept arriving, the checkpoint's age is
+ * the answer: a stuck consumer in a busy stream. A stuck consumer in a sparse stream is caught by the first reading
+ * whose newest event is older than FRESH_EVENT_MS.
+ */
+export function confirmLag(
+    first: readonly PartitionLag[],
+    second: readonly PartitionLag[],
+    now: number,
+): PartitionLag[] {
+    const before = new Map(first.map((p) => [p.partitionId, p]));
+    return second.map((p) => {
+        const was = before.get(p.partitionId);
+        const quiet =
+            p.state === 'behind' &&
+            fresh(p, now) &&
+            was !== undefined &&
+            was.lastSequenceNumber === p.lastSequenceNumber &&
+            was.checkpoint === p.checkpoint;
+        return quiet ? { ...p, lagMs: Math.max(0, now - p.lastEnqueuedAt!) } : p;
+    });
 }
 
 /** The blob name prefix of the host's checkpoints: every segment lower case (BlobCheckpointStoreInternal.cs). */

@@ -1,7 +1,7 @@
 import { loadEventHubConfig, loadLagWarningMs } from '../config';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { hubLag, lagToConfirm, latePartitions, PartitionLag, PartitionReading } from '../eventhub/lag';
+import { confirmLag, hubLag, lagToConfirm, latePartitions, PartitionLag, PartitionReading } from '../eventhub/lag';
 import { duration, Finding, ok, problem } from './check';
 import { describeFailure, HubSnapshot, ReadFailure, HealthCheck } from './context';
 
@@ -206,20 +206,24 @@ export const lagCheck: HealthCheck = {
     rights: () => `${RECEIVER_ROLE} and ${BLOB_ROLE}`,
     extraMs: (ctx) => ctx.lagConfirmDelayMs + ctx.timeoutMs,
     run: async (ctx) => {
-        let hub = await snapshot(ctx.hub);
+        const hub = await snapshot(ctx.hub);
         if (!hub) return [NOT_CONFIGURED('lag', 'Responder keeps up')];
         if ('kind' in hub) return [hubUnreadable('lag', 'Responder keeps up', hub)];
         const warningMs = loadLagWarningMs(ctx.env);
         let now = ctx.now();
-        if (lagToConfirm(hubLag(hub.partitions, hub.checkpoints ?? new Map(), now), warningMs, now)) {
-            // Maybe a quiet spell ending, which the host takes within seconds: the second reading is the answer.
+        let lag = hubLag(hub.partitions, hub.checkpoints ?? new Map(), now);
+        if (lagToConfirm(lag, warningMs, now)) {
+            // Maybe a quiet spell ending, which the host takes within seconds: judge by a second reading too.
             await sleep(ctx.lagConfirmDelayMs);
             const again = await snapshot(ctx.hubAgain);
-            if (again && !('kind' in again)) [hub, now] = [again, ctx.now()];
+            if (again && !('kind' in again)) {
+                now = ctx.now();
+                lag = confirmLag(lag, hubLag(again.partitions, again.checkpoints ?? new Map(), now), now);
+            }
         }
         const config = loadEventHubConfig(ctx.env)!;
         return evaluateLag({
-            lag: hubLag(hub.partitions, hub.checkpoints ?? new Map(), now),
+            lag,
             warningMs,
             now,
             checkpointsRead: hub.checkpoints !== undefined,

@@ -2,13 +2,13 @@ import { loadCheckpointStoreConfig, loadEventHubConfig, loadLagWarningMs } from 
 import { readCheckpoints, readPartitions } from '../eventhub/hubReadings';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { hubLag, LAG_CONFIRM_DELAY_MS, lagToConfirm, latePartitions, PartitionLag } from '../eventhub/lag';
+import { confirmLag, hubLag, LAG_CONFIRM_DELAY_MS, lagToConfirm, latePartitions, PartitionLag } from '../eventhub/lag';
 import type { Logger } from '../logger';
 import type { Runtime } from '../runtime';
 import { duration } from './check';
 import { withTimeout } from './context';
 
-/** A lag read never holds the timer longer than this. */
+/** One lag read never holds the timer longer than this (a second one follows only to confirm a fresh lag). */
 export const LAG_READ_TIMEOUT_MS = 10_000;
 /** A lag read that keeps failing is said once an hour per worker, not every minute. */
 const FAILURE_REPEAT_MS = 60 * 60_000;
@@ -68,7 +68,7 @@ export function createLagWatch(options: { timeoutMs?: number; confirmDelayMs?: n
             let lag = await read();
             if (lagToConfirm(lag, warningMs, clock())) {
                 await sleep(options.confirmDelayMs ?? LAG_CONFIRM_DELAY_MS);
-                lag = await read();
+                lag = confirmLag(lag, await read(), clock());
             }
             const line = lagWarningLine(lag, warningMs);
             if (line) logger.warn(line);

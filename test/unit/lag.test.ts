@@ -1,5 +1,6 @@
 import {
     checkpointPrefix,
+    confirmLag,
     hubLag,
     lagToConfirm,
     partitionLag,
@@ -119,6 +120,33 @@ describe('lag in time', () => {
         expect(lagToConfirm(spellEnds, 10 * MIN, T)).toBe(true);
         // Within the limit: nothing to confirm.
         expect(lagToConfirm(spellEnds, 48 * 60 * MIN, T)).toBe(false);
+    });
+
+    describe('judged by two readings 10 s apart', () => {
+        const checkpoint = new Map([['0', { partitionId: '0', sequenceNumber: 100, writtenAt: T - 3 * 60 * MIN }]]);
+        const reading = (last: number, lastAt: number, at: number, cp = checkpoint) =>
+            hubLag([part({ lastEnqueuedSequenceNumber: last, lastEnqueuedAt: lastAt })], cp, at);
+        const first = reading(101, T - 30_000, T);
+
+        it('a quiet spell ending on a consumer starting cold: the wait counts from the newest event', () => {
+            const second = reading(101, T - 30_000, T + 10_000);
+            const judged = confirmLag(first, second, T + 10_000);
+            expect(judged[0]).toMatchObject({ state: 'behind', events: 1, lagMs: 40_000 });
+            expect(lagWarningLine(judged, 10 * MIN)).toBeUndefined();
+        });
+
+        it('a stuck consumer while events keep arriving: the checkpoint’s age', () => {
+            const second = reading(140, T + 9_000, T + 10_000);
+            const judged = confirmLag(first, second, T + 10_000);
+            expect(judged[0]).toMatchObject({ events: 40, lagMs: 3 * 60 * MIN + 10_000 });
+            expect(lagWarningLine(judged, 10 * MIN)).toMatch(/partition 0 has 40 event\(s\) waiting/);
+        });
+
+        it('the host took the event in between: caught up', () => {
+            const moved = new Map([['0', { partitionId: '0', sequenceNumber: 101, writtenAt: T + 5_000 }]]);
+            const judged = confirmLag(first, reading(101, T - 30_000, T + 10_000, moved), T + 10_000);
+            expect(judged[0]).toMatchObject({ state: 'caught-up', events: 0 });
+        });
     });
 });
 
