@@ -215,9 +215,10 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
     }
     if (!incident.drill) {
         await say(
-            `mfa-responder: the responder did NOT take this as a drill: its DRILL_USER_IDS does not list ${userId}, so the ` +
-                `incident is real (containment: ${view.containment ?? 'none'}). Add the canary to DRILL_USER_IDS in the app's ` +
-                `settings; if it was contained, release it: mfa-responder release ${userId} --reason "drill"`,
+            // Not expected (the app refuses drill records of users it does not list, and never mixes drill and real
+            // prompts), so said as what it is: a real incident holding the drill's records, to look at and release.
+            `mfa-responder: the incident holding this drill's records is NOT a drill (containment: ${view.containment ?? 'none'}). ` +
+                `Check the app's DRILL_USER_IDS and its version; if the canary was contained, release it: mfa-responder release ${userId} --reason "drill"`,
         );
         return 1;
     }
