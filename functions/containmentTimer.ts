@@ -11,8 +11,8 @@ const TIMER_RUN_MS = 4 * 60_000;
 /**
  * Retries failed and pending containment steps and notices; once an hour, forgets idle users. Beside that work, a
  * bounded read of the hub's lag logs a warning when the responder falls behind (LAG_WARNING_MINUTES); it never
- * throws, and holds the timer at most about half a minute (two reads of 10 s at most, 10 s apart, when the first
- * one may be a quiet spell ending).
+ * throws, and holds the timer at most about a minute (each read bounded to 10 s; a second reading 10 s later only
+ * when the first may be a quiet spell ending).
  */
 export function createContainmentTimerHandler(
     runtime: () => Runtime,

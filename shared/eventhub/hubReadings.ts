@@ -1,7 +1,15 @@
 import type { TokenCredential } from '@azure/identity';
 
 import type { CheckpointStoreConfig, EventHubConfig } from '../config';
-import { checkpointPrefix, CheckpointReading, PartitionReading, readCheckpointBlob } from './lag';
+import {
+    checkpointPrefix,
+    CheckpointReading,
+    PartitionLag,
+    PartitionReading,
+    readCheckpointBlob,
+    waitingAfter,
+    withFirstWaiting,
+} from './lag';
 import { createCheckpointContainer, createConsumerClient } from './sdk';
 
 /** Partitions a hub may have (Event Hubs allows up to 32 on Standard, more on Dedicated): a bound for hostile data. */
@@ -61,4 +69,75 @@ export async function readCheckpoints(
         throw e;
     }
     return found;
+}
+
+/** The group the first waiting events are read through: never the responder's own. */
+export const PEEK_CONSUMER_GROUP = '$Default';
+
+/**
+ * The enqueued time of the first event after each partition's checkpoint: exactly how long the oldest unprocessed
+ * event has waited. Read through `$Default` with one plain (non-epoch) receiver per partition, one event each — never
+ * through the responder's own consumer group, whose owner-level receivers would refuse a second reader there. Best
+ * effort: a partition that cannot be read this way (the responder itself reads `$Default`, another reader holds an
+ * owner-level receiver on it, a timeout) is left out, and the caller falls back to the checkpoint's age.
+ */
+export async function readFirstWaiting(
+    hub: EventHubConfig,
+    waiting: ReadonlyArray<{ readonly partitionId: string; readonly after: number }>,
+    options: HubReadOptions,
+): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    if (waiting.length === 0 || hub.consumerGroup.toLowerCase() === PEEK_CONSUMER_GROUP.toLowerCase()) return found;
+    const consumer = createConsumerClient(hub, options.credential, {
+        consumerGroup: PEEK_CONSUMER_GROUP,
+        retryOptions: { maxRetries: 0, timeoutInMs: options.timeoutMs },
+    });
+    try {
+        await Promise.all(
+            waiting.slice(0, MAX_PARTITIONS).map(
+                ({ partitionId, after }) =>
+                    new Promise<void>((resolve) => {
+                        const timer = setTimeout(finish, options.timeoutMs);
+                        let done = false;
+                        const subscription = consumer.subscribe(
+                            partitionId,
+                            {
+                                processEvents: async (events) => {
+                                    const first = events[0];
+                                    if (first && !done) found.set(partitionId, first.enqueuedTimeUtc.getTime());
+                                    finish();
+                                },
+                                processError: async () => finish(),
+                            },
+                            {
+                                startPosition: { sequenceNumber: after, isInclusive: false },
+                                maxBatchSize: 1,
+                                maxWaitTimeInSeconds: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
+                            },
+                        );
+                        function finish(): void {
+                            if (done) return;
+                            done = true;
+                            clearTimeout(timer);
+                            void subscription.close().then(resolve, resolve);
+                        }
+                    }),
+            ),
+        );
+    } finally {
+        await consumer.close().catch(() => undefined);
+    }
+    return found;
+}
+
+/** The lag with exact waits where the hub lets them be read (never throws: the checkpoint's age stays elsewhere). */
+export async function exactLag(
+    hub: EventHubConfig,
+    lag: readonly PartitionLag[],
+    options: HubReadOptions & { readonly now: () => number },
+): Promise<PartitionLag[]> {
+    const waiting = waitingAfter(lag);
+    if (waiting.length === 0) return [...lag];
+    const first = await readFirstWaiting(hub, waiting, options).catch(() => new Map<string, number>());
+    return withFirstWaiting(lag, first, options.now());
 }

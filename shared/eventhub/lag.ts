@@ -48,6 +48,11 @@ export interface PartitionLag {
      * is no checkpoint.
      */
     readonly lagMs?: number;
+    /**
+     * `lagMs` is exact: now minus the enqueued time of the first event after the checkpoint, read from the hub
+     * (`withFirstWaiting`). Then it also sees a backlog that the function drains in order while it keeps checkpointing.
+     */
+    readonly lagExact?: boolean;
     readonly lastEnqueuedAt?: number;
     /** The hub's last sequence number on the partition (-1: it never held an event). */
     readonly lastSequenceNumber: number;
@@ -109,7 +114,26 @@ const fresh = (p: PartitionLag, now: number) =>
  * taken that event yet): read again after LAG_CONFIRM_DELAY_MS and judge by both readings (`confirmLag`).
  */
 export function lagToConfirm(lag: readonly PartitionLag[], warningMs: number, now: number): boolean {
-    return latePartitions(lag, warningMs).some((p) => fresh(p, now));
+    return latePartitions(lag, warningMs).some((p) => !p.lagExact && fresh(p, now));
+}
+
+/** Partitions behind a checkpoint, with the sequence number after which their first waiting event is. */
+export function waitingAfter(lag: readonly PartitionLag[]): Array<{ partitionId: string; after: number }> {
+    return lag.flatMap((p) =>
+        p.state === 'behind' && p.checkpoint !== undefined ? [{ partitionId: p.partitionId, after: p.checkpoint }] : [],
+    );
+}
+
+/** Exact waits where the first waiting event's enqueued time could be read; the checkpoint's age elsewhere. */
+export function withFirstWaiting(
+    lag: readonly PartitionLag[],
+    firstWaiting: ReadonlyMap<string, number>,
+    now: number,
+): PartitionLag[] {
+    return lag.map((p) => {
+        const t = p.state === 'behind' ? firstWaiting.get(p.partitionId) : undefined;
+        return t === undefined ? p : { ...p, lagMs: Math.max(0, now - t), lagExact: true };
+    });
 }
 
 /**
@@ -130,6 +154,7 @@ export function confirmLag(
         const was = before.get(p.partitionId);
         const quiet =
             p.state === 'behind' &&
+            !p.lagExact &&
             fresh(p, now) &&
             was !== undefined &&
             was.lastSequenceNumber === p.lastSequenceNumber &&

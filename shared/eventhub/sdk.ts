@@ -21,22 +21,20 @@ export interface ClientOptions {
     readonly retryOptions?: RetryOptions;
 }
 
-/** A consumer client of the responder's consumer group: only its `$management` reads are used (no receiver). */
+/**
+ * A consumer client of the responder's consumer group (only its `$management` reads are used there: no receiver), or
+ * of another group given as `consumerGroup`.
+ */
 export function createConsumerClient(
     hub: EventHubConfig,
     credential: () => TokenCredential,
-    options: ClientOptions = {},
+    options: ClientOptions & { readonly consumerGroup?: string } = {},
 ): EventHubConsumerClient {
     const { EventHubConsumerClient } = eventHubs();
+    const group = options.consumerGroup ?? hub.consumerGroup;
     return hub.kind === 'connectionString'
-        ? new EventHubConsumerClient(hub.consumerGroup, hub.connectionString, hub.eventHubName, options)
-        : new EventHubConsumerClient(
-              hub.consumerGroup,
-              hub.fullyQualifiedNamespace,
-              hub.eventHubName,
-              credential(),
-              options,
-          );
+        ? new EventHubConsumerClient(group, hub.connectionString, hub.eventHubName, options)
+        : new EventHubConsumerClient(group, hub.fullyQualifiedNamespace, hub.eventHubName, credential(), options);
 }
 
 export function createProducerClient(

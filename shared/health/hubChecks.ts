@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { confirmLag, hubLag, lagToConfirm, latePartitions, PartitionLag, PartitionReading } from '../eventhub/lag';
 import { duration, Finding, ok, problem } from './check';
+import { exactLag } from '../eventhub/hubReadings';
 import { describeFailure, HubSnapshot, ReadFailure, HealthCheck } from './context';
 
 /** No sign-in for this long, in a tenant with users, means the stream is broken (or the tenant asleep). */
@@ -114,7 +115,7 @@ export function evaluateLag(r: LagInput): Finding[] {
                 'failed',
                 check,
                 title,
-                `behind by more than LAG_WARNING_MINUTES (${r.warningMs / 60_000}) on partition(s) ${late.map((p) => `${p.partitionId}: ${p.events} event(s) waiting, the checkpoint unmoved for ${duration(p.lagMs ?? 0)}`).join('; ')}`,
+                `behind by more than LAG_WARNING_MINUTES (${r.warningMs / 60_000}) on partition(s) ${late.map((p) => `${p.partitionId}: ${p.events} event(s) waiting, ${p.lagExact ? 'the oldest for' : 'the checkpoint unmoved for'} ${duration(p.lagMs ?? 0)}`).join('; ')}`,
                 'Check the function app runs and its logs (Application Insights: exceptions, "Sign-in batch:" lines stopping); a batch that keeps failing is retried and holds its partition (storage reachable? Table rights?). If it only fell behind, raise maximumInstanceCount.',
                 data,
             ),
@@ -204,24 +205,30 @@ export const lagCheck: HealthCheck = {
     title: 'Responder keeps up',
     app: true,
     rights: () => `${RECEIVER_ROLE} and ${BLOB_ROLE}`,
-    extraMs: (ctx) => ctx.lagConfirmDelayMs + ctx.timeoutMs,
+    // Up to two exact reads, the pause and the second reading.
+    extraMs: (ctx) => ctx.lagConfirmDelayMs + 3 * ctx.timeoutMs,
     run: async (ctx) => {
         const hub = await snapshot(ctx.hub);
         if (!hub) return [NOT_CONFIGURED('lag', 'Responder keeps up')];
         if ('kind' in hub) return [hubUnreadable('lag', 'Responder keeps up', hub)];
         const warningMs = loadLagWarningMs(ctx.env);
-        let now = ctx.now();
-        let lag = hubLag(hub.partitions, hub.checkpoints ?? new Map(), now);
-        if (lagToConfirm(lag, warningMs, now)) {
+        const config = loadEventHubConfig(ctx.env)!;
+        const read = { credential: () => ctx.runtime.credential, timeoutMs: ctx.timeoutMs, now: ctx.now };
+        let lag = await exactLag(config, hubLag(hub.partitions, hub.checkpoints ?? new Map(), ctx.now()), read);
+        if (lagToConfirm(lag, warningMs, ctx.now())) {
             // Maybe a quiet spell ending, which the host takes within seconds: judge by a second reading too.
             await sleep(ctx.lagConfirmDelayMs);
             const again = await snapshot(ctx.hubAgain);
             if (again && !('kind' in again)) {
-                now = ctx.now();
-                lag = confirmLag(lag, hubLag(again.partitions, again.checkpoints ?? new Map(), now), now);
+                const second = await exactLag(
+                    config,
+                    hubLag(again.partitions, again.checkpoints ?? new Map(), ctx.now()),
+                    read,
+                );
+                lag = confirmLag(lag, second, ctx.now());
             }
         }
-        const config = loadEventHubConfig(ctx.env)!;
+        const now = ctx.now();
         return evaluateLag({
             lag,
             warningMs,

@@ -1,5 +1,5 @@
 import { loadCheckpointStoreConfig, loadEventHubConfig, loadLagWarningMs } from '../config';
-import { readCheckpoints, readPartitions } from '../eventhub/hubReadings';
+import { exactLag, readCheckpoints, readPartitions } from '../eventhub/hubReadings';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { confirmLag, hubLag, LAG_CONFIRM_DELAY_MS, lagToConfirm, latePartitions, PartitionLag } from '../eventhub/lag';
@@ -21,7 +21,7 @@ export function lagWarningLine(lag: readonly PartitionLag[], warningMs: number):
     const parts = [
         ...late.map(
             (p) =>
-                `partition ${p.partitionId} has ${p.events} event(s) waiting, its checkpoint unmoved for ${duration(p.lagMs ?? 0)}`,
+                `partition ${p.partitionId} has ${p.events} event(s) waiting, ${p.lagExact ? 'the oldest for' : 'its checkpoint unmoved for'} ${duration(p.lagMs ?? 0)}`,
         ),
         ...ahead.map(
             (p) =>
@@ -62,7 +62,7 @@ export function createLagWatch(options: { timeoutMs?: number; confirmDelayMs?: n
                         readCheckpoints(hub, store, { credential }),
                     ]),
                 );
-                return hubLag(partitions, checkpoints, clock());
+                return exactLag(hub, hubLag(partitions, checkpoints, clock()), { credential, timeoutMs, now: clock });
             };
             const warningMs = loadLagWarningMs(env);
             let lag = await read();

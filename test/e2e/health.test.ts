@@ -150,6 +150,50 @@ describe('containment timer: lag warning', () => {
         }
     });
 
+    it('reads the oldest waiting event through $Default: a backlog drained while checkpointing, and a cold start', async () => {
+        const hub = await startEventHubsEmulator({
+            eventHubName: `exact-${n}`,
+            consumerGroups: ['$Default', 'mfa-responder'],
+        });
+        try {
+            const rt = createRuntime({
+                env: appEnv({
+                    EVENTHUB_CONNECTION_STRING: hub.connectionString,
+                    EVENTHUB_NAME: hub.eventHubName,
+                    LAG_WARNING_MINUTES: '1',
+                }),
+            });
+            const prefix = checkpointPrefix('127.0.0.1', hub.eventHubName, 'mfa-responder');
+            const storage = process.env.AZURITE_STORAGE_CONNECTION_STRING!;
+            // Partition 0: a flood three hours deep; the function keeps checkpointing (just now) but is far behind.
+            for (let i = 0; i < 6; i++) hub.publish(0, envelope([]), Date.now() - 3 * 3_600_000 + i * 1000);
+            hub.publish(0, envelope([]));
+            await writeCheckpoint(storage, prefix, '0', 1);
+            const flood = logsOf();
+            await createContainmentTimerHandler(() => rt, Date.now, { confirmDelayMs: 200 })(
+                {} as Timer,
+                flood.context,
+            );
+            expect(flood.lines.filter((l) => l.level === 'warning').map((l) => l.text)).toEqual([
+                expect.stringMatching(
+                    /^Event Hub lag: partition 0 has 5 event\(s\) waiting, the oldest for 3 h 0 min \(LAG_WARNING_MINUTES=1;/,
+                ),
+            ]);
+
+            // Partition 1: quiet for a day, then one sign-in 20 s ago that a cold-starting function has not taken yet.
+            hub.publish(1, envelope([]));
+            await writeCheckpoint(storage, prefix, '1', 0);
+            await writeCheckpoint(storage, prefix, '0', 6);
+            const dayLater = () => Date.now() + 24 * 3_600_000;
+            hub.publish(1, envelope([]), dayLater() - 20_000);
+            const cold = logsOf();
+            await createContainmentTimerHandler(() => rt, dayLater, { confirmDelayMs: 200 })({} as Timer, cold.context);
+            expect(cold.lines.filter((l) => l.level === 'warning')).toEqual([]);
+        } finally {
+            await hub.close();
+        }
+    });
+
     it('reads again before warning about a quiet spell ending, and stays quiet when the host took the new event', async () => {
         const hub = await startEventHubsEmulator({ eventHubName: `spell-${n}`, consumerGroups: ['mfa-responder'] });
         try {

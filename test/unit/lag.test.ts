@@ -3,6 +3,8 @@ import {
     confirmLag,
     hubLag,
     lagToConfirm,
+    waitingAfter,
+    withFirstWaiting,
     partitionLag,
     PartitionReading,
     readCheckpointBlob,
@@ -120,6 +122,23 @@ describe('lag in time', () => {
         expect(lagToConfirm(spellEnds, 10 * MIN, T)).toBe(true);
         // Within the limit: nothing to confirm.
         expect(lagToConfirm(spellEnds, 48 * 60 * MIN, T)).toBe(false);
+    });
+
+    it('is exact where the first waiting event’s enqueued time was read, and then needs no second reading', () => {
+        const lag = hubLag(
+            [part({ lastEnqueuedSequenceNumber: 5000, lastEnqueuedAt: T - 1000 }), part({ partitionId: '1' })],
+            new Map([
+                ['0', { partitionId: '0', sequenceNumber: 100, writtenAt: T - 5_000 }],
+                ['1', { partitionId: '1', sequenceNumber: 99, writtenAt: T }],
+            ]),
+            T,
+        );
+        expect(waitingAfter(lag)).toEqual([{ partitionId: '0', after: 100 }]);
+        const exact = withFirstWaiting(lag, new Map([['0', T - 3 * 60 * MIN]]), T);
+        expect(exact[0]).toMatchObject({ state: 'behind', events: 4900, lagMs: 3 * 60 * MIN, lagExact: true });
+        expect(exact[1]).toEqual(lag[1]);
+        expect(lagToConfirm(exact, 10 * MIN, T)).toBe(false);
+        expect(lagWarningLine(exact, 10 * MIN)).toMatch(/partition 0 has 4900 event\(s\) waiting, the oldest for 3 h/);
     });
 
     describe('judged by two readings 10 s apart', () => {
