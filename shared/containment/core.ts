@@ -212,10 +212,11 @@ export function planContainment(input: PlanInput): Containment {
         finishedAt: now,
     });
     if (isNeverContained(config, incident)) return finish('not-contained', 'NEVER_CONTAIN lists this user');
-    // A method registered after an attack is its follow-up, not a second containment of the same attack: it is
-    // contained whatever the cooldown says (what the attacker registered must go).
+    // A method registered after an attack, or an approval of an attack already released, is its follow-up, not a
+    // second containment of the same attack: it is contained whatever the cooldown says (what the attacker
+    // registered must go).
     const earlier =
-        incident.trigger !== 'method-registered-after-attack' &&
+        incident.relatedIncidentId === undefined &&
         input.earlier.find(
             (c) =>
                 c.incidentId !== incident.id &&

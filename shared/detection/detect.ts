@@ -213,15 +213,17 @@ const isDrill = (p: Prompt) => p.drillId !== undefined;
  * incident: it counts registrations, not prompts.
  */
 function episodeFor(incidents: readonly Incident[], p: Prompt, windowMs: number): Incident | undefined {
-    let released: Incident | undefined;
+    let open: Incident | undefined;
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
         if (inc.trigger === PERSISTENCE_TRIGGER || !inEpisode(inc, p.time, windowMs)) continue;
         if ((inc.drill === true) !== isDrill(p)) continue;
-        if (inc.closedAt === undefined) return inc;
-        if (p.time <= inc.closedAt && p.kind !== 'mfa-approved') released ??= inc;
+        if (inc.closedAt === undefined) open ??= inc;
+        // A prompt of a released attack belongs to it before any incident opened since (its approval's follow-up
+        // among them), whatever order the rows arrive in.
+        else if (p.time <= inc.closedAt && p.kind !== 'mfa-approved') return inc;
     }
-    return released;
+    return open;
 }
 
 /** Assigns unassigned prompts that fall inside an open episode to it, until nothing moves. */
@@ -255,6 +257,8 @@ interface Detection {
  * spam-then-success incident of its own, linked to the released one and contained like any other.
  */
 function releasedAttackOf(incidents: readonly Incident[], p: Prompt, windowMs: number): Incident | undefined {
+    // An approval an incident recorded already (its prompt since forgotten, and the row redelivered) is not news.
+    if (incidents.some((i) => i.approval?.at === p.time && i.approval.ipAddress === p.ipAddress)) return undefined;
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
         if (inc.trigger === PERSISTENCE_TRIGGER || inc.closedAt === undefined || (inc.drill === true) !== isDrill(p))
@@ -320,7 +324,8 @@ function episodeAround(prompts: readonly Prompt[], at: Prompt, windowMs: number)
 }
 
 function openIncident(state: UserState, d: Detection, policy: DetectionPolicy, now: number): Incident {
-    const members = episodeAround(state.prompts, d.at, policy.windowMs);
+    // A follow-up of a released attack holds its approval only: the attack's denials are the released incident's.
+    const members = d.after ? [] : episodeAround(state.prompts, d.at, policy.windowMs);
     const first = members[0] ?? d.at;
     const inc: Incident = {
         id: incidentId(state.userId, d.trigger, d.at.time),
