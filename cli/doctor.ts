@@ -59,7 +59,7 @@ export async function runDoctor(
     args: string[],
     io: CliIO,
     credential?: TokenCredential,
-    health: Pick<HealthOptions, 'now' | 'lagConfirmDelayMs'> = {},
+    health: Pick<HealthOptions, 'now'> = {},
 ): Promise<number> {
     const { values } = parseArgs({
         args,

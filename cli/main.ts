@@ -252,8 +252,8 @@ export interface MainOptions {
     readonly runtime?: Pick<CreateRuntimeOptions, 'logsIngestionClientOptions'>;
     /** `doctor` and `drill` sign in with this instead of the runtime's choice: tests sign in as a person through it. */
     readonly credential?: TokenCredential;
-    /** `doctor`'s clock and its pause before reading a lag again (tests look at the hub from a later time). */
-    readonly health?: Pick<HealthOptions, 'now' | 'lagConfirmDelayMs'>;
+    /** `doctor`'s clock (tests look at the hub from a later time). */
+    readonly health?: Pick<HealthOptions, 'now'>;
 }
 
 /** Runs the CLI; returns the process exit code. Never throws for user errors: it prints them. */

@@ -11,15 +11,10 @@ const TIMER_RUN_MS = 4 * 60_000;
 /**
  * Retries failed and pending containment steps and notices; once an hour, forgets idle users. Beside that work, a
  * bounded read of the hub's lag logs a warning when the responder falls behind (LAG_WARNING_MINUTES); it never
- * throws, and holds the timer at most about a minute (each read bounded to 10 s; a second reading 10 s later only
- * when the first may be a quiet spell ending).
+ * throws, and holds the timer for seconds (each read bounded to 10 s).
  */
-export function createContainmentTimerHandler(
-    runtime: () => Runtime,
-    clock: () => number = Date.now,
-    lagOptions: { confirmDelayMs?: number } = {},
-) {
-    const watchLag = createLagWatch({ ...lagOptions, clock });
+export function createContainmentTimerHandler(runtime: () => Runtime, clock: () => number = Date.now) {
+    const watchLag = createLagWatch({ clock });
     return async function containmentTimer(_timer: Timer, context: InvocationContext): Promise<void> {
         const rt = runtime();
         const lag = watchLag(rt, context, clock());

@@ -41,17 +41,13 @@ export interface PartitionLag {
     /** Events not yet processed, by the scale controller's formula (0 when ahead or empty). */
     readonly events: number;
     /**
-     * How long the checkpoint has not moved while events wait: now minus the checkpoint's write time. It grows for as
-     * long as the consumer is stuck, whether or not newer events arrive (a checkpoint has no enqueued time, only its
-     * blob's Last-Modified). After a quiet spell, the first new event shows the whole spell until the host takes it,
-     * seconds later: `lagToConfirm` tells when to read again before believing it. Absent when nothing waits or there
-     * is no checkpoint.
+     * How long the oldest waiting event has waited. Exact (`lagExact`) when one event waits (it is the hub's last) or
+     * when the first event after the checkpoint was read from the hub (`withFirstWaiting`). Otherwise the checkpoint's
+     * age, now minus its blob's Last-Modified (a checkpoint has no enqueued time): it grows for as long as the consumer
+     * is stuck, whether or not newer events arrive, but after a quiet spell it shows the whole spell until the host
+     * takes the new events. Absent when nothing waits or there is no checkpoint.
      */
     readonly lagMs?: number;
-    /**
-     * `lagMs` is exact: now minus the enqueued time of the first event after the checkpoint, read from the hub
-     * (`withFirstWaiting`). Then it also sees a backlog that the function drains in order while it keeps checkpointing.
-     */
     readonly lagExact?: boolean;
     readonly lastEnqueuedAt?: number;
     /** The hub's last sequence number on the partition (-1: it never held an event). */
@@ -83,6 +79,9 @@ export function partitionLag(p: PartitionReading, cp: CheckpointReading | undefi
     if (p.isEmpty) return { ...base, state: 'empty', events: 0 };
     if (seq === undefined) return { ...base, state: 'no-checkpoint', events };
     if (events === 0) return { ...base, state: 'caught-up', events };
+    // One event waiting is the hub's last one: its wait is known exactly (a quiet spell ending is no lag).
+    if (events === 1)
+        return { ...base, state: 'behind', events, lagMs: Math.max(0, now - p.lastEnqueuedAt), lagExact: true };
     const lagMs = cp?.writtenAt !== undefined ? Math.max(0, now - cp.writtenAt) : undefined;
     return { ...base, state: 'behind', events, ...(lagMs !== undefined ? { lagMs } : {}) };
 }
@@ -101,22 +100,6 @@ export function latePartitions(lag: readonly PartitionLag[], warningMs: number):
     return lag.filter((p) => p.state === 'behind' && (p.lagMs ?? 0) > warningMs);
 }
 
-/** A healthy host takes a new event within seconds; this long without it is not a quiet spell ending. */
-export const FRESH_EVENT_MS = 60_000;
-/** How long to wait before reading again a lag that may be a quiet spell ending. */
-export const LAG_CONFIRM_DELAY_MS = 10_000;
-
-const fresh = (p: PartitionLag, now: number) =>
-    p.lastEnqueuedAt !== undefined && now - p.lastEnqueuedAt < FRESH_EVENT_MS;
-
-/**
- * Whether a late partition's newest event is so fresh that the lag may only be a quiet spell ending (the host has not
- * taken that event yet): read again after LAG_CONFIRM_DELAY_MS and judge by both readings (`confirmLag`).
- */
-export function lagToConfirm(lag: readonly PartitionLag[], warningMs: number, now: number): boolean {
-    return latePartitions(lag, warningMs).some((p) => !p.lagExact && fresh(p, now));
-}
-
 /** Partitions behind a checkpoint, with the sequence number after which their first waiting event is. */
 export function waitingAfter(lag: readonly PartitionLag[]): Array<{ partitionId: string; after: number }> {
     return lag.flatMap((p) =>
@@ -133,33 +116,6 @@ export function withFirstWaiting(
     return lag.map((p) => {
         const t = p.state === 'behind' ? firstWaiting.get(p.partitionId) : undefined;
         return t === undefined ? p : { ...p, lagMs: Math.max(0, now - t), lagExact: true };
-    });
-}
-
-/**
- * The lag to believe after a second reading. A partition still late whose newest event is still fresh, where nothing
- * arrived between the two readings and the checkpoint did not move, may be a quiet spell ending on a consumer that is
- * starting cold (Flex Consumption can take tens of seconds to start the trigger after idle): its wait is counted from
- * its newest event (a lower bound), not from the old checkpoint. Where events kept arriving, the checkpoint's age is
- * the answer: a stuck consumer in a busy stream. A stuck consumer in a sparse stream is caught by the first reading
- * whose newest event is older than FRESH_EVENT_MS.
- */
-export function confirmLag(
-    first: readonly PartitionLag[],
-    second: readonly PartitionLag[],
-    now: number,
-): PartitionLag[] {
-    const before = new Map(first.map((p) => [p.partitionId, p]));
-    return second.map((p) => {
-        const was = before.get(p.partitionId);
-        const quiet =
-            p.state === 'behind' &&
-            !p.lagExact &&
-            fresh(p, now) &&
-            was !== undefined &&
-            was.lastSequenceNumber === p.lastSequenceNumber &&
-            was.checkpoint === p.checkpoint;
-        return quiet ? { ...p, lagMs: Math.max(0, now - p.lastEnqueuedAt!) } : p;
     });
 }
 

@@ -31,10 +31,6 @@ export interface HealthContext {
     readonly timeoutMs: number;
     /** The hub's partitions and checkpoints, read once (undefined when no hub is configured). */
     readonly hub: () => Promise<HubSnapshot | undefined>;
-    /** The same, read anew: a lag that may be a quiet spell ending is read again before it is believed. */
-    readonly hubAgain: () => Promise<HubSnapshot | undefined>;
-    /** How long to wait before that second read, ms. */
-    readonly lagConfirmDelayMs: number;
 }
 
 /** What went wrong with a read, in the terms a fix is written in. */

@@ -1,7 +1,5 @@
 import { loadEventHubConfig, loadLagWarningMs } from '../config';
-import { setTimeout as sleep } from 'node:timers/promises';
-
-import { confirmLag, hubLag, lagToConfirm, latePartitions, PartitionLag, PartitionReading } from '../eventhub/lag';
+import { hubLag, latePartitions, PartitionLag, PartitionReading } from '../eventhub/lag';
 import { duration, Finding, ok, problem } from './check';
 import { exactLag } from '../eventhub/hubReadings';
 import { describeFailure, HubSnapshot, ReadFailure, HealthCheck } from './context';
@@ -205,8 +203,8 @@ export const lagCheck: HealthCheck = {
     title: 'Responder keeps up',
     app: true,
     rights: () => `${RECEIVER_ROLE} and ${BLOB_ROLE}`,
-    // Up to two exact reads, the pause and the second reading.
-    extraMs: (ctx) => ctx.lagConfirmDelayMs + 3 * ctx.timeoutMs,
+    // The read of the first waiting events after the snapshot.
+    extraMs: (ctx) => ctx.timeoutMs,
     run: async (ctx) => {
         const hub = await snapshot(ctx.hub);
         if (!hub) return [NOT_CONFIGURED('lag', 'Responder keeps up')];
@@ -214,20 +212,7 @@ export const lagCheck: HealthCheck = {
         const warningMs = loadLagWarningMs(ctx.env);
         const config = loadEventHubConfig(ctx.env)!;
         const read = { credential: () => ctx.runtime.credential, timeoutMs: ctx.timeoutMs, now: ctx.now };
-        let lag = await exactLag(config, hubLag(hub.partitions, hub.checkpoints ?? new Map(), ctx.now()), read);
-        if (lagToConfirm(lag, warningMs, ctx.now())) {
-            // Maybe a quiet spell ending, which the host takes within seconds: judge by a second reading too.
-            await sleep(ctx.lagConfirmDelayMs);
-            const again = await snapshot(ctx.hubAgain);
-            if (again && !('kind' in again)) {
-                const second = await exactLag(
-                    config,
-                    hubLag(again.partitions, again.checkpoints ?? new Map(), ctx.now()),
-                    read,
-                );
-                lag = confirmLag(lag, second, ctx.now());
-            }
-        }
+        const lag = await exactLag(config, hubLag(hub.partitions, hub.checkpoints ?? new Map(), ctx.now()), read);
         const now = ctx.now();
         return evaluateLag({
             lag,

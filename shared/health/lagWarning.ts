@@ -1,8 +1,6 @@
 import { loadCheckpointStoreConfig, loadEventHubConfig, loadLagWarningMs } from '../config';
 import { exactLag, readCheckpoints, readPartitions } from '../eventhub/hubReadings';
-import { setTimeout as sleep } from 'node:timers/promises';
-
-import { confirmLag, hubLag, LAG_CONFIRM_DELAY_MS, lagToConfirm, latePartitions, PartitionLag } from '../eventhub/lag';
+import { hubLag, latePartitions, PartitionLag } from '../eventhub/lag';
 import type { Logger } from '../logger';
 import type { Runtime } from '../runtime';
 import { duration } from './check';
@@ -44,7 +42,7 @@ export function lagWarningLine(lag: readonly PartitionLag[], warningMs: number):
  * the hub). A lag that may be a quiet spell ending is read again after a pause before it is believed. Never throws: a
  * read that fails is logged (once an hour), and the timer's work goes on.
  */
-export function createLagWatch(options: { timeoutMs?: number; confirmDelayMs?: number; clock?: () => number } = {}) {
+export function createLagWatch(options: { timeoutMs?: number; clock?: () => number } = {}) {
     const clock = options.clock ?? Date.now;
     let lastFailureLogged = -Infinity;
     return async function watchLag(runtime: Runtime, logger: Logger, now: number): Promise<PartitionLag[] | undefined> {
@@ -65,11 +63,7 @@ export function createLagWatch(options: { timeoutMs?: number; confirmDelayMs?: n
                 return exactLag(hub, hubLag(partitions, checkpoints, clock()), { credential, timeoutMs, now: clock });
             };
             const warningMs = loadLagWarningMs(env);
-            let lag = await read();
-            if (lagToConfirm(lag, warningMs, clock())) {
-                await sleep(options.confirmDelayMs ?? LAG_CONFIRM_DELAY_MS);
-                lag = confirmLag(lag, await read(), clock());
-            }
+            const lag = await read();
             const line = lagWarningLine(lag, warningMs);
             if (line) logger.warn(line);
             return lag;

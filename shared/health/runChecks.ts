@@ -1,7 +1,6 @@
 import { loadCheckpointStoreConfig, loadEventHubConfig } from '../config';
 import { ConfigError } from '../errors';
 import { readCheckpoints, readPartitions } from '../eventhub/hubReadings';
-import { LAG_CONFIRM_DELAY_MS } from '../eventhub/lag';
 import type { Runtime } from '../runtime';
 import { Finding, problem } from './check';
 import { describeFailure, HealthCheck, HealthContext, HubSnapshot, withTimeout } from './context';
@@ -36,8 +35,6 @@ export interface HealthOptions {
     /** Bound of each read (default 15 s); a check as a whole gets twice that. */
     readonly timeoutMs?: number;
     readonly now?: () => number;
-    /** Before believing a lag that may be a quiet spell ending, wait this long and read again (default 10 s). */
-    readonly lagConfirmDelayMs?: number;
 }
 
 /** The hub's partitions and the host's checkpoints, each read once, bounded; checkpoints failing is kept apart. */
@@ -73,11 +70,10 @@ export function createHealthContext(options: HealthOptions): HealthContext {
         now: options.now ?? Date.now,
         asApp: options.asApp,
         timeoutMs,
-        lagConfirmDelayMs: options.lagConfirmDelayMs ?? LAG_CONFIRM_DELAY_MS,
         ...(options.appClientId ? { appClientId: options.appClientId } : {}),
         ...(options.armEndpoint ? { armEndpoint: options.armEndpoint } : {}),
     };
-    return { ...base, hub: () => (hub ??= readHub(base)), hubAgain: () => readHub(base) };
+    return { ...base, hub: () => (hub ??= readHub(base)) };
 }
 
 /** A check that threw: a refusal is a warning naming the role; no sign-in is a warning; anything else a failure. */

@@ -137,7 +137,7 @@ async function doctor(
     env: Record<string, string | undefined>,
     args: string[] = [],
     credential?: TokenCredential,
-    health: { now?: () => number; lagConfirmDelayMs?: number } = { lagConfirmDelayMs: 200 },
+    health: { now?: () => number } = {},
 ) {
     const r = await runCli(['doctor', '--arm-endpoint', arm.endpoint, '--app-client-id', identity.clientId, ...args], {
         env,
@@ -299,7 +299,7 @@ describe('mfa-responder doctor', () => {
         // Partition 1: events, and no checkpoint at all.
         t.hub.publish(1, envelope([signIn({ user: user('B'), at: new Date() })]));
         const later = () => Date.now() + 3 * 60_000;
-        const r = await doctor(t.env, [], undefined, { now: later, lagConfirmDelayMs: 200 });
+        const r = await doctor(t.env, [], undefined, { now: later });
         expect(r.code).toBe(1);
         const lag = row(r, 'Responder keeps up');
         expect(lag.status).toBe('FAILED');
