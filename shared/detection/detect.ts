@@ -107,7 +107,12 @@ function count(inc: Incident, kind: MfaKind): void {
     }
 }
 
-/** Assigns a prompt to an incident and counts it (an approval is recorded, not counted). */
+/**
+ * Assigns a prompt to an incident and counts it (an approval is recorded, not counted; its rows are evidence too, so
+ * that a redelivery after the prompt was forgotten is recognised). A released incident keeps the range it had when
+ * released: late rows join it and count, but never stretch its episode, so that a later attack delivered after them
+ * is judged the same in whatever order the rows arrive.
+ */
 function addToIncident(inc: Incident, p: Prompt, windowMs: number): void {
     p.incidentId = inc.id;
     if (p.kind === 'mfa-approved') {
@@ -118,13 +123,16 @@ function addToIncident(inc: Incident, p: Prompt, windowMs: number): void {
                 fromDenialIp: p.ipAddress !== undefined && inc.ipAddresses.includes(p.ipAddress),
             };
         }
+        for (const r of p.rowIds) pushBounded(inc.evidence, r, MAX_EVIDENCE_PER_INCIDENT);
         return;
     }
     // A prompt the incident forgot and now sees again (a redelivery) was counted already: its rows are evidence.
     const seen = inc.partial === true && p.rowIds.length > 0 && p.rowIds.every((r) => inc.evidence.includes(r));
     if (!seen) count(inc, p.kind);
-    inc.firstSeen = Math.min(inc.firstSeen, p.time);
-    inc.lastSeen = Math.max(inc.lastSeen, p.time);
+    if (inc.closedAt === undefined) {
+        inc.firstSeen = Math.min(inc.firstSeen, p.time);
+        inc.lastSeen = Math.max(inc.lastSeen, p.time);
+    }
     pushBounded(inc.ipAddresses, p.ipAddress, MAX_ADDRESSES_PER_INCIDENT);
     pushBounded(inc.apps, p.app, MAX_ADDRESSES_PER_INCIDENT);
     for (const r of p.rowIds) pushBounded(inc.evidence, r, MAX_EVIDENCE_PER_INCIDENT);
@@ -216,14 +224,27 @@ function episodeFor(incidents: readonly Incident[], p: Prompt, windowMs: number)
     let open: Incident | undefined;
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
-        if (inc.trigger === PERSISTENCE_TRIGGER || !inEpisode(inc, p.time, windowMs)) continue;
+        // A follow-up of a released attack takes that attack's approvals only (see releasedAttackOf).
+        if (inc.trigger === PERSISTENCE_TRIGGER || isFollowUp(inc) || !inEpisode(inc, p.time, windowMs)) continue;
         if ((inc.drill === true) !== isDrill(p)) continue;
         if (inc.closedAt === undefined) open ??= inc;
-        // A prompt of a released attack belongs to it before any incident opened since (its approval's follow-up
-        // among them), whatever order the rows arrive in.
-        else if (p.time <= inc.closedAt && p.kind !== 'mfa-approved') return inc;
+        else if (p.time <= inc.closedAt) {
+            // A prompt of a released attack belongs to it before any incident opened since, whatever order the rows
+            // arrive in; an approval goes to the attack's one follow-up.
+            if (p.kind !== 'mfa-approved') return inc;
+            const followUp = followUpOf(incidents, inc);
+            if (followUp && p.time >= inc.firstSeen) return followUp;
+        }
     }
     return open;
+}
+
+/** A spam-then-success opened for an approval of an attack that was already released. */
+const isFollowUp = (inc: Incident) => inc.trigger !== PERSISTENCE_TRIGGER && inc.relatedIncidentId !== undefined;
+
+/** The one follow-up of a released attack, if it was opened. */
+function followUpOf(incidents: readonly Incident[], released: Incident): Incident | undefined {
+    return incidents.find((i) => isFollowUp(i) && i.relatedIncidentId === released.id);
 }
 
 /** Assigns unassigned prompts that fall inside an open episode to it, until nothing moves. */
@@ -235,7 +256,7 @@ function attachToEpisodes(state: UserState, policy: DetectionPolicy, touched: Se
             if (p.incidentId !== undefined) continue;
             const inc = episodeFor(state.incidents, p, policy.windowMs);
             if (!inc) continue;
-            if (p.kind === 'mfa-approved' && p.time < inc.firstSeen) continue;
+            if (p.kind === 'mfa-approved' && p.time < inc.firstSeen && !isFollowUp(inc)) continue;
             addToIncident(inc, p, policy.windowMs);
             touched.add(inc);
             moved = true;
@@ -257,12 +278,13 @@ interface Detection {
  * spam-then-success incident of its own, linked to the released one and contained like any other.
  */
 function releasedAttackOf(incidents: readonly Incident[], p: Prompt, windowMs: number): Incident | undefined {
-    // An approval an incident recorded already (its prompt since forgotten, and the row redelivered) is not news.
+    // An approval an incident knows already (its prompt since forgotten, and a row of it redelivered) is not news.
+    if (incidents.some((i) => p.rowIds.some((r) => i.evidence.includes(r)))) return undefined;
     if (incidents.some((i) => i.approval?.at === p.time && i.approval.ipAddress === p.ipAddress)) return undefined;
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
-        if (inc.trigger === PERSISTENCE_TRIGGER || inc.closedAt === undefined || (inc.drill === true) !== isDrill(p))
-            continue;
+        if (inc.trigger === PERSISTENCE_TRIGGER || isFollowUp(inc) || inc.closedAt === undefined) continue;
+        if ((inc.drill === true) !== isDrill(p)) continue;
         if (p.time >= inc.firstSeen && p.time <= inc.closedAt && inEpisode(inc, p.time, windowMs)) return inc;
     }
     return undefined;

@@ -92,42 +92,40 @@ export async function readFirstWaiting(
         consumerGroup: PEEK_CONSUMER_GROUP,
         retryOptions: { maxRetries: 0, timeoutInMs: options.timeoutMs },
     });
-    try {
-        await Promise.all(
-            waiting.slice(0, MAX_PARTITIONS).map(
-                ({ partitionId, after }) =>
-                    new Promise<void>((resolve) => {
-                        const timer = setTimeout(finish, options.timeoutMs);
-                        let done = false;
-                        const subscription = consumer.subscribe(
-                            partitionId,
-                            {
-                                processEvents: async (events) => {
-                                    const first = events[0];
-                                    if (first && !done) found.set(partitionId, first.enqueuedTimeUtc.getTime());
-                                    finish();
-                                },
-                                processError: async () => finish(),
+    const subscriptions: Array<{ close(): Promise<void> }> = [];
+    const reads = waiting.slice(0, MAX_PARTITIONS).map(
+        ({ partitionId, after }) =>
+            new Promise<void>((resolve) => {
+                subscriptions.push(
+                    consumer.subscribe(
+                        partitionId,
+                        {
+                            processEvents: async (events) => {
+                                const first = events[0];
+                                if (first && !found.has(partitionId))
+                                    found.set(partitionId, first.enqueuedTimeUtc.getTime());
+                                resolve();
                             },
-                            {
-                                startPosition: { sequenceNumber: after, isInclusive: false },
-                                maxBatchSize: 1,
-                                maxWaitTimeInSeconds: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
-                            },
-                        );
-                        function finish(): void {
-                            if (done) return;
-                            done = true;
-                            clearTimeout(timer);
-                            void subscription.close().then(resolve, resolve);
-                        }
-                    }),
-            ),
-        );
-    } finally {
-        await consumer.close().catch(() => undefined);
-    }
-    return found;
+                            processError: async () => resolve(),
+                        },
+                        {
+                            startPosition: { sequenceNumber: after, isInclusive: false },
+                            maxBatchSize: 1,
+                            maxWaitTimeInSeconds: Math.max(1, Math.ceil(options.timeoutMs / 1000)),
+                        },
+                    ),
+                );
+            }),
+    );
+    // One hard deadline for all of it: what was read by then is the answer. Links and the connection are closed in
+    // the background, since an AMQP close waits for a peer that may never answer (a half-open connection).
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeoutMs)));
+    await Promise.race([Promise.all(reads), deadline]);
+    clearTimeout(timer);
+    const snapshot = new Map(found);
+    void Promise.allSettled(subscriptions.map((s) => s.close())).then(() => consumer.close().catch(() => undefined));
+    return snapshot;
 }
 
 /** The lag with exact waits where the hub lets them be read (never throws: the checkpoint's age stays elsewhere). */

@@ -220,11 +220,13 @@ describe('after a release', () => {
         const r = applyEvents(state, late, { policy, now: NOW + 60 * MIN });
         expect(r.newIncidents).toHaveLength(0);
         expect(r.state.incidents).toHaveLength(1);
+        // They count, but the released incident keeps the range it was released with.
         expect(r.state.incidents[0]).toMatchObject({
             id: inc.id,
             closedAt: T0 + 30 * MIN,
             denials: 12,
-            firstSeen: T0 - 3 * MIN,
+            firstSeen: inc.firstSeen,
+            lastSeen: inc.lastSeen,
         });
         expect(r.updatedIncidents.map((i) => i.id)).toEqual([inc.id]);
     });
