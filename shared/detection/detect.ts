@@ -285,7 +285,10 @@ function releasedAttackOf(incidents: readonly Incident[], p: Prompt, windowMs: n
         const inc = incidents[i]!;
         if (inc.trigger === PERSISTENCE_TRIGGER || isFollowUp(inc) || inc.closedAt === undefined) continue;
         if ((inc.drill === true) !== isDrill(p)) continue;
-        if (p.time >= inc.firstSeen && p.time <= inc.closedAt && inEpisode(inc, p.time, windowMs)) return inc;
+        if (p.time >= inc.firstSeen && p.time <= inc.closedAt && inEpisode(inc, p.time, windowMs)) {
+            // Released although it recorded an approval: the SOC knew the user gave in, so no approval of it is news.
+            return inc.approval ? undefined : inc;
+        }
     }
     return undefined;
 }

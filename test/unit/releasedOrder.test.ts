@@ -118,3 +118,17 @@ describe('a redelivered approval after its prompt was forgotten', () => {
         expect(applyEvents(rel, [row2], { policy: small, now: NOW + 60 * MIN }).newIncidents).toEqual([]);
     });
 });
+
+describe('a released incident that recorded an approval', () => {
+    it('opens no follow-up when a batch of a large attack (evidence full) is redelivered after the release', () => {
+        const small = { ...DEFAULT_POLICY, maxPromptsPerUser: 3 };
+        // 120 denials 3 s apart, the user approving twice during them: more rows than the incident keeps as evidence.
+        const batch = [...denials(120, 0, 0.05), ev('mfa-approved', 5.5), ev('mfa-approved', 6)];
+        const opened = applyEvents(undefined, batch, { policy: small, now: NOW });
+        expect(opened.newIncidents).toHaveLength(1);
+        const more = applyEvents(opened.state, denials(4, 6.5, 0.5), { policy: small, now: NOW });
+        expect(more.state.prompts.some((p) => p.kind === 'mfa-approved')).toBe(false);
+        const rel = closeIncident(more.state, opened.newIncidents[0]!.id, T0 + 30 * MIN);
+        expect(applyEvents(rel, batch, { policy: small, now: NOW + 60 * MIN }).newIncidents).toEqual([]);
+    });
+});
