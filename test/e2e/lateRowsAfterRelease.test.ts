@@ -32,12 +32,12 @@ afterAll(async () => {
     await stopLocalGraph({ identity, graph });
 });
 
-it('late and redelivered rows of a released attack join it and leave the released user unblocked', async () => {
-    // Prepare: a live responder, and an attack of 12 prompts over 6 minutes of which 6 rows arrive on time.
-    const rt = createRuntime({
+/** A live responder on its own table, contained through the local Graph. */
+function liveResponder(table: string) {
+    return createRuntime({
         env: {
             STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
-            STATE_TABLE_NAME: `lateRelease${process.pid}`,
+            STATE_TABLE_NAME: `${table}${process.pid}`,
             AZURE_CLIENT_ID: identity.clientId,
             GRAPH_BASE_URL: graph.baseUrl,
             CONTAINMENT_MODE: 'live',
@@ -45,6 +45,25 @@ it('late and redelivered rows of a released attack join it and leave the release
             NEVER_CONTAIN: 'breakglass@contoso.com',
         },
     });
+}
+
+/** The SOC releases the user through the admin endpoint. */
+async function release(rt: ReturnType<typeof createRuntime>, userId: string, reason: string): Promise<number> {
+    const response = await createReleaseHandler(() => rt)(
+        new HttpRequest({
+            method: 'POST',
+            url: 'http://localhost/api/users/release',
+            params: { userId },
+            body: { string: JSON.stringify({ reason }) },
+        }),
+        new InvocationContext({ functionName: 'admin', logHandler: () => undefined }),
+    );
+    return response.status ?? 200;
+}
+
+it('late and redelivered rows of a released attack join it and leave the released user unblocked', async () => {
+    // Prepare: a live responder, and an attack of 12 prompts over 6 minutes of which 6 rows arrive on time.
+    const rt = liveResponder('lateRelease');
     const u = user(`Late Rows ${randomUUID().slice(0, 6)}`);
     graph.addUser(u.id, { userPrincipalName: u.upn });
     const handler = createSignInEventsHandler(() => rt);
@@ -54,16 +73,7 @@ it('late and redelivered rows of a released attack join it and leave the release
     expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(true);
 
     // The SOC verifies with the user and releases them.
-    const released = await createReleaseHandler(() => rt)(
-        new HttpRequest({
-            method: 'POST',
-            url: 'http://localhost/api/users/release',
-            params: { userId: u.id },
-            body: { string: JSON.stringify({ reason: 'verified by phone' }) },
-        }),
-        new InvocationContext({ functionName: 'admin', logHandler: () => undefined }),
-    );
-    expect(released.status).toBe(200);
+    expect(await release(rt, u.id, 'verified by phone')).toBe(200);
     expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(false);
 
     // Act: Entra delivers the other 6 rows of the same attack (all dated before the release), then the hub
@@ -84,17 +94,7 @@ it('late and redelivered rows of a released attack join it and leave the release
 it('a late approval of a released attack, dated before the release, is a new incident contained at once', async () => {
     // Prepare: the attack's first rows open an incident and block push; the SOC releases the user (who says they
     // denied everything). A minute before the release the user had approved a push; its row arrives afterwards.
-    const rt = createRuntime({
-        env: {
-            STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
-            STATE_TABLE_NAME: `lateApproval${process.pid}`,
-            AZURE_CLIENT_ID: identity.clientId,
-            GRAPH_BASE_URL: graph.baseUrl,
-            CONTAINMENT_MODE: 'live',
-            PUSH_BLOCK_GROUP_ID: GROUP,
-            NEVER_CONTAIN: 'breakglass@contoso.com',
-        },
-    });
+    const rt = liveResponder('lateApproval');
     const u = user(`Late Approval ${randomUUID().slice(0, 6)}`);
     graph.addUser(u.id, { userPrincipalName: u.upn });
     const handler = createSignInEventsHandler(() => rt);
@@ -102,16 +102,7 @@ it('a late approval of a released attack, dated before the release, is a new inc
     const when = (m: number) => new Date(start + m * 60_000);
     const rows = Array.from({ length: 12 }, (_, i) => pushDenied({ user: u, at: when(i * 0.5), ip: ATTACKER }));
     await handler([envelope(rows.slice(0, 6))], eventHubContext(1).context);
-    const released = await createReleaseHandler(() => rt)(
-        new HttpRequest({
-            method: 'POST',
-            url: 'http://localhost/api/users/release',
-            params: { userId: u.id },
-            body: { string: JSON.stringify({ reason: 'user says they denied all' }) },
-        }),
-        new InvocationContext({ functionName: 'admin', logHandler: () => undefined }),
-    );
-    expect(released.status).toBe(200);
+    expect(await release(rt, u.id, 'user says they denied all')).toBe(200);
     expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(false);
     const revokes = () => graph.calls.filter((c) => c.path.endsWith(`/users/${u.id}/revokeSignInSessions`)).length;
     const before = revokes();
