@@ -12,7 +12,8 @@ import { containedIncidents, readRecord } from '../../shared/containment/userRec
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { runCli } from '../support/cliRun';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
+import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, pushDenied, User, user } from '../support/signInFactory';
 
@@ -24,16 +25,11 @@ let graph: FakeGraph;
 let n = 0;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(GROUP, 'SG-MFA-Push-Blocked');
+    ({ identity, graph } = await startLocalGraph({ group: GROUP }));
 });
 
 afterAll(async () => {
-    await graph.close();
-    await identity.close();
+    await stopLocalGraph({ identity, graph });
 });
 
 function env(extra: Record<string, string> = {}): Record<string, string | undefined> {

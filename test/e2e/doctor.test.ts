@@ -8,7 +8,8 @@ import { createRuntime } from '../../shared/runtime';
 import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
 import { FakeArm, startFakeArm } from '../support/fakeArm';
 import { runCli } from '../support/cliRun';
-import { FakeGraph, FakeIdentity, operatorCredential, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { FakeGraph, FakeIdentity, operatorCredential } from '../support/fakeGraph';
+import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { startLocalHost, writeCheckpoint } from '../support/functionsHost';
 import { envelope, pushDenied, signIn, user } from '../support/signInFactory';
 
@@ -28,19 +29,14 @@ const hubs: EventHubsEmulator[] = [];
 let n = 0;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
+    ({ identity, graph } = await startLocalGraph({ group: GROUP }));
     arm = await startFakeArm(graph.tls, identity);
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(GROUP, 'SG-MFA-Push-Blocked');
     graph.servicePrincipals.set(identity.clientId, { id: PRINCIPAL, displayName: 'id-mfa-test' });
 });
 afterAll(async () => {
     for (const h of hubs) await h.close();
     await arm.close();
-    await graph.close();
-    await identity.close();
+    await stopLocalGraph({ identity, graph });
 });
 
 interface Tenant {

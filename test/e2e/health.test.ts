@@ -48,6 +48,17 @@ function appEnv(extra: Record<string, string> = {}): Record<string, string | und
     };
 }
 
+/** A responder whose lag check reads this hub, warning past one minute. */
+function lagWatchingRuntime(lagHub: EventHubsEmulator) {
+    return createRuntime({
+        env: appEnv({
+            EVENTHUB_CONNECTION_STRING: lagHub.connectionString,
+            EVENTHUB_NAME: lagHub.eventHubName,
+            LAG_WARNING_MINUTES: '1',
+        }),
+    });
+}
+
 function logsOf() {
     const lines: Array<{ level: string; text: string }> = [];
     const context = new InvocationContext({
@@ -122,12 +133,7 @@ describe('containment timer: lag warning', () => {
     it('logs one warning line when a partition is further behind than LAG_WARNING_MINUTES', async () => {
         const lagging = await startEventHubsEmulator({ eventHubName: `lag-${n}`, consumerGroups: ['mfa-responder'] });
         try {
-            const env = appEnv({
-                EVENTHUB_CONNECTION_STRING: lagging.connectionString,
-                EVENTHUB_NAME: lagging.eventHubName,
-                LAG_WARNING_MINUTES: '1',
-            });
-            const rt = createRuntime({ env });
+            const rt = lagWatchingRuntime(lagging);
             lagging.publish(0, envelope([]));
             await writeCheckpoint(
                 process.env.AZURITE_STORAGE_CONNECTION_STRING!,
@@ -156,13 +162,7 @@ describe('containment timer: lag warning', () => {
             consumerGroups: ['$Default', 'mfa-responder'],
         });
         try {
-            const rt = createRuntime({
-                env: appEnv({
-                    EVENTHUB_CONNECTION_STRING: hub.connectionString,
-                    EVENTHUB_NAME: hub.eventHubName,
-                    LAG_WARNING_MINUTES: '1',
-                }),
-            });
+            const rt = lagWatchingRuntime(hub);
             const prefix = checkpointPrefix('127.0.0.1', hub.eventHubName, 'mfa-responder');
             const storage = process.env.AZURITE_STORAGE_CONNECTION_STRING!;
             // Partition 0: a flood three hours deep; the function keeps checkpointing (just now) but is far behind.
@@ -194,13 +194,7 @@ describe('containment timer: lag warning', () => {
     it('stays quiet about a quiet spell ending: one new event waiting, however old the checkpoint', async () => {
         const hub = await startEventHubsEmulator({ eventHubName: `spell-${n}`, consumerGroups: ['mfa-responder'] });
         try {
-            const rt = createRuntime({
-                env: appEnv({
-                    EVENTHUB_CONNECTION_STRING: hub.connectionString,
-                    EVENTHUB_NAME: hub.eventHubName,
-                    LAG_WARNING_MINUTES: '1',
-                }),
-            });
+            const rt = lagWatchingRuntime(hub);
             const prefix = checkpointPrefix('127.0.0.1', hub.eventHubName, 'mfa-responder');
             hub.publish(0, envelope([]));
             await writeCheckpoint(process.env.AZURITE_STORAGE_CONNECTION_STRING!, prefix, '0', 0);

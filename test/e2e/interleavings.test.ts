@@ -20,7 +20,8 @@ import { createTableClient } from '../../shared/state/createTableClient';
 import { AzureTableLimits, startAzureTableLimits } from '../support/azureTableLimits';
 import { azuriteTableEndpoint } from '../support/azuriteTables';
 import { runCli } from '../support/cliRun';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
+import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, pushApproved, pushDenied, User, user } from '../support/signInFactory';
 import { startWebhook } from '../support/webhook';
@@ -40,13 +41,9 @@ let limits: AzureTableLimits;
 let n = 0;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
+    ({ identity, graph } = await startLocalGraph({ group: GROUP }));
     webhook = await startWebhook();
     limits = await startAzureTableLimits(azuriteTableEndpoint());
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(GROUP, 'SG-MFA-Push-Blocked');
 });
 
 afterEach(() => {
@@ -55,8 +52,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-    await graph.close();
-    await identity.close();
+    await stopLocalGraph({ identity, graph });
     await webhook.close();
     await limits.close();
 });

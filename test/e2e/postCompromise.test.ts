@@ -9,7 +9,8 @@ import type { Containment } from '../../shared/containment/model';
 import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from '../support/fakeGraph';
+import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
+import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, pushApproved, pushDenied, securityInfoChange, User, user } from '../support/signInFactory';
 import { startWebhook } from '../support/webhook';
@@ -27,18 +28,13 @@ let webhook: Awaited<ReturnType<typeof startWebhook>>;
 let n = 0;
 
 beforeAll(async () => {
-    identity = await startFakeIdentity();
-    graph = await startFakeGraph(identity);
+    ({ identity, graph } = await startLocalGraph({ group: PUSH_BLOCK_GROUP }));
     webhook = await startWebhook();
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(PUSH_BLOCK_GROUP, 'SG-MFA-Push-Blocked');
     graph.addGroup(BREAK_GLASS_GROUP, 'SG-Break-Glass');
 });
 afterEach(() => graph.faults.splice(0));
 afterAll(async () => {
-    await graph.close();
-    await identity.close();
+    await stopLocalGraph({ identity, graph });
     await webhook.close();
 });
 

@@ -1,6 +1,7 @@
 import { INCIDENT_ROW_COLUMNS } from '../../shared/containment/incidentRow';
 import type { CreateRuntimeOptions } from '../../shared/runtime';
-import { FakeGraph, FakeIdentity, startFakeGraph, startFakeIdentity } from './fakeGraph';
+import { FakeGraph, FakeIdentity } from './fakeGraph';
+import { startLocalGraph, stopLocalGraph } from './localGraph';
 import { FakeLogsIngestion, startFakeLogsIngestion } from './fakeLogsIngestion';
 import { startWebhook } from './webhook';
 
@@ -22,13 +23,9 @@ export interface SocLoop {
 }
 
 export async function startSocLoop(options: { pushBlockGroupId: string }): Promise<SocLoop> {
-    const identity = await startFakeIdentity();
-    const graph = await startFakeGraph(identity);
+    const { identity, graph } = await startLocalGraph({ group: options.pushBlockGroupId });
     const ingestion = await startFakeLogsIngestion({ identity, columns: INCIDENT_ROW_COLUMNS });
     const webhook = await startWebhook();
-    process.env.IDENTITY_ENDPOINT = identity.endpoint;
-    process.env.IDENTITY_HEADER = identity.secret;
-    graph.addGroup(options.pushBlockGroupId, 'SG-MFA-Push-Blocked');
     return {
         identity,
         graph,
@@ -50,9 +47,8 @@ export async function startSocLoop(options: { pushBlockGroupId: string }): Promi
         }),
         runtimeOptions: { logsIngestionClientOptions: { tlsOptions: { ca: ingestion.ca } } },
         close: async () => {
-            await graph.close();
+            await stopLocalGraph({ identity, graph });
             await ingestion.close();
-            await identity.close();
             await webhook.close();
         },
     };
