@@ -72,7 +72,7 @@ export async function readCheckpoints(
 }
 
 /** The group the first waiting events are read through: never the responder's own. */
-export const PEEK_CONSUMER_GROUP = '$Default';
+const PEEK_CONSUMER_GROUP = '$Default';
 
 /**
  * The enqueued time of the first event after each partition's checkpoint: exactly how long the oldest unprocessed
@@ -123,6 +123,7 @@ export async function readFirstWaiting(
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeoutMs)));
     await Promise.race([Promise.all(reads), deadline]);
     clearTimeout(timer);
+    // A copy: a receiver still closing in the background may yet deliver, and must not change the answer given.
     const snapshot = new Map(found);
     void Promise.allSettled(subscriptions.map((s) => s.close())).then(() => consumer.close().catch(() => undefined));
     return snapshot;
