@@ -33,10 +33,14 @@ export interface Registration {
     incidentId?: string;
 }
 
-/** Triggers of an attack episode, and the follow-up that links persistence to one. */
-export type AttackTrigger = 'threshold' | 'fraud-report' | 'spam-then-success';
-export type Trigger = AttackTrigger | 'method-registered-after-attack';
-export const PERSISTENCE_TRIGGER = 'method-registered-after-attack';
+/**
+ * Triggers of an attack episode, and the follow-up that links persistence to one. Declared once as a list: telemetry's
+ * trigger dimension is this list.
+ */
+export const TRIGGERS = ['threshold', 'fraud-report', 'spam-then-success', 'method-registered-after-attack'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+export const PERSISTENCE_TRIGGER = 'method-registered-after-attack' satisfies Trigger;
+export type AttackTrigger = Exclude<Trigger, typeof PERSISTENCE_TRIGGER>;
 
 /** A fresh MFA approval that came after denials: the user (or the attacker) got in. */
 export interface ApprovalAfterDenials {

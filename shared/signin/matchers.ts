@@ -8,20 +8,22 @@
 
 /**
  * What one sign-in row says happened to an MFA prompt: a push declined or left unanswered, a phone call hung up or
- * sent to voicemail, a wrong SMS code, a fraud report (by app or by phone), a fresh approval, or something else.
+ * sent to voicemail, a wrong SMS code, a fraud report (by app or by phone), a fresh approval. These are the kinds the
+ * counter stores, declared once as a list (telemetry's event kinds start with it).
  */
-export type SignInKind =
-    | 'push-denied'
-    | 'push-timeout'
-    | 'voice-denied'
-    | 'voice-timeout'
-    | 'sms-wrong-code'
-    | 'fraud-report'
-    | 'mfa-approved'
-    | 'other';
+export const MFA_KINDS = [
+    'push-denied',
+    'push-timeout',
+    'voice-denied',
+    'voice-timeout',
+    'sms-wrong-code',
+    'fraud-report',
+    'mfa-approved',
+] as const;
+export type MfaKind = (typeof MFA_KINDS)[number];
 
-/** The kinds the counter stores; `other` never reaches storage. */
-export type MfaKind = Exclude<SignInKind, 'other'>;
+/** A sign-in row's kind: an MFA outcome, or something else (`other` never reaches storage). */
+export type SignInKind = MfaKind | 'other';
 
 /** Kinds that mean a prompt the user did not accept: what an attack is counted in. */
 export const DENIAL_KINDS: ReadonlySet<MfaKind> = new Set([

@@ -1,4 +1,4 @@
-import type { MfaKind } from './matchers';
+import { MFA_KINDS, MfaKind } from './matchers';
 
 /** One MFA outcome of one user, normalized from a sign-in row. This is all that detection ever sees. */
 export interface SignInEvent {
@@ -25,7 +25,11 @@ export interface SignInEvent {
 }
 
 /** What an audit record says changed in a user's security information. */
-export type SecurityInfoChange = 'method-registered' | 'default-method-changed';
+export const SECURITY_INFO_CHANGES = ['method-registered', 'default-method-changed'] as const;
+export type SecurityInfoChange = (typeof SECURITY_INFO_CHANGES)[number];
+
+/** Every kind of event detection reads, declared once: telemetry's event-kind dimension is this list. */
+export const EVENT_KINDS = [...MFA_KINDS, ...SECURITY_INFO_CHANGES] as const;
 
 /** A change of a user's security information, from the AuditLogs stream: detection's second kind of event. */
 export interface SecurityInfoEvent {
@@ -52,28 +56,33 @@ export function isSecurityInfoEvent(e: UserEvent): e is SecurityInfoEvent {
     return e.kind === 'method-registered' || e.kind === 'default-method-changed';
 }
 
-/** Why a record could not be used. A small closed set, so that counts by reason stay readable. */
-export type RejectReason =
-    | 'invalid-json'
-    | 'not-an-object'
-    | 'invalid-envelope'
-    | 'line-too-long'
-    | 'invalid-category'
-    | 'invalid-properties'
-    | 'invalid-result-code'
-    | 'missing-result-code'
-    | 'missing-user-id'
-    | 'invalid-user-id'
-    | 'invalid-time'
+/**
+ * Why a record could not be used. A small closed set, so that counts by reason stay readable; declared once as a list
+ * (telemetry's reason dimension is this list).
+ */
+export const REJECT_REASONS = [
+    'invalid-json',
+    'not-an-object',
+    'invalid-envelope',
+    'line-too-long',
+    'invalid-category',
+    'invalid-properties',
+    'invalid-result-code',
+    'missing-result-code',
+    'missing-user-id',
+    'invalid-user-id',
+    'invalid-time',
     /** Dated more than MAX_CLOCK_SKEW_MINUTES after the wall clock: a buggy stream, never a real prompt. */
-    | 'future-time'
-    | 'missing-record-id'
-    | 'invalid-field'
+    'future-time',
+    'missing-record-id',
+    'invalid-field',
     /**
      * A drill record (`properties.drillId`, which Entra never writes) for a user not in DRILL_USER_IDS: it can only come
      * from `mfa-responder drill` pointed at the wrong user, so it is never read as a real sign-in that could contain them.
      */
-    | 'drill-refused';
+    'drill-refused',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /** The outcome of parsing one raw record. */
 export type ParseOutcome =

@@ -1,7 +1,6 @@
-import type { ContainmentStatus, StepName } from '../containment/model';
-import type { Trigger } from '../detection/userState';
-import type { MfaKind } from '../signin/matchers';
-import type { RejectReason, SecurityInfoChange } from '../signin/signInEvent';
+import { ContainmentStatus, STEP_NAMES } from '../containment/model';
+import { TRIGGERS } from '../detection/userState';
+import { EVENT_KINDS, REJECT_REASONS } from '../signin/signInEvent';
 
 /**
  * Every metric and event the responder sends to Application Insights: names, units and dimension keys are written
@@ -11,56 +10,6 @@ import type { RejectReason, SecurityInfoChange } from '../signin/signInEvent';
  * attacker or a tenant chooses (user ids, UPNs, IP addresses, app names) never becomes a metric dimension: those go
  * into the custom events, one row each, where they cost nothing in cardinality.
  */
-
-/** Each list must hold every value of its type, and nothing else (checked by the compiler below). */
-export const REJECT_REASONS = [
-    'invalid-json',
-    'not-an-object',
-    'invalid-envelope',
-    'line-too-long',
-    'invalid-category',
-    'invalid-properties',
-    'invalid-result-code',
-    'missing-result-code',
-    'missing-user-id',
-    'invalid-user-id',
-    'invalid-time',
-    'future-time',
-    'missing-record-id',
-    'invalid-field',
-    'drill-refused',
-] as const satisfies readonly RejectReason[];
-
-export const TRIGGERS = [
-    'threshold',
-    'fraud-report',
-    'spam-then-success',
-    'method-registered-after-attack',
-] as const satisfies readonly Trigger[];
-
-export const EVENT_KINDS = [
-    'push-denied',
-    'push-timeout',
-    'voice-denied',
-    'voice-timeout',
-    'sms-wrong-code',
-    'fraud-report',
-    'mfa-approved',
-    'method-registered',
-    'default-method-changed',
-] as const satisfies ReadonlyArray<MfaKind | SecurityInfoChange>;
-
-export const STEP_NAMES = [
-    'check-exclusions',
-    'circuit-breaker',
-    'revoke-sessions',
-    'block-push',
-    'remove-new-methods',
-    'reset-password',
-    'confirm-compromised',
-    'disable-account',
-    'revoke-sessions-again',
-] as const satisfies readonly StepName[];
 
 /** What became of one step: run (done or skipped by its own rule), failed (retried later), or only planned. */
 export const STEP_OUTCOMES = ['done', 'skipped', 'failed', 'dry-run'] as const;
@@ -73,16 +22,6 @@ export const FINAL_STATUSES = [
     'not-contained',
     'needs-attention',
 ] as const satisfies readonly ContainmentStatus[];
-
-type Missing<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
-// A new reason, trigger, kind or step that is not listed above fails to compile here.
-const complete: [
-    Missing<RejectReason, (typeof REJECT_REASONS)[number]>,
-    Missing<Trigger, (typeof TRIGGERS)[number]>,
-    Missing<MfaKind | SecurityInfoChange, (typeof EVENT_KINDS)[number]>,
-    Missing<StepName, (typeof STEP_NAMES)[number]>,
-] = [true, true, true, true];
-void complete;
 
 /** The value a dimension gets when a caller hands it something outside its list (a bug, never a new series). */
 export const OTHER = 'other';
