@@ -1,5 +1,5 @@
 import type { ContainmentConfig, DetectionConfig } from '../shared/config';
-import { planContainment } from '../shared/containment/core';
+import { planContainment } from '../shared/containment/plan';
 import { incidentView } from '../shared/containment/incidentView';
 import type { Containment } from '../shared/containment/model';
 import type { ContainedIncident } from '../shared/containment/userRecord';

@@ -1,5 +1,5 @@
 import type { IncidentRow } from './incidentRow';
-import type { LogRowError } from './model';
+import type { SentinelRowError } from './model';
 
 /**
  * Where incident rows go: the port. The adapter is logsIngestion.ts (the Logs Ingestion API); tests and the core see
@@ -10,7 +10,7 @@ export type IncidentLog = (rows: readonly IncidentRow[], options?: { timeoutMs?:
 /** A row the service refused or never answered; `retryAfterMs` when it said when to come back (429, 503). */
 export class LogRowSendError extends Error {
     constructor(
-        readonly error: LogRowError,
+        readonly error: SentinelRowError,
         readonly retryAfterMs?: number,
     ) {
         super(`${error.status ?? ''} ${error.code}: ${error.message}`.trim());

@@ -102,7 +102,7 @@ function boundStep(step: Record<string, unknown>): Record<string, unknown> {
 }
 
 export interface RowContext {
-    /** The state the row reports (core.ts reportedState) and its place in the incident's rows. */
+    /** The state the row reports (containment/due.ts reportedState) and its place in the incident's rows. */
     readonly state: string;
     readonly sequence: number;
     /** When the row is made, ms: TimeGenerated. */

@@ -1,6 +1,6 @@
 import type { Incident } from '../detection/userState';
 import { isoTime } from '../time';
-import type { Containment, LogRows } from './model';
+import type { Containment, SentinelRows } from './model';
 
 /** Sentinel's severities, the ones an incident row and a card use. */
 export type Severity = 'High' | 'Medium' | 'Informational';
@@ -86,7 +86,7 @@ export interface LogRowsView {
     readonly skipped: string | null;
 }
 
-function logRowsView(rows: LogRows): LogRowsView {
+function logRowsView(rows: SentinelRows): LogRowsView {
     const f = rows.failing;
     return {
         sent: rows.sequence,

@@ -1,4 +1,4 @@
-import type { ContainmentMode } from '../config';
+import type { ContainmentConfig, ContainmentMode } from '../config';
 
 /**
  * The steps of a containment, in the order they run (what each does is in stepTable.ts). Declared once as a list:
@@ -75,8 +75,8 @@ export interface Notice {
     error?: string;
 }
 
-/** Why the Logs Ingestion API refused (or never answered) a row: its HTTP status and error code. */
-export interface LogRowError {
+/** Why the Logs Ingestion API refused (or never answered) a Sentinel row: its HTTP status and error code. */
+export interface SentinelRowError {
     /** Absent for a network error or timeout. */
     readonly status?: number;
     /** The service's error code (e.g. OperationFailed, Forbidden), or the client's (REQUEST_SEND_ERROR, AbortError). */
@@ -85,12 +85,12 @@ export interface LogRowError {
 }
 
 /**
- * The incident's rows in Log Analytics (the table Sentinel's rule reads), kept beside the containment so that a status
- * change is sent once it is known, at least once, and retried by the timer with the notices. Each row reports a
- * state (the status, plus "+approval" once the user approved during the attack); a state not yet accepted by the
- * service is due. See core.ts `isLogRowDue`.
+ * The incident's Sentinel rows (the Log Analytics table Sentinel's rule reads), kept beside the containment so that a
+ * status change is sent once it is known, at least once, and retried by the timer with the notices. Each row reports
+ * a state (the status, plus "+approval" once the user approved during the attack); a state not yet accepted by the
+ * service is due. See due.ts `isSentinelRowDue`. Stored as the containment's `logRows` field.
  */
-export interface LogRows {
+export interface SentinelRows {
     /** Rows the service accepted (204): the sequence number of the last one, 0 before the first. */
     sequence: number;
     /** The state the last accepted row reported. */
@@ -98,7 +98,7 @@ export interface LogRows {
     /** When the last row was accepted, ms. */
     at?: number;
     /** The state whose row failed, how often, when to try again, and the last error. */
-    failing?: { state: string; attempts: number; nextAttemptAt: number; error: LogRowError };
+    failing?: { state: string; attempts: number; nextAttemptAt: number; error: SentinelRowError };
     /** Rows were planned, but the Logs Ingestion settings are gone: nothing more is sent. */
     skipped?: string;
 }
@@ -149,8 +149,11 @@ export interface Containment {
     userType?: string;
     account?: AccountFacts;
     notices: Notice[];
-    /** Present when incident rows go to Log Analytics (LOGS_INGESTION_* set when the incident was planned). */
-    logRows?: LogRows;
+    /**
+     * Present when Sentinel rows go to Log Analytics (LOGS_INGESTION_* set when the incident was planned). The stored
+     * field keeps its first name, `logRows`: rows already written carry it.
+     */
+    logRows?: SentinelRows;
     release?: Release;
 }
 
@@ -159,4 +162,14 @@ export const ACTIVE_STATUSES: ReadonlySet<ContainmentStatus> = new Set(['pending
 
 export function isActive(c: Containment): boolean {
     return ACTIVE_STATUSES.has(c.status);
+}
+
+/** A new notice of this kind: pending when a webhook is configured, else skipped (there is nobody to tell). */
+export function newNotice(kind: NoticeKind, config: Pick<ContainmentConfig, 'notifyWebhookUrl'>): Notice {
+    return { kind, status: config.notifyWebhookUrl ? 'pending' : 'skipped', attempts: 0 };
+}
+
+/** A deep copy: every transition returns a new containment and leaves the one it was given as it was. */
+export function cloneContainment(c: Containment): Containment {
+    return structuredClone(c);
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { closeIncident } from '../detection/detect';
 import { ResponderError } from '../errors';
-import { finishRelease, lockForRelease, ReleaseLock } from './core';
+import { finishRelease, lockForRelease, ReleaseLock } from './releaseLock';
 import type { Containment } from './model';
 import { ContainmentDeps, sendNotices } from './runContainment';
 import { containmentOf, newRecord, updateRecord, withContainments } from './userRecord';

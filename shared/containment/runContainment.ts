@@ -6,12 +6,14 @@ import { GraphActions } from '../graph/graphActions';
 import type { Logger } from '../logger';
 import { NO_TELEMETRY, Telemetry } from '../telemetry/telemetry';
 import type { CircuitBreaker } from './circuitBreaker';
-import { Advance, advance, claim, isNoticeReady, RunContext } from './core';
+import { Advance, advance, claim, RunContext } from './run';
+import { isNoticeReady } from './due';
 import type { Containment, ContainmentStatus, ContainmentStep, Notice } from './model';
 import type { IncidentLog } from './incidentLog';
 import { noticeBody, Notifier } from './notifier';
 import { sendLogRow } from './sendLogRow';
-import { executeStep, STEP_BY_NAME, StepResult } from './steps';
+import { executeStep, StepResult } from './steps';
+import { STEP_BY_NAME } from './stepTable';
 import { containmentOf, updateContainment, updateRecord, UserRecordStore, withContainments } from './userRecord';
 
 export interface ContainmentDeps {

@@ -1,5 +1,5 @@
 import { ConcurrencyConflictError } from '../errors';
-import { hasPendingWork, hasReportReady, isRunDue, mayHoldPushBlock } from './core';
+import { hasPendingWork, hasReportReady, isRunDue, mayHoldPushBlock } from './due';
 import { ContainmentDeps, runContainment, sendNotices } from './runContainment';
 import { recordOf, UserRecord } from './userRecord';
 

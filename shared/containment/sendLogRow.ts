@@ -1,10 +1,10 @@
 import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import type { Logger } from '../logger';
-import { isLogRowReady, logRowAccepted, logRowFailed, reportedState } from './core';
+import { isSentinelRowReady, reportedState, sentinelRowAccepted, sentinelRowFailed } from './due';
 import { IncidentLog, LogRowSendError } from './incidentLog';
 import { incidentRow } from './incidentRow';
-import type { Containment, LogRows } from './model';
+import type { Containment, SentinelRows } from './model';
 import { updateContainment, UserRecordStore } from './userRecord';
 
 /** What sending a row needs: the containment dependencies' store, settings and log, and where rows go. */
@@ -24,10 +24,10 @@ function asSendError(e: unknown): LogRowSendError {
 }
 
 /**
- * Sends the incident's row when one is ready (core.ts isLogRowReady) and records what happened on the containment, in
- * a conditional write of its own: accepted (the state and sequence), or failed (the status and code, and when to try
- * again). A failure is stored and logged, never thrown: containment never waits for Sentinel. `known` is the incident
- * as the caller just read or wrote it.
+ * Sends the incident's Sentinel row when one is ready (containment/due.ts isSentinelRowReady) and records what
+ * happened on the containment, in a conditional write of its own: accepted (the state and sequence), or failed (the
+ * status and code, and when to try again). A failure is stored and logged, never thrown: containment never waits for
+ * Sentinel. `known` is the incident as the caller just read or wrote it.
  */
 export async function sendLogRow(
     userId: string,
@@ -38,11 +38,11 @@ export async function sendLogRow(
 ): Promise<void> {
     const now = deps.now ?? Date.now;
     const { incident, containment } = known;
-    if (!isLogRowReady(containment, deps.config, now())) return;
+    if (!isSentinelRowReady(containment, deps.config, now())) return;
     // Past the caller's deadline the row is left to the timer (it is due, so the row stays pending).
     if (options.deadline !== undefined && now() >= options.deadline) return;
     const state = reportedState(containment);
-    let update: (rows: LogRows) => LogRows;
+    let update: (rows: SentinelRows) => SentinelRows;
     if (!deps.incidentLog) {
         update = (rows) => ({ ...rows, skipped: 'LOGS_INGESTION_ENDPOINT and LOGS_INGESTION_RULE_ID are not set' });
     } else {
@@ -52,10 +52,10 @@ export async function sendLogRow(
             await deps.incidentLog([row], {
                 ...(options.deadline !== undefined ? { timeoutMs: options.deadline - now() } : {}),
             });
-            update = (rows) => logRowAccepted(rows, { state, sequence }, now());
+            update = (rows) => sentinelRowAccepted(rows, { state, sequence }, now());
         } catch (e) {
             const failure = asSendError(e);
-            update = (rows) => logRowFailed(rows, state, failure.error, now(), failure.retryAfterMs);
+            update = (rows) => sentinelRowFailed(rows, state, failure.error, now(), failure.retryAfterMs);
             deps.logger.warn(`Incident row (${state}) for incident ${incidentId} failed: ${failure.message}`);
         }
     }

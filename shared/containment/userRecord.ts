@@ -5,7 +5,7 @@ import { ensureError, UnreadableRowError, WriteRejectedError } from '../errors';
 import type { ListedRow, RowStore, StoredRow } from '../state/rowStore';
 import { ROW_BUDGET_BYTES, RowIndex, rowSize } from '../state/tableEntity';
 import { updateRow, UpdateRowOptions } from '../state/updateRow';
-import { hasPendingWork, isSettled } from './core';
+import { hasPendingWork, isSettled } from './due';
 import type { Containment } from './model';
 import { recordProblem } from './recordShape';
 

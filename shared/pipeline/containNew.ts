@@ -1,4 +1,4 @@
-import { hasReportReady, isRunDue } from '../containment/core';
+import { hasReportReady, isRunDue } from '../containment/due';
 import { ContainmentDeps, runContainment, sendNotices } from '../containment/runContainment';
 import type { ContainedIncident } from '../containment/userRecord';
 

@@ -1,5 +1,6 @@
 import type { ContainmentConfig } from '../config';
-import { amendForApproval, amendForRegistration, planContainment } from '../containment/core';
+import { amendForApproval, amendForRegistration } from '../containment/amend';
+import { planContainment } from '../containment/plan';
 import { Containment, isActive } from '../containment/model';
 import {
     ContainedIncident,

@@ -4,7 +4,7 @@
  * bounds detection keeps (32 addresses, long app names, long details and errors).
  */
 import { ContainmentConfig, loadContainmentConfig } from '../../shared/config';
-import { planContainment } from '../../shared/containment/core';
+import { planContainment } from '../../shared/containment/plan';
 import type { Containment } from '../../shared/containment/model';
 import { MAX_ADDRESSES_PER_INCIDENT, MAX_EVIDENCE_PER_INCIDENT, type Incident } from '../../shared/detection/userState';
 

@@ -1,27 +1,22 @@
 /**
- * The containment state machine (shared/containment/core.ts) with plain data and explicit clocks: no I/O, no timers.
+ * The containment state machine (shared/containment/: plan, due, run, amend, releaseLock) with plain data and
+ * explicit clocks: no I/O, no timers.
  */
 import { ContainmentConfig, loadContainmentConfig } from '../../shared/config';
+import { advance, claim, RunContext, settle } from '../../shared/containment/run';
+import { amendForApproval, amendForRegistration } from '../../shared/containment/amend';
+import { finishRelease, lockForRelease } from '../../shared/containment/releaseLock';
 import {
-    advance,
-    amendForApproval,
-    amendForRegistration,
-    claim,
-    finishRelease,
     hasPendingWork,
-    isNeverContained,
     isNoticeDue,
     isNoticeReady,
     isRunDue,
     isSettled,
-    lockForRelease,
     MAX_BACKOFF_MS,
     mayHoldPushBlock,
-    planContainment,
-    RunContext,
     runBackoffMs,
-    settle,
-} from '../../shared/containment/core';
+} from '../../shared/containment/due';
+import { isNeverContained, planContainment } from '../../shared/containment/plan';
 import type { Containment, ContainmentStep, Notice, StepName } from '../../shared/containment/model';
 import type { StepResult } from '../../shared/containment/steps';
 import { evictableIn } from '../../shared/containment/userRecord';

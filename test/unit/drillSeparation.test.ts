@@ -3,7 +3,7 @@
  * incident, planned in the configured mode, and a method registered after it is linked to the real attack.
  */
 import { loadContainmentConfig } from '../../shared/config';
-import { planContainment } from '../../shared/containment/core';
+import { planContainment } from '../../shared/containment/plan';
 import { applyEvents } from '../../shared/detection/detect';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
 import { drillMessages, drillRecords, newDrillId } from '../../shared/drill/drillRecords';

@@ -2,7 +2,7 @@
  * A late approval of an attack the SOC already released: its own follow-up incident, whatever order the rows arrive
  * in, never twice, holding the approval only, and contained even while a newer attack is.
  */
-import { planContainment } from '../../shared/containment/core';
+import { planContainment } from '../../shared/containment/plan';
 import { applyEvents, closeIncident } from '../../shared/detection/detect';
 import { DEFAULT_POLICY, DetectionPolicy } from '../../shared/detection/policy';
 import { ev, T0 } from '../support/events';

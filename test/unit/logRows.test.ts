@@ -1,21 +1,21 @@
 /**
- * Incident rows for Sentinel as pure data: the due-work rule for rows (core.ts), the row built from the incident view
- * (incidentRow.ts) within the service's limits, and the settings that turn rows on.
+ * Incident rows for Sentinel as pure data: the due-work rule for rows (shared/containment/due.ts), the row built
+ * from the incident view (incidentRow.ts) within the service's limits, and the settings that turn rows on.
  */
 import { loadContainmentConfig, loadIncidentLogConfig } from '../../shared/config';
 import {
     hasPendingWork,
     hasReportReady,
-    isLogRowDue,
-    isLogRowReady,
+    isSentinelRowDue,
+    isSentinelRowReady,
     isSettled,
-    logRowAccepted,
-    logRowFailed,
-    planContainment,
     reportedState,
-} from '../../shared/containment/core';
+    sentinelRowAccepted,
+    sentinelRowFailed,
+} from '../../shared/containment/due';
+import { planContainment } from '../../shared/containment/plan';
 import { INCIDENT_ROW_COLUMNS, incidentRow } from '../../shared/containment/incidentRow';
-import type { Containment, LogRowError } from '../../shared/containment/model';
+import type { Containment, SentinelRowError } from '../../shared/containment/model';
 import { ConfigError } from '../../shared/errors';
 import {
     containedContainment,
@@ -33,7 +33,7 @@ const withRows = containmentConfig({
     LOGS_INGESTION_RULE_ID: RULE,
     MAX_STEP_ATTEMPTS: '3',
 });
-const error: LogRowError = { status: 503, code: 'ServiceUnavailable', message: 'try later' };
+const error: SentinelRowError = { status: 503, code: 'ServiceUnavailable', message: 'try later' };
 
 function planned(over: Partial<Containment> = {}, config = withRows): Containment {
     return { ...planContainment({ incident: sampleIncident(), earlier: [], config, now: NOW }), ...over };
@@ -43,70 +43,70 @@ describe('the due-work rule for incident rows', () => {
     it('plans rows only when LOGS_INGESTION_* are set', () => {
         expect(planned().logRows).toEqual({ sequence: 0 });
         expect(planned({}, containmentConfig()).logRows).toBeUndefined();
-        expect(isLogRowDue(planned({}, containmentConfig()), withRows)).toBe(false);
+        expect(isSentinelRowDue(planned({}, containmentConfig()), withRows)).toBe(false);
     });
 
     it('waits for the first run of a live containment and for a run in progress, as the incident notice does', () => {
         const fresh = planned();
         expect(fresh.status).toBe('pending');
-        expect(isLogRowDue(fresh, withRows)).toBe(true);
-        expect(isLogRowReady(fresh, withRows, NOW)).toBe(false);
-        expect(isLogRowReady({ ...fresh, status: 'running', runs: 1 }, withRows, NOW)).toBe(false);
-        expect(isLogRowReady({ ...fresh, status: 'retrying', runs: 1 }, withRows, NOW)).toBe(true);
+        expect(isSentinelRowDue(fresh, withRows)).toBe(true);
+        expect(isSentinelRowReady(fresh, withRows, NOW)).toBe(false);
+        expect(isSentinelRowReady({ ...fresh, status: 'running', runs: 1 }, withRows, NOW)).toBe(false);
+        expect(isSentinelRowReady({ ...fresh, status: 'retrying', runs: 1 }, withRows, NOW)).toBe(true);
         const dryRun = planned({}, { ...withRows, mode: 'dry-run' });
-        expect(isLogRowReady(dryRun, withRows, NOW)).toBe(true);
+        expect(isSentinelRowReady(dryRun, withRows, NOW)).toBe(true);
         expect(hasReportReady(dryRun, withRows, NOW)).toBe(true);
     });
 
     it('reports each state once: a status change, and an approval, make a new row due', () => {
         let c = planned({ status: 'contained', runs: 1 });
         expect(reportedState(c)).toBe('contained');
-        c = { ...c, logRows: logRowAccepted(c.logRows!, { state: 'contained', sequence: 1 }, NOW) };
-        expect(isLogRowDue(c, withRows)).toBe(false);
+        c = { ...c, logRows: sentinelRowAccepted(c.logRows!, { state: 'contained', sequence: 1 }, NOW) };
+        expect(isSentinelRowDue(c, withRows)).toBe(false);
         expect(hasPendingWork(c, withRows)).toBe(false);
         const approved: Containment = {
             ...c,
             notices: [...c.notices, { kind: 'approval', status: 'pending', attempts: 0 }],
         };
         expect(reportedState(approved)).toBe('contained+approval');
-        expect(isLogRowDue(approved, withRows)).toBe(true);
+        expect(isSentinelRowDue(approved, withRows)).toBe(true);
         const released: Containment = { ...c, status: 'released' };
-        expect(isLogRowDue(released, withRows)).toBe(true);
+        expect(isSentinelRowDue(released, withRows)).toBe(true);
         expect(hasPendingWork(released, withRows)).toBe(true);
     });
 
     it('backs off after a failure (or as long as Retry-After says), and gives up after MAX_STEP_ATTEMPTS', () => {
         let c = planned({ status: 'contained', runs: 1 });
-        c = { ...c, logRows: logRowFailed(c.logRows!, 'contained', error, NOW) };
+        c = { ...c, logRows: sentinelRowFailed(c.logRows!, 'contained', error, NOW) };
         expect(c.logRows!.failing).toEqual({ state: 'contained', attempts: 1, nextAttemptAt: NOW + MIN, error });
-        expect(isLogRowReady(c, withRows, NOW + MIN - 1)).toBe(false);
-        expect(isLogRowReady(c, withRows, NOW + MIN)).toBe(true);
-        c = { ...c, logRows: logRowFailed(c.logRows!, 'contained', error, NOW, 10 * MIN) };
+        expect(isSentinelRowReady(c, withRows, NOW + MIN - 1)).toBe(false);
+        expect(isSentinelRowReady(c, withRows, NOW + MIN)).toBe(true);
+        c = { ...c, logRows: sentinelRowFailed(c.logRows!, 'contained', error, NOW, 10 * MIN) };
         expect(c.logRows!.failing).toMatchObject({ attempts: 2, nextAttemptAt: NOW + 10 * MIN });
-        c = { ...c, logRows: logRowFailed(c.logRows!, 'contained', error, NOW) };
+        c = { ...c, logRows: sentinelRowFailed(c.logRows!, 'contained', error, NOW) };
         expect(c.logRows!.failing).toMatchObject({ attempts: 3, nextAttemptAt: NOW + 4 * MIN });
         // Out of attempts: no longer due, so it holds nothing back and the incident can be forgotten...
-        expect(isLogRowDue(c, withRows)).toBe(false);
+        expect(isSentinelRowDue(c, withRows)).toBe(false);
         expect(hasPendingWork(c, withRows)).toBe(false);
         let dry = planned({}, { ...withRows, mode: 'dry-run' });
         expect(isSettled(dry, withRows)).toBe(false);
-        for (let i = 0; i < 3; i++) dry = { ...dry, logRows: logRowFailed(dry.logRows!, 'dry-run', error, NOW) };
+        for (let i = 0; i < 3; i++) dry = { ...dry, logRows: sentinelRowFailed(dry.logRows!, 'dry-run', error, NOW) };
         expect(isSettled(dry, withRows)).toBe(true);
         // ...until the state changes: a new state is a new row with attempts of its own.
         const released: Containment = { ...c, status: 'released' };
-        expect(isLogRowDue(released, withRows)).toBe(true);
-        expect(isLogRowReady(released, withRows, NOW)).toBe(true);
-        expect(logRowFailed(released.logRows!, 'released', error, NOW).failing).toMatchObject({ attempts: 1 });
+        expect(isSentinelRowDue(released, withRows)).toBe(true);
+        expect(isSentinelRowReady(released, withRows, NOW)).toBe(true);
+        expect(sentinelRowFailed(released.logRows!, 'released', error, NOW).failing).toMatchObject({ attempts: 1 });
     });
 
     it('keeps the higher sequence when two senders race, and never records a failure over an accepted state', () => {
-        const rows = logRowAccepted({ sequence: 0 }, { state: 'contained', sequence: 1 }, NOW);
+        const rows = sentinelRowAccepted({ sequence: 0 }, { state: 'contained', sequence: 1 }, NOW);
         expect(rows).toEqual({ sequence: 1, reported: 'contained', at: NOW });
         // A duplicate (or a stale sender) of the same number changes nothing.
-        expect(logRowAccepted(rows, { state: 'retrying', sequence: 1 }, NOW + 1)).toEqual(rows);
-        expect(logRowFailed(rows, 'contained', error, NOW)).toBe(rows);
-        const next = logRowAccepted(
-            logRowFailed(rows, 'released', error, NOW),
+        expect(sentinelRowAccepted(rows, { state: 'retrying', sequence: 1 }, NOW + 1)).toEqual(rows);
+        expect(sentinelRowFailed(rows, 'contained', error, NOW)).toBe(rows);
+        const next = sentinelRowAccepted(
+            sentinelRowFailed(rows, 'released', error, NOW),
             { state: 'released', sequence: 2 },
             NOW + 2,
         );
@@ -115,7 +115,7 @@ describe('the due-work rule for incident rows', () => {
 
     it('sends nothing more once the settings are gone (skipped)', () => {
         const c = planned({ status: 'dry-run', logRows: { sequence: 0, skipped: 'not set' } });
-        expect(isLogRowDue(c, withRows)).toBe(false);
+        expect(isSentinelRowDue(c, withRows)).toBe(false);
     });
 });
 

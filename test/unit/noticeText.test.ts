@@ -1,5 +1,5 @@
 import { loadContainmentConfig } from '../../shared/config';
-import { planContainment } from '../../shared/containment/core';
+import { planContainment } from '../../shared/containment/plan';
 import type { Containment } from '../../shared/containment/model';
 import { noticePayload } from '../../shared/containment/notifier';
 import type { Incident } from '../../shared/detection/userState';

@@ -2,7 +2,7 @@
  * Detection after a release gives the same incidents whatever order the rows arrive in, and a redelivery never opens
  * an incident: one follow-up per released attack, denials never in a follow-up, a released incident's range frozen.
  */
-import { planContainment } from '../../shared/containment/core';
+import { planContainment } from '../../shared/containment/plan';
 import { applyEvents, closeIncident } from '../../shared/detection/detect';
 import { DEFAULT_POLICY, DetectionPolicy } from '../../shared/detection/policy';
 import type { UserState } from '../../shared/detection/userState';

@@ -1,0 +1,106 @@
+/**
+ * Planning a new incident's containment, without I/O: the local guardrails (NEVER_CONTAIN, the cooldown), dry-run,
+ * and the steps to run. The plan is written in the same conditional write that opens the incident.
+ */
+import type { ContainmentConfig } from '../config';
+import type { Incident } from '../detection/userState';
+import { upnForms } from '../upn';
+import { Containment, ContainmentStatus, newNotice } from './model';
+import { STEP_BY_NAME, STEPS } from './stepTable';
+
+/** Statuses that count as "this user was contained recently" for the cooldown. */
+const SPENT: ReadonlySet<ContainmentStatus> = new Set([
+    'pending',
+    'running',
+    'retrying',
+    'contained',
+    'needs-attention',
+]);
+
+/** True when NEVER_CONTAIN names the user by id or by any form of a UPN we know for them. */
+export function isNeverContained(
+    config: Pick<ContainmentConfig, 'neverContain'>,
+    incident: Pick<Incident, 'userId' | 'userPrincipalName'>,
+    c?: Pick<Containment, 'account'>,
+): boolean {
+    if (config.neverContain.has(incident.userId.toLowerCase())) return true;
+    const forms = [...upnForms(incident.userPrincipalName), ...upnForms(c?.account?.userPrincipalName)];
+    return forms.some((f) => config.neverContain.has(f));
+}
+
+export interface PlanInput {
+    readonly incident: Incident;
+    /** The user's other containments (for the cooldown). */
+    readonly earlier: readonly Containment[];
+    /** From the sign-in records. */
+    readonly userType?: string;
+    readonly config: ContainmentConfig;
+    readonly now: number;
+}
+
+/**
+ * Decides, without I/O, what a new incident's containment will be: the local guardrails (never-contain by id or
+ * UPN, a cooldown after an earlier containment of the same user), dry-run, and the steps to run. Written in the same
+ * conditional write that opens the incident.
+ */
+export function planContainment(input: PlanInput): Containment {
+    const { incident, now } = input;
+    // A drill never writes to Graph and never takes a breaker slot: it is planned as a dry-run, whatever the mode.
+    const config: ContainmentConfig = incident.drill ? { ...input.config, mode: 'dry-run' } : input.config;
+    const base: Containment = {
+        incidentId: incident.id,
+        status: 'pending',
+        mode: config.mode,
+        plannedAt: now,
+        steps: STEPS.filter((s) => s.included(config, incident)).map((s) => ({
+            name: s.name,
+            status: 'pending',
+            attempts: 0,
+        })),
+        runs: 0,
+        notices: [newNotice('incident', config)],
+        ...(config.incidentLog ? { logRows: { sequence: 0 } } : {}),
+        ...(input.userType ? { userType: input.userType } : {}),
+    };
+    const finish = (status: ContainmentStatus, reason: string): Containment => ({
+        ...base,
+        status,
+        reason,
+        steps: [],
+        finishedAt: now,
+    });
+    if (isNeverContained(config, incident)) return finish('not-contained', 'NEVER_CONTAIN lists this user');
+    // A method registered after an attack, or an approval of an attack already released, is its follow-up, not a
+    // second containment of the same attack: it is contained whatever the cooldown says (what the attacker
+    // registered must go).
+    const earlier =
+        incident.relatedIncidentId === undefined &&
+        input.earlier.find(
+            (c) =>
+                c.incidentId !== incident.id &&
+                SPENT.has(c.status) &&
+                now - (c.startedAt ?? c.plannedAt) < config.cooldownMs,
+        );
+    if (earlier) {
+        const since = new Date(earlier.startedAt ?? earlier.plannedAt).toISOString();
+        return finish(
+            'not-contained',
+            `cooldown: incident ${earlier.incidentId} already contained this user at ${since}`,
+        );
+    }
+    if (config.mode === 'dry-run') {
+        // Dry-run needs no I/O at all: the whole record is decided here.
+        return {
+            ...base,
+            status: 'dry-run',
+            finishedAt: now,
+            steps: base.steps.map((s) => ({
+                ...s,
+                status: 'dry-run',
+                detail: STEP_BY_NAME.get(s.name)!.wouldDo(config, incident),
+                at: now,
+            })),
+        };
+    }
+    return base;
+}
