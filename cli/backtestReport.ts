@@ -1,6 +1,6 @@
 import type { ContainmentConfig, DetectionConfig } from '../shared/config';
 import { planContainment } from '../shared/containment/plan';
-import { incidentView } from '../shared/containment/incidentView';
+import { incidentView } from '../shared/notices/incidentView';
 import type { Containment } from '../shared/containment/model';
 import type { ContainedIncident } from '../shared/containment/userRecord';
 import type { BatchResult } from '../shared/pipeline/batchResult';

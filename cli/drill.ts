@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { TokenCredential } from '@azure/identity';
 
 import { loadEventHubConfig } from '../shared/config';
-import { incidentView } from '../shared/containment/incidentView';
+import { incidentView } from '../shared/notices/incidentView';
 import { ConfigError } from '../shared/errors';
 import { awaitDrill, findDrillOutcome, openEpisode, readUserRecord } from '../shared/drill/awaitDrill';
 import { drillMessages, drillRecordIds, drillRecords, drillSpacingMs, newDrillId } from '../shared/drill/drillRecords';

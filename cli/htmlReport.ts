@@ -1,4 +1,4 @@
-import type { IncidentView } from '../shared/containment/incidentView';
+import type { IncidentView } from '../shared/notices/incidentView';
 import type { BatchResult } from '../shared/pipeline/batchResult';
 import { Html, markup } from './html';
 import type { SweepResult } from './thresholdSweep';

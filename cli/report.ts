@@ -1,4 +1,4 @@
-import { incidentView } from '../shared/containment/incidentView';
+import { incidentView } from '../shared/notices/incidentView';
 import type { ContainedIncident } from '../shared/containment/userRecord';
 import type { BatchResult } from '../shared/pipeline/batchResult';
 import { isoTime } from '../shared/time';

@@ -16,7 +16,7 @@ import {
     StateTableConfig,
 } from './config';
 import { CircuitBreaker, MemoryCircuitBreaker } from './containment/circuitBreaker';
-import { webhookNotifier } from './containment/notifier';
+import { webhookNotifier } from './notices/notifier';
 import type { ContainmentDeps } from './containment/runContainment';
 import type { UserRecord, UserRecordStore } from './containment/userRecord';
 import { GraphActions } from './graph/graphActions';
@@ -41,7 +41,7 @@ const azure = {
         () => require('./containment/tableCircuitBreaker') as typeof import('./containment/tableCircuitBreaker'),
     ),
     graph: memo(() => require('./graph/graphClient') as typeof import('./graph/graphClient')),
-    logsIngestion: memo(() => require('./containment/logsIngestion') as typeof import('./containment/logsIngestion')),
+    logsIngestion: memo(() => require('./sentinel/logsIngestion') as typeof import('./sentinel/logsIngestion')),
     graphReads: memo(() => require('./graph/graphReads') as typeof import('./graph/graphReads')),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -203,12 +203,14 @@ export class Runtime {
         return url ? webhookNotifier(url) : undefined;
     });
 
-    /** Incident rows to Sentinel's table, with the app's identity; only when LOGS_INGESTION_* are set. */
-    readonly #incidentLog = memo(() => {
+    /** Sentinel rows to Sentinel's table, with the app's identity; only when LOGS_INGESTION_* are set. */
+    readonly #sentinel = memo(() => {
         const target = this.containment.incidentLog;
         if (!target) return undefined;
         const clientOptions = this.#options.logsIngestionClientOptions;
-        return azure.logsIngestion().logsIngestion(target, this.#credential(), clientOptions ? { clientOptions } : {});
+        return azure
+            .logsIngestion()
+            .logsIngestionSender(target, this.#credential(), clientOptions ? { clientOptions } : {});
     });
 
     /**
@@ -218,7 +220,7 @@ export class Runtime {
     containmentDeps(logger: Logger): ContainmentDeps {
         const { stepBudgetMs, callTimeoutMs } = this.graphConfig;
         const notify = this.#notify();
-        const incidentLog = this.#incidentLog();
+        const sentinel = this.#sentinel();
         return {
             store: this.store,
             config: this.containment,
@@ -226,7 +228,7 @@ export class Runtime {
             ...(this.containment.mode === 'live' ? { graph: this.graph() } : {}),
             breaker: this.breaker,
             ...(notify ? { notify } : {}),
-            ...(incidentLog ? { incidentLog } : {}),
+            ...(sentinel ? { sentinel } : {}),
             logger,
             leaseMs: Math.max(3 * 60_000, stepBudgetMs + 2 * callTimeoutMs + 60_000),
             stepBudgetMs,

@@ -18,8 +18,8 @@ param resourceToken string
 
 param tags object = {}
 
-// One list of columns for the table and the stream. It is the code's list (shared/containment/incidentRow.ts
-// INCIDENT_ROW_COLUMNS); test/infra checks that the two agree. Stream types are the data collection rule's
+// One list of columns for the table and the stream. It is the code's list (shared/sentinel/sentinelRow.ts
+// SENTINEL_ROW_COLUMNS); test/infra checks that the two agree. Stream types are the data collection rule's
 // (datetime); the table spells it dateTime.
 var columns = loadJsonContent('incident-columns.json')
 var tableName = 'MfaFatigueIncidents_CL'

@@ -30,7 +30,7 @@ export function isNoticeReady(n: Notice, c: Containment, config: Pick<Containmen
 }
 
 /**
- * What an incident row reports: the containment's status, and "+approval" once the user approved a prompt during an
+ * What a Sentinel row reports: the containment's status, and "+approval" once the user approved a prompt during an
  * attack already contained (the severity rises). A state the service has not accepted yet is a row still to send.
  */
 export function reportedState(c: Containment): string {
@@ -62,7 +62,7 @@ export function isSentinelRowReady(
     return !(failing && failing.state === reportedState(c) && failing.nextAttemptAt > now);
 }
 
-/** Something to tell the SOC now: a notice or an incident row. */
+/** Something to tell the SOC now: a notice or a Sentinel row. */
 export function hasReportReady(
     c: Containment,
     config: Pick<ContainmentConfig, 'maxStepAttempts'>,

@@ -1,4 +1,4 @@
-import { incidentView, IncidentView } from './incidentView';
+import { incidentView, IncidentView } from '../notices/incidentView';
 import { containedIncidents, readRecord, recordOf, UserRecordStore } from './userRecord';
 
 /** Every user's incidents, newest first; a row that cannot be read is skipped (and counted). */

@@ -9,8 +9,8 @@ import type { CircuitBreaker } from './circuitBreaker';
 import { Advance, advance, claim, RunContext } from './run';
 import { isNoticeReady } from './due';
 import type { Containment, ContainmentStatus, ContainmentStep, Notice } from './model';
-import type { IncidentLog } from './incidentLog';
-import { noticeBody, Notifier } from './notifier';
+import type { SentinelRowSender } from '../sentinel/sentinelRowSender';
+import { noticeBody, Notifier } from '../notices/notifier';
 import { sendLogRow } from './sendLogRow';
 import { executeStep, StepResult } from './steps';
 import { STEP_BY_NAME } from './stepTable';
@@ -25,8 +25,8 @@ export interface ContainmentDeps {
     readonly graph?: GraphActions;
     readonly breaker: CircuitBreaker;
     readonly notify?: Notifier;
-    /** Where incident rows go (Sentinel's table); absent: rows planned are recorded as skipped. */
-    readonly incidentLog?: IncidentLog;
+    /** Where Sentinel rows go (MfaFatigueIncidents_CL); absent: rows planned are recorded as skipped. */
+    readonly sentinel?: SentinelRowSender;
     readonly logger: Logger;
     readonly now?: () => number;
     /** How long a claim protects a run that stopped reporting progress, ms: longer than the slowest step. */

@@ -2,8 +2,8 @@ import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import type { Logger } from '../logger';
 import { isSentinelRowReady, reportedState, sentinelRowAccepted, sentinelRowFailed } from './due';
-import { IncidentLog, LogRowSendError } from './incidentLog';
-import { incidentRow } from './incidentRow';
+import { SentinelRowSender, SentinelRowSendError } from '../sentinel/sentinelRowSender';
+import { sentinelRow } from '../sentinel/sentinelRow';
 import type { Containment, SentinelRows } from './model';
 import { updateContainment, UserRecordStore } from './userRecord';
 
@@ -14,13 +14,13 @@ export interface LogRowDeps {
     readonly windowMs: number;
     readonly logger: Logger;
     readonly now?: () => number;
-    readonly incidentLog?: IncidentLog;
+    readonly sentinel?: SentinelRowSender;
 }
 
-function asSendError(e: unknown): LogRowSendError {
-    if (e instanceof LogRowSendError) return e;
+function asSendError(e: unknown): SentinelRowSendError {
+    if (e instanceof SentinelRowSendError) return e;
     const error = e as { name?: string; message?: string };
-    return new LogRowSendError({ code: error.name ?? 'Error', message: String(error.message ?? e).slice(0, 300) });
+    return new SentinelRowSendError({ code: error.name ?? 'Error', message: String(error.message ?? e).slice(0, 300) });
 }
 
 /**
@@ -43,13 +43,13 @@ export async function sendLogRow(
     if (options.deadline !== undefined && now() >= options.deadline) return;
     const state = reportedState(containment);
     let update: (rows: SentinelRows) => SentinelRows;
-    if (!deps.incidentLog) {
+    if (!deps.sentinel) {
         update = (rows) => ({ ...rows, skipped: 'LOGS_INGESTION_ENDPOINT and LOGS_INGESTION_RULE_ID are not set' });
     } else {
         const sequence = containment.logRows!.sequence + 1;
         try {
-            const row = incidentRow(incident, containment, { state, sequence, now: now() }, deps.config);
-            await deps.incidentLog([row], {
+            const row = sentinelRow(incident, containment, { state, sequence, now: now() }, deps.config);
+            await deps.sentinel([row], {
                 ...(options.deadline !== undefined ? { timeoutMs: options.deadline - now() } : {}),
             });
             update = (rows) => sentinelRowAccepted(rows, { state, sequence }, now());

@@ -1,6 +1,6 @@
 import { listIncidents } from '../containment/listIncidents';
-import type { IncidentView } from '../containment/incidentView';
-import { releaseCommand } from '../containment/noticeText';
+import type { IncidentView } from '../notices/incidentView';
+import { releaseCommand } from '../notices/noticeText';
 import { Finding, ok, problem } from './check';
 import type { HealthCheck } from './context';
 

@@ -1,4 +1,4 @@
-import { incidentLogLine } from '../containment/incidentView';
+import { incidentLogLine } from '../notices/incidentView';
 import type { Logger } from '../logger';
 import type { BatchOutcome } from './batchResult';
 

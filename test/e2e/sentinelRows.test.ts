@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { INCIDENT_ROW_COLUMNS } from '../../shared/containment/incidentRow';
+import { SENTINEL_ROW_COLUMNS } from '../../shared/sentinel/sentinelRow';
 import { userIncidents } from '../../shared/containment/listIncidents';
 import type { Containment } from '../../shared/containment/model';
 import { releaseUser } from '../../shared/containment/release';
@@ -107,7 +107,7 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
             ['block-push', 'done'],
         ]);
         // Every column the code sends is declared, and the row carries each of them.
-        expect(Object.keys(row).sort()).toEqual(INCIDENT_ROW_COLUMNS.map((c) => c.name).sort());
+        expect(Object.keys(row).sort()).toEqual(SENTINEL_ROW_COLUMNS.map((c) => c.name).sort());
         const call = ingestion().calls.find((c) => c.status === 204 && c.rows === 1)!;
         expect(call).toMatchObject({
             path: `/dataCollectionRules/${ingestion().ruleId}/streams/${ingestion().stream}`,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { SETTINGS } from '../../shared/config';
-import { INCIDENT_ROW_COLUMNS } from '../../shared/containment/incidentRow';
+import { SENTINEL_ROW_COLUMNS } from '../../shared/sentinel/sentinelRow';
 import { compileBicep } from './compile';
 
 /**
@@ -49,7 +49,7 @@ beforeAll(() => {
     sentinel = nested(app, /sentinel-rule/);
 }, 300_000);
 
-const code = INCIDENT_ROW_COLUMNS.map((c) => ({ name: c.name, type: c.type }));
+const code = SENTINEL_ROW_COLUMNS.map((c) => ({ name: c.name, type: c.type }));
 
 describe('incident rows: code and infrastructure agree', () => {
     it('declares in the data collection rule stream exactly the columns the code sends, with their types', () => {

@@ -8,9 +8,9 @@ import { gzipSync } from 'node:zlib';
 
 import { ManagedIdentityCredential } from '@azure/identity';
 
-import { LogRowSendError } from '../../shared/containment/incidentLog';
-import { INCIDENT_ROW_COLUMNS, IncidentRow } from '../../shared/containment/incidentRow';
-import { audienceOf, logsIngestion } from '../../shared/containment/logsIngestion';
+import { SentinelRowSendError } from '../../shared/sentinel/sentinelRowSender';
+import { SENTINEL_ROW_COLUMNS, SentinelRow } from '../../shared/sentinel/sentinelRow';
+import { audienceOf, logsIngestionSender } from '../../shared/sentinel/logsIngestion';
 import { FakeIdentity, startFakeIdentity } from '../support/fakeGraph';
 import { FakeLogsIngestion, startFakeLogsIngestion } from '../support/fakeLogsIngestion';
 
@@ -19,7 +19,7 @@ let service: FakeLogsIngestion;
 
 beforeAll(async () => {
     identity = await startFakeIdentity();
-    service = await startFakeLogsIngestion({ identity, columns: INCIDENT_ROW_COLUMNS });
+    service = await startFakeLogsIngestion({ identity, columns: SENTINEL_ROW_COLUMNS });
     process.env.IDENTITY_ENDPOINT = identity.endpoint;
     process.env.IDENTITY_HEADER = identity.secret;
 });
@@ -32,13 +32,13 @@ afterAll(async () => {
 const credential = () => new ManagedIdentityCredential({ clientId: identity.clientId });
 const target = () => ({ endpoint: service.endpoint, ruleId: service.ruleId, stream: service.stream });
 const client = (overrides: Partial<ReturnType<typeof target>> = {}, timeoutMs?: number) =>
-    logsIngestion({ ...target(), ...overrides }, credential(), {
+    logsIngestionSender({ ...target(), ...overrides }, credential(), {
         clientOptions: { tlsOptions: { ca: service.ca } },
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
 
-function row(i: number, padding = 0): IncidentRow {
-    const r = Object.fromEntries(INCIDENT_ROW_COLUMNS.map((c) => [c.name, null])) as IncidentRow;
+function row(i: number, padding = 0): SentinelRow {
+    const r = Object.fromEntries(SENTINEL_ROW_COLUMNS.map((c) => [c.name, null])) as SentinelRow;
     return {
         ...r,
         TimeGenerated: new Date().toISOString(),
@@ -110,12 +110,12 @@ describe('the local Logs Ingestion endpoint', () => {
     });
 });
 
-describe('logsIngestion (the adapter)', () => {
+describe('logsIngestionSender (the adapter)', () => {
     it('asks the managed identity for https://monitor.azure.com, and the cloud follows the endpoint', async () => {
         // An identity of its own: tokens are cached per process and client id.
         const fresh = new ManagedIdentityCredential({ clientId: identity.addClient() });
         const before = identity.issued.size;
-        await logsIngestion(target(), fresh, { clientOptions: { tlsOptions: { ca: service.ca } } })([row(1)]);
+        await logsIngestionSender(target(), fresh, { clientOptions: { tlsOptions: { ca: service.ca } } })([row(1)]);
         expect([...identity.issued.values()].slice(before)).toEqual(['https://monitor.azure.com']);
         expect(audienceOf('https://dcr-x.westeurope-1.ingest.monitor.azure.com')).toBe('https://monitor.azure.com');
         expect(audienceOf('https://dcr-x.usgovvirginia-1.ingest.monitor.azure.us')).toBe('https://monitor.azure.us');
@@ -145,37 +145,37 @@ describe('logsIngestion (the adapter)', () => {
             service.fail(fault);
             const callsBefore = service.calls.length;
             const e = await client()([row(1)]).catch((x: unknown) => x);
-            expect(e).toBeInstanceOf(LogRowSendError);
-            expect((e as LogRowSendError).error).toMatchObject(error);
-            expect((e as LogRowSendError).retryAfterMs).toBe(retryAfter);
+            expect(e).toBeInstanceOf(SentinelRowSendError);
+            expect((e as SentinelRowSendError).error).toMatchObject(error);
+            expect((e as SentinelRowSendError).retryAfterMs).toBe(retryAfter);
             expect(service.calls.length - callsBefore).toBe(1);
         },
     );
 
     it('names a stream or rule the service does not know, a dropped connection and a silent one', async () => {
         const stream = await client({ stream: 'Custom-Nope_CL' })([row(1)]).catch((x: unknown) => x);
-        expect((stream as LogRowSendError).error).toMatchObject({ status: 400, code: 'InvalidStream' });
+        expect((stream as SentinelRowSendError).error).toMatchObject({ status: 400, code: 'InvalidStream' });
         const rule = await client({ ruleId: 'dcr-ffffffffffffffffffffffffffffffff' })([row(1)]).catch(
             (x: unknown) => x,
         );
-        expect((rule as LogRowSendError).error).toMatchObject({ status: 404 });
+        expect((rule as SentinelRowSendError).error).toMatchObject({ status: 404 });
         service.fail({ status: 'reset' });
         const reset = await client()([row(1)]).catch((x: unknown) => x);
-        expect((reset as LogRowSendError).error.status).toBeUndefined();
+        expect((reset as SentinelRowSendError).error.status).toBeUndefined();
         service.fail({ status: 'hang' });
         const hang = await client({}, 300)([row(1)]).catch((x: unknown) => x);
-        expect((hang as LogRowSendError).error).toMatchObject({ code: 'Timeout' });
+        expect((hang as SentinelRowSendError).error).toMatchObject({ code: 'Timeout' });
     });
 
     it('gives up in time when the managed identity endpoint never answers (the event handler must not wait)', async () => {
         const stuck = new ManagedIdentityCredential({ clientId: identity.addClient() });
         identity.hang = 1;
-        const send = logsIngestion(target(), stuck, {
+        const send = logsIngestionSender(target(), stuck, {
             clientOptions: { tlsOptions: { ca: service.ca } },
             timeoutMs: 300,
         });
         const e = await send([row(1)]).catch((x: unknown) => x);
-        expect((e as LogRowSendError).error).toMatchObject({ code: 'Timeout' });
+        expect((e as SentinelRowSendError).error).toMatchObject({ code: 'Timeout' });
         identity.hang = 0;
     });
 });

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 
 import type { Browser, Page } from 'puppeteer-core';
 
-import { teamsMessage } from '../../shared/containment/teamsCard';
+import { teamsMessage } from '../../shared/notices/teamsCard';
 import { browserUnavailable, launchChromium, pngSize } from '../support/chromium';
 import {
     containedContainment,

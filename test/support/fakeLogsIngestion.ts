@@ -20,7 +20,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
-import type { ColumnType } from '../../shared/containment/incidentRow';
+import type { ColumnType } from '../../shared/sentinel/sentinelRow';
 import type { FakeIdentity } from './fakeGraph';
 import { localhostCertificate } from './localTls';
 

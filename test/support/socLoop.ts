@@ -1,4 +1,4 @@
-import { INCIDENT_ROW_COLUMNS } from '../../shared/containment/incidentRow';
+import { SENTINEL_ROW_COLUMNS } from '../../shared/sentinel/sentinelRow';
 import type { CreateRuntimeOptions } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from './fakeGraph';
 import { startLocalGraph, stopLocalGraph } from './localGraph';
@@ -24,7 +24,7 @@ export interface SocLoop {
 
 export async function startSocLoop(options: { pushBlockGroupId: string }): Promise<SocLoop> {
     const { identity, graph } = await startLocalGraph({ group: options.pushBlockGroupId });
-    const ingestion = await startFakeLogsIngestion({ identity, columns: INCIDENT_ROW_COLUMNS });
+    const ingestion = await startFakeLogsIngestion({ identity, columns: SENTINEL_ROW_COLUMNS });
     const webhook = await startWebhook();
     return {
         identity,

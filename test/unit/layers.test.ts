@@ -15,6 +15,7 @@ const LAYERS: Array<[RegExp, number]> = [
     [/^shared\/eventhub\//, 3],
     [/^shared\/graph\//, 4],
     [/^shared\/containment\//, 4],
+    [/^shared\/(notices|sentinel)\//, 4],
     [/^shared\/telemetry\//, 4],
     [/^shared\/pipeline\//, 5],
     [/^shared\/runtime\.ts$/, 6],

@@ -1,6 +1,6 @@
 /**
  * Incident rows for Sentinel as pure data: the due-work rule for rows (shared/containment/due.ts), the row built
- * from the incident view (incidentRow.ts) within the service's limits, and the settings that turn rows on.
+ * from the incident view (sentinelRow.ts) within the service's limits, and the settings that turn rows on.
  */
 import { loadContainmentConfig, loadIncidentLogConfig } from '../../shared/config';
 import {
@@ -14,7 +14,7 @@ import {
     sentinelRowFailed,
 } from '../../shared/containment/due';
 import { planContainment } from '../../shared/containment/plan';
-import { INCIDENT_ROW_COLUMNS, incidentRow } from '../../shared/containment/incidentRow';
+import { SENTINEL_ROW_COLUMNS, sentinelRow } from '../../shared/sentinel/sentinelRow';
 import type { Containment, SentinelRowError } from '../../shared/containment/model';
 import { ConfigError } from '../../shared/errors';
 import {
@@ -119,14 +119,14 @@ describe('the due-work rule for incident rows', () => {
     });
 });
 
-describe('incidentRow', () => {
+describe('sentinelRow', () => {
     const row = (inc = sampleIncident(), c: Containment = containedContainment()) =>
-        incidentRow(inc, c, { state: reportedState(c), sequence: 1, now: NOW }, withRows);
+        sentinelRow(inc, c, { state: reportedState(c), sequence: 1, now: NOW }, withRows);
 
     it('has every declared column and no other, of the declared type', () => {
         const r = row();
-        expect(Object.keys(r)).toEqual(INCIDENT_ROW_COLUMNS.map((c) => c.name));
-        for (const { name, type } of INCIDENT_ROW_COLUMNS) {
+        expect(Object.keys(r)).toEqual(SENTINEL_ROW_COLUMNS.map((c) => c.name));
+        for (const { name, type } of SENTINEL_ROW_COLUMNS) {
             const v = r[name];
             if (v === null) continue;
             const ok = {

@@ -1,7 +1,7 @@
 import { loadContainmentConfig } from '../../shared/config';
 import { planContainment } from '../../shared/containment/plan';
 import type { Containment } from '../../shared/containment/model';
-import { noticePayload } from '../../shared/containment/notifier';
+import { noticePayload } from '../../shared/notices/notifier';
 import type { Incident } from '../../shared/detection/userState';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');

@@ -2,9 +2,9 @@
  * Teams notices (NOTIFY_FORMAT=teams): the Workflows envelope around an Adaptive Card 1.4, what the card says, and the
  * 28 KB bound whatever the incident holds. How the card looks is tested in test/render.
  */
-import { releaseCommand } from '../../shared/containment/noticeText';
-import { noticeBody } from '../../shared/containment/notifier';
-import { plain, TEAMS_MESSAGE_MAX_BYTES, teamsMessage } from '../../shared/containment/teamsCard';
+import { releaseCommand } from '../../shared/notices/noticeText';
+import { noticeBody } from '../../shared/notices/notifier';
+import { plain, TEAMS_MESSAGE_MAX_BYTES, teamsMessage } from '../../shared/notices/teamsCard';
 import {
     containedContainment,
     containmentConfig,

@@ -8,10 +8,10 @@ import {
 } from '@azure/monitor-ingestion';
 
 import type { IncidentLogConfig } from '../config';
-import { IncidentLog, LogRowSendError } from './incidentLog';
+import { SentinelRowSender, SentinelRowSendError } from './sentinelRowSender';
 
 /**
- * Incident rows to Log Analytics through the Logs Ingestion API, with the app's managed identity (Monitoring Metrics
+ * Sentinel rows to Log Analytics through the Logs Ingestion API, with the app's managed identity (Monitoring Metrics
  * Publisher on the data collection rule). https://learn.microsoft.com/azure/azure-monitor/logs/logs-ingestion-api-overview
  *
  * The SDK gzips the JSON array, splits it below the 1 MB a call may carry, and succeeds on 204 only. It is told not to
@@ -40,23 +40,23 @@ function retryAfterOf(headers: { get(name: string): string | undefined } | undef
 }
 
 /** What went wrong, for the incident: the HTTP status and the service's error code when there was an answer. */
-export function toLogRowSendError(e: unknown): LogRowSendError {
-    if (e instanceof LogRowSendError) return e;
+export function toSentinelRowSendError(e: unknown): SentinelRowSendError {
+    if (e instanceof SentinelRowSendError) return e;
     // upload() gathers the failure of each chunk; its own message says nothing ("undefined\n}").
     const cause = isAggregateLogsUploadError(e) ? (e.errors[0]?.cause ?? e) : e;
     const message = (cause instanceof Error ? cause.message : String(cause)).slice(0, 300);
     if (isRestError(cause) && cause.statusCode !== undefined) {
-        return new LogRowSendError(
+        return new SentinelRowSendError(
             { status: cause.statusCode, code: cause.code ?? `HTTP${cause.statusCode}`, message },
             retryAfterOf(cause.response?.headers),
         );
     }
     const name = cause instanceof Error ? cause.name : 'Error';
     if (name === 'AbortError' || name === 'TimeoutError') {
-        return new LogRowSendError({ code: 'Timeout', message: 'no answer from the Logs Ingestion API in time' });
+        return new SentinelRowSendError({ code: 'Timeout', message: 'no answer from the Logs Ingestion API in time' });
     }
     const code = (cause as { code?: unknown }).code;
-    return new LogRowSendError({ code: typeof code === 'string' ? code : name, message });
+    return new SentinelRowSendError({ code: typeof code === 'string' ? code : name, message });
 }
 
 export interface LogsIngestionOptions {
@@ -66,12 +66,12 @@ export interface LogsIngestionOptions {
     readonly clientOptions?: LogsIngestionClientOptions;
 }
 
-/** Sends rows to the rule's stream; rejects with LogRowSendError. */
-export function logsIngestion(
+/** Sends rows to the rule's stream; rejects with SentinelRowSendError. */
+export function logsIngestionSender(
     config: IncidentLogConfig,
     credential: TokenCredential,
     options: LogsIngestionOptions = {},
-): IncidentLog {
+): SentinelRowSender {
     const client = new LogsIngestionClient(config.endpoint, credential, {
         audience: audienceOf(config.endpoint),
         ...options.clientOptions,
@@ -88,7 +88,10 @@ export function logsIngestion(
             timer = setTimeout(() => {
                 controller.abort();
                 reject(
-                    new LogRowSendError({ code: 'Timeout', message: 'no answer from the Logs Ingestion API in time' }),
+                    new SentinelRowSendError({
+                        code: 'Timeout',
+                        message: 'no answer from the Logs Ingestion API in time',
+                    }),
                 );
             }, timeoutMs);
         });
@@ -101,7 +104,7 @@ export function logsIngestion(
         try {
             await Promise.race([upload, timeout]);
         } catch (e) {
-            throw toLogRowSendError(e);
+            throw toSentinelRowSendError(e);
         } finally {
             clearTimeout(timer);
         }

@@ -1,8 +1,8 @@
 import type { Incident } from '../detection/userState';
 import { isoTime } from '../time';
-import type { Containment, SentinelRows } from './model';
+import type { Containment, SentinelRows } from '../containment/model';
 
-/** Sentinel's severities, the ones an incident row and a card use. */
+/** Sentinel's severities, the ones a Sentinel row and a card use. */
 export type Severity = 'High' | 'Medium' | 'Informational';
 
 /**
@@ -65,10 +65,10 @@ export interface IncidentView {
     readonly nextAttemptAt?: string | null;
     readonly account?: Containment['account'] | null;
     /** The incident's rows in Log Analytics (Sentinel): what was accepted, and why the last attempt failed. */
-    readonly logRows?: LogRowsView | null;
+    readonly logRows?: SentinelRowsView | null;
 }
 
-export interface LogRowsView {
+export interface SentinelRowsView {
     /** Rows accepted so far (the last one's sequence number). */
     readonly sent: number;
     /** The state the last accepted row reported (status, +approval). */
@@ -86,7 +86,7 @@ export interface LogRowsView {
     readonly skipped: string | null;
 }
 
-function logRowsView(rows: SentinelRows): LogRowsView {
+function sentinelRowsView(rows: SentinelRows): SentinelRowsView {
     const f = rows.failing;
     return {
         sent: rows.sequence,
@@ -158,7 +158,7 @@ export function incidentView(
                   release: c.release ? { ...c.release, at: isoTime(c.release.at) } : null,
                   nextAttemptAt: isoTime(c.nextAttemptAt) ?? null,
                   account: c.account ?? null,
-                  logRows: c.logRows ? logRowsView(c.logRows) : null,
+                  logRows: c.logRows ? sentinelRowsView(c.logRows) : null,
               }
             : {}),
     };

@@ -1,11 +1,11 @@
 import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import { isoTime } from '../time';
-import type { Containment, NoticeKind } from './model';
+import type { Containment, NoticeKind } from '../containment/model';
 
 /**
  * What a notice says, in words, for every format that shows it: the JSON payload's title and text, the Teams card,
- * and the incident row's title and summary in Log Analytics.
+ * and the Sentinel row's title and summary in Log Analytics.
  */
 
 function headline(inc: Incident, c: Containment | undefined, kind: NoticeKind): string {
@@ -35,7 +35,7 @@ export function releaseCommand(userId: string): string {
 
 /**
  * The release command, when a person is to be told it: the containment holds the user (contained, or stopped where a
- * person must act). One rule for the JSON text, the Teams card and the incident row.
+ * person must act). One rule for the JSON text, the Teams card and the Sentinel row.
  */
 export function releaseCommandFor(inc: Incident, c: Containment | undefined): string | undefined {
     return c && (c.status === 'contained' || c.status === 'needs-attention') ? releaseCommand(inc.userId) : undefined;
@@ -59,7 +59,7 @@ export function noticeTitle(inc: Incident, c: Containment | undefined, kind: Not
     return `${inc.drill ? 'DRILL — ' : ''}${headline(inc, c, kind)}`;
 }
 
-/** Which notice an incident row's state corresponds to, for its title. */
+/** Which notice a Sentinel row's state corresponds to, for its title. */
 export function kindOfState(c: Containment | undefined): NoticeKind {
     if (c?.status === 'released') return 'released';
     if (c?.status === 'needs-attention') return 'needs-attention';

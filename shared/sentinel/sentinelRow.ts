@@ -1,8 +1,8 @@
 import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
-import { incidentView } from './incidentView';
-import type { Containment } from './model';
-import { kindOfState, noticeLines, noticeTitle, releaseCommandFor } from './noticeText';
+import type { Containment } from '../containment/model';
+import { incidentView } from '../notices/incidentView';
+import { kindOfState, noticeLines, noticeTitle, releaseCommandFor } from '../notices/noticeText';
 
 /**
  * An incident as a row of the Log Analytics table that Sentinel's rule reads (MfaFatigueIncidents_CL), built from the
@@ -19,7 +19,7 @@ import { kindOfState, noticeLines, noticeTitle, releaseCommandFor } from './noti
 /** Types of a data collection rule's stream declaration (the table says dateTime for datetime). */
 export type ColumnType = 'string' | 'int' | 'long' | 'real' | 'boolean' | 'dynamic' | 'datetime';
 
-export const INCIDENT_ROW_COLUMNS = [
+export const SENTINEL_ROW_COLUMNS = [
     { name: 'TimeGenerated', type: 'datetime' },
     { name: 'RowId', type: 'string' },
     { name: 'Sequence', type: 'int' },
@@ -63,8 +63,8 @@ export const INCIDENT_ROW_COLUMNS = [
     { name: 'Trimmed', type: 'dynamic' },
 ] as const satisfies ReadonlyArray<{ name: string; type: ColumnType }>;
 
-export type IncidentRowColumn = (typeof INCIDENT_ROW_COLUMNS)[number]['name'];
-export type IncidentRow = Record<IncidentRowColumn, unknown>;
+export type SentinelRowColumn = (typeof SENTINEL_ROW_COLUMNS)[number]['name'];
+export type SentinelRow = Record<SentinelRowColumn, unknown>;
 
 /**
  * The service truncates a field over 64 KB, which would break a dynamic column's JSON; every text and dynamic column
@@ -101,7 +101,7 @@ function boundStep(step: Record<string, unknown>): Record<string, unknown> {
     return out;
 }
 
-export interface RowContext {
+export interface SentinelRowContext {
     /** The state the row reports (containment/due.ts reportedState) and its place in the incident's rows. */
     readonly state: string;
     readonly sequence: number;
@@ -110,12 +110,12 @@ export interface RowContext {
 }
 
 /** The row of an incident in its current state. */
-export function incidentRow(
+export function sentinelRow(
     inc: Incident,
     c: Containment | undefined,
-    row: RowContext,
+    row: SentinelRowContext,
     config: Pick<ContainmentConfig, 'pushBlockMode'>,
-): IncidentRow {
+): SentinelRow {
     const v = incidentView(inc, c);
     return {
         TimeGenerated: new Date(row.now).toISOString(),

@@ -1,7 +1,7 @@
 import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import { incidentView } from './incidentView';
-import type { Containment, NoticeKind } from './model';
+import type { Containment, NoticeKind } from '../containment/model';
 import { noticeLines, noticeTitle } from './noticeText';
 import { teamsMessage } from './teamsCard';
 

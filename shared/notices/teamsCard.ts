@@ -1,7 +1,7 @@
 import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import { incidentView, IncidentView } from './incidentView';
-import type { Containment, ContainmentStatus, NoticeKind } from './model';
+import type { Containment, ContainmentStatus, NoticeKind } from '../containment/model';
 import { noticeTitle, releaseAdvice, releaseCommandFor } from './noticeText';
 import { singleLine } from '../singleLine';
 
