@@ -14,7 +14,7 @@ import type { SecurityInfoEvent } from '../shared/signin/signInEvent';
 import { emptyBatchResult } from '../shared/pipeline/batchResult';
 import { parseMessages, processSignInBatch } from '../shared/pipeline/processSignInBatch';
 import { USER_SIGNIN_CATEGORIES } from '../shared/signin/parseSignIn';
-import type { UserRecord } from '../shared/containment/userRecord';
+import type { UserRecord } from '../shared/userRow/userRow';
 import { createTableClient } from '../shared/state/createTableClient';
 import { MemoryRowStore } from '../shared/state/memoryRowStore';
 import { TableRowStore } from '../shared/state/tableRowStore';

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
 
-import { listIncidents, userIncidents } from '../shared/containment/listIncidents';
-import { releaseUser } from '../shared/containment/release';
-import { recordOf } from '../shared/containment/userRecord';
+import { listIncidents, userIncidents } from '../shared/userRow/listIncidents';
+import { releaseUser } from '../shared/runners/release';
+import { recordOf } from '../shared/userRow/userRow';
 import { ResponderError } from '../shared/errors';
 import { BLOCKABLE_METHODS, BlockableMethod } from '../shared/graph/setupActions';
 import { createRuntime, Runtime } from '../shared/runtime';

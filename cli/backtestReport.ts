@@ -2,7 +2,7 @@ import type { ContainmentConfig, DetectionConfig } from '../shared/config';
 import { planContainment } from '../shared/containment/plan';
 import { incidentView } from '../shared/notices/incidentView';
 import type { Containment } from '../shared/containment/model';
-import type { ContainedIncident } from '../shared/containment/userRecord';
+import type { ContainedIncident } from '../shared/userRow/userRow';
 import type { BatchResult } from '../shared/pipeline/batchResult';
 import { isSecurityInfoEvent } from '../shared/signin/signInEvent';
 import { BacktestReport, MAX_DETAILED_INCIDENTS, ReportIncident } from './htmlReport';

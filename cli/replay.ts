@@ -2,9 +2,9 @@ import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 
 import type { ContainmentConfig, DetectionConfig } from '../shared/config';
-import { ContainedIncident, containmentOf, readRecord, UserRecordStore } from '../shared/containment/userRecord';
+import { ContainedIncident, containmentOf, readRecord, UserRecordStore } from '../shared/userRow/userRow';
 import { addBatchResult, BatchOutcome, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
-import { confirmAnnounced } from '../shared/pipeline/announced';
+import { confirmAnnounced } from '../shared/runners/confirmAnnounced';
 import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
 import type { UserEvent } from '../shared/signin/signInEvent';
 import { MemoryRowStore } from '../shared/state/memoryRowStore';

@@ -1,5 +1,5 @@
 import { incidentView } from '../shared/notices/incidentView';
-import type { ContainedIncident } from '../shared/containment/userRecord';
+import type { ContainedIncident } from '../shared/userRow/userRow';
 import type { BatchResult } from '../shared/pipeline/batchResult';
 import { isoTime } from '../shared/time';
 

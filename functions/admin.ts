@@ -1,8 +1,8 @@
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 
-import { listIncidents, userIncidents } from '../shared/containment/listIncidents';
-import { ContainmentInProgressError, NothingToReleaseError, releaseUser } from '../shared/containment/release';
+import { listIncidents, userIncidents } from '../shared/userRow/listIncidents';
+import { ContainmentInProgressError, NothingToReleaseError, releaseUser } from '../shared/runners/release';
 import { GraphCallError } from '../shared/graph/callGraph';
 import type { Runtime } from '../shared/runtime';
 import { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine } from '../shared/singleLine';

@@ -1,6 +1,6 @@
 import { app, InvocationContext, Timer } from '@azure/functions';
 
-import { runDueWork } from '../shared/containment/runDueWork';
+import { runDueWork } from '../shared/runners/runDueWork';
 import { createLagWatch } from '../shared/health/lagWarning';
 import type { Runtime } from '../shared/runtime';
 import { getRuntime } from './runtime';

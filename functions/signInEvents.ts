@@ -1,7 +1,7 @@
 import { app, InvocationContext } from '@azure/functions';
 
-import { confirmAnnounced } from '../shared/pipeline/announced';
-import { containNewIncidents } from '../shared/pipeline/containNew';
+import { confirmAnnounced } from '../shared/runners/confirmAnnounced';
+import { containNewIncidents } from '../shared/runners/containIncidents';
 import { logBatch } from '../shared/pipeline/logBatch';
 import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
 import { StateStoreError } from '../shared/errors';

@@ -17,8 +17,8 @@ import {
 } from './config';
 import { CircuitBreaker, MemoryCircuitBreaker } from './containment/circuitBreaker';
 import { webhookNotifier } from './notices/notifier';
-import type { ContainmentDeps } from './containment/runContainment';
-import type { UserRecord, UserRecordStore } from './containment/userRecord';
+import type { ContainmentDeps } from './runners/runContainment';
+import type { UserRecord, UserRecordStore } from './userRow/userRow';
 import { GraphActions } from './graph/graphActions';
 import { GraphSetupActions } from './graph/setupActions';
 import type { Logger } from './logger';
@@ -37,9 +37,7 @@ const azure = {
     identity: memo(() => require('@azure/identity') as typeof import('@azure/identity')),
     tables: memo(() => require('./state/createTableClient') as typeof import('./state/createTableClient')),
     rows: memo(() => require('./state/tableRowStore') as typeof import('./state/tableRowStore')),
-    breaker: memo(
-        () => require('./containment/tableCircuitBreaker') as typeof import('./containment/tableCircuitBreaker'),
-    ),
+    breaker: memo(() => require('./runners/tableCircuitBreaker') as typeof import('./runners/tableCircuitBreaker')),
     graph: memo(() => require('./graph/graphClient') as typeof import('./graph/graphClient')),
     logsIngestion: memo(() => require('./sentinel/logsIngestion') as typeof import('./sentinel/logsIngestion')),
     graphReads: memo(() => require('./graph/graphReads') as typeof import('./graph/graphReads')),

@@ -1,10 +1,4 @@
-import {
-    ContainedIncident,
-    containedIncidents,
-    readRecord,
-    UserRecord,
-    UserRecordStore,
-} from '../containment/userRecord';
+import { ContainedIncident, containedIncidents, readRecord, UserRecord, UserRecordStore } from '../userRow/userRow';
 import { PERSISTENCE_TRIGGER } from '../detection/userState';
 
 /** What became of a drill in the canary's row. */

@@ -1,4 +1,4 @@
-import { listIncidents } from '../containment/listIncidents';
+import { listIncidents } from '../userRow/listIncidents';
 import type { IncidentView } from '../notices/incidentView';
 import { releaseCommand } from '../notices/noticeText';
 import { Finding, ok, problem } from './check';

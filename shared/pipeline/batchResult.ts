@@ -1,5 +1,5 @@
 import type { Incident } from '../detection/userState';
-import type { ContainedIncident } from '../containment/userRecord';
+import type { ContainedIncident } from '../userRow/userRow';
 import type { RejectReason } from '../signin/signInEvent';
 
 /** A user whose update the storage service refused for good: logged, counted, and not retried for ever. */

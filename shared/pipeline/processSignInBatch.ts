@@ -9,7 +9,7 @@ import {
     updateRecord,
     UserRecord,
     UserRecordStore,
-} from '../containment/userRecord';
+} from '../userRow/userRow';
 import { applyEvents, ApplyEventsResult } from '../detection/detect';
 import type { DetectionPolicy } from '../detection/policy';
 import { SHRINK_LEVELS } from '../detection/shrinkState';
@@ -20,7 +20,7 @@ import { parseSignIn } from '../signin/parseSignIn';
 import type { RejectReason, UserEvent } from '../signin/signInEvent';
 import { NO_TELEMETRY, Telemetry } from '../telemetry/telemetry';
 import { BatchOutcome, BatchResult, emptyBatchResult, UserFailure } from './batchResult';
-import { mapConcurrent } from './mapConcurrent';
+import { mapConcurrent } from '../mapConcurrent';
 
 export interface ProcessSignInBatchOptions {
     readonly store: UserRecordStore;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { replay } from '../../cli/replay';
 import { loadDetectionConfig } from '../../shared/config';
-import type { UserRecord } from '../../shared/containment/userRecord';
+import type { UserRecord } from '../../shared/userRow/userRow';
 import { MemoryRowStore } from '../../shared/state/memoryRowStore';
 import { runCli } from '../support/cliRun';
 import { pushApproved, pushDenied, user, User } from '../support/signInFactory';

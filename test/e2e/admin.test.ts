@@ -8,7 +8,7 @@ import { createListIncidentsHandler, createReleaseHandler, createUserIncidentsHa
 import { createContainmentTimerHandler } from '../../functions/containmentTimer';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import type { Containment } from '../../shared/containment/model';
-import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
+import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { runCli } from '../support/cliRun';

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import type { Containment } from '../../shared/containment/model';
-import { releaseUser } from '../../shared/containment/release';
-import { runContainment } from '../../shared/containment/runContainment';
-import { runDueWork } from '../../shared/containment/runDueWork';
-import { containedIncidents, newRecord, readRecord } from '../../shared/containment/userRecord';
+import { releaseUser } from '../../shared/runners/release';
+import { runContainment } from '../../shared/runners/runContainment';
+import { runDueWork } from '../../shared/runners/runDueWork';
+import { containedIncidents, newRecord, readRecord } from '../../shared/userRow/userRow';
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';

@@ -1,5 +1,5 @@
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
+import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
 import { createRuntime } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
 import { startLocalGraph, stopLocalGraph } from '../support/localGraph';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { readRecord, UserRecord } from '../../shared/containment/userRecord';
+import { readRecord, UserRecord } from '../../shared/userRow/userRow';
 import { MAX_KEYS_PER_CLASS } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { azuriteTableEndpoint } from '../support/azuriteTables';
@@ -285,7 +285,7 @@ describe('incident ids and history', () => {
         await live.ready();
         const { processSignInBatch } = await import('../../shared/pipeline/processSignInBatch');
         const first = Array.from({ length: 5 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.1) }));
-        const { confirmAnnounced } = await import('../../shared/pipeline/announced');
+        const { confirmAnnounced } = await import('../../shared/runners/confirmAnnounced');
         const options = {
             store: live.store,
             policy: live.detection.policy,

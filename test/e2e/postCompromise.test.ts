@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import type { Containment } from '../../shared/containment/model';
-import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
+import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';

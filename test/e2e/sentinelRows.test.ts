@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import { SENTINEL_ROW_COLUMNS } from '../../shared/sentinel/sentinelRow';
-import { userIncidents } from '../../shared/containment/listIncidents';
+import { userIncidents } from '../../shared/userRow/listIncidents';
 import type { Containment } from '../../shared/containment/model';
-import { releaseUser } from '../../shared/containment/release';
-import { runDueWork } from '../../shared/containment/runDueWork';
-import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
+import { releaseUser } from '../../shared/runners/release';
+import { runDueWork } from '../../shared/runners/runDueWork';
+import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { eventHubContext } from '../support/host';
 import { envelope, fraudReport, pushApproved, pushDenied, User, user } from '../support/signInFactory';

@@ -13,7 +13,7 @@ import {
     singleLine,
 } from '../../functions/admin';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { containedIncidents, readRecord } from '../../shared/containment/userRecord';
+import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { runCli } from '../support/cliRun';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';

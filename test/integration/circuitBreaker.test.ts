@@ -5,7 +5,7 @@
  */
 import { TableClient } from '@azure/data-tables';
 
-import { TableCircuitBreaker } from '../../shared/containment/tableCircuitBreaker';
+import { TableCircuitBreaker } from '../../shared/runners/tableCircuitBreaker';
 import { StateStoreError } from '../../shared/errors';
 import { createTableClient } from '../../shared/state/createTableClient';
 import { AzureTableLimits, startAzureTableLimits } from '../support/azureTableLimits';

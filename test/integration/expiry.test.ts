@@ -1,7 +1,7 @@
 import { MemoryCircuitBreaker } from '../../shared/containment/circuitBreaker';
-import { runDueWork } from '../../shared/containment/runDueWork';
-import type { ContainmentDeps } from '../../shared/containment/runContainment';
-import type { UserRecord } from '../../shared/containment/userRecord';
+import { runDueWork } from '../../shared/runners/runDueWork';
+import type { ContainmentDeps } from '../../shared/runners/runContainment';
+import type { UserRecord } from '../../shared/userRow/userRow';
 import { loadContainmentConfig } from '../../shared/config';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
 import { processSignInBatch } from '../../shared/pipeline/processSignInBatch';

@@ -1,5 +1,5 @@
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { readRecord } from '../../shared/containment/userRecord';
+import { readRecord } from '../../shared/userRow/userRow';
 import type { UserState } from '../../shared/detection/userState';
 import { StateStoreError } from '../../shared/errors';
 import { createRuntime, Runtime } from '../../shared/runtime';

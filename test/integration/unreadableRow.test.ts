@@ -9,7 +9,7 @@ import type { TableClient } from '@azure/data-tables';
 
 import { createContainmentTimerHandler } from '../../functions/containmentTimer';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { readRecord } from '../../shared/containment/userRecord';
+import { readRecord } from '../../shared/userRow/userRow';
 import { processSignInBatch } from '../../shared/pipeline/processSignInBatch';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { createTableClient } from '../../shared/state/createTableClient';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { newRecord, recordIndex, UserRecord, UserRecordStore } from '../../shared/containment/userRecord';
+import { newRecord, recordIndex, UserRecord, UserRecordStore } from '../../shared/userRow/userRow';
 import { emptyUserState, UserState } from '../../shared/detection/userState';
 
 /** Writes a user's row as the responder would (its index from the record), creating it. */

@@ -10,7 +10,7 @@ import {
     newDrillId,
 } from '../../shared/drill/drillRecords';
 import { findDrillOutcome, openEpisode } from '../../shared/drill/awaitDrill';
-import { newRecord } from '../../shared/containment/userRecord';
+import { newRecord } from '../../shared/userRow/userRow';
 import { emptyBatchResult } from '../../shared/pipeline/batchResult';
 import { parseMessages } from '../../shared/pipeline/processSignInBatch';
 import type { SecurityInfoEvent, SignInEvent } from '../../shared/signin/signInEvent';

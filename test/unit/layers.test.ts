@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
  */
 const ROOT = join(__dirname, '..', '..');
 const LAYERS: Array<[RegExp, number]> = [
-    [/^shared\/(errors|logger|time|upn|singleLine)\.ts$/, 0],
+    [/^shared\/(errors|logger|time|upn|singleLine|mapConcurrent)\.ts$/, 0],
     [/^shared\/signin\//, 1],
     [/^shared\/detection\//, 2],
     [/^shared\/config\.ts$/, 2],
@@ -15,7 +15,7 @@ const LAYERS: Array<[RegExp, number]> = [
     [/^shared\/eventhub\//, 3],
     [/^shared\/graph\//, 4],
     [/^shared\/containment\//, 4],
-    [/^shared\/(notices|sentinel)\//, 4],
+    [/^shared\/(notices|sentinel|userRow|runners)\//, 4],
     [/^shared\/telemetry\//, 4],
     [/^shared\/pipeline\//, 5],
     [/^shared\/runtime\.ts$/, 6],

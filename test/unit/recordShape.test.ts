@@ -1,4 +1,4 @@
-import { newRecord, readRecord } from '../../shared/containment/userRecord';
+import { newRecord, readRecord } from '../../shared/userRow/userRow';
 import { applyEvents } from '../../shared/detection/detect';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
 import { UnreadableRowError } from '../../shared/errors';

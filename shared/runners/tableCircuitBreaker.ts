@@ -4,7 +4,7 @@ import type { TableClient } from '@azure/data-tables';
 import { isRestError } from '@azure/core-rest-pipeline';
 
 import { ConcurrencyConflictError, StateStoreError } from '../errors';
-import { BreakerDecision, CircuitBreaker, countInLastHour, decide, MinuteCounts } from './circuitBreaker';
+import { BreakerDecision, CircuitBreaker, countInLastHour, decide, MinuteCounts } from '../containment/circuitBreaker';
 
 const PK = 'tenant';
 const RK = 'circuit-breaker';

@@ -1,7 +1,7 @@
 import { ConcurrencyConflictError } from '../errors';
-import { hasPendingWork, hasReportReady, isRunDue, mayHoldPushBlock } from './due';
+import { hasPendingWork, hasReportReady, isRunDue, mayHoldPushBlock } from '../containment/due';
 import { ContainmentDeps, runContainment, sendNotices } from './runContainment';
-import { recordOf, UserRecord } from './userRecord';
+import { recordOf, UserRecord } from '../userRow/userRow';
 
 export interface RunDueWorkOptions {
     /** Wall-clock time after which no new run or notice starts (the rest waits for the next tick). */

@@ -5,9 +5,9 @@ import { ensureError, UnreadableRowError, WriteRejectedError } from '../errors';
 import type { ListedRow, RowStore, StoredRow } from '../state/rowStore';
 import { ROW_BUDGET_BYTES, RowIndex, rowSize } from '../state/tableEntity';
 import { updateRow, UpdateRowOptions } from '../state/updateRow';
-import { hasPendingWork, isSettled } from './due';
-import type { Containment } from './model';
-import { recordProblem } from './recordShape';
+import { hasPendingWork, isSettled } from '../containment/due';
+import type { Containment } from '../containment/model';
+import { recordProblem } from './userRowShape';
 
 /**
  * Everything the responder keeps about one user, one Table row: detection's state and, beside its incidents, the

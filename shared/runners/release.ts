@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 
 import { closeIncident } from '../detection/detect';
 import { ResponderError } from '../errors';
-import { finishRelease, lockForRelease, ReleaseLock } from './releaseLock';
-import type { Containment } from './model';
+import { finishRelease, lockForRelease, ReleaseLock } from '../containment/releaseLock';
+import type { Containment } from '../containment/model';
 import { ContainmentDeps, sendNotices } from './runContainment';
-import { containmentOf, newRecord, updateRecord, withContainments } from './userRecord';
+import { containmentOf, newRecord, updateRecord, withContainments } from '../userRow/userRow';
 
 export interface ReleaseRequest {
     /** Who released (an admin's UPN or name), for the record; bounded and single-line. */

@@ -1,11 +1,11 @@
 import type { ContainmentConfig } from '../config';
 import type { Incident } from '../detection/userState';
 import type { Logger } from '../logger';
-import { isSentinelRowReady, reportedState, sentinelRowAccepted, sentinelRowFailed } from './due';
+import { isSentinelRowReady, reportedState, sentinelRowAccepted, sentinelRowFailed } from '../containment/due';
 import { SentinelRowSender, SentinelRowSendError } from '../sentinel/sentinelRowSender';
 import { sentinelRow } from '../sentinel/sentinelRow';
-import type { Containment, SentinelRows } from './model';
-import { updateContainment, UserRecordStore } from './userRecord';
+import type { Containment, SentinelRows } from '../containment/model';
+import { updateContainment, UserRecordStore } from '../userRow/userRow';
 
 /** What sending a row needs: the containment dependencies' store, settings and log, and where rows go. */
 export interface LogRowDeps {

@@ -5,16 +5,16 @@ import type { Incident } from '../detection/userState';
 import { GraphActions } from '../graph/graphActions';
 import type { Logger } from '../logger';
 import { NO_TELEMETRY, Telemetry } from '../telemetry/telemetry';
-import type { CircuitBreaker } from './circuitBreaker';
-import { Advance, advance, claim, RunContext } from './run';
-import { isNoticeReady } from './due';
-import type { Containment, ContainmentStatus, ContainmentStep, Notice } from './model';
+import type { CircuitBreaker } from '../containment/circuitBreaker';
+import { Advance, advance, claim, RunContext } from '../containment/run';
+import { isNoticeReady } from '../containment/due';
+import type { Containment, ContainmentStatus, ContainmentStep, Notice } from '../containment/model';
 import type { SentinelRowSender } from '../sentinel/sentinelRowSender';
 import { noticeBody, Notifier } from '../notices/notifier';
-import { sendLogRow } from './sendLogRow';
-import { executeStep, StepResult } from './steps';
-import { STEP_BY_NAME } from './stepTable';
-import { containmentOf, updateContainment, updateRecord, UserRecordStore, withContainments } from './userRecord';
+import { sendLogRow } from './sendSentinelRow';
+import { executeStep, StepResult } from '../containment/steps';
+import { STEP_BY_NAME } from '../containment/stepTable';
+import { containmentOf, updateContainment, updateRecord, UserRecordStore, withContainments } from '../userRow/userRow';
 
 export interface ContainmentDeps {
     readonly store: UserRecordStore;

@@ -1,5 +1,5 @@
 import { incidentView, IncidentView } from '../notices/incidentView';
-import { containedIncidents, readRecord, recordOf, UserRecordStore } from './userRecord';
+import { containedIncidents, readRecord, recordOf, UserRecordStore } from './userRow';
 
 /** Every user's incidents, newest first; a row that cannot be read is skipped (and counted). */
 export async function listIncidents(

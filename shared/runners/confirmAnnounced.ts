@@ -1,8 +1,8 @@
 import type { ContainmentConfig } from '../config';
-import { ContainedIncident, newRecord, updateRecord, UserRecordStore } from '../containment/userRecord';
+import { ContainedIncident, newRecord, updateRecord, UserRecordStore } from '../userRow/userRow';
 import type { DetectionPolicy } from '../detection/policy';
 import type { Logger } from '../logger';
-import { mapConcurrent } from './mapConcurrent';
+import { mapConcurrent } from '../mapConcurrent';
 
 export interface ConfirmAnnouncedOptions {
     readonly store: UserRecordStore;

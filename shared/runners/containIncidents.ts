@@ -1,6 +1,6 @@
 import { hasReportReady, isRunDue } from '../containment/due';
-import { ContainmentDeps, runContainment, sendNotices } from '../containment/runContainment';
-import type { ContainedIncident } from '../containment/userRecord';
+import { ContainmentDeps, runContainment, sendNotices } from './runContainment';
+import type { ContainedIncident } from '../userRow/userRow';
 
 /**
  * How long the event handler spends on containment per batch, ms. Within it a containment usually finishes (a few
