@@ -12,9 +12,11 @@ import { mergeRegistrations } from '../shared/detection/persistence';
 import { DEFAULT_POLICY } from '../shared/detection/policy';
 import type { SecurityInfoEvent } from '../shared/signin/signInEvent';
 import { emptyBatchResult } from '../shared/pipeline/batchResult';
-import { parseMessages, processSignInBatch } from '../shared/pipeline/processSignInBatch';
+import { parseMessages } from '../shared/pipeline/parseMessages';
+import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
 import { USER_SIGNIN_CATEGORIES } from '../shared/signin/parseSignIn';
-import type { UserRecord } from '../shared/userRow/userRow';
+import type { UserRow } from '../shared/userRow/userRow';
+import { UserRows } from '../shared/userRow/userRows';
 import { createTableClient } from '../shared/state/createTableClient';
 import { MemoryRowStore } from '../shared/state/memoryRowStore';
 import { TableRowStore } from '../shared/state/tableRowStore';
@@ -67,9 +69,9 @@ async function throughput(): Promise<void> {
         parseMessages(messages, { categories }, emptyBatchResult());
     });
     const pipeline = await bestAsync(3, async () => {
-        const store = new MemoryRowStore<UserRecord>();
+        const rows = new UserRows({ store: new MemoryRowStore<UserRow>(), windowMs: DEFAULT_POLICY.windowMs });
         for (const batch of chunk(messages, 100))
-            await processSignInBatch(batch, { store, policy: DEFAULT_POLICY, categories });
+            await processSignInBatch(batch, { rows, policy: DEFAULT_POLICY, categories });
     });
     const rate = (ms: number) => `${Math.round(records / (ms / 1000)).toLocaleString('en-US')} records/s`;
     console.log(`\n# Throughput, ${records} records in ${messages.length} messages (best of runs)`);
@@ -86,7 +88,7 @@ async function roundTrips(): Promise<void> {
     const azurite = await startLocalAzurite();
     try {
         const counter = new RequestCounter();
-        const store = new TableRowStore<UserRecord>(
+        const store = new TableRowStore<UserRow>(
             createTableClient(
                 { kind: 'connectionString', connectionString: azurite.connectionString, tableName: 'benchRoundTrips' },
                 undefined,
@@ -95,12 +97,13 @@ async function roundTrips(): Promise<void> {
         );
         await store.ensureTable();
         const messages = tenantStream({ records: 20_000, users: 500, perMessage: 50, seed: 2 });
+        const rows = new UserRows({ store, windowMs: DEFAULT_POLICY.windowMs });
         let affected = 0;
         let batches = 0;
         counter.reset();
         const started = process.hrtime.bigint();
         for (const batch of chunk(messages, 100)) {
-            const { result } = await processSignInBatch(batch, { store, policy: DEFAULT_POLICY, categories });
+            const { result } = await processSignInBatch(batch, { rows, policy: DEFAULT_POLICY, categories });
             affected += result.users;
             batches++;
         }

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
 
-import { listIncidents, userIncidents } from '../shared/userRow/listIncidents';
+import { incidentViews } from '../shared/notices/incidentView';
 import { releaseUser } from '../shared/runners/release';
-import { recordOf } from '../shared/userRow/userRow';
+import { listIncidents, userIncidents } from '../shared/userRow/listIncidents';
+import { userRowOf } from '../shared/userRow/userRowShape';
 import { ResponderError } from '../shared/errors';
 import { BLOCKABLE_METHODS, BlockableMethod } from '../shared/graph/setupActions';
 import { createRuntime, Runtime } from '../shared/runtime';
@@ -30,7 +31,9 @@ export async function runIncidents(args: string[], io: CliIO): Promise<number> {
         options: { open: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
     });
     const rt = await adminRuntime(io);
-    const { incidents, unreadableRows } = await listIncidents(rt.store, { openOnly: values.open });
+    const listed = await listIncidents(rt.store, { openOnly: values.open });
+    const { unreadableRows } = listed;
+    const incidents = incidentViews(listed.incidents);
     if (unreadableRows > 0) await write(io.stderr, `warning: ${unreadableRows} row(s) could not be read\n`);
     if (values.json) {
         for (const inc of incidents) await write(io.stdout, `${JSON.stringify(inc)}\n`);
@@ -53,9 +56,9 @@ async function resolveUser(rt: Runtime, who: string): Promise<string> {
     const wanted = new Set(upnForms(who));
     const matches: string[] = [];
     for await (const listed of rt.store.list({ withIncidents: true })) {
-        const read = recordOf(listed);
+        const read = userRowOf(listed);
         if ('error' in read) continue;
-        const { state } = read.record;
+        const { state } = read.row;
         if (upnForms(state.userPrincipalName).some((f) => wanted.has(f))) matches.push(state.userId);
     }
     if (matches.length === 1) return matches[0]!;
@@ -89,7 +92,9 @@ export async function runRelease(args: string[], io: CliIO, waitMs: number = REL
         { waitMs },
     );
     if (values.json) {
-        const incident = (await userIncidents(rt.store, userId))?.find((i) => i.incidentId === result.incidentId);
+        const incident = incidentViews((await userIncidents(rt.store, userId)) ?? []).find(
+            (i) => i.incidentId === result.incidentId,
+        );
         await write(io.stdout, `${JSON.stringify({ ...result, userId, incident: incident ?? null })}\n`);
     } else {
         await write(io.stdout, `Released ${userId}: ${result.undo}. Closed ${result.closedIncidents} incident(s).\n`);

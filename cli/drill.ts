@@ -5,7 +5,7 @@ import type { TokenCredential } from '@azure/identity';
 import { loadEventHubConfig } from '../shared/config';
 import { incidentView } from '../shared/notices/incidentView';
 import { ConfigError } from '../shared/errors';
-import { awaitDrill, findDrillOutcome, openEpisode, readUserRecord } from '../shared/drill/awaitDrill';
+import { awaitDrill, findDrillOutcome, loadUserRow, openEpisode } from '../shared/drill/awaitDrill';
 import { drillMessages, drillRecordIds, drillRecords, drillSpacingMs, newDrillId } from '../shared/drill/drillRecords';
 import { sendDrill } from '../shared/drill/sendDrill';
 import { describeFailure } from '../shared/health/context';
@@ -87,7 +87,7 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
     const now = Date.now();
     // A drill within the window of an open incident of the canary would join it and open nothing.
     try {
-        const open = openEpisode(await readUserRecord(rt.store, userId), now, policy.windowMs);
+        const open = openEpisode(await loadUserRow(rt.store, userId), now, policy.windowMs);
         if (open) {
             const until = new Date(open.incident.lastSeen + policy.windowMs).toISOString();
             await say(
@@ -172,7 +172,7 @@ export async function runDrill(args: string[], io: CliIO, credential?: TokenCred
     while (outcome.found.containment?.notices.some((n) => n.kind === 'incident' && n.status === 'pending')) {
         if (Date.now() >= noticeDeadline) break;
         await new Promise((r) => setTimeout(r, 500));
-        const again = await readUserRecord(rt.store, userId).catch(() => undefined);
+        const again = await loadUserRow(rt.store, userId).catch(() => undefined);
         const found = again && findDrillOutcome(again, drillId, drillRecordIds(records));
         if (found) outcome = found;
     }

@@ -7,7 +7,6 @@ import { ConfigError, ResponderError } from '../shared/errors';
 import { GraphCallError } from '../shared/graph/callGraph';
 import { ContainmentInProgressError, NothingToReleaseError } from '../shared/runners/release';
 import { runDueWork } from '../shared/runners/runDueWork';
-import { containNewIncidents } from '../shared/runners/containIncidents';
 import type { Logger } from '../shared/logger';
 import type { BatchOutcome } from '../shared/pipeline/batchResult';
 import { createRuntime, CreateRuntimeOptions, StoreChoice } from '../shared/runtime';
@@ -198,10 +197,6 @@ async function runReplay(args: string[], io: CliIO, options: MainOptions = {}): 
         const recorder = htmlFile !== undefined ? new EventRecorder(REPORT_EVENT_BOUNDS) : undefined;
         let read = 0;
         const onBatch = async (outcome: BatchOutcome) => {
-            if (deps) {
-                const { newIncidents, updatedIncidents } = outcome.result;
-                await containNewIncidents([...newIncidents, ...updatedIncidents], deps);
-            }
             read += outcome.result.records;
             await progress.records(read);
         };
@@ -213,6 +208,7 @@ async function runReplay(args: string[], io: CliIO, options: MainOptions = {}): 
             ...(memoryUsers ? { memoryUsers: Number(memoryUsers) } : {}),
             onBatch,
             ...(containment ? { containment } : {}),
+            ...(deps ? { contain: deps } : {}),
             ...(recorder ? { onParsed: recorder.add } : {}),
             ...(io.stdin ? { stdin: io.stdin } : {}),
             ...(deps ? { afterInput: async () => void (await runDueWork(deps)) } : {}),

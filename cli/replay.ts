@@ -2,12 +2,14 @@ import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 
 import type { ContainmentConfig, DetectionConfig } from '../shared/config';
-import { ContainedIncident, containmentOf, readRecord, UserRecordStore } from '../shared/userRow/userRow';
+import type { Logger } from '../shared/logger';
 import { addBatchResult, BatchOutcome, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
-import { confirmAnnounced } from '../shared/runners/confirmAnnounced';
-import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
+import { handleSignInBatch, SignInBatchNotStoredError, SignInBatchUseCase } from '../shared/pipeline/handleSignInBatch';
+import type { ContainmentDeps } from '../shared/runners/containmentDeps';
 import type { UserEvent } from '../shared/signin/signInEvent';
 import { MemoryRowStore } from '../shared/state/memoryRowStore';
+import { ContainedIncident, containmentOf, UserRowStore } from '../shared/userRow/userRow';
+import { UserRows } from '../shared/userRow/userRows';
 import { readSignInMessageBatches } from './readInput';
 
 /** Reads an export in large chunks: a replay is bound by how fast it gets bytes to JSON.parse. */
@@ -17,13 +19,15 @@ export interface ReplayOptions {
     /** Files to read in order; '-' is standard input. */
     readonly inputs: readonly string[];
     readonly detection: DetectionConfig;
-    readonly store: UserRecordStore;
+    readonly store: UserRowStore;
     /** Messages per pipeline batch, as the hub delivers them (host.json maxEventBatchSize, 256). */
     readonly batchSize?: number;
     readonly stdin?: NodeJS.ReadableStream;
     /** When given, new incidents get a containment plan, as in the function. */
     readonly containment?: ContainmentConfig;
-    /** Called with each batch's outcome, for progress and containment. */
+    /** When given, each batch's incidents are contained as the Event Hub function does (`replay --contain`). */
+    readonly contain?: ContainmentDeps;
+    /** Called with each batch's outcome once it was handled, for progress. */
     readonly onBatch?: (outcome: BatchOutcome) => Promise<void> | void;
     /** Called once the whole input is read, before the incidents are read back (the containment timer's turn). */
     readonly afterInput?: () => Promise<void>;
@@ -52,6 +56,9 @@ export class UnreadableInputError extends Error {}
 
 /** A batch could not be stored (the table is unreachable): the replay stops, naming the cause. */
 export class ReplayStorageError extends Error {}
+
+/** A replay reports its totals itself (text or --json): the function's batch log lines would only repeat them. */
+const SILENT: Logger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function* openInputs(inputs: readonly string[], stdin?: NodeJS.ReadableStream): AsyncGenerator<unknown[]> {
     for (const input of inputs) {
@@ -82,21 +89,31 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const opened = new Map<string, string>();
     const memoryUsers = options.memoryUsers ?? MEMORY_STORE_USERS;
     let batch: unknown[] = [];
+    const useCase: SignInBatchUseCase = {
+        rows:
+            options.contain?.rows ??
+            new UserRows({
+                store: options.store,
+                windowMs: options.detection.policy.windowMs,
+                ...(options.containment ? { containment: options.containment } : {}),
+            }),
+        detection: options.detection,
+        ...(options.containment ? { containment: options.containment } : {}),
+        ...(options.contain ? { contain: options.contain } : {}),
+        logger: SILENT,
+        ...(options.onParsed ? { onParsed: options.onParsed } : {}),
+    };
 
     const flush = async (): Promise<void> => {
         if (batch.length === 0) return;
-        const outcome = await processSignInBatch(batch, {
-            store: options.store,
-            policy: options.detection.policy,
-            categories: options.detection.categories,
-            auditCategories: options.detection.auditCategories,
-            drillUsers: options.detection.drillUsers,
-            ...(options.containment ? { containment: options.containment } : {}),
-            ...(options.onParsed ? { onParsed: options.onParsed } : {}),
-        });
+        const messages = batch;
         batch = [];
-        if (outcome.failures.length > 0) {
-            const first = outcome.failures[0]!;
+        let outcome: BatchOutcome;
+        try {
+            outcome = await handleSignInBatch(messages, useCase);
+        } catch (e) {
+            if (!(e instanceof SignInBatchNotStoredError)) throw e;
+            const first = e.outcome.failures[0]!;
             throw new ReplayStorageError(`state could not be stored for ${first.userId}: ${first.error.message}`);
         }
         // By arrival, never by event time: an export sorted newest first, by user, or with one record dated far
@@ -105,11 +122,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         for (const { incident } of outcome.result.newIncidents) opened.set(incident.id, incident.userId);
         addBatchResult(totals, outcome.result);
         await options.onBatch?.(outcome);
-        await confirmAnnounced(outcome.result.newIncidents, {
-            store: options.store,
-            policy: options.detection.policy,
-            ...(options.containment ? { containment: options.containment } : {}),
-        });
     };
 
     try {
@@ -133,12 +145,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const byUser = new Map<string, string[]>();
     for (const [id, userId] of opened) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
     for (const [userId, ids] of byUser) {
-        const stored = await options.store.read(userId);
-        if (!stored) continue;
-        const record = readRecord(stored.doc);
+        const row = await useCase.rows.read(userId);
+        if (!row) continue;
         for (const id of ids) {
-            const incident = record.state.incidents.find((i) => i.id === id);
-            const containment = containmentOf(record, id);
+            const incident = row.state.incidents.find((i) => i.id === id);
+            const containment = containmentOf(row, id);
             if (incident) incidents.push(containment ? { incident, containment } : { incident });
         }
     }

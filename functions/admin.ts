@@ -1,8 +1,9 @@
 import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 
-import { listIncidents, userIncidents } from '../shared/userRow/listIncidents';
+import { incidentViews } from '../shared/notices/incidentView';
 import { ContainmentInProgressError, NothingToReleaseError, releaseUser } from '../shared/runners/release';
+import { listIncidents, userIncidents } from '../shared/userRow/listIncidents';
 import { GraphCallError } from '../shared/graph/callGraph';
 import type { Runtime } from '../shared/runtime';
 import { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine } from '../shared/singleLine';
@@ -109,7 +110,7 @@ export function createListIncidentsHandler(runtime: () => Runtime, options: Admi
         const { incidents, unreadableRows } = await listIncidents(rt.store, {
             openOnly: request.query.get('open') === 'true',
         });
-        return json(200, { incidents, ...(unreadableRows > 0 ? { unreadableRows } : {}) });
+        return json(200, { incidents: incidentViews(incidents), ...(unreadableRows > 0 ? { unreadableRows } : {}) });
     };
 }
 
@@ -125,7 +126,7 @@ export function createUserIncidentsHandler(runtime: () => Runtime, options: Admi
         await rt.ready();
         const incidents = await userIncidents(rt.store, userId);
         return incidents
-            ? json(200, { userId, incidents })
+            ? json(200, { userId, incidents: incidentViews(incidents) })
             : json(404, { error: { code: 'NotFound', message: 'no state for this user' } });
     };
 }

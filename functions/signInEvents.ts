@@ -1,51 +1,23 @@
 import { app, InvocationContext } from '@azure/functions';
 
-import { confirmAnnounced } from '../shared/runners/confirmAnnounced';
-import { containNewIncidents } from '../shared/runners/containIncidents';
-import { logBatch } from '../shared/pipeline/logBatch';
-import { processSignInBatch } from '../shared/pipeline/processSignInBatch';
-import { StateStoreError } from '../shared/errors';
+import { handleSignInBatch } from '../shared/pipeline/handleSignInBatch';
 import type { Runtime } from '../shared/runtime';
 import { getRuntime } from './runtime';
 
 /**
- * The Event Hub handler: reads what the host delivers, runs the core, maps the outcome to the host's retry
- * semantics. The batch comes back as a value: it is logged and its new incidents are handed to containment once
- * (bounded to a few seconds; the timer does the rest), and only then, if some users' updates failed for a reason
- * that may pass, the handler throws so that the retry policy below replays the batch before the checkpoint moves.
+ * The Event Hub handler: reads what the host delivers and runs the one batch use case (handleSignInBatch): the batch
+ * is stored, logged and its incidents handed to containment (bounded to a few seconds; the timer does the rest), and
+ * only then, if some users' updates failed for a reason that may pass, it throws so that the retry policy below
+ * replays the batch before the checkpoint moves.
  */
 export function createSignInEventsHandler(runtime: () => Runtime) {
     return async function signInEvents(messages: unknown, context: InvocationContext): Promise<void> {
         const batchStartedAt = Date.now();
         const rt = runtime();
         await rt.ready();
-        const outcome = await processSignInBatch(Array.isArray(messages) ? messages : [messages], {
-            store: rt.store,
-            policy: rt.detection.policy,
-            categories: rt.detection.categories,
-            auditCategories: rt.detection.auditCategories,
-            drillUsers: rt.detection.drillUsers,
-            containment: rt.containment,
-            telemetry: rt.telemetry,
-        });
-        logBatch(outcome, context);
-        const { newIncidents, updatedIncidents } = outcome.result;
-        await containNewIncidents([...newIncidents, ...updatedIncidents], rt.containmentDeps(context), {
+        await handleSignInBatch(Array.isArray(messages) ? messages : [messages], rt.signInBatch(context), {
             batchStartedAt,
         });
-        await confirmAnnounced(newIncidents, {
-            store: rt.store,
-            policy: rt.detection.policy,
-            ...(rt.containment ? { containment: rt.containment } : {}),
-            logger: context,
-        });
-        if (outcome.failures.length > 0) {
-            const first = outcome.failures[0]!;
-            throw new StateStoreError(
-                `${outcome.failures.length} of ${outcome.result.users} user updates failed; first (${first.userId}): ${first.error.message}`,
-                { cause: first.error },
-            );
-        }
     };
 }
 

@@ -16,15 +16,17 @@ import {
     StateTableConfig,
 } from './config';
 import { CircuitBreaker, MemoryCircuitBreaker } from './containment/circuitBreaker';
-import { webhookNotifier } from './notices/notifier';
-import type { ContainmentDeps } from './runners/runContainment';
-import type { UserRecord, UserRecordStore } from './userRow/userRow';
 import { GraphActions } from './graph/graphActions';
 import { GraphSetupActions } from './graph/setupActions';
 import type { Logger } from './logger';
+import { webhookNotifier } from './notices/notifier';
+import type { SignInBatchUseCase } from './pipeline/handleSignInBatch';
+import type { ContainmentDeps } from './runners/containmentDeps';
 import { MemoryRowStore } from './state/memoryRowStore';
 import { readTelemetrySettings } from './telemetry/azureMonitor';
 import { NO_TELEMETRY, Telemetry } from './telemetry/telemetry';
+import type { UserRow, UserRowStore } from './userRow/userRow';
+import { UserRows } from './userRow/userRows';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -65,6 +67,11 @@ export interface CreateRuntimeOptions {
      * CLI commands never start an exporter, whatever the environment holds.
      */
     readonly telemetry?: Telemetry;
+    /**
+     * How long the event handler spends on containment per batch, ms (default: containIncidents.ts
+     * INLINE_CONTAINMENT_MS). Not a setting: tests shorten it to see the timer take over without waiting seconds.
+     */
+    readonly inlineContainmentMs?: number;
 }
 
 /**
@@ -128,11 +135,11 @@ export class Runtime {
         return this.#options.telemetry ?? NO_TELEMETRY;
     }
 
-    readonly #tables = memo((): { store: UserRecordStore; breaker: CircuitBreaker; ready: () => Promise<void> } => {
+    readonly #tables = memo((): { store: UserRowStore; breaker: CircuitBreaker; ready: () => Promise<void> } => {
         const choice = this.#options.store ?? { kind: 'settings' };
         if (choice.kind === 'memory') {
             return {
-                store: new MemoryRowStore<UserRecord>(),
+                store: new MemoryRowStore<UserRow>(),
                 breaker: new MemoryCircuitBreaker(),
                 ready: async () => undefined,
             };
@@ -145,7 +152,7 @@ export class Runtime {
                 config.kind === 'endpoint' ? this.#credential() : undefined,
                 this.#options.tableClientOptions,
             );
-        const store = new (azure.rows().TableRowStore<UserRecord>)(client);
+        const store = new (azure.rows().TableRowStore<UserRow>)(client);
         return {
             store: store,
             breaker: new (azure.breaker().TableCircuitBreaker)(client),
@@ -153,8 +160,23 @@ export class Runtime {
         };
     });
 
-    get store(): UserRecordStore {
+    /** The row store itself: for reading and listing, which need no settings beyond where the table is. */
+    get store(): UserRowStore {
         return this.#tables().store;
+    }
+
+    readonly #userRows = memo(
+        () =>
+            new UserRows({
+                store: this.store,
+                windowMs: this.detection.policy.windowMs,
+                containment: this.containment,
+            }),
+    );
+
+    /** The user rows as every writer changes them, built once: needs the detection and containment settings. */
+    get userRows(): UserRows {
+        return this.#userRows();
     }
 
     get breaker(): CircuitBreaker {
@@ -219,10 +241,10 @@ export class Runtime {
         const { stepBudgetMs, callTimeoutMs } = this.graphConfig;
         const notify = this.#notify();
         const sentinel = this.#sentinel();
+        const inlineBudgetMs = this.#options.inlineContainmentMs;
         return {
-            store: this.store,
+            rows: this.userRows,
             config: this.containment,
-            windowMs: this.detection.policy.windowMs,
             ...(this.containment.mode === 'live' ? { graph: this.graph() } : {}),
             breaker: this.breaker,
             ...(notify ? { notify } : {}),
@@ -230,6 +252,19 @@ export class Runtime {
             logger,
             leaseMs: Math.max(3 * 60_000, stepBudgetMs + 2 * callTimeoutMs + 60_000),
             stepBudgetMs,
+            ...(inlineBudgetMs !== undefined ? { inlineBudgetMs } : {}),
+            telemetry: this.telemetry,
+        };
+    }
+
+    /** The Event Hub function's batch use case: detection, planning and containment as the settings say. */
+    signInBatch(logger: Logger): SignInBatchUseCase {
+        return {
+            rows: this.userRows,
+            detection: this.detection,
+            containment: this.containment,
+            contain: this.containmentDeps(logger),
+            logger,
             telemetry: this.telemetry,
         };
     }

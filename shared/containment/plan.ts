@@ -89,7 +89,7 @@ export function planContainment(input: PlanInput): Containment {
         );
     }
     if (config.mode === 'dry-run') {
-        // Dry-run needs no I/O at all: the whole record is decided here.
+        // Dry-run needs no I/O at all: the whole containment is decided here.
         return {
             ...base,
             status: 'dry-run',

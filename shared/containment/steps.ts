@@ -43,7 +43,7 @@ export interface StepSpec {
     readonly name: StepName;
     /** Whether the containment of this incident, as configured, includes the step. */
     readonly included: (config: ContainmentConfig, incident: Incident) => boolean;
-    /** What the step would do, for dry-run records and notices. */
+    /** What the step would do, for dry-run steps and notices. */
     readonly wouldDo: (config: ContainmentConfig, incident: Incident) => string;
     /** Run again at the start of every run, even when an earlier run did it (checks that may change). */
     readonly everyRun?: boolean;

@@ -1,5 +1,6 @@
-import { ContainedIncident, containedIncidents, readRecord, UserRecord, UserRecordStore } from '../userRow/userRow';
 import { PERSISTENCE_TRIGGER } from '../detection/userState';
+import { ContainedIncident, containedIncidents, UserRow, UserRowStore } from '../userRow/userRow';
+import { readUserRow } from '../userRow/userRowShape';
 
 /** What became of a drill in the canary's row. */
 export type DrillOutcome =
@@ -8,13 +9,13 @@ export type DrillOutcome =
     /** The drill's prompts joined an incident that was already open (an earlier drill or attack): no new one. */
     | { readonly kind: 'joined'; readonly found: ContainedIncident };
 
-/** Finds the drill's incident in a user's record, by its id or by the drill's record ids in the evidence. */
+/** Finds the drill's incident in a user's row, by its id or by the drill's record ids in the evidence. */
 export function findDrillOutcome(
-    record: UserRecord,
+    row: UserRow,
     drillId: string,
     recordIds: readonly string[],
 ): DrillOutcome | undefined {
-    const all = containedIncidents(record);
+    const all = containedIncidents(row);
     const opened = all.find((c) => c.incident.drillId === drillId);
     if (opened) return { kind: 'opened', found: opened };
     const ids = new Set(recordIds.map((r) => r.toLowerCase()));
@@ -26,13 +27,9 @@ export function findDrillOutcome(
  * An attack incident of the user that prompts at `at` would join (within the window of its prompts, not released):
  * a drill sent now would add to it instead of opening its own, and the drill would time out.
  */
-export function openEpisode(
-    record: UserRecord | undefined,
-    at: number,
-    windowMs: number,
-): ContainedIncident | undefined {
-    if (!record) return undefined;
-    return containedIncidents(record).find(
+export function openEpisode(row: UserRow | undefined, at: number, windowMs: number): ContainedIncident | undefined {
+    if (!row) return undefined;
+    return containedIncidents(row).find(
         ({ incident: i }) =>
             i.trigger !== PERSISTENCE_TRIGGER &&
             i.closedAt === undefined &&
@@ -41,9 +38,10 @@ export function openEpisode(
     );
 }
 
-export async function readUserRecord(store: UserRecordStore, userId: string): Promise<UserRecord | undefined> {
-    const row = await store.read(userId);
-    return row ? readRecord(row.doc) : undefined;
+/** The canary's row as stored now, read from the store itself (a drill needs no containment settings). */
+export async function loadUserRow(store: UserRowStore, userId: string): Promise<UserRow | undefined> {
+    const stored = await store.read(userId);
+    return stored ? readUserRow(stored.doc) : undefined;
 }
 
 /**
@@ -51,7 +49,7 @@ export async function readUserRecord(store: UserRecordStore, userId: string): Pr
  * and `lastError` says why the last read failed, if it did.
  */
 export async function awaitDrill(
-    store: UserRecordStore,
+    store: UserRowStore,
     userId: string,
     match: { drillId: string; recordIds: readonly string[] },
     options: { deadline: number; pollMs?: number; now?: () => number; sleep?: (ms: number) => Promise<void> },
@@ -61,9 +59,9 @@ export async function awaitDrill(
     let lastError: Error | undefined;
     for (;;) {
         try {
-            const record = await readUserRecord(store, userId);
+            const row = await loadUserRow(store, userId);
             // The incident and its containment plan are written together: one read sees both.
-            const outcome = record && findDrillOutcome(record, match.drillId, match.recordIds);
+            const outcome = row && findDrillOutcome(row, match.drillId, match.recordIds);
             if (outcome) return { outcome, seenAt: now() };
             lastError = undefined;
         } catch (e) {

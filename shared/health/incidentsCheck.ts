@@ -1,6 +1,6 @@
-import { listIncidents } from '../userRow/listIncidents';
-import type { IncidentView } from '../notices/incidentView';
+import { IncidentView, incidentViews } from '../notices/incidentView';
 import { releaseCommand } from '../notices/noticeText';
+import { listIncidents } from '../userRow/listIncidents';
 import { Finding, ok, problem } from './check';
 import type { HealthCheck } from './context';
 
@@ -85,14 +85,15 @@ export const incidentsCheck: HealthCheck = {
     rights: () => 'Storage Table Data Reader on the state table',
     run: async (ctx) => {
         const { store, breaker, containment } = ctx.runtime;
-        const [{ incidents, unreadableRows }, breakerInLastHour] = await Promise.all([
+        const [listed, breakerInLastHour] = await Promise.all([
             listIncidents(store, { openOnly: true }),
             breaker.peek(ctx.now()),
         ]);
+        const incidents = incidentViews(listed.incidents);
         return evaluateIncidents({
             needsAttention: incidents.filter((i) => i.containment === 'needs-attention'),
             openIncidents: incidents.length,
-            unreadableRows,
+            unreadableRows: listed.unreadableRows,
             breakerInLastHour,
             breakerCap: containment.maxContainmentsPerHour,
         });

@@ -1,6 +1,7 @@
+import type { Containment, SentinelRows } from '../containment/model';
 import type { Incident } from '../detection/userState';
 import { isoTime } from '../time';
-import type { Containment, SentinelRows } from '../containment/model';
+import type { ContainedIncident } from '../userRow/userRow';
 
 /** Sentinel's severities, the ones a Sentinel row and a card use. */
 export type Severity = 'High' | 'Medium' | 'Informational';
@@ -25,7 +26,7 @@ export function incidentSeverity(incident: Incident, containment?: Containment):
  * The one way an incident is shown, for every reader: the log line a SOC alert matches, the admin endpoints, the
  * CLI's `--json` and the notices. Times are ISO strings; `detectedAt` is always the event time of the row that
  * completed the trigger (when a live responder acts), `recordedAt` the wall-clock time the responder stored it.
- * `containment` is the status (null when containment is not configured), the rest of the record is beside it.
+ * `containment` is the status (null when containment is not configured), the rest of the containment is beside it.
  */
 export interface IncidentView {
     readonly incidentId: string;
@@ -162,6 +163,11 @@ export function incidentView(
               }
             : {}),
     };
+}
+
+/** Stored incidents as people read them (admin endpoints, the CLI, doctor), every detail included. */
+export function incidentViews(incidents: readonly ContainedIncident[]): IncidentView[] {
+    return incidents.map(({ incident, containment }) => incidentView(incident, containment));
 }
 
 /** The log line a SOC alert matches: one line (JSON escapes every newline a field could carry). */

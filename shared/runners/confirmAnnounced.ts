@@ -1,13 +1,10 @@
-import type { ContainmentConfig } from '../config';
-import { ContainedIncident, newRecord, updateRecord, UserRecordStore } from '../userRow/userRow';
-import type { DetectionPolicy } from '../detection/policy';
 import type { Logger } from '../logger';
 import { mapConcurrent } from '../mapConcurrent';
+import { ContainedIncident, newUserRow } from '../userRow/userRow';
+import type { UserRows } from '../userRow/userRows';
 
 export interface ConfirmAnnouncedOptions {
-    readonly store: UserRecordStore;
-    readonly policy: Pick<DetectionPolicy, 'windowMs'>;
-    readonly containment?: Pick<ContainmentConfig, 'maxStepAttempts'>;
+    readonly rows: UserRows;
     readonly logger?: Pick<Logger, 'warn'>;
 }
 
@@ -20,10 +17,6 @@ export async function confirmAnnounced(
     announced: readonly ContainedIncident[],
     options: ConfirmAnnouncedOptions,
 ): Promise<void> {
-    const recordOptions = {
-        windowMs: options.policy.windowMs,
-        config: options.containment ?? { maxStepAttempts: 1 },
-    };
     const byUser = new Map<string, Set<string>>();
     for (const { incident } of announced) {
         const ids = byUser.get(incident.userId) ?? new Set<string>();
@@ -32,16 +25,11 @@ export async function confirmAnnounced(
     }
     await mapConcurrent([...byUser], 8, async ([userId, ids]) => {
         try {
-            await updateRecord(
-                options.store,
-                userId,
-                (record) => {
-                    if (!record?.unannounced?.some((id) => ids.has(id))) return { result: undefined };
-                    const left = record.unannounced.filter((id) => !ids.has(id));
-                    return { record: newRecord(record.state, record.containments, left), result: undefined };
-                },
-                recordOptions,
-            );
+            await options.rows.update(userId, (row) => {
+                if (!row?.unannounced?.some((id) => ids.has(id))) return { result: undefined };
+                const left = row.unannounced.filter((id) => !ids.has(id));
+                return { row: newUserRow(row.state, row.containments, left), result: undefined };
+            });
         } catch (e) {
             options.logger?.warn(
                 `Could not mark the incidents of ${userId} as announced; a later delivery may announce them again: ${(e as Error).message}`,

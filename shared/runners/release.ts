@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
+import type { Containment } from '../containment/model';
+import { finishRelease, lockForRelease, ReleaseLock } from '../containment/releaseLock';
 import { closeIncident } from '../detection/detect';
 import { ResponderError } from '../errors';
-import { finishRelease, lockForRelease, ReleaseLock } from '../containment/releaseLock';
-import type { Containment } from '../containment/model';
-import { ContainmentDeps, sendNotices } from './runContainment';
-import { containmentOf, newRecord, updateRecord, withContainments } from '../userRow/userRow';
+import { containmentOf, newUserRow, withContainments } from '../userRow/userRow';
+import type { ContainmentDeps } from './containmentDeps';
+import { sendNotices } from './sendNotices';
 
 export interface ReleaseRequest {
     /** Who released (an admin's UPN or name), for the record; bounded and single-line. */
@@ -66,28 +67,22 @@ export async function releaseUser(
 ): Promise<ReleaseResult> {
     const now = deps.now ?? Date.now;
     const owner = `release-${randomUUID()}`;
-    const recordOptions = { windowMs: deps.windowMs, config: deps.config };
     const waitUntil = now() + (options.waitMs ?? 0);
 
     let lock: ReleaseLock;
     for (;;) {
         type Taken = ReturnType<typeof lockForRelease>;
-        const taken = await updateRecord<Taken>(
-            deps.store,
-            userId,
-            (record) => {
-                if (!record) return { result: undefined };
-                const r = lockForRelease(record.state.incidents, record.containments, {
-                    owner,
-                    now: now(),
-                    leaseMs: deps.leaseMs,
-                    config: deps.config,
-                });
-                if (!r || 'busyUntil' in r) return { result: r };
-                return { record: withContainments(record, r.containments), result: r };
-            },
-            recordOptions,
-        );
+        const taken = await deps.rows.update<Taken>(userId, (row) => {
+            if (!row) return { result: undefined };
+            const r = lockForRelease(row.state.incidents, row.containments, {
+                owner,
+                now: now(),
+                leaseMs: deps.leaseMs,
+                config: deps.config,
+            });
+            if (!r || 'busyUntil' in r) return { result: r };
+            return { row: withContainments(row, r.containments), result: r };
+        });
         if (!taken) throw new NothingToReleaseError(userId);
         if ('lock' in taken) {
             lock = taken.lock;
@@ -113,7 +108,7 @@ export async function releaseUser(
             );
         }
     } catch (e) {
-        await giveUp(deps, userId, owner, recordOptions);
+        await giveUp(deps, userId, owner);
         throw e;
     }
     if (lock.removedMethods) {
@@ -123,25 +118,20 @@ export async function releaseUser(
     if (lock.disabled) notes.push('the account stays disabled: re-enable it in Entra once the password is reset');
     const undo = notes.join('; ');
 
-    const done = await updateRecord(
-        deps.store,
-        userId,
-        (record) => {
-            if (!record) return { result: undefined };
-            const at = now();
-            let state = record.state;
-            for (const id of lock.incidentIds) state = closeIncident(state, id, at);
-            const containments = finishRelease(
-                record.containments,
-                lock,
-                { by: request.by, reason: request.reason, undo, at },
-                deps.config,
-            );
-            const next = newRecord(state, containments, record.unannounced);
-            return { record: next, result: next };
-        },
-        recordOptions,
-    );
+    const done = await deps.rows.update(userId, (row) => {
+        if (!row) return { result: undefined };
+        const at = now();
+        let state = row.state;
+        for (const id of lock.incidentIds) state = closeIncident(state, id, at);
+        const containments = finishRelease(
+            row.containments,
+            lock,
+            { by: request.by, reason: request.reason, undo, at },
+            deps.config,
+        );
+        const next = newUserRow(state, containments, row.unannounced);
+        return { row: next, result: next };
+    });
     const latestId = lock.incidentIds[lock.incidentIds.length - 1]!;
     // The release notice (on the latest incident), and a row for every incident the release closed.
     for (const id of lock.incidentIds) {
@@ -153,24 +143,14 @@ export async function releaseUser(
 }
 
 /** Gives back the hold of a release that could not undo, so that containment goes on as before. */
-async function giveUp(
-    deps: ContainmentDeps,
-    userId: string,
-    owner: string,
-    recordOptions: { windowMs: number; config: ContainmentDeps['config'] },
-): Promise<void> {
-    await updateRecord(
-        deps.store,
-        userId,
-        (record) => {
-            if (!record) return { result: undefined };
-            const containments = record.containments.map((c): Containment => {
-                if (c.lease?.owner !== owner) return c;
-                const { lease: _lease, ...rest } = c;
-                return rest;
-            });
-            return { record: withContainments(record, containments), result: undefined };
-        },
-        recordOptions,
-    );
+async function giveUp(deps: ContainmentDeps, userId: string, owner: string): Promise<void> {
+    await deps.rows.update(userId, (row) => {
+        if (!row) return { result: undefined };
+        const containments = row.containments.map((c): Containment => {
+            if (c.lease?.owner !== owner) return c;
+            const { lease: _lease, ...rest } = c;
+            return rest;
+        });
+        return { row: withContainments(row, containments), result: undefined };
+    });
 }

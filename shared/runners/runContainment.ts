@@ -1,43 +1,15 @@
 import { randomUUID } from 'node:crypto';
 
-import type { ContainmentConfig } from '../config';
-import type { Incident } from '../detection/userState';
-import { GraphActions } from '../graph/graphActions';
-import type { Logger } from '../logger';
-import { NO_TELEMETRY, Telemetry } from '../telemetry/telemetry';
-import type { CircuitBreaker } from '../containment/circuitBreaker';
+import type { Containment, ContainmentStatus } from '../containment/model';
 import { Advance, advance, claim, RunContext } from '../containment/run';
-import { isNoticeReady } from '../containment/due';
-import type { Containment, ContainmentStatus, ContainmentStep, Notice } from '../containment/model';
-import type { SentinelRowSender } from '../sentinel/sentinelRowSender';
-import { noticeBody, Notifier } from '../notices/notifier';
-import { sendLogRow } from './sendSentinelRow';
 import { executeStep, StepResult } from '../containment/steps';
 import { STEP_BY_NAME } from '../containment/stepTable';
-import { containmentOf, updateContainment, updateRecord, UserRecordStore, withContainments } from '../userRow/userRow';
-
-export interface ContainmentDeps {
-    readonly store: UserRecordStore;
-    readonly config: ContainmentConfig;
-    /** Detection's window, ms: what the size budget keeps when it must shrink a row. */
-    readonly windowMs: number;
-    /** Required in live mode; dry-run never touches Graph. */
-    readonly graph?: GraphActions;
-    readonly breaker: CircuitBreaker;
-    readonly notify?: Notifier;
-    /** Where Sentinel rows go (MfaFatigueIncidents_CL); absent: rows planned are recorded as skipped. */
-    readonly sentinel?: SentinelRowSender;
-    readonly logger: Logger;
-    readonly now?: () => number;
-    /** How long a claim protects a run that stopped reporting progress, ms: longer than the slowest step. */
-    readonly leaseMs: number;
-    /** Time one step may spend on all of its Graph calls and retries, ms (GRAPH_STEP_BUDGET_SECONDS). */
-    readonly stepBudgetMs?: number;
-    /** Called after each step is persisted. Tests use it to stop a run midway, as a crash would. */
-    readonly afterStep?: (step: ContainmentStep) => Promise<void> | void;
-    /** Step outcomes, final statuses and the first Graph call's latency; nothing is recorded without it. */
-    readonly telemetry?: Telemetry;
-}
+import type { Incident } from '../detection/userState';
+import { GraphActions } from '../graph/graphActions';
+import { NO_TELEMETRY } from '../telemetry/telemetry';
+import { containmentOf, withContainments } from '../userRow/userRow';
+import type { ContainmentDeps } from './containmentDeps';
+import { sendNotices } from './sendNotices';
 
 export type RunOutcome = ContainmentStatus | 'not-due' | 'missing';
 
@@ -51,32 +23,22 @@ export interface RunOptions {
     readonly batchStartedAt?: number;
 }
 
-/** One conditional write of one containment, through the core's transition `fn`; nothing is written when lost. */
+/** One conditional write of one containment, through the lifecycle's transition `fn`; nothing is written when lost. */
 async function transition(
     deps: ContainmentDeps,
     userId: string,
     incidentId: string,
     fn: (c: Containment, incident: Incident) => Advance,
 ): Promise<(Advance & { incident: Incident }) | undefined> {
-    return updateRecord(
-        deps.store,
-        userId,
-        (record) => {
-            const incident = record?.state.incidents.find((i) => i.id === incidentId);
-            const c = record && containmentOf(record, incidentId);
-            if (!record || !incident || !c) return { result: undefined };
-            const adv = fn(c, incident);
-            if (adv.lost) return { result: { ...adv, incident } };
-            return {
-                record: withContainments(
-                    record,
-                    record.containments.map((x) => (x.incidentId === incidentId ? adv.containment : x)),
-                ),
-                result: { ...adv, incident },
-            };
-        },
-        { windowMs: deps.windowMs, config: deps.config },
-    );
+    return deps.rows.update(userId, (row) => {
+        const incident = row?.state.incidents.find((i) => i.id === incidentId);
+        const c = row && containmentOf(row, incidentId);
+        if (!row || !incident || !c) return { result: undefined };
+        const adv = fn(c, incident);
+        if (adv.lost) return { result: { ...adv, incident } };
+        const containments = row.containments.map((x) => (x.incidentId === incidentId ? adv.containment : x));
+        return { row: withContainments(row, containments), result: { ...adv, incident } };
+    });
 }
 
 const NO_GRAPH: StepResult = {
@@ -163,52 +125,4 @@ export async function runContainment(
     telemetry.containmentFinished(adv.incident, c);
     await sendNotices(userId, incidentId, deps, { incident: adv.incident, containment: c }, options);
     return c.status;
-}
-
-/**
- * Tells the SOC what is ready to tell: the incident row for Sentinel (see sendLogRow), then every notice that is
- * ready (see isNoticeReady). A failure is stored, never thrown. `known` is the incident as the caller just read or
- * wrote it.
- */
-export async function sendNotices(
-    userId: string,
-    incidentId: string,
-    deps: ContainmentDeps,
-    known: { incident: Incident; containment: Containment },
-    options: RunOptions = {},
-): Promise<void> {
-    const now = deps.now ?? Date.now;
-    const { incident, containment } = known;
-    await sendLogRow(userId, incidentId, deps, known, options);
-    const ready = containment.notices.filter((n) => isNoticeReady(n, containment, deps.config));
-    for (const notice of ready) {
-        // Past the caller's deadline a notice is left to the timer (it is due, so the row stays pending).
-        if (options.deadline !== undefined && now() >= options.deadline) return;
-        let update: Partial<Notice>;
-        if (!deps.notify) {
-            update = { status: 'skipped' };
-        } else {
-            try {
-                await deps.notify(noticeBody(incident, containment, notice.kind, deps.config), {
-                    ...(options.deadline !== undefined ? { timeoutMs: options.deadline - now() } : {}),
-                });
-                update = { status: 'sent', attempts: notice.attempts + 1 };
-            } catch (e) {
-                const message = e instanceof Error ? e.message : String(e);
-                update = { status: 'failed', attempts: notice.attempts + 1, error: message.slice(0, 300) };
-                deps.logger.warn(`Notice ${notice.kind} for incident ${incidentId} failed: ${update.error}`);
-            }
-        }
-        await updateContainment(
-            deps.store,
-            userId,
-            incidentId,
-            (c) => {
-                const n = c.notices.find((x) => x.kind === notice.kind);
-                if (!n || n.status === 'sent') return undefined;
-                return { ...c, notices: c.notices.map((x) => (x === n ? { ...x, ...update, at: now() } : x)) };
-            },
-            { windowMs: deps.windowMs, config: deps.config },
-        );
-    }
 }

@@ -1,7 +1,9 @@
-import { ConcurrencyConflictError } from '../errors';
 import { hasPendingWork, hasReportReady, isRunDue, mayHoldPushBlock } from '../containment/due';
-import { ContainmentDeps, runContainment, sendNotices } from './runContainment';
-import { recordOf, UserRecord } from '../userRow/userRow';
+import { ConcurrencyConflictError } from '../errors';
+import type { UserRow } from '../userRow/userRow';
+import type { ContainmentDeps } from './containmentDeps';
+import { runContainment } from './runContainment';
+import { sendNotices } from './sendNotices';
 
 export interface RunDueWorkOptions {
     /** Wall-clock time after which no new run or notice starts (the rest waits for the next tick). */
@@ -34,17 +36,16 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
     const now = deps.now ?? Date.now;
     const result: DueWorkResult = { runs: 0, deferred: 0, notices: 0, failed: 0, expired: 0 };
     const outOfTime = () => options.deadline !== undefined && now() >= options.deadline;
-    for await (const listed of deps.store.list({ pendingWork: true })) {
-        // Decoded here, one row at a time: a row that does not parse, or is not a record, is this user's problem only.
-        const read = recordOf(listed);
-        if ('error' in read) {
+    for await (const listed of deps.rows.list({ pendingWork: true })) {
+        // Decoded one row at a time: a row that does not parse, or is not a user row, is this user's problem only.
+        if ('error' in listed) {
             result.failed++;
-            deps.logger.error(`Containment timer: the row of ${listed.userId} cannot be read: ${read.error.message}`);
+            deps.logger.error(`Containment timer: the row of ${listed.userId} cannot be read: ${listed.error.message}`);
             continue;
         }
-        const { record } = read;
-        for (const c of record.containments) {
-            const incident = record.state.incidents.find((i) => i.id === c.incidentId);
+        const { row } = listed;
+        for (const c of row.containments) {
+            const incident = row.state.incidents.find((i) => i.id === c.incidentId);
             if (!incident) continue;
             const due = isRunDue(c, now());
             const report = !due && hasReportReady(c, deps.config, now());
@@ -81,13 +82,13 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
  * nothing a release would still have to undo.
  */
 export function isExpired(
-    record: UserRecord,
+    row: UserRow,
     deps: Pick<ContainmentDeps, 'config'>,
     now: number,
     idleMs: number,
     historyMs: number,
 ): boolean {
-    const { state, containments } = record;
+    const { state, containments } = row;
     if (state.lastEventTime >= now - idleMs) return false;
     if (state.incidents.some((i) => i.recordedAt >= now - historyMs)) return false;
     return !containments.some(
@@ -105,13 +106,12 @@ async function expireIdle(
 ): Promise<void> {
     const now = deps.now ?? Date.now;
     const history = historyMs ?? 30 * 24 * 3_600_000;
-    for await (const listed of deps.store.list()) {
-        const read = recordOf(listed);
+    for await (const listed of deps.rows.list()) {
         // An unreadable row is never expired: it is kept for a person to look at (the timer logs it when pending).
-        if ('error' in read || 'error' in listed) continue;
-        if (!isExpired(read.record, deps, now(), idleMs, history)) continue;
+        if ('error' in listed) continue;
+        if (!isExpired(listed.row, deps, now(), idleMs, history)) continue;
         try {
-            await deps.store.delete(listed.userId, listed.row.etag);
+            await deps.rows.delete(listed.userId, listed.etag);
             result.expired++;
         } catch (e) {
             if (!(e instanceof ConcurrencyConflictError)) {

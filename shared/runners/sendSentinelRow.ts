@@ -1,21 +1,12 @@
-import type { ContainmentConfig } from '../config';
-import type { Incident } from '../detection/userState';
-import type { Logger } from '../logger';
 import { isSentinelRowReady, reportedState, sentinelRowAccepted, sentinelRowFailed } from '../containment/due';
-import { SentinelRowSender, SentinelRowSendError } from '../sentinel/sentinelRowSender';
-import { sentinelRow } from '../sentinel/sentinelRow';
 import type { Containment, SentinelRows } from '../containment/model';
-import { updateContainment, UserRecordStore } from '../userRow/userRow';
+import type { Incident } from '../detection/userState';
+import { sentinelRow } from '../sentinel/sentinelRow';
+import { SentinelRowSendError } from '../sentinel/sentinelRowSender';
+import type { ContainmentDeps } from './containmentDeps';
 
-/** What sending a row needs: the containment dependencies' store, settings and log, and where rows go. */
-export interface LogRowDeps {
-    readonly store: UserRecordStore;
-    readonly config: ContainmentConfig;
-    readonly windowMs: number;
-    readonly logger: Logger;
-    readonly now?: () => number;
-    readonly sentinel?: SentinelRowSender;
-}
+/** What sending a Sentinel row needs of the containment dependencies: the rows, settings, log, and where rows go. */
+export type SentinelRowDeps = Pick<ContainmentDeps, 'rows' | 'config' | 'logger' | 'now' | 'sentinel'>;
 
 function asSendError(e: unknown): SentinelRowSendError {
     if (e instanceof SentinelRowSendError) return e;
@@ -29,10 +20,10 @@ function asSendError(e: unknown): SentinelRowSendError {
  * status and code, and when to try again). A failure is stored and logged, never thrown: containment never waits for
  * Sentinel. `known` is the incident as the caller just read or wrote it.
  */
-export async function sendLogRow(
+export async function sendSentinelRow(
     userId: string,
     incidentId: string,
-    deps: LogRowDeps,
+    deps: SentinelRowDeps,
     known: { incident: Incident; containment: Containment },
     options: { readonly deadline?: number } = {},
 ): Promise<void> {
@@ -59,11 +50,7 @@ export async function sendLogRow(
             deps.logger.warn(`Incident row (${state}) for incident ${incidentId} failed: ${failure.message}`);
         }
     }
-    await updateContainment(
-        deps.store,
-        userId,
-        incidentId,
-        (c) => (c.logRows ? { ...c, logRows: update(c.logRows) } : undefined),
-        { windowMs: deps.windowMs, config: deps.config },
+    await deps.rows.updateContainment(userId, incidentId, (c) =>
+        c.logRows ? { ...c, logRows: update(c.logRows) } : undefined,
     );
 }

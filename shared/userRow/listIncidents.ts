@@ -1,33 +1,37 @@
-import { incidentView, IncidentView } from '../notices/incidentView';
-import { containedIncidents, readRecord, recordOf, UserRecordStore } from './userRow';
+import { ContainedIncident, containedIncidents, UserRowStore } from './userRow';
+import { readUserRow, userRowOf } from './userRowShape';
+
+/**
+ * Incidents as stored, for the admin endpoints, the CLI and doctor: each with its containment. What a person reads is
+ * made from these by the one incident view (shared/notices/incidentView.ts `incidentViews`). Read-only, from the row
+ * store itself: listing needs none of the settings a write does.
+ */
 
 /** Every user's incidents, newest first; a row that cannot be read is skipped (and counted). */
 export async function listIncidents(
-    store: UserRecordStore,
+    store: UserRowStore,
     options: { openOnly?: boolean } = {},
-): Promise<{ incidents: IncidentView[]; unreadableRows: number }> {
-    const all: Array<{ at: number; view: IncidentView }> = [];
+): Promise<{ incidents: ContainedIncident[]; unreadableRows: number }> {
+    const all: ContainedIncident[] = [];
     let unreadableRows = 0;
     for await (const listed of store.list({ withIncidents: true })) {
-        const read = recordOf(listed);
+        const read = userRowOf(listed);
         if ('error' in read) {
             unreadableRows++;
             continue;
         }
-        for (const { incident, containment } of containedIncidents(read.record)) {
-            if (options.openOnly && incident.closedAt !== undefined) continue;
-            all.push({ at: incident.recordedAt, view: incidentView(incident, containment) });
+        for (const contained of containedIncidents(read.row)) {
+            if (options.openOnly && contained.incident.closedAt !== undefined) continue;
+            all.push(contained);
         }
     }
-    all.sort((a, b) => b.at - a.at);
-    return { incidents: all.map((x) => x.view), unreadableRows };
+    all.sort((a, b) => b.incident.recordedAt - a.incident.recordedAt);
+    return { incidents: all, unreadableRows };
 }
 
-/** One user's incidents with every containment step, oldest first; undefined when the user has no row. */
-export async function userIncidents(store: UserRecordStore, userId: string): Promise<IncidentView[] | undefined> {
+/** One user's incidents with their containments, oldest first; undefined when the user has no row. */
+export async function userIncidents(store: UserRowStore, userId: string): Promise<ContainedIncident[] | undefined> {
     const current = await store.read(userId);
     if (!current) return undefined;
-    return containedIncidents(readRecord(current.doc)).map(({ incident, containment }) =>
-        incidentView(incident, containment),
-    );
+    return containedIncidents(readUserRow(current.doc));
 }

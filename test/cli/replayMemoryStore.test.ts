@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { replay } from '../../cli/replay';
 import { loadDetectionConfig } from '../../shared/config';
-import type { UserRecord } from '../../shared/userRow/userRow';
+import type { UserRow } from '../../shared/userRow/userRow';
 import { MemoryRowStore } from '../../shared/state/memoryRowStore';
 import { runCli } from '../support/cliRun';
 import { pushApproved, pushDenied, user, User } from '../support/signInFactory';
@@ -80,7 +80,7 @@ describe('the bound on users held', () => {
         return file;
     }
     const run = async (file: string, memoryUsers: number) => {
-        const store = new MemoryRowStore<UserRecord>();
+        const store = new MemoryRowStore<UserRow>();
         const { incidents } = await replay({
             inputs: [file],
             detection: loadDetectionConfig({}),

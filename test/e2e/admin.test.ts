@@ -8,7 +8,8 @@ import { createListIncidentsHandler, createReleaseHandler, createUserIncidentsHa
 import { createContainmentTimerHandler } from '../../functions/containmentTimer';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import type { Containment } from '../../shared/containment/model';
-import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
+import { containedIncidents } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { runCli } from '../support/cliRun';
@@ -64,7 +65,7 @@ const ctx = () => new InvocationContext({ functionName: 'admin', logHandler: () 
 
 /** The user's first incident with its containment beside it. */
 async function firstIncident(rt: Runtime, u: User): Promise<Incident & { containment?: Containment }> {
-    const [first] = containedIncidents(readRecord((await rt.store.read(u.id))!.doc));
+    const [first] = containedIncidents(readUserRow((await rt.store.read(u.id))!.doc));
     return { ...first!.incident, ...(first!.containment ? { containment: first!.containment } : {}) };
 }
 

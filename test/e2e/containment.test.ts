@@ -5,7 +5,8 @@ import type { Containment } from '../../shared/containment/model';
 import { releaseUser } from '../../shared/runners/release';
 import { runContainment } from '../../shared/runners/runContainment';
 import { runDueWork } from '../../shared/runners/runDueWork';
-import { containedIncidents, newRecord, readRecord } from '../../shared/userRow/userRow';
+import { containedIncidents, newUserRow } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
@@ -89,7 +90,7 @@ const blocks = (u: User) =>
 async function incidentsOf(rt: Runtime, u: User): Promise<Array<Incident & { containment?: Containment }>> {
     const row = await rt.store.read(u.id);
     if (!row) return [];
-    return containedIncidents(readRecord(row.doc)).map(({ incident, containment }) => ({
+    return containedIncidents(readUserRow(row.doc)).map(({ incident, containment }) => ({
         ...incident,
         ...(containment ? { containment } : {}),
     }));
@@ -362,14 +363,14 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         const live = runtime({ STATE_TABLE_NAME: table });
         const [inc] = await incidentsOf(live, u2);
         const row = (await live.store.read(u2.id))!;
-        const record = readRecord(row.doc);
+        const record = readUserRow(row.doc);
         const pending: Containment = {
             ...inc!.containment!,
             status: 'pending',
             mode: 'live',
             steps: inc!.containment!.steps.map((s) => ({ ...s, status: 'pending' as const })),
         };
-        await live.store.write(u2.id, newRecord(record.state, [pending]), {
+        await live.store.write(u2.id, newUserRow(record.state, [pending]), {
             etag: row.etag,
             index: { lastEventTime: record.state.lastEventTime, incidentCount: 1, pendingWork: true },
             writeId: 'test',
@@ -391,7 +392,7 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         const { processSignInBatch } = await import('../../shared/pipeline/processSignInBatch');
         await rt.ready();
         const outcome = await processSignInBatch(attack(u), {
-            store: rt.store,
+            rows: rt.userRows,
             policy: rt.detection.policy,
             categories: rt.detection.categories,
             containment: rt.containment,

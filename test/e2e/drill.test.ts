@@ -1,5 +1,6 @@
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
+import { containedIncidents } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import { createRuntime } from '../../shared/runtime';
 import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
 import { runCli } from '../support/cliRun';
@@ -98,7 +99,7 @@ describe('mfa-responder drill', () => {
             // The drill touched nobody: no Graph write, the incident is a dry-run drill.
             expect(graph.writes()).toEqual([]);
             const rt = createRuntime({ env });
-            const [found] = containedIncidents(readRecord((await rt.store.read(canary.id))!.doc));
+            const [found] = containedIncidents(readUserRow((await rt.store.read(canary.id))!.doc));
             expect(found!.incident).toMatchObject({ drill: true, drillId: body.records[0]!.properties.drillId });
             expect(found!.containment).toMatchObject({ status: 'dry-run', mode: 'dry-run' });
             // Notified as a drill, outside the circuit breaker.

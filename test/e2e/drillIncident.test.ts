@@ -1,5 +1,6 @@
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
+import { containedIncidents } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import { createRuntime } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
 import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
@@ -49,7 +50,7 @@ describe('drill incidents', () => {
         });
         const { context, logs } = eventHubContext(2);
         await createSignInEventsHandler(() => rt)([drill(canary, 'drill-1'), drill(other, 'drill-2')], context);
-        const read = async (u: User) => containedIncidents(readRecord((await rt.store.read(u.id))!.doc))[0]!;
+        const read = async (u: User) => containedIncidents(readUserRow((await rt.store.read(u.id))!.doc))[0]!;
         const canaryIncident = await read(canary);
         expect(canaryIncident.incident).toMatchObject({ drill: true, drillId: 'drill-1' });
         expect(canaryIncident.containment).toMatchObject({ status: 'dry-run', mode: 'dry-run' });

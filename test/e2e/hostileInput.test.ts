@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { readRecord, UserRecord } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
+import { UserRow } from '../../shared/userRow/userRow';
 import { MAX_KEYS_PER_CLASS } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { azuriteTableEndpoint } from '../support/azuriteTables';
@@ -53,9 +54,9 @@ async function deliver(rt: Runtime, messages: unknown[]): Promise<string> {
     return logs.text();
 }
 
-async function recordOf(rt: Runtime, u: User): Promise<UserRecord | undefined> {
+async function userRowOf(rt: Runtime, u: User): Promise<UserRow | undefined> {
     const row = await rt.store.read(u.id);
-    return row && readRecord(row.doc);
+    return row && readUserRow(row.doc);
 }
 
 function file(name: string, lines: unknown[]): string {
@@ -104,7 +105,7 @@ describe('a row an attacker can grow stays within Azure’s limits', () => {
             expect(limits.refused.length).toBe(refusedBefore);
             expect(limits.largest.size).toBeLessThanOrEqual(AZURE_MAX_ENTITY_BYTES);
 
-            const record = (await recordOf(rt, victim))!;
+            const record = (await userRowOf(rt, victim))!;
             expect(record.state.incidents).toHaveLength(1);
             const incident = record.state.incidents[0]!;
             expect(incident.trigger).toBe('threshold');
@@ -123,14 +124,14 @@ describe('a row an attacker can grow stays within Azure’s limits', () => {
         );
         const rt = runtime();
         await deliver(rt, [envelope(rows.slice(0, 2000)), envelope(rows.slice(2000))]);
-        const record = (await recordOf(rt, victim))!;
+        const record = (await userRowOf(rt, victim))!;
         expect(record.state.prompts).toHaveLength(1);
         const keys = record.state.prompts[0]!.keys;
         expect(keys.filter((k) => k.startsWith('i:')).length).toBeLessThanOrEqual(MAX_KEYS_PER_CLASS.i!);
         expect(keys).toContain(`r:${request}`);
         // A redelivered row whose own id was not kept still finds its prompt through the request id.
         await deliver(rt, [envelope([rows[3999]])]);
-        expect((await recordOf(rt, victim))!.state.prompts).toHaveLength(1);
+        expect((await userRowOf(rt, victim))!.state.prompts).toHaveLength(1);
     });
 });
 
@@ -151,8 +152,8 @@ describe('poison never stops the partition', () => {
         expect(logs).toMatch(new RegExp(`Quarantined the update of user ${poisoned.id}: .*\\(InvalidInput\\)`));
         expect(logs).toMatch(new RegExp(`MFA push attack detected: .*"userId":"${poisoned.id}".*"stored":false`));
         expect(logs).toMatch(new RegExp(`MFA push attack detected: .*"userId":"${healthy.id}"`));
-        expect(await recordOf(rt, poisoned)).toBeUndefined();
-        expect((await recordOf(rt, healthy))!.state.incidents).toHaveLength(1);
+        expect(await userRowOf(rt, poisoned)).toBeUndefined();
+        expect((await userRowOf(rt, healthy))!.state.incidents).toHaveLength(1);
     });
 
     it('retries a refused write once with the least detail, and stores that', async () => {
@@ -163,7 +164,7 @@ describe('poison never stops the partition', () => {
             envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.2) }))),
         ]);
         expect(logs).toMatch(/"quarantined":0/);
-        expect((await recordOf(rt, victim))!.state.incidents).toHaveLength(1);
+        expect((await userRowOf(rt, victim))!.state.incidents).toHaveLength(1);
     });
 
     it('throws only for transient storage failures, so that the host retries the batch', async () => {
@@ -187,7 +188,7 @@ describe('an incident is announced once, even when an acknowledgement is lost', 
         ]);
         expect(logs.match(new RegExp(`MFA push attack detected: [^\\n]*"userId":"${victim.id}"`, 'g'))).toHaveLength(1);
         expect(webhook.received.filter((w) => w.userId === victim.id)).toHaveLength(1);
-        const record = (await recordOf(rt, victim))!;
+        const record = (await userRowOf(rt, victim))!;
         expect(record.containments[0]).toMatchObject({ status: 'dry-run' });
         expect(record.containments[0]!.notices[0]).toMatchObject({ kind: 'incident', status: 'sent' });
     });
@@ -208,14 +209,14 @@ describe('an incident is announced once, even when an acknowledgement is lost', 
         const first = eventHubContext(1);
         await expect(createSignInEventsHandler(() => rt)(batch, first.context)).rejects.toThrow(/user updates failed/);
         expect(first.logs.text()).not.toMatch(/MFA push attack detected/);
-        expect((await recordOf(rt, victim))!.unannounced).toHaveLength(1); // stored, marked as not yet announced
+        expect((await userRowOf(rt, victim))!.unannounced).toHaveLength(1); // stored, marked as not yet announced
 
         // The host replays the batch: the incident is found stored and unannounced, so this delivery announces it.
         const second = await deliver(rt, batch);
         expect(second.match(/MFA push attack detected: [^\n]*/g)).toHaveLength(1);
         expect(second).toContain(`"userId":"${victim.id}"`);
         expect(webhook.received.filter((w) => w.userId === victim.id)).toHaveLength(1);
-        const record = (await recordOf(rt, victim))!;
+        const record = (await userRowOf(rt, victim))!;
         expect(record.unannounced).toBeUndefined();
         expect(record.containments[0]!.notices[0]).toMatchObject({ kind: 'incident', status: 'sent' });
         // A third delivery of the same batch says nothing more.
@@ -232,7 +233,7 @@ describe('sane event time', () => {
             envelope(Array.from({ length: 10 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.2) }))),
         ]);
         expect(logs).toMatch(/Rejected 1 sign-in record\(s\) as future-time/);
-        const record = (await recordOf(rt, victim))!;
+        const record = (await userRowOf(rt, victim))!;
         expect(record.state.incidents).toHaveLength(1);
         expect(record.state.lastEventTime).toBeLessThan(Date.now() + 3_600_000);
     });
@@ -287,7 +288,7 @@ describe('incident ids and history', () => {
         const first = Array.from({ length: 5 }, (_, i) => pushDenied({ user: victim, at: at(i * 0.1) }));
         const { confirmAnnounced } = await import('../../shared/runners/confirmAnnounced');
         const options = {
-            store: live.store,
+            rows: live.userRows,
             policy: live.detection.policy,
             categories: live.detection.categories,
             containment: live.containment,
@@ -299,7 +300,7 @@ describe('incident ids and history', () => {
                 envelope(Array.from({ length: 5 }, (_, i) => pushDenied({ user: victim, at: at(e * 10 + i * 0.1) }))),
             ]);
         }
-        const record = (await recordOf(rt, victim))!;
+        const record = (await userRowOf(rt, victim))!;
         expect(record.state.incidents.length).toBeLessThanOrEqual(21);
         expect(record.state.incidents[0]!.firstSeen).toBe(T0);
         expect(record.containments.find((c) => c.incidentId === record.state.incidents[0]!.id)).toMatchObject({

@@ -13,7 +13,8 @@ import { createSignInEventsHandler } from '../../functions/signInEvents';
 import type { Containment } from '../../shared/containment/model';
 import { ContainmentInProgressError, releaseUser } from '../../shared/runners/release';
 import { runContainment } from '../../shared/runners/runContainment';
-import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
+import { containedIncidents } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { createTableClient } from '../../shared/state/createTableClient';
@@ -153,7 +154,7 @@ const REQUEST = { by: 'analyst@contoso.com', reason: 'verified with the user by 
 async function incidentsOf(rt: Runtime, u: User): Promise<Array<Incident & { containment?: Containment }>> {
     const row = await rt.store.read(u.id);
     if (!row) return [];
-    return containedIncidents(readRecord(row.doc)).map(({ incident, containment }) => ({
+    return containedIncidents(readUserRow(row.doc)).map(({ incident, containment }) => ({
         ...incident,
         ...(containment ? { containment } : {}),
     }));

@@ -9,7 +9,8 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 
 import { createReleaseHandler } from '../../functions/admin';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
+import { containedIncidents } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import { createRuntime } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
 import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
@@ -83,7 +84,7 @@ it('late and redelivered rows of a released attack join it and leave the release
     await handler(onTime, eventHubContext(1).context);
 
     // Assess: one incident, still released, counting all 12 prompts; the user was not blocked again.
-    const incidents = containedIncidents(readRecord((await rt.store.read(u.id))!.doc));
+    const incidents = containedIncidents(readUserRow((await rt.store.read(u.id))!.doc));
     expect(incidents).toHaveLength(1);
     expect(incidents[0]!.incident).toMatchObject({ denials: 12, closedAt: expect.any(Number) });
     expect(incidents[0]!.containment!.status).toBe('released');
@@ -113,7 +114,7 @@ it('a late approval of a released attack, dated before the release, is a new inc
 
     // Assess: the released incident took the late denials; a new spam-then-success incident, linked to it, is
     // announced and contained (sessions revoked again, push blocked again).
-    const incidents = containedIncidents(readRecord((await rt.store.read(u.id))!.doc));
+    const incidents = containedIncidents(readUserRow((await rt.store.read(u.id))!.doc));
     const [first, second] = incidents;
     expect(incidents).toHaveLength(2);
     expect(first!.incident).toMatchObject({ denials: 12, closedAt: expect.any(Number) });

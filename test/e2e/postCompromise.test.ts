@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import type { Containment } from '../../shared/containment/model';
-import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
+import { containedIncidents } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
@@ -71,7 +72,7 @@ async function deliver(rt: Runtime, messages: unknown[]): Promise<string> {
 async function incidentsOf(rt: Runtime, u: User): Promise<Array<Incident & { containment?: Containment }>> {
     const row = await rt.store.read(u.id);
     if (!row) return [];
-    return containedIncidents(readRecord(row.doc)).map(({ incident, containment }) => ({
+    return containedIncidents(readUserRow(row.doc)).map(({ incident, containment }) => ({
         ...incident,
         ...(containment ? { containment } : {}),
     }));

@@ -7,11 +7,13 @@ import { randomUUID } from 'node:crypto';
 
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import { SENTINEL_ROW_COLUMNS } from '../../shared/sentinel/sentinelRow';
+import { incidentViews } from '../../shared/notices/incidentView';
 import { userIncidents } from '../../shared/userRow/listIncidents';
 import type { Containment } from '../../shared/containment/model';
 import { releaseUser } from '../../shared/runners/release';
 import { runDueWork } from '../../shared/runners/runDueWork';
-import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
+import { containedIncidents } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { eventHubContext } from '../support/host';
 import { envelope, fraudReport, pushApproved, pushDenied, User, user } from '../support/signInFactory';
@@ -68,7 +70,7 @@ const rowsOf = (u: User) => ingestion().rows.filter((r) => r.UserId === u.id);
 
 async function containmentOf(rt: Runtime, u: User): Promise<Containment> {
     const row = await rt.store.read(u.id);
-    return containedIncidents(readRecord(row!.doc))[0]!.containment!;
+    return containedIncidents(readUserRow(row!.doc))[0]!.containment!;
 }
 
 /** The timer, at a wall-clock time of the test's choosing. */
@@ -116,7 +118,7 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
         });
         expect([...identity().issued.values()].slice(tokensBefore)).toContain('https://monitor.azure.com');
         // Visible on the incident: what was accepted.
-        const [view] = (await userIncidents(rt.store, u.id))!;
+        const [view] = incidentViews((await userIncidents(rt.store, u.id))!);
         expect(view!.logRows).toMatchObject({ sent: 1, reported: 'contained', failing: null });
         // A redelivered batch and a timer tick send nothing more.
         await deliver(rt, [attack(u)]);
@@ -187,7 +189,7 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
         expect(graph().groups.get(PUSH_BLOCK_GROUP)!.members.has(u.id)).toBe(true);
         expect(loop.webhook.received.filter((w) => w.userId === u.id).map((w) => w.kind)).toEqual(['incident']);
         expect(rowsOf(u)).toEqual([]);
-        const [view] = (await userIncidents(rt.store, u.id))!;
+        const [view] = incidentViews((await userIncidents(rt.store, u.id))!);
         expect(view!.containment).toBe('contained');
         expect(view!.logRows).toMatchObject({
             sent: 0,

@@ -13,7 +13,8 @@ import {
     singleLine,
 } from '../../functions/admin';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { containedIncidents, readRecord } from '../../shared/userRow/userRow';
+import { containedIncidents } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { runCli } from '../support/cliRun';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
@@ -57,7 +58,7 @@ function runtime(env = settings()): Runtime {
 
 /** How the first incident of a user was released, as stored. */
 async function releaseOf(rt: Runtime, u: User) {
-    const [first] = containedIncidents(readRecord((await rt.store.read(u.id))!.doc));
+    const [first] = containedIncidents(readUserRow((await rt.store.read(u.id))!.doc));
     return first!.containment!.release!;
 }
 

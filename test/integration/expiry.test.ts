@@ -1,7 +1,8 @@
 import { MemoryCircuitBreaker } from '../../shared/containment/circuitBreaker';
 import { runDueWork } from '../../shared/runners/runDueWork';
-import type { ContainmentDeps } from '../../shared/runners/runContainment';
-import type { UserRecord } from '../../shared/userRow/userRow';
+import type { ContainmentDeps } from '../../shared/runners/containmentDeps';
+import type { UserRow } from '../../shared/userRow/userRow';
+import { UserRows } from '../../shared/userRow/userRows';
 import { loadContainmentConfig } from '../../shared/config';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
 import { processSignInBatch } from '../../shared/pipeline/processSignInBatch';
@@ -15,7 +16,7 @@ const silent = { log: () => undefined, warn: () => undefined, error: () => undef
 
 describe('idle state expiry (timer, Azurite)', () => {
     it('forgets idle users, keeps recent ones and those with recent incidents', async () => {
-        const store = new TableRowStore<UserRecord>(azuriteTableClient());
+        const store = new TableRowStore<UserRow>(azuriteTableClient());
         await store.ensureTable();
         const now = Date.parse('2026-11-27T12:00:00Z');
         const hour = 3_600_000;
@@ -25,19 +26,20 @@ describe('idle state expiry (timer, Azurite)', () => {
         await putRecord(store, stateRecord(idle.id, { lastEventTime: now - 30 * hour }));
         await putRecord(store, stateRecord(active.id, { lastEventTime: now - 2 * hour }));
         const at = (m: number) => new Date(now - 30 * hour + m * 60_000);
+        const config = loadContainmentConfig({});
+        const rows = new UserRows({ store, windowMs: DEFAULT_POLICY.windowMs, containment: config });
         await processSignInBatch(
             [envelope(Array.from({ length: 6 }, (_, i) => pushDenied({ user: attacked, at: at(i) })))],
             {
-                store,
+                rows,
                 policy: DEFAULT_POLICY,
                 categories: new Set(USER_SIGNIN_CATEGORIES),
                 now: () => now - 30 * hour,
             },
         );
         const deps: ContainmentDeps = {
-            store,
-            config: loadContainmentConfig({}),
-            windowMs: DEFAULT_POLICY.windowMs,
+            rows,
+            config,
             breaker: new MemoryCircuitBreaker(),
             logger: silent,
             leaseMs: 180_000,

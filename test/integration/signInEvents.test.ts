@@ -1,5 +1,5 @@
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { readRecord } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import type { UserState } from '../../shared/detection/userState';
 import { StateStoreError } from '../../shared/errors';
 import { createRuntime, Runtime } from '../../shared/runtime';
@@ -39,7 +39,7 @@ function newTable(): string {
 
 async function stateOf(rt: Runtime, u: User): Promise<UserState | undefined> {
     const row = await rt.store.read(u.id);
-    return row && readRecord(row.doc).state;
+    return row && readUserRow(row.doc).state;
 }
 
 describe('signInEvents handler (host-shaped input, Azurite)', () => {

@@ -9,7 +9,7 @@ import type { TableClient } from '@azure/data-tables';
 
 import { createContainmentTimerHandler } from '../../functions/containmentTimer';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
-import { readRecord } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import { processSignInBatch } from '../../shared/pipeline/processSignInBatch';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { createTableClient } from '../../shared/state/createTableClient';
@@ -73,7 +73,7 @@ describe('a row that cannot be read, on the Event Hub path', () => {
         // Assess: the bystander's attack was detected; the broken user has a fresh row holding this batch's prompt;
         // the broken row is kept as it was beside it, with the reason, and was set aside once.
         expect(first.logs.text()).toMatch(new RegExp(`MFA push attack detected: .*"userId":"${bystander.id}"`));
-        const fresh = readRecord((await rt.store.read(broken.id))!.doc);
+        const fresh = readUserRow((await rt.store.read(broken.id))!.doc);
         expect(fresh.state.prompts).toHaveLength(1);
         const kept = [];
         for await (const e of client.listEntities({ queryOptions: { filter: `PartitionKey eq '${broken.id}'` } }))
@@ -100,7 +100,7 @@ describe('a row that cannot be read, on the containment timer', () => {
             await client.createEntity(brokenRow('00000000-0000-4000-8000-000000000001', '{"v":2,', true));
             const victim = user(`Timer Victim ${randomUUID().slice(0, 6)}`);
             const { failures } = await processSignInBatch([attack(victim)], {
-                store: rt.store,
+                rows: rt.userRows,
                 policy: rt.detection.policy,
                 categories: rt.detection.categories,
                 containment: rt.containment,

@@ -1,5 +1,5 @@
 import { emptyBatchResult } from '../../shared/pipeline/batchResult';
-import { parseMessages } from '../../shared/pipeline/processSignInBatch';
+import { parseMessages } from '../../shared/pipeline/parseMessages';
 import { USER_SIGNIN_CATEGORIES } from '../../shared/signin/parseSignIn';
 import { pushApproved, pushDenied, user } from '../support/signInFactory';
 

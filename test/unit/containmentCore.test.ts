@@ -19,7 +19,7 @@ import {
 import { isNeverContained, planContainment } from '../../shared/containment/plan';
 import type { Containment, ContainmentStep, Notice, StepName } from '../../shared/containment/model';
 import type { StepResult } from '../../shared/containment/steps';
-import { evictableIn } from '../../shared/userRow/userRow';
+import { evictableIn } from '../../shared/userRow/fitUserRow';
 import type { Incident } from '../../shared/detection/userState';
 
 const MIN = 60_000;

@@ -10,9 +10,9 @@ import {
     newDrillId,
 } from '../../shared/drill/drillRecords';
 import { findDrillOutcome, openEpisode } from '../../shared/drill/awaitDrill';
-import { newRecord } from '../../shared/userRow/userRow';
+import { newUserRow } from '../../shared/userRow/userRow';
 import { emptyBatchResult } from '../../shared/pipeline/batchResult';
-import { parseMessages } from '../../shared/pipeline/processSignInBatch';
+import { parseMessages } from '../../shared/pipeline/parseMessages';
 import type { SecurityInfoEvent, SignInEvent } from '../../shared/signin/signInEvent';
 
 const CANARY = '6f1c2b1e-8d3a-4c5e-9f7a-2b3c4d5e6f70';
@@ -124,7 +124,7 @@ describe('a drill in detection', () => {
 
     it('is found in the canary’s row by its id, and an open episode is seen before sending', () => {
         const { state, newIncidents } = applyEvents(undefined, parse(6), { policy: DEFAULT_POLICY, now: NOW });
-        const record = newRecord(state, []);
+        const record = newUserRow(state, []);
         const found = findDrillOutcome(record, plan().drillId, []);
         expect(found).toMatchObject({ kind: 'opened', found: { incident: { id: newIncidents[0]!.id } } });
         expect(findDrillOutcome(record, 'drill-other', [])).toBeUndefined();

@@ -8,7 +8,7 @@ import { applyEvents } from '../../shared/detection/detect';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
 import { drillMessages, drillRecords, newDrillId } from '../../shared/drill/drillRecords';
 import { emptyBatchResult } from '../../shared/pipeline/batchResult';
-import { parseMessages } from '../../shared/pipeline/processSignInBatch';
+import { parseMessages } from '../../shared/pipeline/parseMessages';
 import type { UserEvent } from '../../shared/signin/signInEvent';
 import { envelope, pushApproved, pushDenied } from '../support/signInFactory';
 

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 
 import { readSignInMessages } from '../../cli/readInput';
 import { emptyBatchResult } from '../../shared/pipeline/batchResult';
-import { parseMessages } from '../../shared/pipeline/processSignInBatch';
+import { parseMessages } from '../../shared/pipeline/parseMessages';
 import { USER_SIGNIN_CATEGORIES } from '../../shared/signin/parseSignIn';
 import { pushDenied, user } from '../support/signInFactory';
 

@@ -1,4 +1,5 @@
-import { newRecord, readRecord } from '../../shared/userRow/userRow';
+import { newUserRow } from '../../shared/userRow/userRow';
+import { readUserRow } from '../../shared/userRow/userRowShape';
 import { applyEvents } from '../../shared/detection/detect';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
 import { UnreadableRowError } from '../../shared/errors';
@@ -12,10 +13,10 @@ describe('reading a stored record', () => {
             policy: { ...DEFAULT_POLICY, denialThreshold: 2 },
             now: NOW,
         });
-        const stored = JSON.parse(JSON.stringify(newRecord(state))) as unknown;
-        expect(readRecord(stored)).toEqual(stored);
+        const stored = JSON.parse(JSON.stringify(newUserRow(state))) as unknown;
+        expect(readUserRow(stored)).toEqual(stored);
         const v1 = { userId: USER, lastEventTime: 1, attempts: [{ keys: ['r:a'], t: 1, kind: 'push-denied' }] };
-        expect(readRecord(v1).state.prompts).toEqual([{ keys: ['r:a'], time: 1, kind: 'push-denied', rowIds: [] }]);
+        expect(readUserRow(v1).state.prompts).toEqual([{ keys: ['r:a'], time: 1, kind: 'push-denied', rowIds: [] }]);
     });
 
     it.each([
@@ -45,7 +46,7 @@ describe('reading a stored record', () => {
     ])('refuses %s as UnreadableRowError, saying where and never what', (_name, doc, reason) => {
         const error = (() => {
             try {
-                readRecord(doc);
+                readUserRow(doc);
             } catch (e) {
                 return e;
             }
