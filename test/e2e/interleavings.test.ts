@@ -34,6 +34,12 @@ const at = (m: number) => new Date(T0 + m * MIN);
 const GROUP = '4d5e6f70-8192-43a4-b5c6-d7e8f9a0b1c2';
 /** How long a slowed Graph call is held: long enough to act while it is in flight, short for the suite. */
 const SLOW_MS = 1500;
+/**
+ * The event handler's inline containment budget in the tests that wait it out (5 s in the app): long enough for the
+ * steps before a hanging call, short for the suite. The handler must return within it and a margin.
+ */
+const INLINE_MS = 1500;
+const INLINE_MARGIN_MS = 3000;
 
 let identity: FakeIdentity;
 let graph: FakeGraph;
@@ -487,14 +493,22 @@ describe('the circuit breaker', () => {
 
 describe('Graph hanging while a batch arrives', () => {
     it('the handler returns within the inline bound; the incident says the timer continues, and the timer contains', async () => {
-        const rt = runtime({ GRAPH_CALL_TIMEOUT_SECONDS: '15', GRAPH_STEP_BUDGET_SECONDS: '90' });
+        const rt = createRuntime({
+            env: env({ GRAPH_CALL_TIMEOUT_SECONDS: '15', GRAPH_STEP_BUDGET_SECONDS: '90' }),
+            inlineContainmentMs: INLINE_MS,
+        });
         const u = victim('Brownout');
         graph.fail({ ...STEP_CALLS['revoke-sessions'](u), status: 'hang' });
         const started = Date.now();
         await deliver(rt, attack(u));
-        expect(Date.now() - started).toBeLessThan(8000);
+        expect(Date.now() - started).toBeLessThan(INLINE_MS + INLINE_MARGIN_MS);
         const c = await containmentOf(rt, u);
         expect(c.status).toBe('retrying');
+        // The shortened budget still reached the hanging call: it is what the handler stopped waiting for.
+        expect(c.steps.find((s) => s.name === 'revoke-sessions')).toMatchObject({
+            status: 'failed',
+            error: { code: 'Timeout' },
+        });
         expect(c.reason).toMatch(/continued by the containment timer/);
         expect(c.lease).toBeUndefined();
         expect(inGroup(u)).toBe(false);
@@ -508,10 +522,13 @@ describe('Graph hanging while a batch arrives', () => {
 describe('the managed identity endpoint hanging while a batch arrives', () => {
     it('the handler still returns within the inline bound; the timer contains once tokens come again', async () => {
         // An identity with no token cached yet, so that the first Graph call needs the endpoint.
-        const rt = runtime({
-            AZURE_CLIENT_ID: identity.addClient(),
-            GRAPH_CALL_TIMEOUT_SECONDS: '15',
-            GRAPH_STEP_BUDGET_SECONDS: '90',
+        const rt = createRuntime({
+            env: env({
+                AZURE_CLIENT_ID: identity.addClient(),
+                GRAPH_CALL_TIMEOUT_SECONDS: '15',
+                GRAPH_STEP_BUDGET_SECONDS: '90',
+            }),
+            inlineContainmentMs: INLINE_MS,
         });
         const u = victim('Token Brownout');
         identity.hang = 1000;
@@ -521,7 +538,7 @@ describe('the managed identity endpoint hanging while a batch arrives', () => {
         } finally {
             identity.hang = 0;
         }
-        expect(Date.now() - started).toBeLessThan(8000);
+        expect(Date.now() - started).toBeLessThan(INLINE_MS + INLINE_MARGIN_MS);
         expect(identity.hang).toBeLessThan(1000); // the token endpoint was asked, and did not answer
         const c = await containmentOf(rt, u);
         expect(c.status).toBe('retrying');
