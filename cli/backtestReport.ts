@@ -1,4 +1,5 @@
-import type { ContainmentConfig, DetectionConfig } from '../shared/config';
+import type { ContainmentConfig } from '../shared/settings/containment';
+import type { DetectionConfig } from '../shared/settings/detection';
 import { planContainment } from '../shared/containment/core';
 import { incidentView } from '../shared/containment/incidentView';
 import type { Containment } from '../shared/containment/model';

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import type { TokenCredential } from '@azure/identity';
 
-import { loadEventHubConfig } from '../shared/config';
+import { loadEventHubConfig } from '../shared/settings/eventHub';
 import { incidentView } from '../shared/containment/incidentView';
 import { ConfigError } from '../shared/errors';
 import { awaitDrill, findDrillOutcome, openEpisode, readUserRecord } from '../shared/drill/awaitDrill';

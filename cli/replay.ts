@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 
-import type { ContainmentConfig, DetectionConfig } from '../shared/config';
+import type { ContainmentConfig } from '../shared/settings/containment';
+import type { DetectionConfig } from '../shared/settings/detection';
 import { ContainedIncident, containmentOf, readRecord, UserRecordStore } from '../shared/containment/userRecord';
 import { addBatchResult, BatchOutcome, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
 import { confirmAnnounced } from '../shared/pipeline/announced';

@@ -3,7 +3,7 @@
  * claiming a run, advancing it step by step, settling it, and releasing. The runner (runContainment.ts) is a short
  * loop around these; every decision a SOC relies on is here and unit-tested without I/O.
  */
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { singleLine } from '../singleLine';
 import { upnForms } from '../upn';

@@ -1,4 +1,4 @@
-import type { ContainmentMode } from '../config';
+import type { ContainmentMode } from '../settings/containmentModes';
 
 /** The steps of a containment, in the order they run. What each does is in steps.ts. */
 export type StepName =

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { GraphActions } from '../graph/graphActions';
 import type { Logger } from '../logger';

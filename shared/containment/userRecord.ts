@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import { shrinkState, SHRINK_LEVELS } from '../detection/shrinkState';
 import type { Incident, UserState } from '../detection/userState';
 import { ensureError, UnreadableRowError, WriteRejectedError } from '../errors';

@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import { ContainedIncident, newRecord, updateRecord, UserRecordStore } from '../containment/userRecord';
 import type { DetectionPolicy } from '../detection/policy';
 import type { Logger } from '../logger';

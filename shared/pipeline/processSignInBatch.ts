@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import { amendForApproval, amendForRegistration, planContainment } from '../containment/core';
 import { Containment, isActive } from '../containment/model';
 import {

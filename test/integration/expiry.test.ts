@@ -2,7 +2,7 @@ import { MemoryCircuitBreaker } from '../../shared/containment/circuitBreaker';
 import { runDueWork } from '../../shared/containment/runDueWork';
 import type { ContainmentDeps } from '../../shared/containment/runContainment';
 import type { UserRecord } from '../../shared/containment/userRecord';
-import { loadContainmentConfig } from '../../shared/config';
+import { loadContainmentConfig } from '../../shared/settings/containment';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
 import { processSignInBatch } from '../../shared/pipeline/processSignInBatch';
 import { USER_SIGNIN_CATEGORIES } from '../../shared/signin/parseSignIn';

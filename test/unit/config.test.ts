@@ -1,16 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import {
-    containmentWarnings,
-    deployConstraint,
-    loadContainmentConfig,
-    loadDetectionConfig,
-    loadStateTableConfig,
-    readSetting,
-    SettingName,
-    SETTINGS,
-} from '../../shared/config';
+import { containmentWarnings, loadContainmentConfig } from '../../shared/settings/containment';
+import { loadDetectionConfig } from '../../shared/settings/detection';
+import { deployConstraint, readSetting } from '../../shared/settings/readSetting';
+import { SettingName, SETTINGS } from '../../shared/settings/settings';
+import { loadStateTableConfig } from '../../shared/settings/stateTable';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
 import { ConfigError } from '../../shared/errors';
 

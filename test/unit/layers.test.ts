@@ -10,7 +10,7 @@ const LAYERS: Array<[RegExp, number]> = [
     [/^shared\/(errors|logger|time|upn|singleLine)\.ts$/, 0],
     [/^shared\/signin\//, 1],
     [/^shared\/detection\//, 2],
-    [/^shared\/config\.ts$/, 2],
+    [/^shared\/settings\//, 2],
     [/^shared\/state\//, 3],
     [/^shared\/eventhub\//, 3],
     [/^shared\/graph\//, 4],
@@ -76,7 +76,7 @@ describe('module layers', () => {
         for (const file of files.filter((f) => f.startsWith('shared/state/'))) {
             expect({ file, imports: graph.get(file)!.filter((i) => !i.startsWith('shared/state/')) }).toEqual({
                 file,
-                imports: graph.get(file)!.filter((i) => /^shared\/(errors|config)\.ts$/.test(i)),
+                imports: graph.get(file)!.filter((i) => /^shared\/(errors\.ts$|settings\/)/.test(i)),
             });
         }
     });
@@ -84,7 +84,7 @@ describe('module layers', () => {
 
 it('reads the import graph it checks', () => {
     expect(graph.get('shared/containment/core.ts')).toEqual(
-        expect.arrayContaining(['shared/config.ts', 'shared/containment/steps.ts', 'shared/upn.ts']),
+        expect.arrayContaining(['shared/settings/containment.ts', 'shared/containment/steps.ts', 'shared/upn.ts']),
     );
     expect(graph.get('functions/signInEvents.ts')).toContain('shared/pipeline/processSignInBatch.ts');
     expect([...graph.values()].flat().length).toBeGreaterThan(100);
