@@ -227,8 +227,12 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
         return reject('not-an-object', `record is ${Array.isArray(input) ? 'an array' : typeof input}`);
     }
     const raw = isLogAnalyticsRow(input) ? fromLogAnalyticsRow(input) : input;
-
     // Cheap checks first: most of the stream is other categories or other result codes.
+    return routeByCategory(raw, options) ?? screenSignIn(raw, options);
+}
+
+/** Audit records go to the audit parser and categories not read are dropped unread; undefined: a sign-in to read. */
+function routeByCategory(raw: Record<string, unknown>, options: ParseSignInOptions): ParseOutcome | undefined {
     const category = raw.category;
     const audit = () =>
         parseAudit(raw, {
@@ -245,8 +249,16 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
     } else if (isDirectoryAudit(raw)) {
         return options.auditCategories?.size ? audit() : { type: 'dropped', category: 'AuditLogs' };
     }
+    return undefined;
+}
+
+/**
+ * Tells a denial or a fresh approval apart from the rest (other result codes, token refreshes) by the result code and
+ * a raw look at the steps, before any validation: most of the stream is the rest.
+ */
+function screenSignIn(raw: Record<string, unknown>, options: ParseSignInOptions): ParseOutcome {
     const hasProperties = 'properties' in raw;
-    let props = hasProperties ? raw.properties : raw;
+    const props = hasProperties ? raw.properties : raw;
     if (!isPlainObject(props)) return reject('invalid-properties', 'properties is not an object');
 
     const status = props.status;
@@ -267,14 +279,31 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
     if (props.userId === undefined || props.userId === null || props.userId === '') {
         return reject('missing-user-id', 'userId is missing');
     }
+    return readSignIn(raw, props, code === MFA_DENIED_ERROR_CODE, options);
+}
+
+/** What a validated row says happened: when, and which MFA outcome (with the failed step it was read from). */
+interface Outcome {
+    readonly time: number;
+    readonly kind: MfaKind;
+    readonly failedStep?: Step;
+}
+
+/** Validates a row that is a denial or a fresh approval, dates it and classifies it. */
+function readSignIn(
+    raw: Record<string, unknown>,
+    props: Record<string, unknown>,
+    denied: boolean,
+    options: ParseSignInOptions,
+): ParseOutcome {
     const cutter = new Cutter();
     // Entra writes a handful of steps; a row with thousands is read for its first ones only (validation cost).
     const steps = props.authenticationDetails;
-    if (Array.isArray(steps) && steps.length > MAX_STEPS) {
-        props = { ...props, authenticationDetails: steps.slice(0, MAX_STEPS) };
-        cutter.count++;
-    }
-    const parsed = signInSchema.safeParse(props);
+    const tooManySteps = Array.isArray(steps) && steps.length > MAX_STEPS;
+    if (tooManySteps) cutter.count++;
+    const parsed = signInSchema.safeParse(
+        tooManySteps ? { ...props, authenticationDetails: steps.slice(0, MAX_STEPS) } : props,
+    );
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const field = issue?.path.join('.') ?? '';
@@ -294,16 +323,22 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
         );
     }
 
-    let kind: ParseOutcomeKind;
-    let failedStep: Step | undefined;
-    if (code === MFA_DENIED_ERROR_CODE) {
-        ({ kind, failedStep } = classifyFailure(fields, cutter));
-    } else {
-        // A success, or the "keep me signed in" interrupt that follows a completed MFA in the same sign-in.
-        kind = 'mfa-approved';
-    }
+    // Not denied: a success, or the "keep me signed in" interrupt that follows a completed MFA in the same sign-in.
+    const { kind, failedStep } = denied
+        ? classifyFailure(fields, cutter)
+        : { kind: 'mfa-approved' as const, failedStep: undefined };
     if (kind === 'other') return { type: 'other' };
+    return eventOf(raw, fields, { time, kind, failedStep }, cutter, options);
+}
 
+/** The event of a validated, classified row: its identity keys and its texts, cut to their bounds. */
+function eventOf(
+    raw: Record<string, unknown>,
+    fields: SignInFields,
+    { time, kind, failedStep }: Outcome,
+    cutter: Cutter,
+    options: ParseSignInOptions,
+): ParseOutcome {
     const id = cutter.cut(fields.id, TEXT_BOUNDS.id);
     const originalRequestId = cutter.cut(fields.originalRequestId, TEXT_BOUNDS.id);
     const keys: string[] = [];
