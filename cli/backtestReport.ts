@@ -1,4 +1,5 @@
-import type { ContainmentConfig, DetectionConfig } from '../shared/config';
+import type { ContainmentConfig } from '../shared/settings/containment';
+import type { DetectionConfig } from '../shared/settings/detection';
 import { planContainment } from '../shared/containment/plan';
 import { incidentView } from '../shared/notices/incidentView';
 import type { Containment } from '../shared/containment/model';

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import type { TokenCredential } from '@azure/identity';
 
-import { loadEventHubConfig } from '../shared/config';
+import { loadEventHubConfig } from '../shared/settings/eventHub';
 import { incidentView } from '../shared/notices/incidentView';
 import { ConfigError } from '../shared/errors';
 import { awaitDrill, findDrillOutcome, loadUserRow, openEpisode } from '../shared/drill/awaitDrill';

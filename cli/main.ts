@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 
 import type { TokenCredential } from '@azure/identity';
 
-import { loadStateTableConfig, readSetting } from '../shared/config';
+import { readSetting } from '../shared/settings/readSetting';
+import { loadStateTableConfig } from '../shared/settings/stateTable';
 import { ConfigError, ResponderError } from '../shared/errors';
 import { GraphCallError } from '../shared/graph/callGraph';
 import { ContainmentInProgressError, NothingToReleaseError } from '../shared/runners/release';

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 
-import type { ContainmentConfig, DetectionConfig } from '../shared/config';
+import type { ContainmentConfig } from '../shared/settings/containment';
+import type { DetectionConfig } from '../shared/settings/detection';
 import type { Logger } from '../shared/logger';
 import { addBatchResult, BatchOutcome, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
 import { handleSignInBatch, SignInBatchNotStoredError, SignInBatchUseCase } from '../shared/pipeline/handleSignInBatch';

@@ -41,7 +41,7 @@ param incidentLogWorkspaceId string = ''
 param sentinelAnalyticRule bool = false
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Product settings: one parameter per setting in shared/config.ts (SETTINGS), with the bounds the app enforces.
+// Product settings: one parameter per setting in shared/settings/settings.ts (SETTINGS), with the bounds the app enforces.
 // The parameter is the setting's name in camelCase (DENIAL_THRESHOLD -> denialThreshold). To add a setting:
 //   1. a param here, typed and bounded like its schema (int -> int with @minValue/@maxValue, true/false -> bool,
 //      a fixed list -> string with @allowed), defaulting to the app's default;
@@ -221,7 +221,7 @@ param drillSenderPrincipalId string = ''
 param drillSenderPrincipalType string = 'User'
 
 // Checks that span settings, or that a parameter type cannot express, made as the app makes them at start-up
-// (shared/config.ts). Each failed check fails the deployment with its message.
+// (the loaders in shared/settings/). Each failed check fails the deployment with its message.
 
 // TIMEOUT_WEIGHT as the app reads it: digits, optionally a point and digits, from 0 to 1. int() is reached only when
 // the parts are digits (the conditional operator evaluates one branch).

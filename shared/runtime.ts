@@ -2,19 +2,12 @@ import type { TableServiceClientOptions } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
 
-import {
-    containmentWarnings,
-    ContainmentConfig,
-    DetectionConfig,
-    GraphConfig,
-    loadContainmentConfig,
-    loadDetectionConfig,
-    loadGraphConfig,
-    loadLagWarningMs,
-    loadStateTableConfig,
-    readSetting,
-    StateTableConfig,
-} from './config';
+import { containmentWarnings, ContainmentConfig, loadContainmentConfig } from './settings/containment';
+import { DetectionConfig, loadDetectionConfig } from './settings/detection';
+import { loadLagWarningMs } from './settings/eventHub';
+import { GraphConfig, loadGraphConfig } from './settings/graph';
+import { readSetting } from './settings/readSetting';
+import { loadStateTableConfig, StateTableConfig } from './settings/stateTable';
 import { CircuitBreaker, MemoryCircuitBreaker } from './containment/circuitBreaker';
 import { GraphActions } from './graph/graphActions';
 import { GraphSetupActions } from './graph/setupActions';

@@ -2,7 +2,7 @@
  * New evidence for an incident whose containment was already planned: an approval (the user gave in), or another
  * registration after the attack. Pure: each returns the containment unchanged when nothing is to add or redo.
  */
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { singleLine } from '../singleLine';
 import { cloneContainment, Containment, isActive, newNotice, StepName } from './model';

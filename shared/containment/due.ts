@@ -3,7 +3,7 @@
  * Sentinel rows and expiry: what is still to do for a containment, and when. Pure functions of (containment, settings,
  * now).
  */
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import { Containment, isActive, Notice, SentinelRowError, SentinelRows } from './model';
 
 const MINUTE = 60_000;

@@ -1,4 +1,5 @@
-import type { ContainmentConfig, ContainmentMode } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
+import type { ContainmentMode } from '../settings/containmentModes';
 
 /**
  * The steps of a containment, in the order they run (what each does is in stepTable.ts). Declared once as a list:

@@ -2,7 +2,7 @@
  * Planning a new incident's containment, without I/O: the local guardrails (NEVER_CONTAIN, the cooldown), dry-run,
  * and the steps to run. The plan is written in the same conditional write that opens the incident.
  */
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { upnForms } from '../upn';
 import { Containment, ContainmentStatus, newNotice } from './model';

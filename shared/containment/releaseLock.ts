@@ -2,7 +2,7 @@
  * Releasing a user, as pure functions: taking their open incidents away from any runner before the push block is
  * undone, and closing them afterwards. The I/O around these is shared/runners/release.ts.
  */
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { mayHoldPushBlock } from './due';
 import { cloneContainment, Containment, newNotice } from './model';

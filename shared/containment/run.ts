@@ -3,7 +3,7 @@
  * and settling it. The runner (shared/runners/runContainment.ts) is a short loop around these, each applied in a
  * conditional write; every decision a SOC relies on is here and unit-tested without I/O.
  */
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { isRunDue, mayHoldPushBlock, runBackoffMs } from './due';
 import {

@@ -2,7 +2,7 @@
  * What a containment step is: its specification (the table of every step is stepTable.ts), what it is given to run,
  * and what it answers. A step's failure is a value, never an exception.
  */
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { ensureError } from '../errors';
 import { GraphCallError } from '../graph/callGraph';

@@ -1,4 +1,4 @@
-/** When a user counts as under attack. Every field comes from a setting (see shared/config.ts). */
+/** When a user counts as under attack. Every field comes from a setting (see shared/settings/detection.ts). */
 export interface DetectionPolicy {
     /** N: weighted push denials within the window that open an incident. */
     readonly denialThreshold: number;

@@ -1,5 +1,5 @@
-import { cloneState, forgetPrompts } from './detect';
-import type { Incident, Trimmed, UserState } from './userState';
+import { forgetPrompts } from './forgetPrompts';
+import { cloneState, Incident, Trimmed, UserState } from './userState';
 
 export interface ShrinkOptions {
     /** The detection window, ms: prompts within it of the newest event decide the next trigger. */

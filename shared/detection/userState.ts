@@ -135,3 +135,33 @@ export const MAX_KEYS_PER_CLASS: Readonly<Record<string, number>> = { i: 4, r: 2
 export function emptyUserState(userId: string): UserState {
     return { userId, prompts: [], incidents: [], lastEventTime: 0 };
 }
+
+export function cloneState(s: UserState): UserState {
+    return {
+        ...s,
+        prompts: s.prompts.map((p) => ({ ...p, keys: [...p.keys], rowIds: [...p.rowIds] })),
+        incidents: s.incidents.map(cloneIncident),
+        ...(s.registrations
+            ? {
+                  registrations: s.registrations.map((r) => ({
+                      ...r,
+                      keys: [...r.keys],
+                      methods: [...r.methods],
+                      rowIds: [...r.rowIds],
+                  })),
+              }
+            : {}),
+    };
+}
+
+function cloneIncident(i: Incident): Incident {
+    return {
+        ...i,
+        ipAddresses: [...i.ipAddresses],
+        apps: [...i.apps],
+        evidence: [...i.evidence],
+        ...(i.approval ? { approval: { ...i.approval } } : {}),
+        ...(i.trimmed ? { trimmed: { ...i.trimmed } } : {}),
+        ...(i.methods ? { methods: [...i.methods] } : {}),
+    };
+}

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 
-import type { EventHubConfig } from '../config';
+import type { EventHubConfig } from '../settings/eventHub';
 import { createProducerClient } from '../eventhub/sdk';
 
 export interface SentDrill {

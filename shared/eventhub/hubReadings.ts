@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/identity';
 
-import type { CheckpointStoreConfig, EventHubConfig } from '../config';
+import type { CheckpointStoreConfig, EventHubConfig } from '../settings/eventHub';
 import {
     checkpointPrefix,
     CheckpointReading,

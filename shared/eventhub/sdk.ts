@@ -2,7 +2,7 @@ import type { EventHubConsumerClient, EventHubProducerClient, RetryOptions } fro
 import type { TokenCredential } from '@azure/identity';
 import type { ContainerClient } from '@azure/storage-blob';
 
-import type { CheckpointStoreConfig, EventHubConfig } from '../config';
+import type { CheckpointStoreConfig, EventHubConfig } from '../settings/eventHub';
 
 /**
  * The Event Hubs and Blob SDKs are loaded on first use only: the function app's cold start needs neither (the timer

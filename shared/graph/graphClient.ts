@@ -2,7 +2,7 @@ import { AuthenticationHandler, Client, HTTPMessageHandler, TelemetryHandler } f
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import type { TokenCredential } from '@azure/identity';
 
-import type { GraphConfig } from '../config';
+import type { GraphConfig } from '../settings/graph';
 
 /** Hosts the Graph SDK already sends tokens to (src/Constants.ts GRAPH_URLS). */
 const BUILT_IN_GRAPH_HOSTS = new Set([

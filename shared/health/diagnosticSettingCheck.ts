@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-import { loadEventHubConfig, readSetting } from '../config';
+import { loadEventHubConfig } from '../settings/eventHub';
+import { readSetting } from '../settings/readSetting';
 import { Finding, ok, problem } from './check';
 import { describeFailure, HealthContext, ReadFailure, HealthCheck } from './context';
 

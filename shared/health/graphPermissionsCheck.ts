@@ -76,134 +76,154 @@ export async function readPermissions(ctx: HealthContext): Promise<PermissionsRe
 const list = (roles: Iterable<string>, why?: ReadonlyMap<string, string>) =>
     [...roles].map((r) => (why?.get(r) ? `${r} (${why.get(r)})` : r)).join('; ');
 
+/** Who is being judged and how to fix what is missing, shared by every finding of the check. */
+interface Subject {
+    readonly required: ReadonlyMap<string, string>;
+    /** The identity's display name or object id, else the client id it was named by. */
+    readonly who: string;
+    /** The grant script's command line for these settings. */
+    readonly grant: string;
+}
+
 export function evaluatePermissions(r: PermissionsReading, appClientId: string | undefined): Finding[] {
     const required = requiredGraphRoles(r.needs);
     const who = r.principal ? (r.principal.displayName ?? r.principal.id) : (appClientId ?? "the app's identity");
     const flags = grantScriptFlags(r.needs).map((f) => ` ${f}`);
     const grant = `infra/scripts/grant-graph-permissions.sh ${r.principal?.id ?? '<RESPONDER_PRINCIPAL_ID>'}${flags.join('')}`;
-    const findings: Finding[] = [];
+    const subject: Subject = { required, who, grant };
     // What is granted (read with a person's sign-in), else what the app's own token carries.
     const held = r.assigned ? r.assigned.map((a) => a.role) : r.effective;
-    if (held !== undefined) {
-        const fromToken = r.assigned === undefined;
-        const missing = [...required.keys()].filter((role) => !held.includes(role));
-        const extra = held.filter((role) => !required.has(role));
-        const notYet =
-            !fromToken && r.effective !== undefined
-                ? [...required.keys()].filter((x) => held.includes(x) && !r.effective!.includes(x))
-                : [];
-        const data = { required: [...required.keys()], [fromToken ? 'effective' : 'assigned']: held, missing, extra };
-        if (missing.length > 0) {
-            findings.push(
-                problem(
-                    'failed',
-                    'graph-permissions',
-                    TITLE,
-                    `${fromToken ? "the identity's Graph token" : who} lacks ${missing.length} app role(s) these settings need: ${list(missing, required)}`,
-                    `As Privileged Role Administrator: ${grant}` +
-                        (fromToken
-                            ? '. If you granted them within the last 24 h, the cached token still holds the old set: restart the function app.'
-                            : ' (managed identity tokens are cached for up to 24 h: a new grant can take that long to work).'),
-                    data,
-                ),
-            );
-        } else if (notYet.length > 0) {
-            findings.push(
-                problem(
-                    'warning',
-                    'graph-permissions',
-                    TITLE,
-                    `granted but not yet in the identity's token: ${notYet.join(', ')}`,
-                    'Wait: managed identity tokens are cached for up to 24 h; restart the function app to fetch a new one sooner.',
-                    data,
-                ),
-            );
-        } else {
-            const holder = fromToken ? "the identity's token carries" : `${who} holds`;
-            findings.push(
-                ok('graph-permissions', TITLE, `${holder} the ${required.size} app role(s) these settings need`, data),
-            );
-        }
-        if (extra.length > 0) {
-            const removals = (r.assigned ?? [])
-                .filter((a) => extra.includes(a.role))
-                .map(
-                    (a) =>
-                        `az rest --method DELETE --uri ${r.graphBaseUrl}/v1.0/servicePrincipals/${r.principal?.id ?? '<id>'}/appRoleAssignments/${a.assignmentId}`,
-                );
-            findings.push(
-                problem(
-                    'warning',
-                    'graph-permissions.extra',
-                    'Graph permissions beyond need',
-                    `${fromToken ? "the identity's token carries" : `${who} holds`} app role(s) these settings do not use: ${extra.join(', ')}`,
-                    `Remove what no setting needs (least privilege)${
-                        removals.length > 0
-                            ? `: ${removals.join(' ; ')}`
-                            : ' in Entra admin center > Enterprise applications > the identity > Permissions (mfa-responder doctor with your sign-in prints the commands)'
-                    } — or keep them if you are about to turn on the setting that needs them.`,
-                    { extra },
-                ),
-            );
-        }
-    } else if (r.assignedFailure) {
-        const f = r.assignedFailure;
+    return [
+        ...(held !== undefined ? appRoleFindings(r, held, subject) : [unreadAppRolesFinding(r, who, appClientId)]),
+        ...directoryRoleFindings(r, grant),
+    ];
+}
+
+/** The app roles held against those these settings need: missing, not yet in effect, or beyond need. */
+function appRoleFindings(r: PermissionsReading, held: readonly string[], { required, who, grant }: Subject): Finding[] {
+    const findings: Finding[] = [];
+    const fromToken = r.assigned === undefined;
+    const missing = [...required.keys()].filter((role) => !held.includes(role));
+    const extra = held.filter((role) => !required.has(role));
+    const notYet =
+        !fromToken && r.effective !== undefined
+            ? [...required.keys()].filter((x) => held.includes(x) && !r.effective!.includes(x))
+            : [];
+    const data = { required: [...required.keys()], [fromToken ? 'effective' : 'assigned']: held, missing, extra };
+    if (missing.length > 0) {
+        findings.push(
+            problem(
+                'failed',
+                'graph-permissions',
+                TITLE,
+                `${fromToken ? "the identity's Graph token" : who} lacks ${missing.length} app role(s) these settings need: ${list(missing, required)}`,
+                `As Privileged Role Administrator: ${grant}` +
+                    (fromToken
+                        ? '. If you granted them within the last 24 h, the cached token still holds the old set: restart the function app.'
+                        : ' (managed identity tokens are cached for up to 24 h: a new grant can take that long to work).'),
+                data,
+            ),
+        );
+    } else if (notYet.length > 0) {
         findings.push(
             problem(
                 'warning',
                 'graph-permissions',
                 TITLE,
-                `cannot read the app roles of ${who}: ${f.message}`,
-                f.kind === 'refused'
-                    ? 'Run the doctor as someone who may read service principals (Global Reader, or Directory Readers with Application.Read.All).'
-                    : `Check --app-client-id (${appClientId ?? 'unset'}) is the client id of the app's managed identity (the RESPONDER_CLIENT_ID output).`,
+                `granted but not yet in the identity's token: ${notYet.join(', ')}`,
+                'Wait: managed identity tokens are cached for up to 24 h; restart the function app to fetch a new one sooner.',
+                data,
             ),
         );
     } else {
+        const holder = fromToken ? "the identity's token carries" : `${who} holds`;
         findings.push(
-            problem(
-                'warning',
-                'graph-permissions',
-                TITLE,
-                'cannot tell which identity the app runs as',
-                'Pass --app-client-id <RESPONDER_CLIENT_ID> (the client id of the managed identity, an output of the deployment), or set AZURE_CLIENT_ID.',
-            ),
+            ok('graph-permissions', TITLE, `${holder} the ${required.size} app role(s) these settings need`, data),
         );
     }
-    if (r.needs.resetPassword && (r.directoryRoles || r.directoryFailure)) {
-        if (r.directoryRoles && r.directoryRoles.length > 0) {
-            findings.push(
-                ok(
-                    'graph-permissions.directory-role',
-                    'Directory role for password resets',
-                    `holds ${r.directoryRoles.join(', ')}`,
-                ),
-            );
-        } else if (r.directoryRoles) {
-            findings.push(
-                problem(
-                    'failed',
-                    'graph-permissions.directory-role',
-                    'Directory role for password resets',
-                    r.scopedDirectoryRoles
-                        ? `RESET_PASSWORD=true, but the identity holds ${r.scopedDirectoryRoles.map((s) => `${s.role} on ${s.scope}`).join(', ')} only: a reset of anyone outside that scope would be refused (403)`
-                        : 'RESET_PASSWORD=true, but the identity holds no directory role that may reset passwords: every reset would be refused (403)',
-                    `${grant} assigns User Administrator tenant-wide (users who hold admin roles need Privileged Authentication Administrator, assigned by hand).`,
-                ),
-            );
-        } else {
-            findings.push(
-                problem(
-                    'warning',
-                    'graph-permissions.directory-role',
-                    'Directory role for password resets',
-                    `cannot read the identity's directory roles: ${r.directoryFailure!.message}`,
-                    'Run the doctor as someone who may read role assignments (Global Reader or Privileged Role Administrator).',
-                ),
-            );
-        }
-    }
+    if (extra.length > 0) findings.push(extraRolesFinding(r, extra, fromToken, who));
     return findings;
+}
+
+/** Least privilege: roles no setting uses, with the commands that remove them when the assignments are known. */
+function extraRolesFinding(r: PermissionsReading, extra: readonly string[], fromToken: boolean, who: string): Finding {
+    const removals = (r.assigned ?? [])
+        .filter((a) => extra.includes(a.role))
+        .map(
+            (a) =>
+                `az rest --method DELETE --uri ${r.graphBaseUrl}/v1.0/servicePrincipals/${r.principal?.id ?? '<id>'}/appRoleAssignments/${a.assignmentId}`,
+        );
+    return problem(
+        'warning',
+        'graph-permissions.extra',
+        'Graph permissions beyond need',
+        `${fromToken ? "the identity's token carries" : `${who} holds`} app role(s) these settings do not use: ${extra.join(', ')}`,
+        `Remove what no setting needs (least privilege)${
+            removals.length > 0
+                ? `: ${removals.join(' ; ')}`
+                : ' in Entra admin center > Enterprise applications > the identity > Permissions (mfa-responder doctor with your sign-in prints the commands)'
+        } — or keep them if you are about to turn on the setting that needs them.`,
+        { extra },
+    );
+}
+
+/** Neither the assignments nor the token could be read: why, and what to do about it. */
+function unreadAppRolesFinding(r: PermissionsReading, who: string, appClientId: string | undefined): Finding {
+    if (r.assignedFailure) {
+        const f = r.assignedFailure;
+        return problem(
+            'warning',
+            'graph-permissions',
+            TITLE,
+            `cannot read the app roles of ${who}: ${f.message}`,
+            f.kind === 'refused'
+                ? 'Run the doctor as someone who may read service principals (Global Reader, or Directory Readers with Application.Read.All).'
+                : `Check --app-client-id (${appClientId ?? 'unset'}) is the client id of the app's managed identity (the RESPONDER_CLIENT_ID output).`,
+        );
+    }
+    return problem(
+        'warning',
+        'graph-permissions',
+        TITLE,
+        'cannot tell which identity the app runs as',
+        'Pass --app-client-id <RESPONDER_CLIENT_ID> (the client id of the managed identity, an output of the deployment), or set AZURE_CLIENT_ID.',
+    );
+}
+
+/** RESET_PASSWORD=true needs a tenant-wide directory role that may reset passwords; none when it was not read. */
+function directoryRoleFindings(r: PermissionsReading, grant: string): Finding[] {
+    if (!r.needs.resetPassword || !(r.directoryRoles || r.directoryFailure)) return [];
+    if (r.directoryRoles && r.directoryRoles.length > 0) {
+        return [
+            ok(
+                'graph-permissions.directory-role',
+                'Directory role for password resets',
+                `holds ${r.directoryRoles.join(', ')}`,
+            ),
+        ];
+    }
+    if (r.directoryRoles) {
+        return [
+            problem(
+                'failed',
+                'graph-permissions.directory-role',
+                'Directory role for password resets',
+                r.scopedDirectoryRoles
+                    ? `RESET_PASSWORD=true, but the identity holds ${r.scopedDirectoryRoles.map((s) => `${s.role} on ${s.scope}`).join(', ')} only: a reset of anyone outside that scope would be refused (403)`
+                    : 'RESET_PASSWORD=true, but the identity holds no directory role that may reset passwords: every reset would be refused (403)',
+                `${grant} assigns User Administrator tenant-wide (users who hold admin roles need Privileged Authentication Administrator, assigned by hand).`,
+            ),
+        ];
+    }
+    return [
+        problem(
+            'warning',
+            'graph-permissions.directory-role',
+            'Directory role for password resets',
+            `cannot read the identity's directory roles: ${r.directoryFailure!.message}`,
+            'Run the doctor as someone who may read role assignments (Global Reader or Privileged Role Administrator).',
+        ),
+    ];
 }
 
 export const graphPermissionsCheck: HealthCheck = {

@@ -1,4 +1,4 @@
-import { loadEventHubConfig, loadLagWarningMs } from '../config';
+import { loadEventHubConfig, loadLagWarningMs } from '../settings/eventHub';
 import { hubLag, latePartitions, PartitionLag, PartitionReading } from '../eventhub/lag';
 import { duration, Finding, ok, problem } from './check';
 import { exactLag } from '../eventhub/hubReadings';

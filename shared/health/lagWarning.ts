@@ -1,4 +1,4 @@
-import { loadCheckpointStoreConfig, loadEventHubConfig, loadLagWarningMs } from '../config';
+import { loadCheckpointStoreConfig, loadEventHubConfig, loadLagWarningMs } from '../settings/eventHub';
 import { exactLag, readCheckpoints, readPartitions } from '../eventhub/hubReadings';
 import { hubLag, latePartitions, PartitionLag } from '../eventhub/lag';
 import type { Logger } from '../logger';

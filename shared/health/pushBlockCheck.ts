@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { AuthenticatorConfig, ConditionalAccessPolicy, GroupInfo } from '../graph/graphReads';
 import { Finding, ok, problem } from './check';
 import { describeFailure, HealthContext, ReadFailure, HealthCheck } from './context';

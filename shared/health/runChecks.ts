@@ -1,4 +1,4 @@
-import { loadCheckpointStoreConfig, loadEventHubConfig } from '../config';
+import { loadCheckpointStoreConfig, loadEventHubConfig } from '../settings/eventHub';
 import { ConfigError } from '../errors';
 import { readCheckpoints, readPartitions } from '../eventhub/hubReadings';
 import type { Runtime } from '../runtime';

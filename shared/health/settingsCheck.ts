@@ -1,4 +1,4 @@
-import { loadCheckpointStoreConfig, loadEventHubConfig, loadLagWarningMs } from '../config';
+import { loadCheckpointStoreConfig, loadEventHubConfig, loadLagWarningMs } from '../settings/eventHub';
 import { ConfigError } from '../errors';
 import type { Runtime } from '../runtime';
 import { Finding, ok, problem } from './check';

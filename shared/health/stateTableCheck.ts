@@ -1,4 +1,4 @@
-import { loadStateTableConfig } from '../config';
+import { loadStateTableConfig } from '../settings/stateTable';
 import { Finding, ok, problem } from './check';
 import { describeFailure, HealthContext, ReadFailure, HealthCheck } from './context';
 

@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { isoTime } from '../time';
 import type { Containment, NoticeKind } from '../containment/model';

@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { incidentView, IncidentView } from './incidentView';
 import type { Containment, ContainmentStatus, NoticeKind } from '../containment/model';

@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import { amendForApproval, amendForRegistration } from '../containment/amend';
 import type { Containment } from '../containment/model';
 import { planContainment } from '../containment/plan';

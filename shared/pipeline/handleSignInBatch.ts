@@ -1,4 +1,5 @@
-import type { ContainmentConfig, DetectionConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
+import type { DetectionConfig } from '../settings/detection';
 import { StateStoreError } from '../errors';
 import type { Logger } from '../logger';
 import { confirmAnnounced } from '../runners/confirmAnnounced';

@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import { isActive } from '../containment/model';
 import type { DetectionPolicy } from '../detection/policy';
 import { SHRINK_LEVELS } from '../detection/shrinkState';

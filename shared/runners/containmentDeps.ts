@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { CircuitBreaker } from '../containment/circuitBreaker';
 import type { ContainmentStep } from '../containment/model';
 import type { GraphActions } from '../graph/graphActions';

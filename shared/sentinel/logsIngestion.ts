@@ -7,7 +7,7 @@ import {
     LogsIngestionClientOptions,
 } from '@azure/monitor-ingestion';
 
-import type { IncidentLogConfig } from '../config';
+import type { IncidentLogConfig } from '../settings/sentinelRows';
 import { SentinelRowSender, SentinelRowSendError } from './sentinelRowSender';
 
 /**

@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import type { Containment } from '../containment/model';
 import { incidentView } from '../notices/incidentView';

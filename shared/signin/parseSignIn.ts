@@ -11,6 +11,7 @@ import {
     NOT_FRESH_MFA,
 } from './matchers';
 import { isDirectoryAudit, parseAudit } from './auditLog';
+import { MAX_TIME_TEXT, parseEntraTime } from './entraTime';
 import { fromLogAnalyticsRow, isLogAnalyticsRow } from './logAnalyticsRow';
 import type { ParseOutcome, RejectReason } from './signInEvent';
 
@@ -42,7 +43,7 @@ export const TEXT_BOUNDS = {
     appDisplayName: 256,
     userType: 32,
     resultDetail: 4096,
-    stepTime: 64,
+    stepTime: MAX_TIME_TEXT,
     stepMethod: 128,
 } as const;
 
@@ -95,52 +96,6 @@ function readCode(value: unknown): number | undefined | 'invalid' {
     if (typeof value === 'number') return Number.isInteger(value) ? value : 'invalid';
     if (typeof value === 'string' && /^-?\d{1,12}$/.test(value.trim())) return Number(value.trim());
     return 'invalid';
-}
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-const US_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?: ?([AP]M))?$/i;
-
-/** Date.parse and Date.UTC roll 2024-02-30 over to March; a date that rolls over was never valid. */
-function isRealDate(y: number, mo: number, d: number): boolean {
-    if (mo < 1 || mo > 12 || d < 1) return false;
-    const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-    const days = mo === 2 ? (leap ? 29 : 28) : mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
-    return d <= days;
-}
-
-const digits = (s: string, from: number, to: number): number => {
-    let n = 0;
-    for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48);
-    return n;
-};
-
-/**
- * Parses Entra's time strings to ms. ISO 8601 with up to 7 fractional digits (JavaScript keeps 3) and, because
- * Elastic's fixtures show it on the top-level `time`, the US form "11/14/2025 1:48:53 AM" (read as UTC). A time
- * without a zone is UTC, as Entra writes it.
- */
-export function parseEntraTime(text: string): number | undefined {
-    if (text.length > TEXT_BOUNDS.stepTime) return undefined;
-    const s = text.trim();
-    if (ISO_TIME.test(s)) {
-        if (!isRealDate(digits(s, 0, 4), digits(s, 5, 7), digits(s, 8, 10))) return undefined;
-        const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(s);
-        const ms = Date.parse(hasZone ? s : `${s}Z`);
-        return Number.isFinite(ms) ? ms : undefined;
-    }
-    const us = US_TIME.exec(s);
-    if (us) {
-        const [, mo, d, y, h, mi, sec, ampm] = us;
-        let hour = Number(h);
-        if (ampm) {
-            if (hour < 1 || hour > 12) return undefined;
-            hour = (hour % 12) + (ampm.toUpperCase() === 'PM' ? 12 : 0);
-        }
-        if (!isRealDate(Number(y), Number(mo), Number(d)) || hour > 23 || Number(mi) > 59 || Number(sec) > 59)
-            return undefined;
-        return Date.UTC(Number(y), Number(mo) - 1, Number(d), hour, Number(mi), Number(sec));
-    }
-    return undefined;
 }
 
 /** Lower-cased text of a field that may be missing, null or of another type. */
@@ -227,8 +182,12 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
         return reject('not-an-object', `record is ${Array.isArray(input) ? 'an array' : typeof input}`);
     }
     const raw = isLogAnalyticsRow(input) ? fromLogAnalyticsRow(input) : input;
-
     // Cheap checks first: most of the stream is other categories or other result codes.
+    return routeByCategory(raw, options) ?? screenSignIn(raw, options);
+}
+
+/** Audit records go to the audit parser and categories not read are dropped unread; undefined: a sign-in to read. */
+function routeByCategory(raw: Record<string, unknown>, options: ParseSignInOptions): ParseOutcome | undefined {
     const category = raw.category;
     const audit = () =>
         parseAudit(raw, {
@@ -245,8 +204,16 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
     } else if (isDirectoryAudit(raw)) {
         return options.auditCategories?.size ? audit() : { type: 'dropped', category: 'AuditLogs' };
     }
+    return undefined;
+}
+
+/**
+ * Tells a denial or a fresh approval apart from the rest (other result codes, token refreshes) by the result code and
+ * a raw look at the steps, before any validation: most of the stream is the rest.
+ */
+function screenSignIn(raw: Record<string, unknown>, options: ParseSignInOptions): ParseOutcome {
     const hasProperties = 'properties' in raw;
-    let props = hasProperties ? raw.properties : raw;
+    const props = hasProperties ? raw.properties : raw;
     if (!isPlainObject(props)) return reject('invalid-properties', 'properties is not an object');
 
     const status = props.status;
@@ -267,14 +234,31 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
     if (props.userId === undefined || props.userId === null || props.userId === '') {
         return reject('missing-user-id', 'userId is missing');
     }
+    return readSignIn(raw, props, code === MFA_DENIED_ERROR_CODE, options);
+}
+
+/** What a validated row says happened: when, and which MFA outcome (with the failed step it was read from). */
+interface Outcome {
+    readonly time: number;
+    readonly kind: MfaKind;
+    readonly failedStep?: Step;
+}
+
+/** Validates a row that is a denial or a fresh approval, dates it and classifies it. */
+function readSignIn(
+    raw: Record<string, unknown>,
+    props: Record<string, unknown>,
+    denied: boolean,
+    options: ParseSignInOptions,
+): ParseOutcome {
     const cutter = new Cutter();
     // Entra writes a handful of steps; a row with thousands is read for its first ones only (validation cost).
     const steps = props.authenticationDetails;
-    if (Array.isArray(steps) && steps.length > MAX_STEPS) {
-        props = { ...props, authenticationDetails: steps.slice(0, MAX_STEPS) };
-        cutter.count++;
-    }
-    const parsed = signInSchema.safeParse(props);
+    const tooManySteps = Array.isArray(steps) && steps.length > MAX_STEPS;
+    if (tooManySteps) cutter.count++;
+    const parsed = signInSchema.safeParse(
+        tooManySteps ? { ...props, authenticationDetails: steps.slice(0, MAX_STEPS) } : props,
+    );
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const field = issue?.path.join('.') ?? '';
@@ -294,16 +278,22 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
         );
     }
 
-    let kind: ParseOutcomeKind;
-    let failedStep: Step | undefined;
-    if (code === MFA_DENIED_ERROR_CODE) {
-        ({ kind, failedStep } = classifyFailure(fields, cutter));
-    } else {
-        // A success, or the "keep me signed in" interrupt that follows a completed MFA in the same sign-in.
-        kind = 'mfa-approved';
-    }
+    // Not denied: a success, or the "keep me signed in" interrupt that follows a completed MFA in the same sign-in.
+    const { kind, failedStep } = denied
+        ? classifyFailure(fields, cutter)
+        : { kind: 'mfa-approved' as const, failedStep: undefined };
     if (kind === 'other') return { type: 'other' };
+    return eventOf(raw, fields, { time, kind, failedStep }, cutter, options);
+}
 
+/** The event of a validated, classified row: its identity keys and its texts, cut to their bounds. */
+function eventOf(
+    raw: Record<string, unknown>,
+    fields: SignInFields,
+    { time, kind, failedStep }: Outcome,
+    cutter: Cutter,
+    options: ParseSignInOptions,
+): ParseOutcome {
     const id = cutter.cut(fields.id, TEXT_BOUNDS.id);
     const originalRequestId = cutter.cut(fields.originalRequestId, TEXT_BOUNDS.id);
     const keys: string[] = [];

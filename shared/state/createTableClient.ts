@@ -2,7 +2,7 @@ import { TableClient, TableServiceClientOptions } from '@azure/data-tables';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 
-import type { StateTableConfig } from '../config';
+import type { StateTableConfig } from '../settings/stateTable';
 
 /** Each Table request gives up after this long (then the SDK's retries apply): a storage brownout cannot hang a run. */
 export const TABLE_REQUEST_TIMEOUT_MS = 20_000;

@@ -1,7 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { AzureMonitorOpenTelemetryOptions } from '@azure/monitor-opentelemetry';
 
-import { readSetting } from '../config';
+import { readSetting } from '../settings/readSetting';
 import { consoleLogger, Logger } from '../logger';
 import { createTelemetry, NO_TELEMETRY, Telemetry } from './telemetry';
 

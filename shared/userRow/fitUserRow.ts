@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import { hasPendingWork, isSettled } from '../containment/due';
 import type { Containment } from '../containment/model';
 import { shrinkState, SHRINK_LEVELS } from '../detection/shrinkState';

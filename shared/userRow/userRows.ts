@@ -1,4 +1,4 @@
-import type { ContainmentConfig } from '../config';
+import type { ContainmentConfig } from '../settings/containment';
 import type { Containment } from '../containment/model';
 import type { Incident } from '../detection/userState';
 import { UnreadableRowError } from '../errors';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { replay } from '../../cli/replay';
-import { loadDetectionConfig } from '../../shared/config';
+import { loadDetectionConfig } from '../../shared/settings/detection';
 import type { UserRow } from '../../shared/userRow/userRow';
 import { MemoryRowStore } from '../../shared/state/memoryRowStore';
 import { runCli } from '../support/cliRun';

@@ -38,7 +38,7 @@ describe('README file references', () => {
             }
         };
         walk(root);
-        expect(files).toEqual(expect.arrayContaining(['README.md', 'infra/main.bicep', 'shared/config.ts']));
+        expect(files).toEqual(expect.arrayContaining(['README.md', 'infra/main.bicep', 'shared/settings/settings.ts']));
         // This file names the patterns it looks for.
         for (const file of files.filter((f) => f !== 'test/docs/readme.test.ts')) {
             const text = readFileSync(join(root, file), 'utf8');

@@ -43,7 +43,7 @@ function env(extra: Record<string, string> = {}): Record<string, string | undefi
         GRAPH_STEP_BUDGET_SECONDS: '5',
         CONTAINMENT_MODE: 'live',
         PUSH_BLOCK_GROUP_ID: GROUP,
-        // Live mode needs a break-glass exclusion to start (shared/config.ts); nobody in these tests is one.
+        // Live mode needs a break-glass exclusion to start (shared/settings/containment.ts); nobody in these tests is one.
         NEVER_CONTAIN: 'breakglass@contoso.com',
         ...extra,
     };

@@ -74,7 +74,7 @@ function env(extra: Record<string, string> = {}): Record<string, string | undefi
         GRAPH_STEP_BUDGET_SECONDS: '8',
         CONTAINMENT_MODE: 'live',
         PUSH_BLOCK_GROUP_ID: GROUP,
-        // Live without a break-glass exclusion needs the explicit opt-out (shared/config.ts); these tests set
+        // Live without a break-glass exclusion needs the explicit opt-out (shared/settings/containment.ts); these tests set
         // NEVER_CONTAIN themselves where they need it.
         ALLOW_NO_BREAK_GLASS: 'true',
         NOTIFY_WEBHOOK_URL: webhook.url,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { SETTINGS } from '../../shared/config';
+import { SETTINGS } from '../../shared/settings/settings';
 import { GraphActions } from '../../shared/graph/graphActions';
 import { ALL_GRAPH_APP_ROLES, GRAPH_APP_ROLES } from '../../shared/graph/permissions';
 import { Node, parseExpression, render } from './armEvaluator';

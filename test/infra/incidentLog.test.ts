@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { SETTINGS } from '../../shared/config';
+import { SETTINGS } from '../../shared/settings/settings';
 import { SENTINEL_ROW_COLUMNS } from '../../shared/sentinel/sentinelRow';
 import { compileBicep } from './compile';
 

@@ -1,23 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import {
-    deployConstraint,
-    loadContainmentConfig,
-    loadDetectionConfig,
-    loadGraphConfig,
-    readSetting,
-    SettingName,
-    SETTINGS,
-} from '../../shared/config';
+import { loadContainmentConfig } from '../../shared/settings/containment';
+import { loadDetectionConfig } from '../../shared/settings/detection';
+import { loadGraphConfig } from '../../shared/settings/graph';
+import { deployConstraint, readSetting } from '../../shared/settings/readSetting';
+import { SettingName, SETTINGS } from '../../shared/settings/settings';
 import { ConfigError } from '../../shared/errors';
 import { ArmEvaluator, ArmFailure } from './armEvaluator';
 import { compileBicep } from './compile';
 
 /**
- * One owner for every setting: each setting in shared/config.ts is a parameter of infra/main.bicep, bounded as the
- * app bounds it, mapped in main.parameters.json to the azd environment variable of the setting's name with the app's
- * default, and passed to the function app. Data-driven from SETTINGS, so that a new setting fails here until the
+ * One owner for every setting: each setting in shared/settings/settings.ts is a parameter of infra/main.bicep, bounded
+ * as the app bounds it, mapped in main.parameters.json to the azd environment variable of the setting's name with the
+ * app's default, and passed to the function app. Data-driven from SETTINGS, so that a new setting fails here until the
  * template has it.
  */
 const root = join(__dirname, '..', '..');

@@ -3,7 +3,7 @@ import { runDueWork } from '../../shared/runners/runDueWork';
 import type { ContainmentDeps } from '../../shared/runners/containmentDeps';
 import type { UserRow } from '../../shared/userRow/userRow';
 import { UserRows } from '../../shared/userRow/userRows';
-import { loadContainmentConfig } from '../../shared/config';
+import { loadContainmentConfig } from '../../shared/settings/containment';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
 import { processSignInBatch } from '../../shared/pipeline/processSignInBatch';
 import { USER_SIGNIN_CATEGORIES } from '../../shared/signin/parseSignIn';

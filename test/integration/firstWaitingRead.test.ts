@@ -8,7 +8,7 @@
 import { createConnection, createServer, Server, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-import type { EventHubConfig } from '../../shared/config';
+import type { EventHubConfig } from '../../shared/settings/eventHub';
 import { readFirstWaiting } from '../../shared/eventhub/hubReadings';
 import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
 

@@ -6,7 +6,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import ignore from 'ignore';
 import { glob } from 'tinyglobby';
 
-import { SETTINGS } from '../../shared/config';
+import { SETTINGS } from '../../shared/settings/settings';
 import { LoadResult, loadLikeTheWorker, RegisteredFunction } from './workerStandIn';
 
 /**

@@ -3,7 +3,7 @@
  * incident rows): an ordinary one, and a hostile one that fills every field an attacker or Graph can grow to the
  * bounds detection keeps (32 addresses, long app names, long details and errors).
  */
-import { ContainmentConfig, loadContainmentConfig } from '../../shared/config';
+import { ContainmentConfig, loadContainmentConfig } from '../../shared/settings/containment';
 import { planContainment } from '../../shared/containment/plan';
 import type { Containment } from '../../shared/containment/model';
 import { MAX_ADDRESSES_PER_INCIDENT, MAX_EVIDENCE_PER_INCIDENT, type Incident } from '../../shared/detection/userState';

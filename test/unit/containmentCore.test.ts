@@ -2,7 +2,7 @@
  * The containment state machine (shared/containment/: plan, due, run, amend, releaseLock) with plain data and
  * explicit clocks: no I/O, no timers.
  */
-import { ContainmentConfig, loadContainmentConfig } from '../../shared/config';
+import { ContainmentConfig, loadContainmentConfig } from '../../shared/settings/containment';
 import { advance, claim, RunContext, settle } from '../../shared/containment/run';
 import { amendForApproval, amendForRegistration } from '../../shared/containment/amend';
 import { finishRelease, lockForRelease } from '../../shared/containment/releaseLock';
@@ -32,7 +32,7 @@ function config(env: Record<string, string> = {}): ContainmentConfig {
     return loadContainmentConfig({
         CONTAINMENT_MODE: 'live',
         PUSH_BLOCK_GROUP_ID: GROUP,
-        // These tests are about the core, not the break-glass start-up guard (shared/config.ts).
+        // These tests are about the core, not the break-glass start-up guard (shared/settings/containment.ts).
         ALLOW_NO_BREAK_GLASS: 'true',
         NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/soc',
         MAX_STEP_ATTEMPTS: '3',

@@ -2,7 +2,7 @@
  * Drill prompts and real prompts of a canary never mix: a real attack that starts right after a drill opens a real
  * incident, planned in the configured mode, and a method registered after it is linked to the real attack.
  */
-import { loadContainmentConfig } from '../../shared/config';
+import { loadContainmentConfig } from '../../shared/settings/containment';
 import { planContainment } from '../../shared/containment/plan';
 import { applyEvents } from '../../shared/detection/detect';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';

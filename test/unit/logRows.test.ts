@@ -2,7 +2,8 @@
  * Incident rows for Sentinel as pure data: the due-work rule for rows (shared/containment/due.ts), the row built
  * from the incident view (sentinelRow.ts) within the service's limits, and the settings that turn rows on.
  */
-import { loadContainmentConfig, loadIncidentLogConfig } from '../../shared/config';
+import { loadContainmentConfig } from '../../shared/settings/containment';
+import { loadIncidentLogConfig } from '../../shared/settings/sentinelRows';
 import {
     hasPendingWork,
     hasReportReady,

@@ -1,4 +1,4 @@
-import { loadContainmentConfig } from '../../shared/config';
+import { loadContainmentConfig } from '../../shared/settings/containment';
 import { planContainment } from '../../shared/containment/plan';
 import type { Containment } from '../../shared/containment/model';
 import { noticePayload } from '../../shared/notices/notifier';

@@ -2,7 +2,8 @@ import beats from '../fixtures/beats-noninteractive.json';
 import msDocs from '../fixtures/ms-docs-signin-50140.json';
 import synthesized from '../fixtures/synthesized-push-denied-envelope.json';
 import { classifyDenialText } from '../../shared/signin/matchers';
-import { parseEntraTime, parseSignIn, USER_SIGNIN_CATEGORIES } from '../../shared/signin/parseSignIn';
+import { parseEntraTime } from '../../shared/signin/entraTime';
+import { parseSignIn, USER_SIGNIN_CATEGORIES } from '../../shared/signin/parseSignIn';
 import { recordsFromMessage } from '../../shared/signin/envelope';
 import {
     DECLINED,

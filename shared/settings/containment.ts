@@ -1,0 +1,85 @@
+import { ConfigError } from '../errors';
+import { upnForms } from '../upn';
+import type { ContainmentMode, NotifyFormat, PushBlockMode } from './containmentModes';
+import { Env, readSetting, requireSetting } from './readSetting';
+import { IncidentLogConfig, loadIncidentLogConfig } from './sentinelRows';
+
+export interface ContainmentConfig {
+    readonly mode: ContainmentMode;
+    readonly pushBlockMode: PushBlockMode;
+    readonly pushBlockGroupId?: string;
+    readonly confirmCompromised: boolean;
+    readonly disableAccount: boolean;
+    readonly removeNewMethods: boolean;
+    readonly resetPassword: boolean;
+    readonly notifyWebhookUrl?: string;
+    /** How notices are written: plain JSON, or a Teams Workflows Adaptive Card. */
+    readonly notifyFormat: NotifyFormat;
+    /** Where incident rows go (Sentinel's table); absent: none are sent. */
+    readonly incidentLog?: IncidentLogConfig;
+    /** Lower-case object ids and UPNs in every form they can take (NFC; a guest's #EXT# and home forms). */
+    readonly neverContain: ReadonlySet<string>;
+    readonly neverContainGroupIds: readonly string[];
+    readonly maxContainmentsPerHour: number;
+    readonly cooldownMs: number;
+    readonly maxStepAttempts: number;
+}
+
+export function loadContainmentConfig(env: Env): ContainmentConfig {
+    const mode = requireSetting(env, 'CONTAINMENT_MODE');
+    const pushBlockMode = requireSetting(env, 'PUSH_BLOCK_MODE');
+    const pushBlockGroupId = readSetting(env, 'PUSH_BLOCK_GROUP_ID')?.toLowerCase();
+    if (mode === 'live' && pushBlockMode === 'group' && !pushBlockGroupId) {
+        throw new ConfigError(
+            'PUSH_BLOCK_GROUP_ID',
+            'Setting PUSH_BLOCK_GROUP_ID is required when CONTAINMENT_MODE=live and PUSH_BLOCK_MODE=group (a group object id; `mfa-responder setup` creates the group).',
+        );
+    }
+    const neverContain = requireSetting(env, 'NEVER_CONTAIN');
+    const neverContainGroupIds = requireSetting(env, 'NEVER_CONTAIN_GROUP_IDS');
+    if (
+        mode === 'live' &&
+        neverContain.length === 0 &&
+        neverContainGroupIds.length === 0 &&
+        !requireSetting(env, 'ALLOW_NO_BREAK_GLASS')
+    ) {
+        throw new ConfigError(
+            'NEVER_CONTAIN',
+            'CONTAINMENT_MODE=live needs a break-glass exclusion: set NEVER_CONTAIN (user object ids or UPNs) or NEVER_CONTAIN_GROUP_IDS (group object ids), so that an attack on your emergency accounts, or a bug, can never lock them out. To contain without any exclusion, set ALLOW_NO_BREAK_GLASS=true.',
+        );
+    }
+    const webhook = readSetting(env, 'NOTIFY_WEBHOOK_URL');
+    const incidentLog = loadIncidentLogConfig(env);
+    return {
+        mode,
+        pushBlockMode,
+        ...(pushBlockGroupId ? { pushBlockGroupId } : {}),
+        confirmCompromised: requireSetting(env, 'CONFIRM_COMPROMISED'),
+        disableAccount: requireSetting(env, 'DISABLE_ACCOUNT'),
+        removeNewMethods: requireSetting(env, 'REMOVE_NEW_METHODS'),
+        resetPassword: requireSetting(env, 'RESET_PASSWORD'),
+        ...(webhook ? { notifyWebhookUrl: webhook } : {}),
+        notifyFormat: requireSetting(env, 'NOTIFY_FORMAT'),
+        ...(incidentLog ? { incidentLog } : {}),
+        neverContain: new Set(neverContain.flatMap((v) => (v.includes('@') ? upnForms(v) : [v]))),
+        neverContainGroupIds,
+        maxContainmentsPerHour: requireSetting(env, 'MAX_CONTAINMENTS_PER_HOUR'),
+        cooldownMs: requireSetting(env, 'CONTAINMENT_COOLDOWN_MINUTES') * 60_000,
+        maxStepAttempts: requireSetting(env, 'MAX_STEP_ATTEMPTS'),
+    };
+}
+
+/**
+ * Settings that are valid but weaken containment: said once at start-up, never a refusal to start. Once a user's
+ * methods are deleted (remove-method mode), an attacker who holds the password may register their own at the next
+ * sign-in, unless the password is reset too or registering security information is protected by Conditional Access.
+ */
+export function containmentWarnings(config: ContainmentConfig): string[] {
+    const warnings: string[] = [];
+    if (config.mode === 'live' && config.pushBlockMode === 'remove-method' && !config.resetPassword) {
+        warnings.push(
+            'PUSH_BLOCK_MODE=remove-method with RESET_PASSWORD=false: after the methods are deleted, whoever holds the password can register their own at the next sign-in. Set RESET_PASSWORD=true, or protect "Register security information" with a Conditional Access policy.',
+        );
+    }
+    return warnings;
+}

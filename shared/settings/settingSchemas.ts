@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+/**
+ * The part of a setting's validation that a deployment template can check before the app starts: infra/main.bicep
+ * gives the setting's parameter the same type and bounds (test/infra checks that it does). The helpers below record
+ * it, so a new setting built with them is covered without further work.
+ */
+export type DeployConstraint =
+    | { readonly type: 'int'; readonly min: number; readonly max: number }
+    | { readonly type: 'decimal'; readonly min: number; readonly max: number }
+    | { readonly type: 'bool' }
+    | { readonly type: 'oneOf'; readonly allowed: readonly string[] };
+
+const deployConstraints = new WeakMap<z.ZodType, DeployConstraint>();
+function constrained<S extends z.ZodType>(schema: S, constraint: DeployConstraint): S {
+    deployConstraints.set(schema, constraint);
+    return schema;
+}
+
+/** The deploy-time constraint one of the helpers below recorded for this schema, if any. */
+export function recordedConstraint(schema: z.ZodType): DeployConstraint | undefined {
+    return deployConstraints.get(schema);
+}
+
+export const int = (min: number, max: number) =>
+    constrained(
+        z
+            .string()
+            .trim()
+            .regex(/^-?\d+$/)
+            .transform(Number)
+            .pipe(z.number().int().min(min).max(max)),
+        { type: 'int', min, max },
+    );
+export const num = (min: number, max: number) =>
+    constrained(
+        z
+            .string()
+            .trim()
+            .regex(/^-?\d+(\.\d+)?$/)
+            .transform(Number)
+            .pipe(z.number().min(min).max(max)),
+        { type: 'decimal', min, max },
+    );
+export const bool = constrained(
+    z
+        .string()
+        .trim()
+        .toLowerCase()
+        .pipe(z.enum(['true', 'false']))
+        .transform((v) => v === 'true'),
+    { type: 'bool' },
+);
+export const csv = <T extends string>(values: readonly [T, ...T[]]) =>
+    constrained(
+        z
+            .string()
+            .transform((s) =>
+                s
+                    .split(',')
+                    .map((v) => v.trim())
+                    .filter(Boolean),
+            )
+            .pipe(z.array(z.enum(values)).min(1)),
+        { type: 'oneOf', allowed: orderedSelections(values) },
+    );
+
+/** Every non-empty list of distinct values, in every order, joined with commas: the lists `csv` accepts, unspaced. */
+function orderedSelections(values: readonly string[]): string[] {
+    const lists: string[][] = [];
+    const extend = (list: string[]) => {
+        if (list.length > 0) lists.push(list);
+        for (const v of values) if (!list.includes(v)) extend([...list, v]);
+    };
+    extend([]);
+    return lists.map((l) => l.join(','));
+}
+
+/** A list separated by commas, semicolons or spaces, lower-cased (ids and UPNs compare case-insensitively). */
+export const lowerCaseList = <T>(item: z.ZodType<T, string>, max = 1000) =>
+    z
+        .string()
+        .transform((s) =>
+            s
+                .split(/[,;\s]+/)
+                .map((v) => v.trim().toLowerCase())
+                .filter(Boolean),
+        )
+        .pipe(z.array(item).max(max));
