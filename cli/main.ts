@@ -1,14 +1,14 @@
 import type { TokenCredential } from '@azure/identity';
 
 import { ContainmentInProgressError, NothingToReleaseError } from '../shared/containment/release';
-import { ConfigError, ResponderError } from '../shared/errors';
+import { ConfigError } from '../shared/errors';
 import { GraphCallError } from '../shared/graph/callGraph';
 import type { HealthOptions } from '../shared/health/runChecks';
 import { doctorCommand } from './commands/doctor';
 import { drillCommand } from './commands/drill';
 import { CanaryBusyError, DrillFailedError, NotACanaryError } from './commands/drillErrors';
 import { incidentsCommand } from './commands/incidents';
-import { releaseCommand } from './commands/release';
+import { releaseCommand, UnknownUserError } from './commands/release';
 import { replayCommand, ReplayRuntimeOptions } from './commands/replay';
 import { setupCommand } from './commands/setup';
 import { ReportFileError } from './htmlReportFile';
@@ -107,13 +107,8 @@ interface ExitRule {
     readonly say: (e: unknown) => string;
 }
 
-function exit<E extends Error>(
-    type: ErrorClass<E>,
-    code: number,
-    options: { readonly when?: (e: E) => boolean; readonly say?: (e: E) => string } = {},
-): ExitRule {
-    const { when = () => true, say = (e: E) => `${e.message}\n` } = options;
-    return { matches: (e) => e instanceof type && when(e), code, say: (e) => say(e as E) };
+function exit<E extends Error>(type: ErrorClass<E>, code: number, say = (e: E) => `${e.message}\n`): ExitRule {
+    return { matches: (e) => e instanceof type, code, say: (e) => say(e as E) };
 }
 
 /**
@@ -121,13 +116,13 @@ function exit<E extends Error>(
  * expects is a bug: its stack is printed, exit 1.
  */
 const EXIT_CODES: readonly ExitRule[] = [
-    exit(UsageError, 2, { say: (e) => `${e.message}\n\n${USAGE}` }),
+    exit(UsageError, 2, (e) => `${e.message}\n\n${USAGE}`),
     exit(NotACanaryError, 2),
-    exit(GraphCallError, 69, { say: (e) => `Graph refused: ${e.status ?? ''} ${e.graphCode}: ${e.message}\n` }),
+    exit(GraphCallError, 69, (e) => `Graph refused: ${e.status ?? ''} ${e.graphCode}: ${e.message}\n`),
     exit(ContainmentInProgressError, 75),
     exit(CanaryBusyError, 75),
     exit(NothingToReleaseError, 1),
-    exit(ResponderError, 1, { when: (e) => e.code === 'UnknownUser' }),
+    exit(UnknownUserError, 1),
     exit(DrillFailedError, 1),
     exit(UnreadableInputError, 66),
     exit(ConfigError, 78),

@@ -16,6 +16,13 @@ const RELEASE_WAIT_MS = 30_000;
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** No user, or several, in the state table with the UPN given: exit 1, asking for the object id. */
+export class UnknownUserError extends ResponderError {
+    constructor(message: string) {
+        super('UnknownUser', message);
+    }
+}
+
 interface ReleaseOptions {
     /** The user as given: an object id or a UPN. */
     readonly who: string;
@@ -50,8 +57,7 @@ async function resolveUser(rt: Runtime, who: string): Promise<string> {
         if (upnForms(state.userPrincipalName).some((f) => wanted.has(f))) matches.push(state.userId);
     }
     if (matches.length === 1) return matches[0]!;
-    throw new ResponderError(
-        'UnknownUser',
+    throw new UnknownUserError(
         matches.length === 0
             ? `no incident for a user with UPN ${who}; pass the object id`
             : `several users have UPN ${who}; pass the object id`,
