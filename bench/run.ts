@@ -354,7 +354,7 @@ async function htmlReport(): Promise<void> {
     const a = best(plain);
     const b = best(html);
     const size = statSync(report).size;
-    // The recorder's own memory per event it keeps, on the heap (what REPORT_EVENT_BOUNDS in cli/main.ts assumes).
+    // The recorder's own memory per event it keeps, on the heap (what REPORT_EVENT_BOUNDS in cli/commands/replay.ts assumes).
     const gc = (globalThis as { gc?: () => void }).gc;
     const messages = tenantStream({ records: 200_000, users: 20_000, perMessage: 25, seed: 30 });
     gc?.();

@@ -1,15 +1,41 @@
 import type { ContainmentConfig } from '../shared/settings/containment';
 import type { DetectionConfig } from '../shared/settings/detection';
 import { planContainment } from '../shared/containment/plan';
-import { incidentView } from '../shared/notices/incidentView';
+import { IncidentView, incidentView } from '../shared/notices/incidentView';
 import type { Containment } from '../shared/containment/model';
 import type { ContainedIncident } from '../shared/userRow/userRow';
 import type { BatchResult } from '../shared/pipeline/batchResult';
 import { isSecurityInfoEvent } from '../shared/signin/signInEvent';
-import { BacktestReport, MAX_DETAILED_INCIDENTS, ReportIncident } from './htmlReport';
 import type { EventRecorder, RecordedUser } from './replayEvents';
 import type { SweepResult } from './thresholdSweep';
-import { incidentTimeline } from './timeline';
+import { incidentTimeline, Timeline } from './timeline';
+
+/** One incident as the report shows it: the one incident view, its timeline (for the detailed ones), its plan. */
+export interface ReportIncident {
+    readonly view: IncidentView;
+    readonly timeline?: Timeline;
+    /** The containment shown was planned for this report (dry-run), not run (`--contain` runs it). */
+    readonly planOnly: boolean;
+}
+
+export interface BacktestReport {
+    /** Wall clock when the report was made, ms. */
+    readonly generatedAt: number;
+    readonly inputs: readonly string[];
+    /** The settings the replay ran with, by name. */
+    readonly settings: ReadonlyArray<readonly [string, string]>;
+    readonly totals: BatchResult;
+    readonly incidents: readonly ReportIncident[];
+    readonly sweep?: SweepResult;
+    /** MFA events read but not kept for the sweep and timelines (past the memory bound). */
+    readonly eventsDropped: number;
+    readonly elapsedMs: number;
+}
+
+/** Incidents drawn in full (timeline, prompts, plan); the rest are listed in the index only. */
+export const MAX_DETAILED_INCIDENTS = 100;
+/** Rows of the incident index at most. */
+export const MAX_INDEXED_INCIDENTS = 5_000;
 
 export interface BuildReportInput {
     readonly inputs: readonly string[];

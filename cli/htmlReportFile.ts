@@ -2,7 +2,7 @@ import { access, constants, rename, rm, stat, writeFile } from 'node:fs/promises
 import { dirname, resolve } from 'node:path';
 
 import { buildBacktestReport, BuildReportInput } from './backtestReport';
-import { renderBacktestHtml } from './htmlReport';
+import { renderBacktestHtml } from './htmlReport/page';
 import { UsageError } from './io';
 import type { Progress } from './progress';
 import { addSweeps, defaultGrid, thresholdSweep } from './thresholdSweep';

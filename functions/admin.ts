@@ -7,72 +7,8 @@ import { listIncidents, userIncidents } from '../shared/userRow/listIncidents';
 import { GraphCallError } from '../shared/graph/callGraph';
 import type { Runtime } from '../shared/runtime';
 import { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine } from '../shared/singleLine';
+import { ADMIN_ROLES, authLevel, AuthOptions, authorize } from './auth';
 import { getRuntime } from './runtime';
-
-export { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine };
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/** With App Service authentication on, the app roles a caller needs (defined on the app registration; README). */
-export const ADMIN_ROLES = { read: 'MfaResponder.Read', release: 'MfaResponder.Release' } as const;
-/**
- * App Service authentication is on. The platform then sets WEBSITE_AUTH_ENABLED in the app's environment, rejects
- * unauthenticated calls (infra/app/resources.bicep: Return401) and sets the x-ms-client-principal* headers itself,
- * dropping any a client sent. Without it those headers are whatever the caller wrote, so they are never read.
- */
-export function appServiceAuthEnabled(env: Env): boolean {
-    return env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() === 'true';
-}
-
-const clientPrincipal = z.object({
-    claims: z.array(z.object({ typ: z.string(), val: z.string() })).max(500),
-    role_typ: z.string().optional(),
-});
-const ROLE_CLAIM_TYPES = ['roles', 'role', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'];
-
-/** The authenticated caller, as App Service authentication describes it in the request headers. */
-export interface Caller {
-    readonly name: string;
-    readonly roles: ReadonlySet<string>;
-}
-
-/**
- * Reads the caller from the x-ms-client-principal headers (decoded as documented in "Work with user identities in
- * Azure App Service authentication"). Only meaningful when appServiceAuthEnabled(); undefined when the headers are
- * missing or malformed.
- */
-export function callerFromPlatform(request: HttpRequest): Caller | undefined {
-    const encoded = request.headers.get('x-ms-client-principal');
-    if (!encoded || encoded.length > 64_000) return undefined;
-    let principal: z.infer<typeof clientPrincipal>;
-    try {
-        const parsed = clientPrincipal.safeParse(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')));
-        if (!parsed.success) return undefined;
-        principal = parsed.data;
-    } catch {
-        return undefined;
-    }
-    const roleTypes = new Set([...ROLE_CLAIM_TYPES, ...(principal.role_typ ? [principal.role_typ] : [])]);
-    const roles = new Set(principal.claims.filter((c) => roleTypes.has(c.typ)).map((c) => c.val));
-    const claim = (...types: string[]) => principal.claims.find((c) => types.includes(c.typ))?.val;
-    const name =
-        request.headers.get('x-ms-client-principal-name') ??
-        claim('preferred_username', 'upn', 'name', 'appid', 'azp') ??
-        request.headers.get('x-ms-client-principal-id') ??
-        '';
-    const bounded = singleLine(name, MAX_NAME_LENGTH);
-    return bounded ? { name: bounded, roles } : undefined;
-}
-
-/** With App Service authentication on: the caller if they hold one of the roles, else the error response. */
-export function authorize(request: HttpRequest, env: Env, roles: readonly string[]): HttpResponseInit | undefined {
-    if (!appServiceAuthEnabled(env)) return undefined;
-    const caller = callerFromPlatform(request);
-    if (!caller) return json(401, { error: { code: 'Unauthenticated', message: 'no authenticated caller' } });
-    if (!roles.some((r) => caller.roles.has(r)))
-        return json(403, { error: { code: 'Forbidden', message: `needs the app role ${roles.join(' or ')}` } });
-    return undefined;
-}
 
 const userIdSchema = z.guid();
 const releaseBody = z.object({
@@ -103,7 +39,7 @@ function userIdOf(request: HttpRequest): string | undefined {
 export function createListIncidentsHandler(runtime: () => Runtime, options: AdminHandlerOptions = {}) {
     const env = options.env ?? process.env;
     return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
-        const denied = authorize(request, env, [ADMIN_ROLES.read, ADMIN_ROLES.release]);
+        const { denied } = authorize(request, env, [ADMIN_ROLES.read, ADMIN_ROLES.release]);
         if (denied) return denied;
         const rt = runtime();
         await rt.ready();
@@ -118,7 +54,7 @@ export function createListIncidentsHandler(runtime: () => Runtime, options: Admi
 export function createUserIncidentsHandler(runtime: () => Runtime, options: AdminHandlerOptions = {}) {
     const env = options.env ?? process.env;
     return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
-        const denied = authorize(request, env, [ADMIN_ROLES.read, ADMIN_ROLES.release]);
+        const { denied } = authorize(request, env, [ADMIN_ROLES.read, ADMIN_ROLES.release]);
         if (denied) return denied;
         const userId = userIdOf(request);
         if (!userId) return json(400, { error: { code: 'InvalidUserId', message: 'userId must be a GUID' } });
@@ -132,10 +68,7 @@ export function createUserIncidentsHandler(runtime: () => Runtime, options: Admi
 }
 
 /** Options of the admin handlers. */
-export interface AdminHandlerOptions {
-    /** The app's environment, read for WEBSITE_AUTH_ENABLED (process.env unless a test passes its own). */
-    readonly env?: Env;
-}
+export type AdminHandlerOptions = AuthOptions;
 
 export interface ReleaseHandlerOptions extends AdminHandlerOptions {
     /** How long a release waits for a containment step in flight before answering 409, ms (tests shorten it). */
@@ -146,7 +79,7 @@ export interface ReleaseHandlerOptions extends AdminHandlerOptions {
 export function createReleaseHandler(runtime: () => Runtime, options: ReleaseHandlerOptions = {}) {
     const env = options.env ?? process.env;
     return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-        const denied = authorize(request, env, [ADMIN_ROLES.release]);
+        const { denied, caller } = authorize(request, env, [ADMIN_ROLES.release]);
         if (denied) return denied;
         const userId = userIdOf(request);
         if (!userId) return json(400, { error: { code: 'InvalidUserId', message: 'userId must be a GUID' } });
@@ -159,9 +92,7 @@ export function createReleaseHandler(runtime: () => Runtime, options: ReleaseHan
                 },
             });
         // The platform names an authenticated caller; with function keys only the body can (and nothing proves it).
-        const by = appServiceAuthEnabled(env)
-            ? callerFromPlatform(request)!.name
-            : (body.data.releasedBy ?? 'admin endpoint (function key)');
+        const by = caller ? caller.name : (body.data.releasedBy ?? 'admin endpoint (function key)');
         const reason = body.data.reason;
         const rt = runtime();
         await rt.ready();
@@ -198,10 +129,6 @@ export function createReleaseHandler(runtime: () => Runtime, options: ReleaseHan
         }
     };
 }
-
-// Function keys guard the admin endpoints, unless App Service authentication (Entra ID) is in front of the app: then
-// the platform has already refused unauthenticated calls and the handlers check the caller's app role instead.
-export const authLevel = appServiceAuthEnabled(process.env) ? 'anonymous' : 'function';
 
 app.http('listIncidents', {
     methods: ['GET'],

@@ -3,7 +3,7 @@ import { app, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { overallStatus } from '../shared/health/check';
 import { appChecks, createHealthContext, runChecks } from '../shared/health/runChecks';
 import type { Runtime } from '../shared/runtime';
-import { ADMIN_ROLES, AdminHandlerOptions, authLevel, authorize } from './admin';
+import { ADMIN_ROLES, authLevel, AuthOptions, authorize } from './auth';
 import { getRuntime } from './runtime';
 
 /**
@@ -15,11 +15,11 @@ import { getRuntime } from './runtime';
  */
 export function createHealthHandler(
     runtime: () => Runtime,
-    options: AdminHandlerOptions & { readonly timeoutMs?: number } = {},
+    options: AuthOptions & { readonly timeoutMs?: number } = {},
 ) {
     const authEnv = options.env ?? process.env;
     return async (request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> => {
-        const denied = authorize(request, authEnv, [ADMIN_ROLES.read, ADMIN_ROLES.release]);
+        const { denied } = authorize(request, authEnv, [ADMIN_ROLES.read, ADMIN_ROLES.release]);
         if (denied) return denied;
         const rt = runtime();
         const env = rt.env;

@@ -248,7 +248,7 @@ resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 // Optional: App Service authentication in front of every HTTP endpoint. Callers present an Entra access token for
 // the app registration (audience api://<client id> or the client id); anything else gets 401 before the function
 // runs. The admin endpoints then read the caller's name and app roles from the headers the platform sets
-// (functions/admin.ts); the release endpoint requires the MfaResponder.Release role. No client secret is needed:
+// (functions/auth.ts); the release endpoint requires the MfaResponder.Release role. No client secret is needed:
 // the platform only validates bearer tokens. Deployments (azd) go to the SCM site, which this does not guard.
 resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(adminAuthClientId)) {
   parent: functionApp

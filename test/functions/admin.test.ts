@@ -3,19 +3,13 @@ import { join } from 'node:path';
 
 import { HttpRequest, InvocationContext } from '@azure/functions';
 
-import {
-    ADMIN_ROLES,
-    appServiceAuthEnabled,
-    callerFromPlatform,
-    createListIncidentsHandler,
-    createReleaseHandler,
-    MAX_NAME_LENGTH,
-    singleLine,
-} from '../../functions/admin';
+import { createListIncidentsHandler, createReleaseHandler } from '../../functions/admin';
+import { ADMIN_ROLES, appServiceAuthEnabled, callerFromPlatform } from '../../functions/auth';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import { containedIncidents } from '../../shared/userRow/userRow';
 import { readUserRow } from '../../shared/userRow/userRowShape';
 import { createRuntime, Runtime } from '../../shared/runtime';
+import { MAX_NAME_LENGTH, singleLine } from '../../shared/singleLine';
 import { runCli } from '../support/cliRun';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
 import { startLocalGraph, stopLocalGraph } from '../support/localGraph';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { formatTable } from '../../cli/doctor';
+import { formatTable } from '../../cli/commands/doctorTable';
 import { Finding, overallStatus } from '../../shared/health/check';
 import { describeFailure } from '../../shared/health/context';
 import { armEndpointFor, evaluateDiagnosticSettings } from '../../shared/health/diagnosticSettingCheck';

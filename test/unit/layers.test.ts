@@ -32,13 +32,6 @@ const LAYERS: Array<[RegExp, number]> = [
 const MAX_FILES_PER_FOLDER = 12;
 /** A source file past this many lines holds more than one idea. */
 const MAX_LINES_PER_FILE = 400;
-/**
- * Files other branches are splitting while this one lands (settings, the CLI, detection): exempt from the line rule
- * until they merge. The lead empties this list at merge time; nothing is to be added to it.
- */
-const SPLIT_BY_OTHER_BRANCHES: readonly string[] = [
-    'cli/htmlReport.ts', // split by the CLI branch
-];
 
 function layerOf(file: string): number {
     const found = LAYERS.find(([re]) => re.test(file));
@@ -110,10 +103,8 @@ describe('module layers', () => {
 
     it(`has no source file in shared/, cli/ or functions/ over ${MAX_LINES_PER_FILE} lines`, () => {
         const lines = (f: string) => readFileSync(join(ROOT, f), 'utf8').split('\n').length - 1;
-        const long = files.filter((f) => !SPLIT_BY_OTHER_BRANCHES.includes(f) && lines(f) > MAX_LINES_PER_FILE);
+        const long = files.filter((f) => lines(f) > MAX_LINES_PER_FILE);
         expect(long).toEqual([]);
-        // Each exemption names a file that exists: a stale entry would hide nothing and mislead.
-        for (const f of SPLIT_BY_OTHER_BRANCHES) expect({ f, exists: files.includes(f) }).toEqual({ f, exists: true });
     });
 });
 

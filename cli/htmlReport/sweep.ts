@@ -1,0 +1,40 @@
+import type { BacktestReport } from '../backtestReport';
+import { Html, markup } from '../html';
+import { number, plural } from './format';
+
+/** The threshold sweep: incidents for each DENIAL_THRESHOLD x DENIAL_WINDOW_MINUTES, this run's cell outlined. */
+export function sweepSection(r: BacktestReport): Html | null {
+    const s = r.sweep;
+    if (!s) return null;
+    const max = Math.max(1, ...s.cells.map((c) => c.incidents));
+    const cell = (threshold: number, windowMinutes: number) => {
+        const c = s.cells.find((x) => x.threshold === threshold && x.windowMinutes === windowMinutes)!;
+        const current = threshold === s.current.threshold && windowMinutes === s.current.windowMinutes;
+        // White for none, darker red for more: the eye finds where incidents pile up.
+        const lightness = c.incidents === 0 ? 100 : 90 - Math.round((30 * c.incidents) / max);
+        const detail = Object.entries(c.byTrigger)
+            .map(([trigger, n]) => `${trigger}: ${n}`)
+            .join(', ');
+        const title =
+            `DENIAL_THRESHOLD=${threshold}, DENIAL_WINDOW_MINUTES=${windowMinutes}: ` +
+            `${plural(c.incidents, 'incident')} for ${plural(c.users, 'user')}${detail ? ` (${detail})` : ''}` +
+            (current ? ' (the settings of this run)' : '');
+        return markup`<td class="${current ? 'current' : ''}" style="background:hsl(0,75%,${lightness}%)" title="${title}" data-threshold="${threshold}" data-window="${windowMinutes}">${number(c.incidents)}</td>`;
+    };
+    return markup`<section id="sweep">
+<h2>Threshold sweep</h2>
+<p>Incidents over the same input for each <code>DENIAL_THRESHOLD</code> (rows) and <code>DENIAL_WINDOW_MINUTES</code>
+(columns), every other setting as in this run; the outlined cell is this run's settings. Fraud reports open an
+incident whatever the threshold; approvals after denials depend on the window and
+<code>SPAM_THEN_SUCCESS_MIN_DENIALS</code>. Hover a cell for its incidents by trigger. Pick the strictest cell that
+still catches the attacks you know of, and look at the incidents it adds before going live.</p>
+${r.eventsDropped > 0 ? markup`<p><strong>Partial:</strong> the sweep and the timelines cover the MFA events read first; ${number(r.eventsDropped)} later ones are counted in the summary but were not kept (memory bound).</p>` : null}
+<table class="sweep card">
+<tr><th class="axis">threshold ↓ · window (min) →</th>${s.grid.windowsMinutes.map((w) => markup`<th class="num">${w}</th>`)}</tr>
+${s.grid.thresholds.map(
+    (t) => markup`<tr><th class="num">${t}</th>${s.grid.windowsMinutes.map((w) => cell(t, w))}</tr>
+`,
+)}</table>
+</section>
+`;
+}
