@@ -51,7 +51,7 @@ Commands:
                          hub and time the responder's incident and containment plan.
   help                   Show this text.
 
-Settings come from the environment; see the README. Exit codes: 0 done, 1 failure, 2 bad usage,
+Settings come from the environment; see docs/settings.md. Exit codes: 0 done, 1 failure, 2 bad usage,
 66 unreadable input, 69 a Graph call failed, 73 the report file cannot be written, 75 a containment is in
 progress (retry), 78 bad setting.
 `;

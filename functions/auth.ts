@@ -5,7 +5,7 @@ import { MAX_NAME_LENGTH, singleLine } from '../shared/singleLine';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** With App Service authentication on, the app roles a caller needs (defined on the app registration; README). */
+/** With App Service authentication on, the app roles a caller needs (defined on the app registration; docs/deploy.md). */
 export const ADMIN_ROLES = { read: 'MfaResponder.Read', release: 'MfaResponder.Release' } as const;
 
 /**

@@ -25,7 +25,7 @@ param confirmCompromised bool = false
 @description('DISABLE_ACCOUNT=true needs User.EnableDisableAccount.All.')
 param disableAccount bool = false
 
-// Least privilege: see shared/graph/permissions.ts and the README's Permissions table for why each is needed.
+// Least privilege: see shared/graph/permissions.ts and docs/permissions.md for why each is needed.
 var baseRoles = ['User.Read.All', 'GroupMember.Read.All', 'User.RevokeSessions.All', 'GroupMember.ReadWrite.All']
 var optionalRoles = concat(
   removeMethodMode || removeNewMethods ? ['UserAuthenticationMethod.ReadWrite.All'] : [],

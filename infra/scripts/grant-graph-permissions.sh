@@ -13,7 +13,7 @@ principal_id="${1:?usage: grant-graph-permissions.sh <managed identity object id
 shift
 graph_base="${GRAPH_BASE_URL:-https://graph.microsoft.com}"
 
-# Least privilege: see shared/graph/permissions.ts and the README's Permissions table.
+# Least privilege: see shared/graph/permissions.ts and docs/permissions.md.
 roles=(User.Read.All GroupMember.Read.All User.RevokeSessions.All GroupMember.ReadWrite.All)
 methods=yes  # REMOVE_NEW_METHODS=true is the default
 reset_password=no

@@ -163,7 +163,7 @@ export function settle(
             next.status = 'needs-attention';
             next.reason =
                 hopeless.error?.status === 403
-                    ? `${hopeless.name}: Graph refused (403 ${hopeless.error.code}): ${hopeless.error.message}; grant what the README's Permissions section lists`
+                    ? `${hopeless.name}: Graph refused (403 ${hopeless.error.code}): ${hopeless.error.message}; grant what docs/permissions.md lists`
                     : `${hopeless.name} failed ${hopeless.attempts} times; last error ${hopeless.error?.code ?? 'unknown'}`;
         } else {
             next.status = 'retrying';

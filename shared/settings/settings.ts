@@ -6,7 +6,7 @@ import { CONTAINMENT_MODES, NOTIFY_FORMATS, PUSH_BLOCK_MODES } from './containme
 import { bool, csv, int, lowerCaseList, num } from './settingSchemas';
 
 /**
- * Every setting the responder reads, in one place: its parser, its default and what it does. The README's settings
+ * Every setting the responder reads, in one place: its parser, its default and what it does. docs/settings.md's settings
  * table mirrors this list (a test checks that it names every one).
  */
 export interface SettingSpec<T> {
@@ -261,7 +261,7 @@ export const SETTINGS = {
         schema: z.url({ protocol: /^https$/ }).transform((u) => u.replace(/\/+$/, '')),
         default: 'https://graph.microsoft.com',
         accepts: 'an https URL such as https://graph.microsoft.us',
-        description: 'Microsoft Graph endpoint (national clouds: see README); the token scope follows it.',
+        description: 'Microsoft Graph endpoint (national clouds: see docs/permissions.md); the token scope follows it.',
     }),
     GRAPH_CALL_TIMEOUT_SECONDS: spec({
         schema: int(1, 120),

@@ -4,7 +4,7 @@ import { EVENT_KINDS, REJECT_REASONS } from '../signin/signInEvent';
 
 /**
  * Every metric and event the responder sends to Application Insights: names, units and dimension keys are written
- * here and nowhere else (the README's telemetry table and KQL name them too; a test checks both).
+ * here and nowhere else (docs/operate.md's telemetry table and KQL name them too; a test checks both).
  *
  * Dimensions are closed sets only. A metric series exists per distinct dimension combination, so anything an
  * attacker or a tenant chooses (user ids, UPNs, IP addresses, app names) never becomes a metric dimension: those go

@@ -522,7 +522,7 @@ describe('settle', () => {
         );
         expect(c.status).toBe('needs-attention');
         expect(c.reason).toBe(
-            "block-push: Graph refused (403 Authorization_RequestDenied): 403 Authorization_RequestDenied; grant what the README's Permissions section lists",
+            'block-push: Graph refused (403 Authorization_RequestDenied): 403 Authorization_RequestDenied; grant what docs/permissions.md lists',
         );
         expect(c.finishedAt).toBe(NOW);
         expect(c.notices).toEqual([

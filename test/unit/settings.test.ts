@@ -467,9 +467,9 @@ describe('readSetting and requireSetting messages', () => {
     });
 });
 
-describe('README', () => {
+describe('docs/settings.md', () => {
     it('documents every setting with its default', () => {
-        const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+        const readme = readFileSync(join(__dirname, '..', '..', 'docs', 'settings.md'), 'utf8');
         for (const [name, spec] of Object.entries(SETTINGS)) {
             const row = readme.split('\n').find((l) => l.startsWith(`| \`${name}\``));
             expect({ name, row: row !== undefined }).toEqual({ name, row: true });

@@ -123,8 +123,8 @@ describe('telemetry settings', () => {
         expect(metrics.getMeterProvider().constructor.name).toBe('NoopMeterProvider');
     });
 
-    it('README lists every metric with its dimensions, and a KQL query for every metric and event', () => {
-        const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    it('docs/operate.md lists every metric with its dimensions, and a KQL query for every metric and event', () => {
+        const readme = readFileSync(join(__dirname, '..', '..', 'docs', 'operate.md'), 'utf8');
         const kql = [...readme.matchAll(/```kusto\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n');
         for (const spec of Object.values(METRICS)) {
             const row = readme.split('\n').find((l) => l.startsWith(`| \`${spec.name}\``));
