@@ -1,48 +1,26 @@
-import { existsSync } from 'node:fs';
-
 import type { Browser, Page } from 'puppeteer-core';
 
-/**
- * Headless Chromium for the tests that look at what a person sees (a Teams card, the backtest report): Debian's
- * `chromium` package, which .ci/run installs with apt-get when it is missing, driven over the DevTools protocol by
- * puppeteer-core (which downloads no browser of its own).
- */
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-
-/** The browser to drive: CHROMIUM_PATH, else the first that exists. */
-export function findChromium(): string | undefined {
-    const configured = process.env.CHROMIUM_PATH;
-    if (configured) return existsSync(configured) ? configured : undefined;
-    return CANDIDATES.find((p) => existsSync(p));
-}
-
-/** The browser to drive, or an error that says how to get one. */
-export function chromiumPath(): string {
-    const found = findChromium();
-    if (!found) {
-        throw new Error(
-            "Chromium not found: install Debian's package (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH.",
-        );
-    }
-    return found;
-}
+import { bundledChromium } from './bundledChromium';
 
 /**
- * Why browser tests cannot run on this machine, when .ci/run tried to install Chromium and could not (it then sets
- * BROWSER_TESTS_UNAVAILABLE to what apt-get said). Anywhere else a missing browser fails the tests: a render test
- * that silently does not run proves nothing.
+ * Headless Chromium for the tests that look at what a person sees (a Teams card, the backtest report), driven over
+ * the DevTools protocol by puppeteer-core: the one `npm ci` brings (./bundledChromium), so these tests run wherever
+ * the install worked. CHROMIUM_PATH names another browser instead, for a machine the bundled Linux x64 build cannot
+ * run on.
  */
-export function browserUnavailable(): string | undefined {
-    return findChromium() ? undefined : process.env.BROWSER_TESTS_UNAVAILABLE || undefined;
-}
-
 export async function launchChromium(): Promise<Browser> {
     const { launch } = await import('puppeteer-core');
+    const configured = process.env.CHROMIUM_PATH;
+    const browser = configured
+        ? { executablePath: configured, env: {}, headless: true as const }
+        : { ...(await bundledChromium()), headless: 'shell' as const };
     // No sandbox: CI runs as root, where Chromium's sandbox refuses to start. The pages are our own files. /dev/shm
     // is small in containers.
     return launch({
-        executablePath: chromiumPath(),
-        headless: true,
+        executablePath: browser.executablePath,
+        // chrome-headless-shell is headless only; a full browser from CHROMIUM_PATH takes the new headless mode.
+        headless: browser.headless,
+        env: { ...process.env, ...browser.env },
         args: [
             '--no-sandbox',
             '--disable-dev-shm-usage',
