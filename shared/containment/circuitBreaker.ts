@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 const MINUTE = 60_000;
 const HOUR_MINUTES = 60;
 
@@ -5,6 +7,19 @@ export interface BreakerDecision {
     readonly acquired: boolean;
     /** Containments counted in the last hour, this one included when acquired. */
     readonly inLastHour: number;
+    /** The request joined the slot its `shareKey` took earlier in the hour: no new slot was taken. */
+    readonly shared?: true;
+}
+
+/** What a request for a slot says: when, the cap, and the decision it belongs to. */
+export interface AcquireOptions {
+    readonly now: number;
+    readonly max: number;
+    /**
+     * Requests with the same key within the breaker's hour share ONE slot: a push-spray campaign (`campaign:<id>`) is
+     * one decision, however many of its users are contained.
+     */
+    readonly shareKey?: string;
 }
 
 /**
@@ -12,8 +27,8 @@ export interface BreakerDecision {
  * must not lock out the whole company: past the cap, incidents are recorded and notified, not contained.
  */
 export interface CircuitBreaker {
-    /** Takes a slot if fewer than `max` were taken in the hour before `now`. */
-    tryAcquire(now: number, max: number): Promise<BreakerDecision>;
+    /** Takes a slot if fewer than `max` were taken in the hour before `now` (or joins its `shareKey`'s slot). */
+    tryAcquire(options: AcquireOptions): Promise<BreakerDecision>;
     /** Containments counted in the hour before `now`, taking nothing (doctor, /api/health). */
     peek(now: number): Promise<number>;
 }
@@ -65,16 +80,63 @@ export function decide(
     return { decision: { acquired: true, inLastHour: inLastHour + 1 }, counts: recent };
 }
 
-export class MemoryCircuitBreaker implements CircuitBreaker {
-    #counts: MinuteCounts = {};
+/**
+ * Shared slots: a hash of each share key that took a slot, with the minute it took it. Only keys of the last hour are
+ * kept, and at most MAX_SHARED_KEYS of them (the newest), so that the row stays small at any cap: a key forgotten
+ * early takes a slot of its own next time, which only trips the breaker sooner.
+ */
+export type SharedSlots = Readonly<Record<string, number>>;
 
-    async tryAcquire(now: number, max: number): Promise<BreakerDecision> {
-        const { decision, counts } = decide(this.#counts, now, max);
-        if (counts) this.#counts = counts;
+/** Shared keys remembered at most: 800 entries of about 30 characters stay far under a 64 KiB Table property. */
+export const MAX_SHARED_KEYS = 800;
+
+/** The breaker's whole state: per-minute counts, and which shared decisions took their slot when. */
+export interface BreakerState {
+    readonly counts: MinuteCounts;
+    readonly shared?: SharedSlots;
+}
+
+/** A share key as it is stored: 16 hex digits of its SHA-256 (a campaign id is long, and names a source). */
+export function shareKeyHash(key: string): string {
+    return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+/**
+ * Pure: the decision for one request, and the state to write (none when nothing changed). A request whose share key
+ * took a slot within the hour joins it (nothing is written: a redelivery changes nothing); any other request is
+ * `decide`'s, and a share key that takes a slot is remembered with its minute.
+ */
+export function decideShared(
+    state: BreakerState,
+    options: AcquireOptions,
+): { decision: BreakerDecision; state?: BreakerState } {
+    const minute = Math.floor(options.now / MINUTE);
+    const hash = options.shareKey === undefined ? undefined : shareKeyHash(options.shareKey);
+    const inHour = (m: number) => Number.isInteger(m) && m > minute - HOUR_MINUTES && m <= minute + FUTURE_MINUTES;
+    const taken = hash === undefined ? undefined : state.shared?.[hash];
+    if (taken !== undefined && inHour(taken)) {
+        return { decision: { acquired: true, inLastHour: countInLastHour(state.counts, options.now), shared: true } };
+    }
+    const { decision, counts } = decide(state.counts, options.now, options.max);
+    if (!counts) return { decision };
+    if (hash === undefined) return { decision, state: { counts, ...(state.shared ? { shared: state.shared } : {}) } };
+    const kept = Object.entries(state.shared ?? {})
+        .filter(([h, m]) => h !== hash && inHour(m))
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, MAX_SHARED_KEYS - 1);
+    return { decision, state: { counts, shared: Object.fromEntries([[hash, minute], ...kept]) } };
+}
+
+export class MemoryCircuitBreaker implements CircuitBreaker {
+    #state: BreakerState = { counts: {} };
+
+    async tryAcquire(options: AcquireOptions): Promise<BreakerDecision> {
+        const { decision, state } = decideShared(this.#state, options);
+        if (state) this.#state = state;
         return decision;
     }
 
     async peek(now: number): Promise<number> {
-        return countInLastHour(this.#counts, now);
+        return countInLastHour(this.#state.counts, now);
     }
 }

@@ -136,7 +136,7 @@ export const STEPS: readonly StepSpec[] = [
         run: async ({ config, breaker, now }) => {
             let decision;
             try {
-                decision = await breaker.tryAcquire(now(), config.maxContainmentsPerHour);
+                decision = await breaker.tryAcquire({ now: now(), max: config.maxContainmentsPerHour });
             } catch (e) {
                 return {
                     status: 'skipped',

@@ -4,7 +4,16 @@ import type { TableClient } from '@azure/data-tables';
 import { isRestError } from '@azure/core-rest-pipeline';
 
 import { ConcurrencyConflictError, StateStoreError } from '../errors';
-import { BreakerDecision, CircuitBreaker, countInLastHour, decide, MinuteCounts } from '../containment/circuitBreaker';
+import {
+    AcquireOptions,
+    BreakerDecision,
+    BreakerState,
+    CircuitBreaker,
+    countInLastHour,
+    decideShared,
+    MinuteCounts,
+    SharedSlots,
+} from '../containment/circuitBreaker';
 
 const PK = 'tenant';
 const RK = 'circuit-breaker';
@@ -16,7 +25,14 @@ interface BreakerEntity {
     partitionKey: string;
     rowKey: string;
     counts: string;
+    /** Share keys (hashed) and the minute each took its slot; absent in rows written before shared slots. */
+    shared?: string;
     writeId: string;
+}
+
+function jsonObject(text: unknown): Record<string, number> {
+    const parsed: unknown = typeof text === 'string' ? JSON.parse(text) : {};
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, number>) : {};
 }
 
 /**
@@ -26,30 +42,39 @@ interface BreakerEntity {
 export class TableCircuitBreaker implements CircuitBreaker {
     constructor(private readonly client: TableClient) {}
 
-    async #read(): Promise<{ counts: MinuteCounts; etag?: string; writeId?: string }> {
+    async #read(): Promise<{ state: BreakerState; etag?: string; writeId?: string }> {
         try {
             const row = await this.client.getEntity<Partial<BreakerEntity>>(PK, RK);
-            const parsed: unknown = typeof row.counts === 'string' ? JSON.parse(row.counts) : {};
-            const counts =
-                parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as MinuteCounts) : {};
-            return { counts, etag: row.etag, ...(row.writeId ? { writeId: row.writeId } : {}) };
+            const counts: MinuteCounts = jsonObject(row.counts);
+            const shared: SharedSlots | undefined = row.shared === undefined ? undefined : jsonObject(row.shared);
+            return {
+                state: { counts, ...(shared ? { shared } : {}) },
+                etag: row.etag,
+                ...(row.writeId ? { writeId: row.writeId } : {}),
+            };
         } catch (e) {
-            if (isRestError(e) && e.statusCode === 404) return { counts: {} };
+            if (isRestError(e) && e.statusCode === 404) return { state: { counts: {} } };
             throw new StateStoreError('circuit breaker read failed', { cause: e });
         }
     }
 
     async peek(now: number): Promise<number> {
-        return countInLastHour((await this.#read()).counts, now);
+        return countInLastHour((await this.#read()).state.counts, now);
     }
 
-    async tryAcquire(now: number, max: number): Promise<BreakerDecision> {
+    async tryAcquire(options: AcquireOptions): Promise<BreakerDecision> {
         let current = await this.#read();
         for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-            const { decision, counts } = decide(current.counts, now, max);
-            if (!counts) return decision;
+            const { decision, state } = decideShared(current.state, options);
+            if (!state) return decision;
             const writeId = randomUUID();
-            const entity: BreakerEntity = { partitionKey: PK, rowKey: RK, counts: JSON.stringify(counts), writeId };
+            const entity: BreakerEntity = {
+                partitionKey: PK,
+                rowKey: RK,
+                counts: JSON.stringify(state.counts),
+                ...(state.shared ? { shared: JSON.stringify(state.shared) } : {}),
+                writeId,
+            };
             try {
                 if (current.etag === undefined) await this.client.createEntity(entity);
                 else await this.client.updateEntity(entity, 'Replace', { etag: current.etag });

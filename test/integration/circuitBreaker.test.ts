@@ -48,7 +48,7 @@ describe('TableCircuitBreaker', () => {
         const seen: number[] = [];
         // Twelve a minute: 700 containments within 59 minutes (a slot store of one entry each broke at the 607th).
         for (let i = 0; i < 700; i++) {
-            const d = await breaker.tryAcquire(start + Math.floor(i / 12) * MIN, 5000);
+            const d = await breaker.tryAcquire({ now: start + Math.floor(i / 12) * MIN, max: 5000 });
             expect(d.acquired).toBe(true);
             seen.push(d.inLastHour);
         }
@@ -63,9 +63,9 @@ describe('TableCircuitBreaker', () => {
     it('at cap 1: one containment an hour, and another once its minute has left the window', async () => {
         const breaker = new TableCircuitBreaker(await table());
         const now = Date.now();
-        expect(await breaker.tryAcquire(now, 1)).toEqual({ acquired: true, inLastHour: 1 });
-        expect(await breaker.tryAcquire(now + 30 * MIN, 1)).toEqual({ acquired: false, inLastHour: 1 });
-        expect(await breaker.tryAcquire(now + 61 * MIN, 1)).toEqual({ acquired: true, inLastHour: 1 });
+        expect(await breaker.tryAcquire({ now: now, max: 1 })).toEqual({ acquired: true, inLastHour: 1 });
+        expect(await breaker.tryAcquire({ now: now + 30 * MIN, max: 1 })).toEqual({ acquired: false, inLastHour: 1 });
+        expect(await breaker.tryAcquire({ now: now + 61 * MIN, max: 1 })).toEqual({ acquired: true, inLastHour: 1 });
     });
 
     it('four instances taking slots back to back: none gives up on the contended row', async () => {
@@ -74,7 +74,8 @@ describe('TableCircuitBreaker', () => {
         const results = await Promise.allSettled(
             [0, 1, 2, 3].map(async () => {
                 const breaker = new TableCircuitBreaker(client);
-                for (let i = 0; i < 25; i++) expect((await breaker.tryAcquire(now, 5000)).acquired).toBe(true);
+                for (let i = 0; i < 25; i++)
+                    expect((await breaker.tryAcquire({ now: now, max: 5000 })).acquired).toBe(true);
             }),
         );
         // Before the backoff came ahead of the re-read, the instance that had just won kept winning and the others
@@ -88,10 +89,35 @@ describe('TableCircuitBreaker', () => {
         const client = await table();
         const breaker = new TableCircuitBreaker(client);
         const now = Date.now();
-        await breaker.tryAcquire(now, 10);
+        await breaker.tryAcquire({ now: now, max: 10 });
         limits.loseAcknowledgement('tenant', 1);
-        expect(await breaker.tryAcquire(now, 10)).toEqual({ acquired: true, inLastHour: 2 });
+        expect(await breaker.tryAcquire({ now: now, max: 10 })).toEqual({ acquired: true, inLastHour: 2 });
         expect(sum((await stored(client)).counts)).toBe(2);
+    });
+
+    it('a campaign shares one slot across concurrent instances, and rows written before shared slots still read', async () => {
+        const client = await table();
+        const now = Date.now();
+        // A row as written before shared slots existed: counts only.
+        await client.createEntity({
+            partitionKey: 'tenant',
+            rowKey: 'circuit-breaker',
+            counts: JSON.stringify({ [String(Math.floor(now / MIN))]: 1 }),
+            writeId: 'old',
+        });
+        const instances = Array.from({ length: 8 }, () => new TableCircuitBreaker(client));
+        const results = await Promise.all(
+            instances.flatMap((b) =>
+                Array.from({ length: 4 }, () => b.tryAcquire({ now, max: 3, shareKey: 'campaign:c1' })),
+            ),
+        );
+        expect(results.every((r) => r.acquired)).toBe(true);
+        expect(sum((await stored(client)).counts)).toBe(2);
+        const row = await client.getEntity<{ shared: string }>('tenant', 'circuit-breaker');
+        expect(Object.keys(JSON.parse(row.shared) as object)).toHaveLength(1);
+        // The slot left is one, whoever asks.
+        expect((await instances[0]!.tryAcquire({ now, max: 3 })).acquired).toBe(true);
+        expect((await instances[1]!.tryAcquire({ now, max: 3, shareKey: 'campaign:c2' })).acquired).toBe(false);
     });
 
     it('a row it cannot read, or a table it cannot write, is an error, never a free slot', async () => {
@@ -102,15 +128,15 @@ describe('TableCircuitBreaker', () => {
             counts: '{"2993',
             writeId: 'x',
         });
-        await expect(new TableCircuitBreaker(client).tryAcquire(Date.now(), 10)).rejects.toBeInstanceOf(
+        await expect(new TableCircuitBreaker(client).tryAcquire({ now: Date.now(), max: 10 })).rejects.toBeInstanceOf(
             StateStoreError,
         );
         const other = await table();
         limits.refuseUser('tenant', 'AuthorizationPermissionMismatch', 403);
         try {
-            await expect(new TableCircuitBreaker(other).tryAcquire(Date.now(), 10)).rejects.toBeInstanceOf(
-                StateStoreError,
-            );
+            await expect(
+                new TableCircuitBreaker(other).tryAcquire({ now: Date.now(), max: 10 }),
+            ).rejects.toBeInstanceOf(StateStoreError);
         } finally {
             limits.refuseUser('tenant', 'AuthorizationPermissionMismatch', 403, 0);
         }

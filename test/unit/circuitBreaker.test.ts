@@ -1,5 +1,11 @@
 /** The circuit breaker's pure rule (per-minute counts over the last hour) and the in-memory adapter. */
-import { decide, MemoryCircuitBreaker, MinuteCounts } from '../../shared/containment/circuitBreaker';
+import {
+    decide,
+    decideShared,
+    MAX_SHARED_KEYS,
+    MemoryCircuitBreaker,
+    MinuteCounts,
+} from '../../shared/containment/circuitBreaker';
 
 const MIN = 60_000;
 const NOW = Date.parse('2026-11-27T12:00:30Z');
@@ -118,9 +124,58 @@ describe('circuit breaker: decide', () => {
 describe('MemoryCircuitBreaker', () => {
     it('keeps its counts between acquisitions', async () => {
         const breaker = new MemoryCircuitBreaker();
-        expect(await breaker.tryAcquire(NOW, 2)).toEqual({ acquired: true, inLastHour: 1 });
-        expect(await breaker.tryAcquire(NOW + 1, 2)).toEqual({ acquired: true, inLastHour: 2 });
-        expect(await breaker.tryAcquire(NOW + 2, 2)).toEqual({ acquired: false, inLastHour: 2 });
-        expect(await breaker.tryAcquire(NOW + 61 * MIN, 2)).toEqual({ acquired: true, inLastHour: 1 });
+        expect(await breaker.tryAcquire({ now: NOW, max: 2 })).toEqual({ acquired: true, inLastHour: 1 });
+        expect(await breaker.tryAcquire({ now: NOW + 1, max: 2 })).toEqual({ acquired: true, inLastHour: 2 });
+        expect(await breaker.tryAcquire({ now: NOW + 2, max: 2 })).toEqual({ acquired: false, inLastHour: 2 });
+        expect(await breaker.tryAcquire({ now: NOW + 61 * MIN, max: 2 })).toEqual({ acquired: true, inLastHour: 1 });
+    });
+});
+
+describe('circuit breaker: shared slots (a push-spray campaign is one decision)', () => {
+    it('every request with the same share key within the hour shares one slot; a redelivery takes none', async () => {
+        const breaker = new MemoryCircuitBreaker();
+        const campaign = { max: 2, shareKey: 'campaign:20261127T115500000Z-address-3f2a' };
+        const first = await breaker.tryAcquire({ now: NOW, ...campaign });
+        expect(first).toEqual({ acquired: true, inLastHour: 1 });
+        for (let i = 1; i <= 30; i++) {
+            expect(await breaker.tryAcquire({ now: NOW + i * 1000, ...campaign })).toEqual({
+                acquired: true,
+                inLastHour: 1,
+                shared: true,
+            });
+        }
+        // One slot of the two is left for everyone else.
+        expect(await breaker.tryAcquire({ now: NOW + 40_000, max: 2 })).toEqual({ acquired: true, inLastHour: 2 });
+        expect(await breaker.tryAcquire({ now: NOW + 41_000, max: 2 })).toEqual({ acquired: false, inLastHour: 2 });
+        // The campaign still shares the slot it took, even with the breaker full.
+        expect((await breaker.tryAcquire({ now: NOW + 42_000, ...campaign })).acquired).toBe(true);
+    });
+
+    it('a share key takes a new slot an hour after its first, and another key takes its own', () => {
+        const a = decideShared({ counts: {} }, { now: NOW, max: 10, shareKey: 'campaign:a' });
+        expect(a.decision).toEqual({ acquired: true, inLastHour: 1 });
+        const again = decideShared(a.state!, { now: NOW + 5 * MIN, max: 10, shareKey: 'campaign:a' });
+        expect(again).toEqual({ decision: { acquired: true, inLastHour: 1, shared: true } });
+        const b = decideShared(a.state!, { now: NOW + 5 * MIN, max: 10, shareKey: 'campaign:b' });
+        expect(b.decision).toEqual({ acquired: true, inLastHour: 2 });
+        const later = decideShared(b.state!, { now: NOW + 61 * MIN, max: 10, shareKey: 'campaign:a' });
+        expect(later.decision.shared).toBeUndefined();
+        expect(later.decision.acquired).toBe(true);
+    });
+
+    it('remembers at most MAX_SHARED_KEYS keys, the newest, stored as short hashes whatever the key', () => {
+        let state = { counts: {} as MinuteCounts } as Parameters<typeof decideShared>[0];
+        for (let i = 0; i < MAX_SHARED_KEYS + 200; i++) {
+            const r = decideShared(state, {
+                now: NOW + Math.floor(i / 20) * 1000,
+                max: 10_000,
+                shareKey: `campaign:${'x'.repeat(500)}${i}`,
+            });
+            state = r.state ?? state;
+        }
+        const keys = Object.keys(state.shared ?? {});
+        expect(keys).toHaveLength(MAX_SHARED_KEYS);
+        expect(keys.every((k) => /^[0-9a-f]{16}$/.test(k))).toBe(true);
+        expect(JSON.stringify(state.shared).length).toBeLessThan(32_000);
     });
 });
