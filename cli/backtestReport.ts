@@ -1,3 +1,5 @@
+import type { CampaignPolicy } from '../shared/campaign/campaignPolicy';
+import type { CampaignView } from '../shared/campaign/campaignView';
 import type { ContainmentConfig } from '../shared/settings/containment';
 import type { DetectionConfig } from '../shared/settings/detection';
 import { planContainment } from '../shared/containment/plan';
@@ -39,6 +41,10 @@ export const MAX_INDEXED_INCIDENTS = 5_000;
 
 export interface BuildReportInput {
     readonly inputs: readonly string[];
+    /** Push-spray campaigns the replay found, as each stood at its end. */
+    readonly campaigns?: readonly CampaignView[];
+    /** The campaign settings the replay ran with (the report's campaign sweep varies two of them). */
+    readonly campaignPolicy?: CampaignPolicy;
     readonly totals: BatchResult;
     /** The replay's incidents, in the order they fired; with a containment when `--contain` ran one. */
     readonly incidents: readonly ContainedIncident[];

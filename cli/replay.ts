@@ -6,6 +6,8 @@ import type { DetectionConfig } from '../shared/settings/detection';
 import type { Logger } from '../shared/logger';
 import { addBatchResult, BatchOutcome, BatchResult, emptyBatchResult } from '../shared/pipeline/batchResult';
 import { handleSignInBatch, SignInBatchNotStoredError, SignInBatchUseCase } from '../shared/pipeline/handleSignInBatch';
+import type { CampaignView } from '../shared/campaign/campaignView';
+import type { CampaignDeps } from '../shared/pipeline/campaignStep';
 import type { ContainmentDeps } from '../shared/runners/containmentDeps';
 import type { UserEvent } from '../shared/signin/signInEvent';
 import { MemoryRowStore } from '../shared/state/memoryRowStore';
@@ -36,6 +38,8 @@ export interface ReplayOptions {
     readonly onParsed?: (byUser: ReadonlyMap<string, readonly UserEvent[]>) => void;
     /** With the in-memory store: users without an incident held at most (MEMORY_STORE_USERS). */
     readonly memoryUsers?: number;
+    /** When given, prompts are counted across users by source too: push-spray campaigns, as in the function. */
+    readonly campaigns?: CampaignDeps;
 }
 
 /**
@@ -50,6 +54,8 @@ export interface ReplayResult {
     readonly totals: BatchResult;
     /** Incidents opened during the replay, in their final state, in the order they fired. */
     readonly incidents: ContainedIncident[];
+    /** Push-spray campaigns, as each stood at the end of the replay, in the order they were detected. */
+    readonly campaigns: CampaignView[];
 }
 
 /** The input could not be opened: the CLI exits non-zero with this message. */
@@ -103,6 +109,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         ...(options.contain ? { contain: options.contain } : {}),
         logger: SILENT,
         ...(options.onParsed ? { onParsed: options.onParsed } : {}),
+        ...(options.campaigns ? { campaigns: options.campaigns } : {}),
     };
 
     const flush = async (): Promise<void> => {
@@ -159,5 +166,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     incidents.sort(
         (a, b) => a.incident.detectedAt - b.incident.detectedAt || a.incident.userId.localeCompare(b.incident.userId),
     );
-    return { totals, incidents };
+    const campaigns = [...totals.campaigns].sort(
+        (a, b) => a.detectedAt.localeCompare(b.detectedAt) || a.campaignId.localeCompare(b.campaignId),
+    );
+    return { totals, incidents, campaigns };
 }

@@ -1,3 +1,4 @@
+import type { CampaignView } from '../shared/campaign/campaignView';
 import { incidentView } from '../shared/notices/incidentView';
 import type { ContainedIncident } from '../shared/userRow/userRow';
 import type { BatchResult } from '../shared/pipeline/batchResult';
@@ -8,6 +9,11 @@ export function incidentJson({ incident, containment }: ContainedIncident): Reco
     return { type: 'incident', ...incidentView(incident, containment) };
 }
 
+/** The `--json` campaign line: the one campaign view, typed (docs/backtest.md describes it). */
+export function campaignJson(view: CampaignView): Record<string, unknown> {
+    return { type: 'campaign', ...view };
+}
+
 export function summaryJson(totals: BatchResult, incidents: number): Record<string, unknown> {
     return {
         type: 'summary',
@@ -15,6 +21,7 @@ export function summaryJson(totals: BatchResult, incidents: number): Record<stri
         rejected: totals.rejected,
         denials: totals.newDenials,
         incidents,
+        campaigns: totals.campaigns.length,
         dropped: totals.dropped,
         other: totals.other,
         mfaEvents: totals.events,
@@ -24,8 +31,25 @@ export function summaryJson(totals: BatchResult, incidents: number): Record<stri
     };
 }
 
+/** The campaigns, in a few lines each, for a terminal. */
+function campaignLines(campaigns: readonly CampaignView[]): string[] {
+    if (campaigns.length === 0) return [];
+    const lines = [`${campaigns.length} push-spray campaign(s):`];
+    for (const c of campaigns) {
+        lines.push(
+            `  ${c.campaignId} — ${c.source.type} ${c.source.value}: ${c.estimated ? 'about ' : ''}${c.userCount} users between ${c.firstSeen} and ${c.lastSeen}` +
+                `; ${c.approvals} approved, ${c.fraudReports} reported fraud; severity ${c.severity}, ${c.containment}`,
+        );
+    }
+    return lines;
+}
+
 /** The readable report for a terminal. */
-export function formatReport(totals: BatchResult, incidents: readonly ContainedIncident[]): string {
+export function formatReport(
+    totals: BatchResult,
+    incidents: readonly ContainedIncident[],
+    campaigns: readonly CampaignView[] = [],
+): string {
     const lines: string[] = [];
     lines.push(
         `Read ${totals.records} records: ${totals.events} MFA push outcomes, ${totals.other} other user sign-ins, ` +
@@ -66,5 +90,6 @@ export function formatReport(totals: BatchResult, incidents: readonly ContainedI
             }
         }
     }
+    lines.push(...campaignLines(campaigns));
     return lines.join('\n');
 }

@@ -15,8 +15,12 @@ export function createSignInEventsHandler(runtime: () => Runtime) {
         const batchStartedAt = Date.now();
         const rt = runtime();
         await rt.ready();
+        const partition = (context.triggerMetadata?.partitionContext as { partitionId?: unknown } | undefined)
+            ?.partitionId;
         await handleSignInBatch(Array.isArray(messages) ? messages : [messages], rt.signInBatch(context), {
             batchStartedAt,
+            // Each partition writes its own shard of a source's campaign rows (one reader per partition at a time).
+            ...(typeof partition === 'string' && /^\d{1,4}$/.test(partition) ? { partition } : {}),
         });
     };
 }

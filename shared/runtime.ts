@@ -3,16 +3,21 @@ import type { TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
 
 import { containmentWarnings, ContainmentConfig, loadContainmentConfig } from './settings/containment';
+import { CampaignConfig, loadCampaignConfig } from './settings/campaign';
 import { DetectionConfig, loadDetectionConfig } from './settings/detection';
 import { loadLagWarningMs } from './settings/eventHub';
 import { GraphConfig, loadGraphConfig } from './settings/graph';
 import { readSetting } from './settings/readSetting';
 import { loadStateTableConfig, StateTableConfig } from './settings/stateTable';
+import { CampaignCache } from './campaignRows/campaignCache';
+import type { CampaignStore } from './campaignRows/campaignStore';
+import { MemoryCampaignStore } from './campaignRows/memoryCampaignStore';
 import { CircuitBreaker, MemoryCircuitBreaker } from './containment/circuitBreaker';
 import { GraphActions } from './graph/graphActions';
 import { GraphSetupActions } from './graph/setupActions';
 import type { Logger } from './logger';
 import { webhookNotifier } from './notices/notifier';
+import type { CampaignDeps } from './pipeline/campaignStep';
 import type { SignInBatchUseCase } from './pipeline/handleSignInBatch';
 import type { ContainmentDeps } from './runners/containmentDeps';
 import { MemoryRowStore } from './state/memoryRowStore';
@@ -33,6 +38,9 @@ const azure = {
     tables: memo(() => require('./state/createTableClient') as typeof import('./state/createTableClient')),
     rows: memo(() => require('./state/tableRowStore') as typeof import('./state/tableRowStore')),
     breaker: memo(() => require('./runners/tableCircuitBreaker') as typeof import('./runners/tableCircuitBreaker')),
+    campaigns: memo(
+        () => require('./campaignRows/tableCampaignStore') as typeof import('./campaignRows/tableCampaignStore'),
+    ),
     graph: memo(() => require('./graph/graphClient') as typeof import('./graph/graphClient')),
     logsIngestion: memo(() => require('./sentinel/logsIngestion') as typeof import('./sentinel/logsIngestion')),
     graphReads: memo(() => require('./graph/graphReads') as typeof import('./graph/graphReads')),
@@ -101,6 +109,7 @@ export class Runtime {
     }
 
     readonly #detection = memo(() => loadDetectionConfig(this.#options.env));
+    readonly #campaign = memo(() => loadCampaignConfig(this.#options.env));
     readonly #containment = memo(() => loadContainmentConfig(this.#options.env));
     readonly #graphConfig = memo(() => loadGraphConfig(this.#options.env));
     readonly #credential = memo(
@@ -120,6 +129,11 @@ export class Runtime {
         return this.#containment();
     }
 
+    /** Push-spray campaign detection and source blocking (CAMPAIGN_*, TRUSTED_SOURCE_RANGES, BLOCK_*). */
+    get campaign(): CampaignConfig {
+        return this.#campaign();
+    }
+
     get graphConfig(): GraphConfig {
         return this.#graphConfig();
     }
@@ -128,30 +142,34 @@ export class Runtime {
         return this.#options.telemetry ?? NO_TELEMETRY;
     }
 
-    readonly #tables = memo((): { store: UserRowStore; breaker: CircuitBreaker; ready: () => Promise<void> } => {
-        const choice = this.#options.store ?? { kind: 'settings' };
-        if (choice.kind === 'memory') {
+    readonly #tables = memo(
+        (): { store: UserRowStore; breaker: CircuitBreaker; campaigns: CampaignStore; ready: () => Promise<void> } => {
+            const choice = this.#options.store ?? { kind: 'settings' };
+            if (choice.kind === 'memory') {
+                return {
+                    store: new MemoryRowStore<UserRow>(),
+                    breaker: new MemoryCircuitBreaker(),
+                    campaigns: new MemoryCampaignStore(),
+                    ready: async () => undefined,
+                };
+            }
+            const config = choice.kind === 'table' ? choice.table : loadStateTableConfig(this.#options.env);
+            const client = azure
+                .tables()
+                .createTableClient(
+                    config,
+                    config.kind === 'endpoint' ? this.#credential() : undefined,
+                    this.#options.tableClientOptions,
+                );
+            const store = new (azure.rows().TableRowStore<UserRow>)(client);
             return {
-                store: new MemoryRowStore<UserRow>(),
-                breaker: new MemoryCircuitBreaker(),
-                ready: async () => undefined,
+                store: store,
+                breaker: new (azure.breaker().TableCircuitBreaker)(client),
+                campaigns: new (azure.campaigns().TableCampaignStore)(client),
+                ready: () => store.ensureTable(),
             };
-        }
-        const config = choice.kind === 'table' ? choice.table : loadStateTableConfig(this.#options.env);
-        const client = azure
-            .tables()
-            .createTableClient(
-                config,
-                config.kind === 'endpoint' ? this.#credential() : undefined,
-                this.#options.tableClientOptions,
-            );
-        const store = new (azure.rows().TableRowStore<UserRow>)(client);
-        return {
-            store: store,
-            breaker: new (azure.breaker().TableCircuitBreaker)(client),
-            ready: () => store.ensureTable(),
-        };
-    });
+        },
+    );
 
     /** The row store itself: for reading and listing, which need no settings beyond where the table is. */
     get store(): UserRowStore {
@@ -174,6 +192,24 @@ export class Runtime {
 
     get breaker(): CircuitBreaker {
         return this.#tables().breaker;
+    }
+
+    /** Campaign rows, in the state table beside the user rows (or in memory, with the memory store). */
+    get campaignStore(): CampaignStore {
+        return this.#tables().campaigns;
+    }
+
+    /** What one process remembers of campaign rows between batches (never what decides). */
+    readonly #campaignCache = memo(() => new CampaignCache());
+
+    /** Campaign detection for the batch use case: the store, the policy, and this process's cache. */
+    campaignDeps(): CampaignDeps {
+        return {
+            store: this.campaignStore,
+            policy: this.campaign.policy,
+            cache: this.#campaignCache(),
+            notify: this.containment.notifyWebhookUrl !== undefined,
+        };
     }
 
     readonly #graphClient = memo(() => azure.graph().createGraphClient(this.graphConfig, this.#credential()));
@@ -257,6 +293,7 @@ export class Runtime {
             detection: this.detection,
             containment: this.containment,
             contain: this.containmentDeps(logger),
+            campaigns: this.campaignDeps(),
             logger,
             telemetry: this.telemetry,
         };
@@ -268,6 +305,7 @@ export class Runtime {
      */
     validate(): string[] {
         void this.detection;
+        void this.campaign;
         void this.graphConfig;
         loadStateTableConfig(this.#options.env);
         readTelemetrySettings(this.#options.env);

@@ -8,7 +8,7 @@ import { LocalAzurite, startLocalAzurite } from '../localAzurite';
 import { isTerminal, Progress, stderrProgress } from '../progress';
 import { replay, ReplayResult } from '../replay';
 import { EventRecorder } from '../replayEvents';
-import { formatReport, incidentJson, summaryJson } from '../report';
+import { campaignJson, formatReport, incidentJson, summaryJson } from '../report';
 import { parseReplayArgs, ReplayCommandOptions } from './replayOptions';
 
 /** Runtime options of `replay` (tests trust their local Logs Ingestion endpoint's certificate through them). */
@@ -65,12 +65,13 @@ async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRu
         read += outcome.result.records;
         await progress.records(read);
     };
-    const { totals, incidents } = await replay({
+    const { totals, incidents, campaigns } = await replay({
         inputs,
         detection,
         store: rt.store,
         batchSize: options.batchSize,
         ...(options.memoryUsers ? { memoryUsers: options.memoryUsers } : {}),
+        campaigns: rt.campaignDeps(),
         onBatch,
         ...(containment ? { containment } : {}),
         ...(deps ? { contain: deps } : {}),
@@ -84,6 +85,8 @@ async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRu
             inputs,
             totals,
             incidents,
+            campaigns,
+            campaignPolicy: rt.campaign.policy,
             detection,
             containment: planConfig,
             recorder,
@@ -91,18 +94,19 @@ async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRu
             progress,
         });
     }
-    return { totals, incidents };
+    return { totals, incidents, campaigns };
 }
 
 /** The incidents and the summary: NDJSON with --json, else the readable report; and where the HTML report went. */
 async function printReplay(options: ReplayCommandOptions, io: CliIO, result: ReplayResult, progress: Progress) {
-    const { totals, incidents } = result;
+    const { totals, incidents, campaigns } = result;
     await progress.finish(`${totals.records.toLocaleString('en-US')} records read`);
     if (options.json) {
         for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
+        for (const c of campaigns) await write(io.stdout, `${JSON.stringify(campaignJson(c))}\n`);
         await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);
     } else {
-        await write(io.stdout, `${formatReport(totals, incidents)}\n`);
+        await write(io.stdout, `${formatReport(totals, incidents, campaigns)}\n`);
     }
     if (options.htmlFile !== undefined && !options.json) {
         await write(io.stderr, `HTML report written to ${options.htmlFile}\n`);

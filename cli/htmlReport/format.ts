@@ -28,4 +28,5 @@ export const TRIGGER_LABELS: Readonly<Record<IncidentView['trigger'], string>> =
     'fraud-report': 'fraud reported',
     'spam-then-success': 'approved after denials',
     'method-registered-after-attack': 'method registered after an attack',
+    'push-spray': 'sprayed in a campaign',
 };

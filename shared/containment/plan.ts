@@ -5,6 +5,7 @@
 import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { upnForms } from '../upn';
+import { campaignHold } from './campaignHold';
 import { Containment, ContainmentStatus, newNotice } from './model';
 import { STEP_BY_NAME, STEPS } from './stepTable';
 
@@ -88,6 +89,8 @@ export function planContainment(input: PlanInput): Containment {
             `cooldown: incident ${earlier.incidentId} already contained this user at ${since}`,
         );
     }
+    const held = campaignHold(incident, config);
+    if (held) return finish('needs-attention', held);
     if (config.mode === 'dry-run') {
         // Dry-run needs no I/O at all: the whole containment is decided here.
         return {

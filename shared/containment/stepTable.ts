@@ -133,10 +133,15 @@ export const STEPS: readonly StepSpec[] = [
         wouldDo: (config) => `would take one of the ${config.maxContainmentsPerHour} containments allowed per hour`,
         gate: true,
         idempotent: 'a slot is taken once: the step is done afterwards and never runs again for this incident',
-        run: async ({ config, breaker, now }) => {
+        run: async ({ incident, config, breaker, now }) => {
             let decision;
             try {
-                decision = await breaker.tryAcquire({ now: now(), max: config.maxContainmentsPerHour });
+                decision = await breaker.tryAcquire({
+                    now: now(),
+                    max: config.maxContainmentsPerHour,
+                    // A push-spray campaign is one decision: its users share one slot.
+                    ...(incident.campaignId ? { shareKey: `campaign:${incident.campaignId}` } : {}),
+                });
             } catch (e) {
                 return {
                     status: 'skipped',
@@ -159,7 +164,9 @@ export const STEPS: readonly StepSpec[] = [
             }
             return {
                 status: 'done',
-                detail: `containment ${decision.inLastHour} of ${config.maxContainmentsPerHour} allowed in the last hour`,
+                detail: decision.shared
+                    ? `shares the slot of campaign ${incident.campaignId ?? ''} (${decision.inLastHour} of ${config.maxContainmentsPerHour} in the last hour)`
+                    : `containment ${decision.inLastHour} of ${config.maxContainmentsPerHour} allowed in the last hour`,
             };
         },
     },

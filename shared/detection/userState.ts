@@ -37,7 +37,14 @@ export interface Registration {
  * Triggers of an attack episode, and the follow-up that links persistence to one. Declared once as a list: telemetry's
  * trigger dimension is this list.
  */
-export const TRIGGERS = ['threshold', 'fraud-report', 'spam-then-success', 'method-registered-after-attack'] as const;
+export const TRIGGERS = [
+    'threshold',
+    'fraud-report',
+    'spam-then-success',
+    'method-registered-after-attack',
+    /** One source prompted many users (shared/campaign): each sprayed user's incident, with its campaign's id. */
+    'push-spray',
+] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 export const PERSISTENCE_TRIGGER = 'method-registered-after-attack' satisfies Trigger;
 export type AttackTrigger = Exclude<Trigger, typeof PERSISTENCE_TRIGGER>;
@@ -94,6 +101,12 @@ export interface Incident {
     fromAttackIp?: boolean;
     /** A drill (its trigger was a drill prompt): always dry-run, notified as a drill, outside the circuit breaker. */
     drill?: boolean;
+    /** push-spray: the campaign the user was sprayed in (its users share one circuit-breaker slot). */
+    campaignId?: string;
+    /** push-spray: the campaign's source, for people (`address 203.0.113.7`). */
+    campaignSource?: string;
+    /** push-spray: the campaign's distinct users when this incident opened (what its containment was planned on). */
+    campaignUsers?: number;
     drillId?: string;
     /**
      * Set when an admin released the user (wall clock, ms). A closed incident absorbs only late rows of its own

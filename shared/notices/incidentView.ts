@@ -55,6 +55,10 @@ export interface IncidentView {
     readonly fromAttackIp: boolean | null;
     /** A drill (`mfa-responder drill` on a canary user): dry-run, nothing was changed. */
     readonly drill: boolean;
+    /** push-spray: the campaign the user was sprayed in, its source, and its users when the incident opened. */
+    readonly campaignId?: string;
+    readonly campaignSource?: string;
+    readonly campaignUsers?: number;
     /** Present when evidence was left out to keep the row within Azure's limits (the counts are exact). */
     readonly trimmed?: Incident['trimmed'];
     readonly containment: Containment['status'] | null;
@@ -148,6 +152,9 @@ export function incidentView(
         methods: incident.methods ?? null,
         fromAttackIp: incident.fromAttackIp ?? null,
         drill: incident.drill === true,
+        ...(incident.campaignId !== undefined ? { campaignId: incident.campaignId } : {}),
+        ...(incident.campaignSource !== undefined ? { campaignSource: incident.campaignSource } : {}),
+        ...(incident.campaignUsers !== undefined ? { campaignUsers: incident.campaignUsers } : {}),
         ...(incident.trimmed ? { trimmed: incident.trimmed } : {}),
         containment: c?.status ?? null,
         containmentReason: c?.reason ?? null,

@@ -14,6 +14,8 @@ function headline(inc: Incident, c: Containment | undefined, kind: NoticeKind): 
     if (kind === 'needs-attention') return `MFA push attack on ${who}: containment NEEDS ATTENTION`;
     if (kind === 'approval')
         return `MFA push attack on ${who}: the user APPROVED a prompt — removing what was registered since the attack began`;
+    if (inc.trigger === 'push-spray' && kind === 'incident')
+        return `Push spray on ${who} (campaign from ${inc.campaignSource ?? 'one source'}): ${c?.status ?? 'detected'}`;
     if (inc.trigger === 'method-registered-after-attack')
         return `Method registered for ${who} after an MFA push attack (${(inc.methods ?? []).join(', ') || 'unknown'}): ${c?.status ?? 'detected'}`;
     switch (c?.status) {
@@ -67,11 +69,22 @@ export function kindOfState(c: Containment | undefined): NoticeKind {
     return 'incident';
 }
 
+/**
+ * What a push-spray incident adds: the campaign, and that the attacker holds the password (every user who reaches
+ * the MFA step gave a valid one), so a reset is recommended unless containment does it (RESET_PASSWORD=true).
+ */
+function pushSprayLine(inc: Incident, config: Partial<Pick<ContainmentConfig, 'resetPassword'>>): string {
+    const campaign = `Campaign ${inc.campaignId ?? ''} from ${inc.campaignSource ?? 'one source'} prompted ${inc.campaignUsers ?? 'many'} users.`;
+    return config.resetPassword
+        ? `${campaign} The attacker holds this user's password: containment resets it (RESET_PASSWORD=true).`
+        : `${campaign} The attacker holds this user's password: RESET IT (containment does not: RESET_PASSWORD=false).`;
+}
+
 /** The lines of a notice after its title: the trigger and counts, the approval, each step, the reason, the release. */
 export function noticeLines(
     inc: Incident,
     c: Containment | undefined,
-    config: Pick<ContainmentConfig, 'pushBlockMode'>,
+    config: Pick<ContainmentConfig, 'pushBlockMode'> & Partial<Pick<ContainmentConfig, 'resetPassword'>>,
 ): string[] {
     const release = releaseCommandFor(inc, c);
     const advice = release && releaseAdvice(c, config);
@@ -79,6 +92,7 @@ export function noticeLines(
         inc.trigger === 'method-registered-after-attack'
             ? `Trigger: ${inc.trigger}; method(s) ${(inc.methods ?? []).join(', ')} registered at ${isoTime(inc.firstSeen)} from ${inc.ipAddresses.join(', ') || 'an unknown IP'}${inc.fromAttackIp ? ' (one of the attacking IPs)' : ''}, after incident ${inc.relatedIncidentId ?? ''}.`
             : `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s)${inc.voiceDenials ? `, ${inc.voiceDenials} phone call(s) refused` : ''}${inc.smsWrongCodes ? `, ${inc.smsWrongCodes} wrong SMS code(s)` : ''} between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}.`,
+        ...(inc.trigger === 'push-spray' ? [pushSprayLine(inc, config)] : []),
         ...(inc.approval
             ? [
                   `The user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`,

@@ -1,3 +1,5 @@
+import type { CampaignView } from '../campaign/campaignView';
+import type { CampaignHead } from '../campaign/sourceView';
 import type { Incident } from '../detection/userState';
 import type { ContainedIncident } from '../userRow/userRow';
 import type { RejectReason } from '../signin/signInEvent';
@@ -56,6 +58,12 @@ export interface BatchResult {
     quarantines: Quarantine[];
     /** Users whose stored row could not be read: set aside, and started afresh. */
     setAside: SetAsideRow[];
+    /** Push-spray campaigns this batch saw, as each stood after it (one entry per campaign, the latest). */
+    campaigns: CampaignView[];
+    /** Campaign rows with a notice to send: a campaign opened, or went past CAMPAIGN_MAX_USERS. */
+    campaignNotices: Array<{ readonly source: string; readonly head: CampaignHead }>;
+    /** Campaign rows the service refused for good (a source's or a member's row): logged, never retried for ever. */
+    campaignRefused: Array<{ readonly what: string; readonly code: string; readonly message: string }>;
 }
 
 /** A user whose update failed for a reason that may pass (storage unreachable, throttled): the batch is retried. */
@@ -87,7 +95,19 @@ export function emptyBatchResult(): BatchResult {
         quarantined: 0,
         quarantines: [],
         setAside: [],
+        campaigns: [],
+        campaignNotices: [],
+        campaignRefused: [],
     };
+}
+
+/** Adds campaign views, the latest view of each campaign replacing an earlier one. */
+export function addCampaigns(into: CampaignView[], views: readonly CampaignView[]): void {
+    for (const v of views) {
+        const i = into.findIndex((x) => x.campaignId === v.campaignId);
+        if (i >= 0) into[i] = v;
+        else into.push(v);
+    }
 }
 
 /** Adds `b` into `a` (running totals across batches). */
@@ -109,4 +129,6 @@ export function addBatchResult(a: BatchResult, b: BatchResult): void {
     a.updatedIncidents.push(...b.updatedIncidents);
     a.quarantines.push(...b.quarantines);
     a.setAside.push(...b.setAside);
+    addCampaigns(a.campaigns, b.campaigns);
+    a.campaignRefused.push(...b.campaignRefused);
 }

@@ -8,6 +8,8 @@ import type { ContainmentDeps } from '../runners/containmentDeps';
 import type { UserEvent } from '../signin/signInEvent';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { UserRows } from '../userRow/userRows';
+import { sendCampaignNotices } from '../runners/sendCampaignNotices';
+import type { CampaignDeps } from './campaignStep';
 import type { BatchOutcome } from './batchResult';
 import { logBatch } from './logBatch';
 import { processSignInBatch } from './processSignInBatch';
@@ -25,6 +27,8 @@ export interface SignInBatchUseCase {
     readonly telemetry?: Telemetry;
     /** Sees the batch's events, grouped by user, once parsed (the HTML report keeps them). */
     readonly onParsed?: (byUser: ReadonlyMap<string, readonly UserEvent[]>) => void;
+    /** When given, prompts are counted across users by source too: push-spray campaigns (shared/campaign). */
+    readonly campaigns?: CampaignDeps;
 }
 
 /**
@@ -50,7 +54,11 @@ export class SignInBatchNotStoredError extends StateStoreError {
 export async function handleSignInBatch(
     messages: Iterable<unknown>,
     useCase: SignInBatchUseCase,
-    options: { readonly batchStartedAt?: number } = {},
+    options: {
+        readonly batchStartedAt?: number;
+        /** The Event Hub partition the batch came from: this writer's shard of the campaign rows. */
+        readonly partition?: string;
+    } = {},
 ): Promise<BatchOutcome> {
     const { rows, detection, contain, logger } = useCase;
     const outcome = await processSignInBatch(messages, {
@@ -62,10 +70,26 @@ export async function handleSignInBatch(
         ...(useCase.containment ? { containment: useCase.containment } : {}),
         ...(useCase.telemetry ? { telemetry: useCase.telemetry } : {}),
         ...(useCase.onParsed ? { onParsed: useCase.onParsed } : {}),
+        ...(useCase.campaigns ? { campaigns: useCase.campaigns, shard: options.partition ?? '0' } : {}),
     });
     logBatch(outcome, logger);
-    const { newIncidents, updatedIncidents } = outcome.result;
+    const { newIncidents, updatedIncidents, campaignNotices } = outcome.result;
     if (contain) await containIncidents([...newIncidents, ...updatedIncidents], contain, options);
+    if (contain && useCase.campaigns && campaignNotices.length > 0) {
+        // Within the handler's few seconds, like containment; what is left is the timer's.
+        await sendCampaignNotices(
+            campaignNotices,
+            {
+                store: useCase.campaigns.store,
+                policy: useCase.campaigns.policy,
+                config: contain.config,
+                ...(contain.notify ? { notify: contain.notify } : {}),
+                logger,
+                ...(contain.now ? { now: contain.now } : {}),
+            },
+            { deadline: (contain.now ?? Date.now)() + 5_000 },
+        );
+    }
     await confirmAnnounced(newIncidents, { rows, logger });
     if (outcome.failures.length > 0) throw new SignInBatchNotStoredError(outcome);
     return outcome;

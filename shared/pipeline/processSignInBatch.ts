@@ -8,7 +8,8 @@ import type { RejectReason, UserEvent } from '../signin/signInEvent';
 import { NO_TELEMETRY, Telemetry } from '../telemetry/telemetry';
 import type { ContainedIncident } from '../userRow/userRow';
 import type { UserRows } from '../userRow/userRows';
-import { BatchOutcome, BatchResult, emptyBatchResult, UserFailure } from './batchResult';
+import { addCampaigns, BatchOutcome, BatchResult, emptyBatchResult, UserFailure } from './batchResult';
+import { CampaignDeps, runCampaignStep } from './campaignStep';
 import { FoldOptions, foldUserEvents, UserOutcome } from './foldUserEvents';
 import { parseMessages } from './parseMessages';
 
@@ -30,6 +31,10 @@ export interface ProcessSignInBatchOptions {
     readonly telemetry?: Telemetry;
     /** Sees the batch's events, grouped by user, once parsed (a backtest keeps them for its threshold sweep). */
     readonly onParsed?: (byUser: ReadonlyMap<string, readonly UserEvent[]>) => void;
+    /** When given, prompts are also counted by source, across users (push-spray campaigns). */
+    readonly campaigns?: CampaignDeps;
+    /** This writer's shard of the campaign rows: the Event Hub partition the batch came from ('0' for a replay). */
+    readonly shard?: string;
 }
 
 /**
@@ -68,6 +73,8 @@ export async function processSignInBatch(
     const users = [...byUser.entries()];
     result.users = users.length;
     const failures: UserFailure[] = [];
+    /** Addresses each user approved MFA from, in what their row remembers: their own networks. */
+    const approvedFrom = new Map<string, Set<string>>();
     await mapConcurrent(users, options.concurrency ?? 32, async ([userId, events]) => {
         const stored = await storeUserEvents(userId, events, options, result);
         if ('failure' in stored) {
@@ -76,6 +83,7 @@ export async function processSignInBatch(
         }
         if (!stored.outcome) return;
         const outcome = stored.outcome;
+        if (options.campaigns) approvedFrom.set(userId, approvedAddresses(outcome));
         result.newDenials += outcome.applied.newDenials;
         result.newIncidents.push(...outcome.announce);
         result.updatedIncidents.push(
@@ -85,8 +93,39 @@ export async function processSignInBatch(
             }),
         );
     });
+    if (options.campaigns) await detectCampaigns(byUser, approvedFrom, options, result, failures);
     recordBatch(telemetry, result);
     return { result, failures };
+}
+
+function approvedAddresses(outcome: UserOutcome): Set<string> {
+    const ips = new Set<string>();
+    for (const p of outcome.applied.state.prompts) if (p.kind === 'mfa-approved' && p.ipAddress) ips.add(p.ipAddress);
+    return ips;
+}
+
+/** Campaign detection across the batch's users, once each user's own row is stored (campaignStep.ts). */
+async function detectCampaigns(
+    byUser: ReadonlyMap<string, readonly UserEvent[]>,
+    approvedFrom: ReadonlyMap<string, ReadonlySet<string>>,
+    options: ProcessSignInBatchOptions,
+    result: BatchResult,
+    failures: UserFailure[],
+): Promise<void> {
+    const step = await runCampaignStep(byUser, (userId, ip) => approvedFrom.get(userId)?.has(ip) === true, {
+        campaigns: options.campaigns!,
+        rows: options.rows,
+        windowMs: options.policy.windowMs,
+        ...(options.containment ? { containment: options.containment } : {}),
+        shard: options.shard ?? '0',
+        now: options.now ?? Date.now,
+    });
+    result.newIncidents.push(...step.newIncidents);
+    result.updatedIncidents.push(...step.updatedIncidents);
+    addCampaigns(result.campaigns, step.campaigns);
+    result.campaignNotices.push(...step.pending);
+    result.campaignRefused.push(...step.refused);
+    for (const f of step.failures) failures.push({ userId: `source ${f.source}`, error: f.error });
 }
 
 /**

@@ -27,6 +27,14 @@ export async function sendNotices(
         let update: Partial<Notice>;
         if (!deps.notify) {
             update = { status: 'skipped' };
+        } else if (
+            deps.config.notifyFormat === 'teams' &&
+            incident.trigger === 'push-spray' &&
+            notice.kind === 'incident'
+        ) {
+            // One Teams card per campaign lists its users (sendCampaignNotices): not one card per sprayed user. An
+            // approval, a containment that needs attention or a release of one user still gets a card of its own.
+            update = { status: 'skipped', error: 'in the campaign card' };
         } else {
             try {
                 await deps.notify(noticeBody(incident, containment, notice.kind, deps.config), {

@@ -87,3 +87,45 @@ export const lowerCaseList = <T>(item: z.ZodType<T, string>, max = 1000) =>
                 .filter(Boolean),
         )
         .pipe(z.array(item).max(max));
+
+/** A list of CIDR ranges (or bare addresses), separated by commas, semicolons or spaces. */
+export const cidrList = (max: number) =>
+    z
+        .string()
+        .transform((s) =>
+            s
+                .split(/[,;\s]+/)
+                .map((v) => v.trim())
+                .filter(Boolean),
+        )
+        .pipe(
+            z
+                .array(
+                    z
+                        .string()
+                        .max(64)
+                        .regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/),
+                )
+                .max(max),
+        );
+
+/** A list of autonomous system numbers (`AS` prefix allowed), separated by commas, semicolons or spaces. */
+export const asnList = (max: number) =>
+    z
+        .string()
+        .transform((s) =>
+            s
+                .split(/[,;\s]+/)
+                .map((v) => v.trim().replace(/^as/i, ''))
+                .filter(Boolean),
+        )
+        .pipe(
+            z
+                .array(
+                    z
+                        .string()
+                        .regex(/^\d{1,10}$/)
+                        .transform(Number),
+                )
+                .max(max),
+        );

@@ -45,7 +45,31 @@ export const TEXT_BOUNDS = {
     resultDetail: 4096,
     stepTime: MAX_TIME_TEXT,
     stepMethod: 128,
+    userAgent: 512,
 } as const;
+
+/** Network location entries read per row (Entra writes one or two); a hostile row with thousands is read for these. */
+const MAX_NETWORK_LOCATIONS = 16;
+
+/**
+ * Whether `networkLocationDetails` says the sign-in came from a trusted named location. Read leniently and never a
+ * reason to reject the row: a malformed list only means "not trusted", so the prompt still counts everywhere.
+ * https://learn.microsoft.com/graph/api/resources/networklocationdetail
+ */
+function fromTrustedLocation(value: unknown): boolean {
+    if (!Array.isArray(value)) return false;
+    return value.slice(0, MAX_NETWORK_LOCATIONS).some((entry) => {
+        if (!isPlainObject(entry) || typeof entry.networkType !== 'string') return false;
+        const type = entry.networkType.toLowerCase();
+        return type === 'trusted' || type === 'trustednamedlocation';
+    });
+}
+
+/** The autonomous system number, a number or numeric text; anything else is no number (the row still counts). */
+function readAsn(value: unknown): number | undefined {
+    const n = typeof value === 'string' && /^\d{1,10}$/.test(value.trim()) ? Number(value) : value;
+    return typeof n === 'number' && Number.isInteger(n) && n > 0 && n < 2 ** 32 ? n : undefined;
+}
 
 /** Steps of one row that are read; Entra writes a handful. */
 const MAX_STEPS = 64;
@@ -76,6 +100,9 @@ const signInSchema = z.object({
     appDisplayName: optionalText,
     userType: optionalText,
     drillId: optionalText,
+    userAgent: z.unknown(),
+    autonomousSystemNumber: z.unknown(),
+    networkLocationDetails: z.unknown(),
     status: z.object({ additionalDetails: optionalText }).nullish(),
     authenticationDetails: z.array(stepSchema).nullish(),
 });
@@ -325,6 +352,10 @@ function eventOf(
         return reject('drill-refused', `a drill record for user ${userId}, who is not in DRILL_USER_IDS`);
     }
     const drillId = fields.drillId ? fields.drillId.slice(0, 64) : undefined;
+    const asn = readAsn(fields.autonomousSystemNumber);
+    const userAgent =
+        typeof fields.userAgent === 'string' ? cutter.cut(fields.userAgent.trim(), TEXT_BOUNDS.userAgent) : undefined;
+    const trustedLocation = fromTrustedLocation(fields.networkLocationDetails);
     return {
         type: 'event',
         event: {
@@ -338,6 +369,9 @@ function eventOf(
             recordId: id ?? originalRequestId ?? keys[0]!,
             keys,
             ...(drillId ? { drillId } : {}),
+            ...(asn !== undefined ? { asn } : {}),
+            ...(userAgent ? { userAgent } : {}),
+            ...(trustedLocation ? { trustedLocation } : {}),
         },
         truncated: cutter.count,
     };

@@ -22,6 +22,15 @@ export interface SignInEvent {
     readonly keys: readonly string[];
     /** Set on the synthetic records of `mfa-responder drill`, for a user listed in DRILL_USER_IDS only. */
     readonly drillId?: string;
+    /** `autonomousSystemNumber` of the sign-in's address, as Entra logs it: campaign detection keys on it. */
+    readonly asn?: number;
+    /** `userAgent` of the sign-in (cut to its bound): with the autonomous system, a campaign key. */
+    readonly userAgent?: string;
+    /**
+     * The sign-in came from a trusted named location (`networkLocationDetails[].networkType` trusted or
+     * trustedNamedLocation): such a prompt never keys a campaign.
+     */
+    readonly trustedLocation?: boolean;
 }
 
 /** What an audit record says changed in a user's security information. */

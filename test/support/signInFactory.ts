@@ -46,6 +46,12 @@ export interface SignInOptions {
     readonly correlationId?: string;
     readonly originalRequestId?: string;
     readonly userType?: 'Member' | 'Guest';
+    /** `autonomousSystemNumber` of the address (default 1136, a Dutch carrier not on the shared list). */
+    readonly asn?: number;
+    /** `userAgent` (default a Chrome on Windows). */
+    readonly userAgent?: string;
+    /** `networkLocationDetails` (default none). */
+    readonly networkLocationDetails?: Array<{ networkType: string; networkNames: string[] }>;
 }
 
 const iso7 = (d: Date) =>
@@ -91,6 +97,11 @@ export function signIn(o: SignInOptions): Record<string, unknown> {
             ipAddress: ip,
             status,
             clientAppUsed: 'Browser',
+            userAgent:
+                o.userAgent ??
+                'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+            autonomousSystemNumber: o.asn ?? 1136,
+            networkLocationDetails: o.networkLocationDetails ?? [],
             correlationId,
             originalRequestId: o.originalRequestId ?? id,
             conditionalAccessStatus: resultType === '0' ? 'success' : 'failure',

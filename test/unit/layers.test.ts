@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 /**
  * The layers read upwards only: tiny pure helpers → signin → detection and settings → the row stores and the hub →
- * Graph → the pure containment lifecycle → telemetry → the user row → SOC notices and Sentinel rows → the runners
+ * Graph → the pure containment lifecycle → telemetry → the user row and campaign rows → SOC notices and Sentinel rows → the runners
  * around the lifecycle → the pipeline → the composition root (runtime, doctor, drill) → functions and cli.
  */
 const ROOT = join(__dirname, '..', '..');
@@ -11,6 +11,8 @@ const LAYERS: Array<[RegExp, number]> = [
     [/^shared\/(errors|logger|time|upn|singleLine|mapConcurrent)\.ts$/, 0],
     [/^shared\/signin\//, 1],
     [/^shared\/detection\//, 2],
+    // Pure campaign detection across users: beside per-user detection, never imported by it.
+    [/^shared\/campaign\//, 2],
     [/^shared\/settings\//, 2],
     [/^shared\/state\//, 3],
     [/^shared\/eventhub\//, 3],
@@ -18,6 +20,7 @@ const LAYERS: Array<[RegExp, number]> = [
     [/^shared\/containment\//, 5],
     [/^shared\/telemetry\//, 6],
     [/^shared\/userRow\//, 7],
+    [/^shared\/campaignRows\//, 7],
     [/^shared\/notices\//, 8],
     [/^shared\/sentinel\//, 8],
     [/^shared\/runners\//, 9],

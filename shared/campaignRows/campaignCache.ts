@@ -1,0 +1,64 @@
+import type { SourceShard } from '../campaign/sourceShard';
+import type { OpenCampaign, StoredDoc } from './campaignStore';
+
+/** A Map that forgets its oldest entries beyond `max`: what one process remembers stays bounded. */
+class Bounded<K, V> {
+    readonly #map = new Map<K, V>();
+    constructor(private readonly max: number) {}
+
+    get(key: K): V | undefined {
+        return this.#map.get(key);
+    }
+
+    set(key: K, value: V): void {
+        this.#map.delete(key);
+        this.#map.set(key, value);
+        if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value as K);
+    }
+
+    delete(key: K): void {
+        this.#map.delete(key);
+    }
+}
+
+/**
+ * What one process remembers between batches, to spend fewer round trips; never what decides anything (every write is
+ * conditional and every decision is read from the table):
+ * - its own shards, with their versions: a partition is read by one process at a time, so its next write usually needs
+ *   no read first (a conflict, after a rebalance or a redelivery elsewhere, reads again);
+ * - the memberships it already applied to users' rows (a no-op applied again costs a read);
+ * - the tenant's open campaigns, for OPEN_CAMPAIGNS_TTL_MS, to notice approvals from their sources.
+ */
+export class CampaignCache {
+    readonly #shards = new Bounded<string, StoredDoc<SourceShard>>(20_000);
+    readonly #done = new Bounded<string, true>(100_000);
+    #open: { readonly at: number; readonly campaigns: readonly OpenCampaign[] } | undefined;
+
+    shard(source: string, shard: string): StoredDoc<SourceShard> | undefined {
+        return this.#shards.get(`${source}\n${shard}`);
+    }
+
+    keepShard(source: string, shard: string, stored: StoredDoc<SourceShard>): void {
+        this.#shards.set(`${source}\n${shard}`, stored);
+    }
+
+    forgetShard(source: string, shard: string): void {
+        this.#shards.delete(`${source}\n${shard}`);
+    }
+
+    applied(membership: string): boolean {
+        return this.#done.get(membership) === true;
+    }
+
+    markApplied(membership: string): void {
+        this.#done.set(membership, true);
+    }
+
+    openCampaigns(now: number, ttlMs: number): readonly OpenCampaign[] | undefined {
+        return this.#open && now - this.#open.at < ttlMs ? this.#open.campaigns : undefined;
+    }
+
+    keepOpenCampaigns(now: number, campaigns: readonly OpenCampaign[]): void {
+        this.#open = { at: now, campaigns };
+    }
+}

@@ -1,0 +1,86 @@
+/**
+ * Push spray through `mfa-responder replay`: one address prompting many users is one campaign, each sprayed user an
+ * incident carrying its id, and `--json` prints a campaign line; what is not spray stays quiet.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { shuffle } from '../support/events';
+import { runCli } from '../support/cliRun';
+import { ATTACKER, messages, ownAddressDeclines, sprayedUsers, sprayRecords } from '../support/spray';
+
+const dir = mkdtempSync(join(tmpdir(), 'mfa-campaign-'));
+let n = 0;
+function ndjson(items: readonly unknown[]): string {
+    const p = join(dir, `in${n++}.ndjson`);
+    writeFileSync(p, items.map((m) => JSON.stringify(m)).join('\n') + '\n');
+    return p;
+}
+const lines = (stdout: string) =>
+    stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('replay: push spray', () => {
+    it('30 users × 2 prompts from one address within an hour is one campaign, each user a push-spray incident', async () => {
+        const users = sprayedUsers(30);
+        const { code, stdout } = await runCli([
+            'replay',
+            ndjson(messages(sprayRecords(users))),
+            '--json',
+            '--batch-size',
+            '2',
+        ]);
+        expect(code).toBe(0);
+        const out = lines(stdout);
+        const incidents = out.filter((l) => l.type === 'incident');
+        const campaigns = out.filter((l) => l.type === 'campaign');
+        expect(campaigns).toHaveLength(1);
+        const campaign = campaigns[0]!;
+        expect(campaign).toMatchObject({
+            source: { type: 'address', value: ATTACKER.ip },
+            userCount: 30,
+            estimated: false,
+            containment: 'user-by-user',
+            severity: 'Medium',
+        });
+        expect((campaign.users as Array<{ userId: string }>).map((u) => u.userId).sort()).toEqual(
+            users.map((u) => u.id).sort(),
+        );
+        expect(incidents).toHaveLength(30);
+        for (const inc of incidents) {
+            expect(inc).toMatchObject({ trigger: 'push-spray', campaignId: campaign.campaignId });
+        }
+        expect(out.at(-1)).toMatchObject({ type: 'summary', incidents: 30, campaigns: 1 });
+    });
+
+    it('the same spray redelivered and in shuffled order gives the same campaign and the same incidents', async () => {
+        const records = sprayRecords(sprayedUsers(30, 'shuffled'));
+        const once = await runCli(['replay', ndjson(messages(records)), '--json']);
+        const twice = await runCli([
+            'replay',
+            ndjson([...messages(shuffle(records, 7)), ...messages(records)]),
+            '--json',
+        ]);
+        const key = (stdout: string) =>
+            lines(stdout)
+                .filter((l) => l.type === 'incident')
+                .map(
+                    (l) =>
+                        `${String(l.userId)} ${String(l.trigger)} ${String(l.campaignId)} ${String(l.denials)}/${String(l.timeouts)}`,
+                )
+                .sort();
+        expect(key(twice.stdout)).toEqual(key(once.stdout));
+        const campaign = (stdout: string) => lines(stdout).filter((l) => l.type === 'campaign');
+        expect(campaign(twice.stdout).map((c) => [c.campaignId, c.userCount])).toEqual(
+            campaign(once.stdout).map((c) => [c.campaignId, c.userCount]),
+        );
+    });
+
+    it('50 people who each decline once from their own addresses stay quiet', async () => {
+        const { stdout } = await runCli(['replay', ndjson(messages(ownAddressDeclines(50))), '--json']);
+        expect(lines(stdout).filter((l) => l.type !== 'summary')).toEqual([]);
+    });
+});
