@@ -96,6 +96,38 @@ param auditCategories string = 'AuditLogs'
 @maxValue(720)
 param persistenceWindowHours int = 24
 
+@description('CAMPAIGN_WINDOW_MINUTES: window in which the distinct users prompted from one source are counted.')
+@minValue(5)
+@maxValue(1440)
+param campaignWindowMinutes int = 60
+
+@description('CAMPAIGN_MIN_USERS: distinct users prompted from one address within the window that open a push-spray campaign.')
+@minValue(3)
+@maxValue(10000)
+param campaignMinUsers int = 10
+
+@description('CAMPAIGN_MAX_USERS: up to this many users a campaign is contained user by user; above it it needs attention.')
+@minValue(1)
+@maxValue(100000)
+param campaignMaxUsers int = 50
+
+@description('TRUSTED_SOURCE_RANGES: comma-separated CIDR egress ranges (NPS extension, AD FS, VDI, proxies) that never key a campaign.')
+param trustedSourceRanges string = ''
+
+@description('CAMPAIGN_SHARED_ASNS: comma-separated autonomous systems shared at large that never key a campaign alone.')
+param campaignSharedAsns string = ''
+
+@description('BLOCK_CAMPAIGN_SOURCES: add campaign source ranges to the Conditional Access named location BLOCK_LOCATION_ID.')
+param blockCampaignSources bool = false
+
+@description('SOURCE_BLOCK_HOURS: how long a blocked campaign source range stays in the named location.')
+@minValue(1)
+@maxValue(720)
+param sourceBlockHours int = 24
+
+@description('BLOCK_LOCATION_ID: the IP named location campaign sources go to (mfa-responder setup --block-sources creates it).')
+param blockLocationId string = ''
+
 @description('MAX_PROMPTS_PER_USER: bound on the prompts remembered per user.')
 @minValue(50)
 @maxValue(2000)
@@ -268,6 +300,14 @@ var productSettings = {
   AUDIT_CATEGORIES: auditCategories
   PERSISTENCE_WINDOW_HOURS: string(persistenceWindowHours)
   MAX_PROMPTS_PER_USER: string(maxPromptsPerUser)
+  CAMPAIGN_WINDOW_MINUTES: string(campaignWindowMinutes)
+  CAMPAIGN_MIN_USERS: string(campaignMinUsers)
+  CAMPAIGN_MAX_USERS: string(campaignMaxUsers)
+  TRUSTED_SOURCE_RANGES: trustedSourceRanges
+  CAMPAIGN_SHARED_ASNS: campaignSharedAsns
+  BLOCK_CAMPAIGN_SOURCES: blockCampaignSources ? 'true' : 'false'
+  SOURCE_BLOCK_HOURS: string(sourceBlockHours)
+  BLOCK_LOCATION_ID: blockLocationId
   SIGNIN_CATEGORIES: signinCategories
   STATE_TABLE_NAME: stateTableName
   EVENTHUB_NAME: eventhubName

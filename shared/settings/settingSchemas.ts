@@ -1,5 +1,24 @@
 import { z } from 'zod';
 
+/** One setting: its parser, its default and what it does (SETTINGS in settings.ts lists every one). */
+export interface SettingSpec<T> {
+    readonly schema: z.ZodType<T>;
+    /** Text form of the default, or undefined when the setting has none. */
+    readonly default?: string;
+    /** What values are accepted, for the error message. */
+    readonly accepts: string;
+    readonly description: string;
+    /** Only for local runs (never set in Azure); the infrastructure test skips it. */
+    readonly localOnly?: boolean;
+    /** Holds a key: an error message never repeats the value. */
+    readonly secret?: boolean;
+}
+
+/** Declares a setting, its value type inferred from its schema. */
+export function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
+    return s;
+}
+
 /**
  * The part of a setting's validation that a deployment template can check before the app starts: infra/main.bicep
  * gives the setting's parameter the same type and bounds (test/infra checks that it does). The helpers below record

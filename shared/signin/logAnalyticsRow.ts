@@ -26,6 +26,9 @@ const COLUMNS = [
     'AppDisplayName',
     'UserType',
     'CreatedDateTime',
+    // Campaign detection keys on these (shared/campaign/sourceKeys.ts).
+    'UserAgent',
+    'AutonomousSystemNumber',
 ];
 
 export function dynamic(value: unknown): unknown {
@@ -59,6 +62,8 @@ export function fromLogAnalyticsRow(raw: Record<string, unknown>): Record<string
     properties.ipAddress = raw.IPAddress;
     properties.status = dynamic(raw.Status);
     properties.authenticationDetails = dynamic(raw.AuthenticationDetails);
+    if (raw.NetworkLocationDetails !== undefined)
+        properties.networkLocationDetails = dynamic(raw.NetworkLocationDetails);
     const table = typeof raw.Type === 'string' ? raw.Type : typeof raw.Category === 'string' ? raw.Category : undefined;
     const category = table === undefined ? undefined : (TABLE_CATEGORIES[table] ?? table);
     return { ...(category !== undefined ? { category } : {}), resultType: raw.ResultType, properties };

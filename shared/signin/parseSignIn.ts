@@ -100,9 +100,9 @@ const signInSchema = z.object({
     appDisplayName: optionalText,
     userType: optionalText,
     drillId: optionalText,
-    userAgent: z.unknown(),
-    autonomousSystemNumber: z.unknown(),
-    networkLocationDetails: z.unknown(),
+    userAgent: z.unknown().optional(),
+    autonomousSystemNumber: z.unknown().optional(),
+    networkLocationDetails: z.unknown().optional(),
     status: z.object({ additionalDetails: optionalText }).nullish(),
     authenticationDetails: z.array(stepSchema).nullish(),
 });

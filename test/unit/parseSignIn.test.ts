@@ -181,6 +181,9 @@ describe('parseSignIn on Log Analytics exports', () => {
             Status: JSON.stringify(p.status),
             AuthenticationDetails: JSON.stringify(p.authenticationDetails),
             MfaDetail: '{}',
+            UserAgent: p.userAgent,
+            AutonomousSystemNumber: p.autonomousSystemNumber,
+            NetworkLocationDetails: JSON.stringify(p.networkLocationDetails),
         };
     }
 
