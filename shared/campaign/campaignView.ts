@@ -2,6 +2,7 @@ import { isoTime } from '../time';
 import type { CampaignDecision, CampaignMember } from './campaignDecision';
 import { wantsIncident } from './campaignDecision';
 import type { CampaignPolicy } from './campaignPolicy';
+import { campaignHoldReason } from './campaignHold';
 import type { SourceBlockRecord } from './sourceView';
 
 /** One user of a campaign, as people read it. */
@@ -29,8 +30,12 @@ export interface CampaignView {
     readonly source: { readonly type: string; readonly value: string; readonly userAgent: string | null };
     /** High when the campaign is above CAMPAIGN_MAX_USERS, or someone approved or reported fraud; else Medium. */
     readonly severity: 'High' | 'Medium';
-    /** `user-by-user`: every user is contained as one decision; `needs-attention`: above CAMPAIGN_MAX_USERS. */
+    /**
+     * `user-by-user`: every user is contained, as one decision; `needs-attention`: a person decides (`hold` says why),
+     * and only users who approved or reported fraud are contained at once.
+     */
     readonly containment: 'user-by-user' | 'needs-attention';
+    readonly hold: string | null;
     readonly windowStart: string;
     readonly firstSeen: string;
     readonly lastSeen: string;
@@ -80,12 +85,18 @@ export function campaignView(
     const shown = [...flagged, ...d.members.filter((m) => !flagged.includes(m))].slice(0, max);
     shown.sort((a, b) => a.rank - b.rank);
     const overCap = d.users > policy.maxUsers || c.overCap === true;
+    const hold = campaignHoldReason(
+        { id: c.id, type: c.key.type },
+        Math.max(d.users, overCap ? policy.maxUsers + 1 : 0),
+        policy,
+    );
     const block = options.block ?? c.block;
     return {
         campaignId: c.id,
         source: { type: c.key.type, value: c.key.value, userAgent: c.agent ?? null },
         severity: overCap || flagged.length > 0 ? 'High' : 'Medium',
-        containment: overCap ? 'needs-attention' : 'user-by-user',
+        containment: hold ? 'needs-attention' : 'user-by-user',
+        hold: hold ?? null,
         windowStart: isoTime(c.windowStart),
         firstSeen: isoTime(d.firstSeen),
         lastSeen: isoTime(d.lastSeen),

@@ -11,8 +11,10 @@ export interface CampaignMembership {
     readonly source: string;
     /** Event time the campaign reached its threshold, ms. */
     readonly detectedAt: number;
-    /** The campaign's distinct users now: what a new incident's containment is planned on. */
+    /** The campaign's distinct users now. */
     readonly users: number;
+    /** Why the campaign is not contained user by user (campaignHold.ts), if it is not. */
+    readonly hold?: string;
     readonly member: CampaignMember;
 }
 
@@ -103,6 +105,7 @@ export function applyMembership(
         campaignId: m.campaignId,
         campaignSource: m.source,
         campaignUsers: m.users,
+        ...(m.hold ? { campaignHold: m.hold } : {}),
     };
     // Counted from the user's own prompts, as every incident is; when their row holds none of them (another incident
     // holds them, or they were forgotten), from the campaign's count, final.

@@ -25,13 +25,15 @@ class Bounded<K, V> {
  * What one process remembers between batches, to spend fewer round trips; never what decides anything (every write is
  * conditional and every decision is read from the table):
  * - its own shards, with their versions: a partition is read by one process at a time, so its next write usually needs
- *   no read first (a conflict, after a rebalance or a redelivery elsewhere, reads again);
+ *   no read first (a conflict, after a rebalance or a redelivery elsewhere, reads again), and the decision it made
+ *   after its last write (a redelivery that adds nothing decides nothing again);
  * - the memberships it already applied to users' rows (a no-op applied again costs a read);
  * - the tenant's open campaigns, for OPEN_CAMPAIGNS_TTL_MS, to notice approvals from their sources.
  */
 export class CampaignCache {
     readonly #shards = new Bounded<string, StoredDoc<SourceShard>>(20_000);
     readonly #done = new Bounded<string, true>(100_000);
+    readonly #decided = new Bounded<string, { readonly etag: string; readonly members: readonly string[] }>(20_000);
     #open: { readonly at: number; readonly campaigns: readonly OpenCampaign[] } | undefined;
 
     shard(source: string, shard: string): StoredDoc<SourceShard> | undefined {
@@ -44,6 +46,19 @@ export class CampaignCache {
 
     forgetShard(source: string, shard: string): void {
         this.#shards.delete(`${source}\n${shard}`);
+    }
+
+    /**
+     * The campaign decision this process completed for a source while its own shard had this version, with the
+     * campaign's users: a redelivery that adds nothing to the shard needs no second decision (other writers' news is
+     * theirs to decide: each decides after its own write).
+     */
+    decided(source: string, shard: string): { readonly etag: string; readonly members: readonly string[] } | undefined {
+        return this.#decided.get(`${source}\n${shard}`);
+    }
+
+    keepDecided(source: string, shard: string, etag: string, members: readonly string[]): void {
+        this.#decided.set(`${source}\n${shard}`, { etag, members });
     }
 
     applied(membership: string): boolean {

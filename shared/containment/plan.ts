@@ -89,7 +89,7 @@ export function planContainment(input: PlanInput): Containment {
             `cooldown: incident ${earlier.incidentId} already contained this user at ${since}`,
         );
     }
-    const held = campaignHold(incident, config);
+    const held = campaignHold(incident);
     if (held) return finish('needs-attention', held);
     if (config.mode === 'dry-run') {
         // Dry-run needs no I/O at all: the whole containment is decided here.

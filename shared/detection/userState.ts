@@ -105,8 +105,14 @@ export interface Incident {
     campaignId?: string;
     /** push-spray: the campaign's source, for people (`address 203.0.113.7`). */
     campaignSource?: string;
-    /** push-spray: the campaign's distinct users when this incident opened (what its containment was planned on). */
+    /** push-spray: the campaign's distinct users when this incident opened. */
     campaignUsers?: number;
+    /**
+     * push-spray: why the campaign, when this incident opened, was not one to contain user by user (above
+     * CAMPAIGN_MAX_USERS, or named by an autonomous system only). Containment then waits for a person, unless the user
+     * approved a prompt or reported fraud.
+     */
+    campaignHold?: string;
     drillId?: string;
     /**
      * Set when an admin released the user (wall clock, ms). A closed incident absorbs only late rows of its own

@@ -31,7 +31,7 @@ export function campaignLines(v: CampaignView, config: Pick<ContainmentConfig, '
         `${v.estimated ? 'About ' : ''}${v.userCount} users prompted between ${v.firstSeen} and ${v.lastSeen}; ${v.approvals} approved a prompt, ${v.fraudReports} reported fraud.`,
         v.containment === 'user-by-user'
             ? `Each user is contained as one decision of the circuit breaker (one slot for the campaign); each has a push-spray incident with campaign id ${v.campaignId}.`
-            : `Above CAMPAIGN_MAX_USERS=${v.maxUsers}: only users who approved or reported fraud are contained automatically; the others need a decision (their incidents, for the first ${v.maxUsers}, need attention).`,
+            : `NEEDS ATTENTION: ${v.hold ?? 'a person decides'}. The first ${v.maxUsers} users have push-spray incidents that need attention; the rest are counted here.`,
         config.resetPassword
             ? "Every user who reached the MFA step gave a valid password: containment resets each contained user's password (RESET_PASSWORD=true)."
             : 'Every user who reached the MFA step gave a valid password: RESET THEIR PASSWORDS (RESET_PASSWORD=false).',

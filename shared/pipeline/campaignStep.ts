@@ -1,6 +1,7 @@
 import type { ContainmentConfig } from '../settings/containment';
 import { CampaignDecision, decideCampaign, wantsIncident } from '../campaign/campaignDecision';
 import { SOURCE_TYPES, type CampaignPolicy } from '../campaign/campaignPolicy';
+import { campaignHoldReason } from '../campaign/campaignHold';
 import { campaignView, CampaignView } from '../campaign/campaignView';
 import { sourceKeyText } from '../campaign/sourceKeys';
 import { SourceBatch, sourcePromptsOf } from '../campaign/sourcePrompts';
@@ -145,27 +146,35 @@ async function relevantSources(all: Map<string, SourceBatch>, options: CampaignS
     return [...all.values()];
 }
 
-async function writeOwnShard(batch: SourceBatch, options: CampaignStepOptions, stats: CampaignStats): Promise<void> {
+/**
+ * Writes this writer's shard of the source with the batch's prompts: at most one write when nobody races. A shard this
+ * process does not know yet is created without a read (most sources are new to a writer); one that exists answers 409,
+ * and is read and written again. Returns its version, and whether the batch added nothing (a redelivery).
+ */
+async function writeOwnShard(
+    batch: SourceBatch,
+    options: CampaignStepOptions,
+    stats: CampaignStats,
+): Promise<{ etag: string; unchanged: boolean }> {
     const { store, cache, policy } = options.campaigns;
     const source = sourceKeyText(batch.key);
+    let stored = cache.shard(source, options.shard);
     for (let attempt = 1; ; attempt++) {
-        let stored = cache.shard(source, options.shard);
-        if (!stored) {
-            stats.shardReads++;
-            stored = await store.readShard(source, options.shard);
-        }
         const next = addToShard(stored?.doc, source, batch.prompts, policy);
-        // Nothing new (a redelivery): nothing to write.
-        if (stored?.doc && JSON.stringify(next) === JSON.stringify(stored.doc)) return;
+        if (stored?.doc && JSON.stringify(next) === JSON.stringify(stored.doc)) {
+            return { etag: stored.etag, unchanged: true };
+        }
         try {
             stats.shardWrites++;
             const etag = await store.writeShard(source, options.shard, next, stored?.etag);
             cache.keepShard(source, options.shard, { doc: next, etag });
-            return;
+            return { etag, unchanged: false };
         } catch (e) {
             cache.forgetShard(source, options.shard);
             if (!(e instanceof ConcurrencyConflictError) || attempt >= MAX_ATTEMPTS) throw e;
             stats.conflicts++;
+            stats.shardReads++;
+            stored = await store.readShard(source, options.shard);
         }
     }
 }
@@ -244,17 +253,32 @@ async function updateSource(
     out: CampaignStepResult,
     covered: ReadonlySet<string>,
 ): Promise<string[]> {
-    const { policy, cache } = options.campaigns;
+    const { cache } = options.campaigns;
+    const source = sourceKeyText(batch.key);
     out.stats.sources++;
-    await writeOwnShard(batch, options, out.stats);
+    const own = await writeOwnShard(batch, options, out.stats);
+    const known = cache.decided(source, options.shard);
+    if (own.unchanged && known?.etag === own.etag) return [...known.members];
+    const members = await decideAndApply(batch, options, out, covered);
+    cache.keepDecided(source, options.shard, own.etag, members);
+    return members;
+}
+
+async function decideAndApply(
+    batch: SourceBatch,
+    options: CampaignStepOptions,
+    out: CampaignStepResult,
+    covered: ReadonlySet<string>,
+): Promise<string[]> {
+    const { policy, cache } = options.campaigns;
     const { decision, pending, subsumed } = await decideSource(batch, options, out.stats, covered);
     const c = decision.campaign;
     if (!c || decision.members.length === 0 || subsumed) return [];
     if (pending) out.pending.push({ source: sourceKeyText(batch.key), head: pending });
     const view = campaignView(decision, policy);
     if (view) out.campaigns.push(view);
-    const members = decision.members.filter((m) => wantsIncident(m, policy));
-    await mapConcurrent(members, 16, async (member) => {
+    const wanted = decision.members.filter((m) => wantsIncident(m, policy));
+    await mapConcurrent(wanted, 16, async (member) => {
         const key = `${c.id}|${member.userId}|${member.promptIds.join(',')}|${member.approved}`;
         if (cache.applied(key)) return;
         out.stats.memberships++;
@@ -281,6 +305,7 @@ function applyMember(
     options: CampaignStepOptions,
 ): Promise<MemberOutcome> {
     const { policy } = options.campaigns;
+    const hold = campaignHoldReason({ id: c.id, type: c.key.type }, decision.users, policy);
     return options.rows.update(member.userId, (current) =>
         foldCampaignMember(
             current,
@@ -289,6 +314,7 @@ function applyMember(
                 source: `${c.key.type} ${c.key.value}`,
                 detectedAt: c.detectedAt,
                 users: decision.users,
+                ...(hold ? { hold } : {}),
                 member,
             },
             {

@@ -21,8 +21,6 @@ export interface ContainmentConfig {
     readonly neverContain: ReadonlySet<string>;
     readonly neverContainGroupIds: readonly string[];
     readonly maxContainmentsPerHour: number;
-    /** CAMPAIGN_MAX_USERS: above it a push-spray campaign's users are contained only if they approved or reported fraud. */
-    readonly campaignMaxUsers: number;
     readonly cooldownMs: number;
     readonly maxStepAttempts: number;
 }
@@ -66,7 +64,6 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
         neverContain: new Set(neverContain.flatMap((v) => (v.includes('@') ? upnForms(v) : [v]))),
         neverContainGroupIds,
         maxContainmentsPerHour: requireSetting(env, 'MAX_CONTAINMENTS_PER_HOUR'),
-        campaignMaxUsers: requireSetting(env, 'CAMPAIGN_MAX_USERS'),
         cooldownMs: requireSetting(env, 'CONTAINMENT_COOLDOWN_MINUTES') * 60_000,
         maxStepAttempts: requireSetting(env, 'MAX_STEP_ATTEMPTS'),
     };

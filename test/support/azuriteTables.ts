@@ -13,7 +13,10 @@ export function azuriteTableClient(options: TableServiceClientOptions = {}): Tab
     return createTableClient({ kind: 'connectionString', connectionString, tableName }, undefined, options);
 }
 
-/** Counts HTTP requests per user row (PartitionKey in the URL) through the client's real pipeline. */
+/**
+ * Counts HTTP requests per partition (a user's row, or a campaign source's rows: PartitionKey in the URL, in a query's
+ * filter, or in the body) through the client's real pipeline.
+ */
 export class RequestCounter {
     readonly byUser = new Map<string, number>();
     total = 0;
@@ -22,7 +25,7 @@ export class RequestCounter {
         name: 'requestCounter',
         sendRequest: async (request, next) => {
             this.total++;
-            const match = /PartitionKey='([^']+)'/.exec(decodeURIComponent(request.url));
+            const match = /PartitionKey(?:='| eq ')([^']+)'/.exec(decodeURIComponent(request.url).replace(/\+/g, ' '));
             const body = typeof request.body === 'string' ? request.body : '';
             const key = match?.[1] ?? /"PartitionKey":"([^"]+)"/.exec(body)?.[1];
             if (key) this.byUser.set(key, (this.byUser.get(key) ?? 0) + 1);

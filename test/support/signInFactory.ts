@@ -46,12 +46,21 @@ export interface SignInOptions {
     readonly correlationId?: string;
     readonly originalRequestId?: string;
     readonly userType?: 'Member' | 'Guest';
-    /** `autonomousSystemNumber` of the address (default 1136, a Dutch carrier not on the shared list). */
+    /** `autonomousSystemNumber` of the address (default 3320, a carrier on the built-in shared list). */
     readonly asn?: number;
     /** `userAgent` (default a Chrome on Windows). */
     readonly userAgent?: string;
     /** `networkLocationDetails` (default none). */
     readonly networkLocationDetails?: Array<{ networkType: string; networkNames: string[] }>;
+}
+
+/**
+ * Where a user signs in from unless a test says otherwise: an address of their own (its own /24, from their id), on a
+ * large carrier. Only what a test names explicitly (an attacker's address) is shared between users.
+ */
+export function homeAddress(u: User): string {
+    const h = parseInt(u.id.slice(0, 8), 16);
+    return `${80 + (h % 40)}.${(h >>> 8) % 256}.${(h >>> 16) % 256}.${1 + ((h >>> 24) % 250)}`;
 }
 
 const iso7 = (d: Date) =>
@@ -66,7 +75,7 @@ export function signIn(o: SignInOptions): Record<string, unknown> {
     const id = o.id ?? guid();
     const correlationId = o.correlationId ?? guid();
     const resultType = o.resultType ?? '0';
-    const ip = o.ip ?? '198.51.100.10';
+    const ip = o.ip ?? homeAddress(o.user);
     const status: Record<string, unknown> = { errorCode: Number(resultType) };
     if (o.failureReason) status.failureReason = o.failureReason;
     if (o.additionalDetails !== undefined) status.additionalDetails = o.additionalDetails;
@@ -100,7 +109,7 @@ export function signIn(o: SignInOptions): Record<string, unknown> {
             userAgent:
                 o.userAgent ??
                 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
-            autonomousSystemNumber: o.asn ?? 1136,
+            autonomousSystemNumber: o.asn ?? 3320,
             networkLocationDetails: o.networkLocationDetails ?? [],
             correlationId,
             originalRequestId: o.originalRequestId ?? id,
