@@ -25,13 +25,17 @@ param confirmCompromised bool = false
 @description('DISABLE_ACCOUNT=true needs User.EnableDisableAccount.All.')
 param disableAccount bool = false
 
+@description('BLOCK_CAMPAIGN_SOURCES=true needs Policy.Read.All and Policy.ReadWrite.ConditionalAccess (the block named location).')
+param blockSources bool = false
+
 // Least privilege: see shared/graph/permissions.ts and docs/permissions.md for why each is needed.
 var baseRoles = ['User.Read.All', 'GroupMember.Read.All', 'User.RevokeSessions.All', 'GroupMember.ReadWrite.All']
 var optionalRoles = concat(
   removeMethodMode || removeNewMethods ? ['UserAuthenticationMethod.ReadWrite.All'] : [],
   resetPassword ? ['User-PasswordProfile.ReadWrite.All'] : [],
   confirmCompromised ? ['IdentityRiskyUser.ReadWrite.All'] : [],
-  disableAccount ? ['User.EnableDisableAccount.All'] : []
+  disableAccount ? ['User.EnableDisableAccount.All'] : [],
+  blockSources ? ['Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess'] : []
 )
 var roleNames = concat(baseRoles, optionalRoles)
 

@@ -2,14 +2,15 @@
 # Grants the responder's managed identity its Microsoft Graph application permissions, the same roles as
 # infra/graph/graph-permissions.bicep. Idempotent: roles already granted are skipped.
 #   infra/scripts/grant-graph-permissions.sh <RESPONDER_PRINCIPAL_ID> [--remove-method] [--no-remove-new-methods]
-#       [--reset-password] [--confirm-compromised] [--disable-account]
+#       [--reset-password] [--confirm-compromised] [--disable-account] [--block-sources]
 # --reset-password also assigns the User Administrator directory role (Graph requires a role that covers the user for
 # an app-only password reset); users who hold admin roles need Privileged Authentication Administrator instead, which
-# this script does not grant (too broad to hand out by default).
+# this script does not grant (too broad to hand out by default). --block-sources (BLOCK_CAMPAIGN_SOURCES=true) grants
+# Policy.Read.All and Policy.ReadWrite.ConditionalAccess, to change the ranges of the block named location.
 # Run as Privileged Role Administrator (or Global Administrator) after `az login`.
 set -euo pipefail
 
-principal_id="${1:?usage: grant-graph-permissions.sh <managed identity object id> [--remove-method] [--no-remove-new-methods] [--reset-password] [--confirm-compromised] [--disable-account]}"
+principal_id="${1:?usage: grant-graph-permissions.sh <managed identity object id> [--remove-method] [--no-remove-new-methods] [--reset-password] [--confirm-compromised] [--disable-account] [--block-sources]}"
 shift
 graph_base="${GRAPH_BASE_URL:-https://graph.microsoft.com}"
 
@@ -24,6 +25,7 @@ for flag in "$@"; do
     --reset-password) roles+=(User-PasswordProfile.ReadWrite.All); reset_password=yes ;;
     --confirm-compromised) roles+=(IdentityRiskyUser.ReadWrite.All) ;;
     --disable-account) roles+=(User.EnableDisableAccount.All) ;;
+    --block-sources) roles+=(Policy.Read.All); roles+=(Policy.ReadWrite.ConditionalAccess) ;;
     *) echo "unknown option: $flag" >&2; exit 2 ;;
   esac
 done

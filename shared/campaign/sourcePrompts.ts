@@ -35,6 +35,19 @@ export function promptMatches(keys: readonly string[], ids: ReadonlySet<string>)
     return keys.some((k) => ids.has(shortHash(k)));
 }
 
+/**
+ * Sources one user's prompts may key in one batch. A user bombed from rotating addresses (thousands of IPv6 addresses
+ * in a batch) is their own attack, which their own row detects; counted by source, each address would cost a write and
+ * a read. A spray is many users from few sources, so a user's first sources are all it needs.
+ */
+export const MAX_SOURCES_PER_USER = 16;
+
+/**
+ * Sources a batch updates at most, those with the most users first: whatever an attacker sends, a batch costs a
+ * bounded number of round trips, and a source that prompts many users is never crowded out by many that prompt one.
+ */
+export const MAX_SOURCES_PER_BATCH = 512;
+
 /** One source's prompts in a batch, and how its user agent reads (for an `asn-agent` key, to show people). */
 export interface SourceBatch {
     readonly key: SourceKey;
@@ -61,6 +74,7 @@ export function sourcePromptsOf(
 ): Map<string, SourceBatch> {
     const out = new Map<string, SourceBatch>();
     for (const [userId, events] of byUser) {
+        const mine = new Set<string>();
         for (const e of events) {
             if (isSecurityInfoEvent(e) || e.drillId !== undefined) continue;
             const outcome = outcomeOf(e.kind);
@@ -68,10 +82,21 @@ export function sourcePromptsOf(
             const id = promptId(e.keys);
             if (!id) continue;
             if (outcome !== 'a' && e.ipAddress && options.familiar?.(userId, e.ipAddress)) continue;
-            addPrompt(out, e, { userId, time: e.time, outcome, id, ...upn(e) }, options.policy);
+            addPrompt(out, mine, e, { userId, time: e.time, outcome, id, ...upn(e) }, options.policy);
         }
     }
-    return out;
+    return busiest(out);
+}
+
+/** The MAX_SOURCES_PER_BATCH sources with the most distinct users (then by key, so that the choice is stable). */
+function busiest(all: Map<string, SourceBatch>): Map<string, SourceBatch> {
+    if (all.size <= MAX_SOURCES_PER_BATCH) return all;
+    const users = (b: SourceBatch) => new Set(b.prompts.map((p) => p.userId)).size;
+    const ranked = [...all.entries()]
+        .map(([text, b]) => ({ text, b, n: users(b) }))
+        .sort((x, y) => y.n - x.n || (x.text < y.text ? -1 : 1))
+        .slice(0, MAX_SOURCES_PER_BATCH);
+    return new Map(ranked.map(({ text, b }) => [text, b]));
 }
 
 function upn(e: SignInEvent): { userPrincipalName?: string } {
@@ -80,12 +105,17 @@ function upn(e: SignInEvent): { userPrincipalName?: string } {
 
 function addPrompt(
     out: Map<string, SourceBatch>,
+    mine: Set<string>,
     e: SignInEvent,
     prompt: SourcePrompt,
     policy: SourcePromptsOptions['policy'],
 ): void {
     for (const key of sourceKeysOf(e, policy)) {
         const text = sourceKeyText(key);
+        if (!mine.has(text)) {
+            if (mine.size >= MAX_SOURCES_PER_USER) continue;
+            mine.add(text);
+        }
         let batch = out.get(text);
         if (!batch) {
             batch = { key, ...(key.type === 'asn-agent' && e.userAgent ? { agent: e.userAgent } : {}), prompts: [] };

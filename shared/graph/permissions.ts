@@ -1,6 +1,6 @@
 /**
- * The Microsoft Graph application permissions (app roles) of the responder's managed identity, by GraphActions
- * method, least privileged first. infra/graph/graph-permissions.bicep and infra/scripts/grant-graph-permissions.sh grant
+ * The Microsoft Graph application permissions (app roles) of the responder's managed identity, by GraphActions (and
+ * NamedLocationActions) method, least privileged first. infra/graph/graph-permissions.bicep and infra/scripts/grant-graph-permissions.sh grant
  * exactly these; a test checks that every GraphActions method is listed and every role is granted by both.
  * Sources: the Graph v1.0 API reference page of each call (https://learn.microsoft.com/graph/api/overview), section
  * "Permissions".
@@ -52,6 +52,14 @@ export const GRAPH_APP_ROLES = {
         why: 'CONFIRM_COMPROMISED=true only (Entra ID P2)',
     },
     disableAccount: { roles: ['User.EnableDisableAccount.All'], why: 'DISABLE_ACCOUNT=true only' },
+    getNamedLocation: {
+        roles: ['Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess'],
+        why: 'BLOCK_CAMPAIGN_SOURCES=true only: read the block named location before changing its ranges',
+    },
+    updateNamedLocation: {
+        roles: ['Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess'],
+        why: "BLOCK_CAMPAIGN_SOURCES=true only: add a campaign's source range to the block named location, and remove it",
+    },
 } as const;
 
 /** Every role of the map, once. */
@@ -66,6 +74,8 @@ export interface RoleNeeds {
     readonly resetPassword: boolean;
     readonly confirmCompromised: boolean;
     readonly disableAccount: boolean;
+    /** BLOCK_CAMPAIGN_SOURCES=true: the block named location is read and written. */
+    readonly blockSources?: boolean;
 }
 
 /**
@@ -91,6 +101,10 @@ export function requiredGraphRoles(needs: RoleNeeds): Map<string, string> {
     if (needs.resetPassword) roles.set('User-PasswordProfile.ReadWrite.All', GRAPH_APP_ROLES.resetPassword.why);
     if (needs.confirmCompromised) roles.set('IdentityRiskyUser.ReadWrite.All', GRAPH_APP_ROLES.confirmCompromised.why);
     if (needs.disableAccount) roles.set('User.EnableDisableAccount.All', GRAPH_APP_ROLES.disableAccount.why);
+    if (needs.blockSources) {
+        roles.set('Policy.Read.All', GRAPH_APP_ROLES.getNamedLocation.why);
+        roles.set('Policy.ReadWrite.ConditionalAccess', GRAPH_APP_ROLES.updateNamedLocation.why);
+    }
     return roles;
 }
 
@@ -102,6 +116,7 @@ export function grantScriptFlags(needs: RoleNeeds): string[] {
         ...(needs.resetPassword ? ['--reset-password'] : []),
         ...(needs.confirmCompromised ? ['--confirm-compromised'] : []),
         ...(needs.disableAccount ? ['--disable-account'] : []),
+        ...(needs.blockSources ? ['--block-sources'] : []),
     ];
 }
 

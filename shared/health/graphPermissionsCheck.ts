@@ -28,7 +28,8 @@ export interface PermissionsReading {
 /** Reads what is granted (an operator's sign-in) and, as the app, what is in effect. */
 export async function readPermissions(ctx: HealthContext): Promise<PermissionsReading> {
     const c = ctx.runtime.containment;
-    const needs: RoleNeeds = c;
+    // The block named location's roles only when blocking is on, and only in live mode (dry-run never writes Graph).
+    const needs: RoleNeeds = { ...c, blockSources: ctx.runtime.campaign.block !== undefined };
     const graphBase = ctx.runtime.graphConfig.baseUrl;
     const effective = ctx.asApp ? await effectiveAppRoles(ctx.runtime.credential, graphBase, ctx.timeoutMs) : undefined;
     const base = { needs, graphBaseUrl: graphBase, ...(effective ? { effective } : {}) };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SETTINGS } from '../../shared/settings/settings';
 import { GraphActions } from '../../shared/graph/graphActions';
 import { ALL_GRAPH_APP_ROLES, GRAPH_APP_ROLES } from '../../shared/graph/permissions';
+import { NamedLocationActions } from '../../shared/graph/namedLocations';
 import { Node, parseExpression, render } from './armEvaluator';
 import { compileBicep } from './compile';
 
@@ -228,7 +229,9 @@ describe('tenant template', () => {
 
 describe('Graph permissions', () => {
     it('lists an app role for every Graph call the product can make', () => {
-        const methods = Object.getOwnPropertyNames(GraphActions.prototype).filter((m) => m !== 'constructor');
+        const methods = [GraphActions, NamedLocationActions]
+            .flatMap((c) => Object.getOwnPropertyNames(c.prototype))
+            .filter((m) => m !== 'constructor');
         expect(methods.sort()).toEqual(Object.keys(GRAPH_APP_ROLES).sort());
     });
 

@@ -48,13 +48,14 @@ describe('the Graph roles the settings need', () => {
 
     it('are exactly what the grant script grants for the flags the doctor prints, in every combination', () => {
         for (const pushBlockMode of ['group', 'remove-method'] as const) {
-            for (let bits = 0; bits < 16; bits++) {
+            for (let bits = 0; bits < 32; bits++) {
                 const n = needs({
                     pushBlockMode,
                     removeNewMethods: (bits & 1) === 0,
                     resetPassword: (bits & 2) !== 0,
                     confirmCompromised: (bits & 4) !== 0,
                     disableAccount: (bits & 8) !== 0,
+                    blockSources: (bits & 16) !== 0,
                 });
                 expect({ n, roles: [...requiredGraphRoles(n).keys()].sort() }).toEqual({
                     n,
