@@ -220,6 +220,11 @@ param drillSenderPrincipalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param drillSenderPrincipalType string = 'User'
 
+// Not a setting: whoever deploys (azd sets AZURE_PRINCIPAL_ID) gets read access to the deployment container only, so
+// that the predeploy hook can tell when this deployment's storage roles work. Empty: the deploying identity.
+@description('Object id of the deploying user or pipeline (azd: AZURE_PRINCIPAL_ID). Empty: the identity that runs the deployment.')
+param deployerPrincipalId string = ''
+
 // Checks that span settings, or that a parameter type cannot express, made as the app makes them at start-up
 // (shared/config.ts). Each failed check fails the deployment with its message.
 
@@ -297,7 +302,7 @@ var productSettings = {
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: 'rg-${environmentName}'
   location: location
   tags: tags
@@ -323,6 +328,7 @@ module resources 'app/resources.bicep' = {
     sentinelAnalyticRule: sentinelAnalyticRule
     drillSenderPrincipalId: drillSenderPrincipalId
     drillSenderPrincipalType: drillSenderPrincipalType
+    deployerPrincipalId: empty(deployerPrincipalId) ? deployer().objectId : deployerPrincipalId
   }
 }
 
@@ -335,3 +341,5 @@ output EVENTHUB_NAME string = resources.outputs.eventHubName
 output DIAGNOSTIC_SEND_RULE_ID string = resources.outputs.diagnosticSendRuleId
 output STATE_TABLE_ENDPOINT string = resources.outputs.stateTableEndpoint
 output STATE_TABLE_NAME string = stateTableName
+output DEPLOYMENT_CONTAINER_URL string = resources.outputs.deploymentContainerUrl
+output KEY_VAULT_NAME string = resources.outputs.keyVaultName
