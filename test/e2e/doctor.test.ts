@@ -278,7 +278,7 @@ describe('mfa-responder doctor', () => {
         expect(missing.code).toBe(1);
         expect(row(missing, 'Entra diagnostic setting')).toMatchObject({ status: 'FAILED' });
         expect(row(missing, 'Entra diagnostic setting').text).toMatch(
-            /no Entra diagnostic setting streams to the namespace evhns-mfa-test .*fix: .*az deployment tenant create/,
+            /no Entra diagnostic setting streams to the namespace evhns-mfa-test .*fix: .*infra\/scripts\/set-entra-diagnostic-setting\.sh --rule-id <DIAGNOSTIC_SEND_RULE_ID> --hub /,
         );
         arm.refuseUsers = true;
         const refused = await doctor(t.env);
