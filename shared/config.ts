@@ -110,6 +110,9 @@ function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
     return s;
 }
 
+/** An app setting the platform could not resolve from Key Vault arrives as the reference itself. */
+const UNRESOLVED_KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(.*\)$/;
+
 export const SETTINGS = {
     DENIAL_THRESHOLD: spec({
         schema: int(1, 1000),
@@ -267,10 +270,15 @@ export const SETTINGS = {
             'Also disable the account, then revoke sessions again. Off by default: it locks the user out entirely.',
     }),
     NOTIFY_WEBHOOK_URL: spec({
-        schema: z.url({ protocol: /^https?$/ }),
+        // In Azure the setting is a Key Vault reference that the platform replaces with the secret; when it cannot
+        // (its identity's role not yet effective, the secret missing) the reference itself is what the app gets
+        // (https://learn.microsoft.com/azure/app-service/app-service-key-vault-references). That must not stop
+        // detection: it is accepted here and loadContainmentConfig says it loudly instead.
+        schema: z.union([z.url({ protocol: /^https?$/ }), z.string().regex(UNRESOLVED_KEY_VAULT_REFERENCE)]),
         accepts: 'an http(s) URL (a Teams workflow or any JSON receiver)',
         description:
-            'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment.',
+            'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment. Its sig= is a secret: in Azure it is kept in Key Vault.',
+        secret: true,
     }),
     REMOVE_NEW_METHODS: spec({
         schema: bool,
@@ -588,6 +596,8 @@ export interface ContainmentConfig {
     readonly removeNewMethods: boolean;
     readonly resetPassword: boolean;
     readonly notifyWebhookUrl?: string;
+    /** NOTIFY_WEBHOOK_URL is a Key Vault reference the platform could not resolve: notices cannot be sent. */
+    readonly notifyWebhookUnresolved?: true;
     /** How notices are written: plain JSON, or a Teams Workflows Adaptive Card. */
     readonly notifyFormat: NotifyFormat;
     /** Where incident rows go (Sentinel's table); absent: none are sent. */
@@ -633,7 +643,11 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
         disableAccount: required(readSetting(env, 'DISABLE_ACCOUNT'), 'DISABLE_ACCOUNT'),
         removeNewMethods: required(readSetting(env, 'REMOVE_NEW_METHODS'), 'REMOVE_NEW_METHODS'),
         resetPassword: required(readSetting(env, 'RESET_PASSWORD'), 'RESET_PASSWORD'),
-        ...(webhook ? { notifyWebhookUrl: webhook } : {}),
+        ...(webhook && UNRESOLVED_KEY_VAULT_REFERENCE.test(webhook)
+            ? { notifyWebhookUnresolved: true as const }
+            : webhook
+              ? { notifyWebhookUrl: webhook }
+              : {}),
         notifyFormat: required(readSetting(env, 'NOTIFY_FORMAT'), 'NOTIFY_FORMAT'),
         ...(incidentLog ? { incidentLog } : {}),
         neverContain: new Set(neverContain.flatMap((v) => (v.includes('@') ? upnForms(v) : [v]))),
@@ -668,6 +682,11 @@ export function loadGraphConfig(env: Env): GraphConfig {
  */
 export function containmentWarnings(config: ContainmentConfig): string[] {
     const warnings: string[] = [];
+    if (config.notifyWebhookUnresolved) {
+        warnings.push(
+            "NOTIFY_WEBHOOK_URL is a Key Vault reference the platform could not resolve, so no notice is sent (incidents are still detected, contained and logged). Check the reference's status (Environment variables in the portal, or mfa-responder doctor); once the identity's Key Vault Secrets User role works or the secret exists, restart the function app.",
+        );
+    }
     if (config.mode === 'live' && config.pushBlockMode === 'remove-method' && !config.resetPassword) {
         warnings.push(
             'PUSH_BLOCK_MODE=remove-method with RESET_PASSWORD=false: after the methods are deleted, whoever holds the password can register their own at the next sign-in. Set RESET_PASSWORD=true, or protect "Register security information" with a Conditional Access policy.',
