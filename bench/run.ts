@@ -24,6 +24,7 @@ import { InvocationContext } from '@azure/functions';
 import { createSignInEventsHandler } from '../functions/signInEvents';
 import { createRuntime } from '../shared/runtime';
 import { startFakeGraph, startFakeIdentity } from '../test/support/fakeGraph';
+import { grantedRolesFor } from '../test/support/grantedRoles';
 import { envelope, pushDenied, user } from '../test/support/signInFactory';
 import { EventRecorder } from '../cli/replayEvents';
 import { writeRealisticStream } from './realisticStream';
@@ -175,6 +176,8 @@ async function peakMemory(): Promise<void> {
  */
 async function latency(): Promise<void> {
     const identity = await startFakeIdentity();
+    // The roles the grant script gives a live deployment: the local Graph refuses calls without them.
+    identity.roles = grantedRolesFor(['--mode', 'live']).roles;
     const graph = await startFakeGraph(identity);
     const azurite = await startLocalAzurite();
     process.env.IDENTITY_ENDPOINT = identity.endpoint;

@@ -1,9 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 import { grantScriptFlags, RoleNeeds } from '../../shared/graph/permissions';
 
-const SCRIPT = join(__dirname, '..', '..', 'infra', 'scripts', 'grant-graph-permissions.sh');
+/** The script, found upward from here: this file also runs compiled into .tmp/ (npm run bench). */
+function findScript(): string {
+    for (let dir = __dirname; ; dir = dirname(dir)) {
+        const candidate = join(dir, 'infra', 'scripts', 'grant-graph-permissions.sh');
+        if (existsSync(candidate)) return candidate;
+        if (dirname(dir) === dir)
+            throw new Error('infra/scripts/grant-graph-permissions.sh not found above ' + __dirname);
+    }
+}
+const SCRIPT = findScript();
 const cache = new Map<string, GrantedRoles>();
 
 export interface GrantedRoles {

@@ -29,7 +29,7 @@ const answers = JSON.parse(fs.readFileSync(dir + '/answers.json', 'utf8'));
 const line = args.join(' ');
 const answer = answers.find((a) => new RegExp(a.match, a.flags).test(line));
 if (!answer) {
-  process.stderr.write('stand-in az: no answer for: ' + line + '\\n');
+  process.stderr.write('stand-in ' + require('node:path').basename(__filename) + ': no answer for: ' + line + '\\n');
   process.exit(3);
 }
 if (answer.stdout) process.stdout.write(answer.stdout);
@@ -38,19 +38,19 @@ process.exit(answer.exitCode ?? 0);
 `;
 
 /**
- * A stand-in for the Azure CLI (`az`) that answers from a list, first match wins, and records every call: the shell
- * scripts in infra/scripts are tested with it, offline. A call nothing matches fails with exit code 3, so a script
+ * A stand-in for the Azure CLI (`az`), or another command such as `azd`, that answers from a list, first match wins,
+ * and records every call: the shell scripts in infra/scripts are tested with it, offline. A call nothing matches fails with exit code 3, so a script
  * that makes an unexpected call fails its test.
  */
-export function startStandInAz(answers: readonly AzAnswer[]): StandInAz {
-    const binDir = mkdtempSync(join(tmpdir(), 'mfa-az-'));
+export function startStandInAz(answers: readonly AzAnswer[], command = 'az'): StandInAz {
+    const binDir = mkdtempSync(join(tmpdir(), `mfa-${command}-`));
     writeFileSync(
         join(binDir, 'answers.json'),
         JSON.stringify(answers.map((a) => ({ ...a, match: a.match.source, flags: a.match.flags }))),
     );
     writeFileSync(join(binDir, 'calls.jsonl'), '');
-    writeFileSync(join(binDir, 'az'), SCRIPT);
-    chmodSync(join(binDir, 'az'), 0o755);
+    writeFileSync(join(binDir, command), SCRIPT);
+    chmodSync(join(binDir, command), 0o755);
     return {
         binDir,
         calls: () =>
