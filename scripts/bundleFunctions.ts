@@ -99,7 +99,11 @@ export async function bundleFunctions(root: string, outDir = join(root, 'dist', 
     walk(outDir);
     return {
         outDir,
-        entryPoints: entryPoints.map((f) => relative(root, join(root, 'functions', f)).split(sep).join('/')),
+        entryPoints: entryPoints.map((f) =>
+            relative(root, join(root, 'functions', f))
+                .split(sep)
+                .join('/'),
+        ),
         bytes,
         metafile: result.metafile,
     };

@@ -15,7 +15,10 @@ export function compileBicep(files: readonly string[]): Record<string, string> {
     const bicep = join(root, 'infra', 'scripts', 'bicep.sh');
     const compiled: Record<string, string> = {};
     for (const file of files) {
-        execFileSync('bash', [bicep, 'build', resolve(root, file), '--outdir', out], { stdio: 'pipe', timeout: 240_000 });
+        execFileSync('bash', [bicep, 'build', resolve(root, file), '--outdir', out], {
+            stdio: 'pipe',
+            timeout: 240_000,
+        });
         const name = basename(file, '.bicep');
         compiled[name] = readFileSync(join(out, `${name}.json`), 'utf8');
     }

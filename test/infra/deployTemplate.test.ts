@@ -128,7 +128,9 @@ describe('the webhook secret (NOTIFY_WEBHOOK_URL)', () => {
 
     it('is an app setting only as a Key Vault reference, resolved with the user-assigned identity', () => {
         const config = ofType('Microsoft.Web/sites/config').find((r) => r.name.includes("'appsettings'"))!;
-        const settings = String(config.properties);
+        // The settings are one ARM expression (a string): union(<resource settings>, productSettings, {NOTIFY_WEBHOOK_URL}).
+        const settings = config.properties as unknown as string;
+        expect(typeof settings).toBe('string');
         expect(settings).toContain(
             "createObject('NOTIFY_WEBHOOK_URL', if(empty(parameters('notifyWebhookUrl')), '', format('@Microsoft.KeyVault(VaultName={0};SecretName={1})'",
         );

@@ -89,7 +89,8 @@ describe('the Graph roles granted for each containment mode', () => {
         for (const n of everyNeed().filter((x) => x.mode === 'dry-run')) expect(grantedRoles(n).roles).toEqual([]);
         const live = everyNeed().filter((x) => x.mode === 'live');
         const grantedLive = new Set(live.flatMap((n) => grantedRoles(n).roles));
-        for (const role of WRITE_ROLES) expect({ role, granted: grantedLive.has(role) }).toEqual({ role, granted: true });
+        for (const role of WRITE_ROLES)
+            expect({ role, granted: grantedLive.has(role) }).toEqual({ role, granted: true });
         // The default live deployment: group push block, REMOVE_NEW_METHODS on, nothing optional.
         expect(grantedRoles(live[0]!).roles.sort()).toEqual(
             [

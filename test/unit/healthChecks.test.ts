@@ -1,4 +1,3 @@
-
 import { formatTable } from '../../cli/doctor';
 import { Finding, overallStatus } from '../../shared/health/check';
 import { describeFailure } from '../../shared/health/context';

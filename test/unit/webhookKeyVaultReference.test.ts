@@ -37,6 +37,8 @@ describe('an unresolved Key Vault reference as NOTIFY_WEBHOOK_URL', () => {
         }
         expect(error).toBeInstanceOf(ConfigError);
         expect((error as Error).message).not.toContain('SECRET');
-        expect((error as Error).message).toMatch(/Setting NOTIFY_WEBHOOK_URL has a value, but accepts an http\(s\) URL/);
+        expect((error as Error).message).toMatch(
+            /Setting NOTIFY_WEBHOOK_URL has a value, but accepts an http\(s\) URL/,
+        );
     });
 });
