@@ -87,3 +87,6 @@ export const lowerCaseList = <T>(item: z.ZodType<T, string>, max = 1000) =>
                 .filter(Boolean),
         )
         .pipe(z.array(item).max(max));
+
+/** An app setting the platform could not resolve from Key Vault arrives as the reference itself. */
+export const UNRESOLVED_KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(.*\)$/;
