@@ -8,9 +8,10 @@
 #       [--name mfa-fatigue-responder] [--no-non-interactive] [--no-audit-logs]
 #   infra/scripts/set-entra-diagnostic-setting.sh --delete [--name mfa-fatigue-responder]
 #
-# --rule-id and --hub default to the azd environment's outputs (DIAGNOSTIC_SEND_RULE_ID, EVENTHUB_NAME), so that
-#   eval "$(azd env get-values)" && infra/scripts/set-entra-diagnostic-setting.sh
-# is enough. Run it signed in (`az login`) as a Security Administrator (or Global Administrator) of the tenant who may
+# --rule-id and --hub default to the azd environment's outputs (DIAGNOSTIC_SEND_RULE_ID, EVENTHUB_NAME) when they are
+# exported, so that
+#   set -a; eval "$(azd env get-values)"; set +a; infra/scripts/set-entra-diagnostic-setting.sh
+# is enough (without set -a, eval leaves them unexported and this script does not see them). Run it signed in (`az login`) as a Security Administrator (or Global Administrator) of the tenant who may
 # also list the keys of the Send rule (Microsoft.EventHub/namespaces/authorizationRules/listkeys/action: Owner or
 # Contributor of the namespace, or a custom role with that one action): Entra sends with that rule's key, which
 # diagnostic settings cannot do without (they cannot use Entra ID authentication towards Event Hubs).
