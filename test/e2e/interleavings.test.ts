@@ -132,7 +132,7 @@ const httpRelease = (rt: Runtime, u: User, waitMs?: number) =>
             url: `http://localhost/api/users/${u.id}/release`,
             params: { userId: u.id },
             // With function keys the caller names themselves in the body (the x-ms-client-principal-* headers count only
-            // behind App Service authentication: test/functions/admin.test.ts).
+            // behind App Service authentication: test/functions/adminCaller.test.ts).
             body: {
                 string: JSON.stringify({
                     reason: 'verified with the user by phone',
