@@ -54,6 +54,8 @@ export interface EventHubsEmulator {
      * taken, but a link is detached with amqp:unauthorized-access and a management read answers 401.
      */
     refuseTokens: boolean;
+    /** TCP connections a client has open: 0 once every client closed its connection. */
+    readonly openConnections: number;
     close(): Promise<void>;
 }
 
@@ -292,6 +294,9 @@ export async function startEventHubsEmulator(options: Options = {}): Promise<Eve
         partitions,
         publish: (partition, body, enqueuedTime) =>
             store(partition, { body: amqp.data_section(Buffer.from(JSON.stringify(body))) }, enqueuedTime),
+        get openConnections() {
+            return sockets.size;
+        },
         get refuseTokens() {
             return state.refuseTokens;
         },
