@@ -29,6 +29,7 @@ beforeAll(async () => {
     hub = await startEventHubsEmulator({ eventHubName: 'health-hub', consumerGroups: ['mfa-responder'] });
 });
 afterAll(async () => {
+    await hub.clientsGone(10_000);
     await hub.close();
     await stopLocalGraph({ identity, graph });
 });
@@ -227,6 +228,7 @@ describe('containment timer: lag warning', () => {
                 /^Event Hub lag: partition 0 has 3 event\(s\) waiting, its checkpoint unmoved for 3 min \(LAG_WARNING_MINUTES=1; run mfa-responder doctor\): \[\{"partitionId":"0","state":"behind","events":3,"lagMs":\d+\}\]$/,
             );
         } finally {
+            await lagging.clientsGone(10_000);
             await lagging.close();
         }
     });
@@ -287,6 +289,7 @@ describe('containment timer: lag warning', () => {
             expect(partitionsOf(lag)[1]!.lagMs).toBeGreaterThanOrEqual(20_000);
             expect(partitionsOf(lag)[1]!.lagMs).toBeLessThan(60_000);
         } finally {
+            await hub.clientsGone(10_000);
             await hub.close();
         }
     });
@@ -317,6 +320,7 @@ describe('containment timer: lag warning', () => {
             expect(zero!.lagMs).toBeLessThan(60_000);
             expect(Date.parse(zero!.checkpointAt as string)).toBeLessThan(dayLater() - 23 * 3_600_000);
         } finally {
+            await hub.clientsGone(10_000);
             await hub.close();
         }
     });

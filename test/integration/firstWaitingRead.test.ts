@@ -34,12 +34,6 @@ function hubConfig(connectionString: string, eventHubName: string, consumerGroup
     };
 }
 
-/** Waits until no client holds a connection to the endpoint, or the time is up. */
-async function closedWithin(hub: EventHubsEmulator, ms: number): Promise<void> {
-    const end = Date.now() + ms;
-    while (hub.openConnections > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-}
-
 /** Times a promise: how long it took to settle, and its outcome (never swallowed). */
 async function timed<T>(p: Promise<T>): Promise<{ ms: number; value: T }> {
     const started = Date.now();
@@ -88,7 +82,7 @@ describe('readFirstWaiting against the local Event Hubs endpoint', () => {
     afterEach(async () => {
         hub.refuseTokens = false;
         // The read answers at once and closes its links and connection in the background: they do close.
-        await closedWithin(hub, 10_000);
+        await hub.clientsGone(10_000);
         expect(hub.openConnections).toBe(0);
     });
 

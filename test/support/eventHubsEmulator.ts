@@ -56,6 +56,11 @@ export interface EventHubsEmulator {
     refuseTokens: boolean;
     /** TCP connections a client has open: 0 once every client closed its connection. */
     readonly openConnections: number;
+    /**
+     * Resolves once no client holds a connection, or after `ms`. A reader that closes in the background (the first
+     * waiting event's) closes cleanly only while its peer is there: close the endpoint after this.
+     */
+    clientsGone(ms: number): Promise<void>;
     close(): Promise<void>;
 }
 
@@ -296,6 +301,10 @@ export async function startEventHubsEmulator(options: Options = {}): Promise<Eve
             store(partition, { body: amqp.data_section(Buffer.from(JSON.stringify(body))) }, enqueuedTime),
         get openConnections() {
             return sockets.size;
+        },
+        clientsGone: async (ms) => {
+            const end = Date.now() + ms;
+            while (sockets.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
         },
         get refuseTokens() {
             return state.refuseTokens;
