@@ -427,6 +427,7 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         const u = victim();
         await deliver(rt, attack(u));
         expect(graph.groups.get(PUSH_BLOCK_GROUP)!.members.has(u.id)).toBe(true);
+        const releasedFrom = Date.now();
         const result = await releaseUser(
             u.id,
             { by: 'soc.analyst@contoso.com', reason: 'verified with the user by phone' },
@@ -435,7 +436,9 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         expect(result.undo).toMatch(/removed from push-block group/);
         expect(graph.groups.get(PUSH_BLOCK_GROUP)!.members.has(u.id)).toBe(false);
         const [inc] = await incidentsOf(rt, u);
-        expect(inc!.closedAt).toBeDefined();
+        // Closed by this release: at the wall-clock time it ran.
+        expect(inc!.closedAt).toBeGreaterThanOrEqual(releasedFrom);
+        expect(inc!.closedAt).toBeLessThanOrEqual(Date.now());
         expect(inc!.containment).toMatchObject({
             status: 'released',
             release: { by: 'soc.analyst@contoso.com', reason: 'verified with the user by phone' },

@@ -272,6 +272,7 @@ describe('the built app, loaded as the Functions worker loads it', () => {
             });
         }
         const connections = started.registered.flatMap((f) => f.bindings.map((b) => b.connection).filter(Boolean));
+        expect(connections).toContain('EventHubConnection');
         for (const c of connections) expect(localSettings).toHaveProperty(`${String(c)}__fullyQualifiedNamespace`);
     });
 

@@ -135,7 +135,7 @@ describe('admin HTTP endpoints', () => {
         expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(false);
         const after = await firstIncident(rt, u);
         // Without App Service authentication the x-ms-client-principal-name header is the caller's own claim, not
-        // the platform's: the name comes from the body (test/functions/admin.test.ts covers authentication on).
+        // the platform's: the name comes from the body (test/functions/adminCaller.test.ts covers authentication on).
         expect(after.containment!.release).toMatchObject({ by: 'someone else' });
         const again = await release(
             new HttpRequest({
