@@ -148,3 +148,5 @@ export const asnList = (max: number) =>
                 )
                 .max(max),
         );
+/** An app setting the platform could not resolve from Key Vault arrives as the reference itself. */
+export const UNRESOLVED_KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(.*\)$/;

@@ -4,7 +4,7 @@ import { AUDIT_CATEGORIES } from '../signin/auditLog';
 import { USER_SIGNIN_CATEGORIES } from '../signin/parseSignIn';
 import { CONTAINMENT_MODES, NOTIFY_FORMATS, PUSH_BLOCK_MODES } from './containmentModes';
 import { CAMPAIGN_SETTINGS } from './campaignSettings';
-import { bool, csv, int, lowerCaseList, num, spec } from './settingSchemas';
+import { bool, csv, int, lowerCaseList, num, spec, UNRESOLVED_KEY_VAULT_REFERENCE } from './settingSchemas';
 
 export type { SettingSpec } from './settingSchemas';
 
@@ -171,10 +171,15 @@ export const SETTINGS = {
             'Also disable the account, then revoke sessions again. Off by default: it locks the user out entirely.',
     }),
     NOTIFY_WEBHOOK_URL: spec({
-        schema: z.url({ protocol: /^https?$/ }),
+        // In Azure the setting is a Key Vault reference that the platform replaces with the secret; when it cannot
+        // (its identity's role not yet effective, the secret missing) the reference itself is what the app gets
+        // (https://learn.microsoft.com/azure/app-service/app-service-key-vault-references). That must not stop
+        // detection: it is accepted here and loadContainmentConfig says it loudly instead.
+        schema: z.union([z.url({ protocol: /^https?$/ }), z.string().regex(UNRESOLVED_KEY_VAULT_REFERENCE)]),
         accepts: 'an http(s) URL (a Teams workflow or any JSON receiver)',
         description:
-            'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment.',
+            'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment. Its sig= is a secret: in Azure it is kept in Key Vault.',
+        secret: true,
     }),
     REMOVE_NEW_METHODS: spec({
         schema: bool,
