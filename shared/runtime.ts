@@ -44,6 +44,9 @@ const azure = {
     graph: memo(() => require('./graph/graphClient') as typeof import('./graph/graphClient')),
     logsIngestion: memo(() => require('./sentinel/logsIngestion') as typeof import('./sentinel/logsIngestion')),
     graphReads: memo(() => require('./graph/graphReads') as typeof import('./graph/graphReads')),
+    namedLocations: memo(() => require('./graph/namedLocations') as typeof import('./graph/namedLocations')),
+    blockSetup: memo(() => require('./graph/blockSetup') as typeof import('./graph/blockSetup')),
+    sourceBlocker: memo(() => require('./runners/sourceBlocker') as typeof import('./runners/sourceBlocker')),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -204,13 +207,31 @@ export class Runtime {
 
     /** Campaign detection for the batch use case: the store, the policy, and this process's cache. */
     campaignDeps(): CampaignDeps {
+        const block = this.campaign.block;
         return {
             store: this.campaignStore,
             policy: this.campaign.policy,
             cache: this.#campaignCache(),
             notify: this.containment.notifyWebhookUrl !== undefined,
+            ...(block
+                ? {
+                      block: {
+                          durationMs: block.durationMs,
+                          live: this.containment.mode === 'live' && block.locationId !== undefined,
+                      },
+                  }
+                : {}),
         };
     }
+
+    /** Blocking campaign sources in Conditional Access: live mode with BLOCK_CAMPAIGN_SOURCES and its location only. */
+    readonly #sourceBlocker = memo(() => {
+        const locationId = this.campaign.block?.locationId;
+        if (this.containment.mode !== 'live' || !locationId) return undefined;
+        const locations = this.namedLocations();
+        return (logger: Logger) =>
+            new (azure.sourceBlocker().SourceBlocker)({ store: this.campaignStore, locations, locationId, logger });
+    });
 
     readonly #graphClient = memo(() => azure.graph().createGraphClient(this.graphConfig, this.#credential()));
 
@@ -233,6 +254,24 @@ export class Runtime {
         () =>
             new GraphActions(this.#graphClient(), {
                 baseUrl: this.graphConfig.baseUrl,
+                callTimeoutMs: this.graphConfig.callTimeoutMs,
+                budgetMs: this.graphConfig.stepBudgetMs,
+            }),
+    );
+
+    /** The block named location's reads and writes, with this runtime's credential (the app's, or doctor's person). */
+    readonly namedLocations = memo(
+        () =>
+            new (azure.namedLocations().NamedLocationActions)(this.#graphClient(), {
+                callTimeoutMs: this.graphConfig.callTimeoutMs,
+                budgetMs: this.graphConfig.stepBudgetMs,
+            }),
+    );
+
+    /** Source blocking's one-time setup (`setup --block-sources`), with an admin's own login. */
+    readonly blockSetup = memo(
+        () =>
+            new (azure.blockSetup().GraphBlockSetup)(this.#graphClient(), {
                 callTimeoutMs: this.graphConfig.callTimeoutMs,
                 budgetMs: this.graphConfig.stepBudgetMs,
             }),
@@ -271,6 +310,7 @@ export class Runtime {
         const notify = this.#notify();
         const sentinel = this.#sentinel();
         const inlineBudgetMs = this.#options.inlineContainmentMs;
+        const blocker = this.#sourceBlocker();
         return {
             rows: this.userRows,
             config: this.containment,
@@ -283,6 +323,8 @@ export class Runtime {
             stepBudgetMs,
             ...(inlineBudgetMs !== undefined ? { inlineBudgetMs } : {}),
             telemetry: this.telemetry,
+            campaigns: { store: this.campaignStore, policy: this.campaign.policy },
+            ...(blocker ? { sourceBlocker: blocker(logger) } : {}),
         };
     }
 

@@ -1,5 +1,9 @@
 import { BLOCKABLE_METHODS, BlockableMethod } from '../../shared/graph/setupActions';
+import type { BlockSetupResult } from '../../shared/graph/blockSetup';
+import { PLACEHOLDER_RANGE } from '../../shared/runners/sourceBlocker';
 import { createRuntime } from '../../shared/runtime';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 import { parseFlags } from '../flags';
 import { CliIO, UsageError, write } from '../io';
 
@@ -8,6 +12,9 @@ interface SetupOptions {
     readonly groupId: string | undefined;
     readonly methods: BlockableMethod[];
     readonly json: boolean;
+    /** Also the named location and report-only policy of BLOCK_CAMPAIGN_SOURCES. */
+    readonly blockSources: boolean;
+    readonly blockLocationId: string | undefined;
 }
 
 function parseSetupArgs(args: string[]): SetupOptions {
@@ -18,8 +25,13 @@ function parseSetupArgs(args: string[]): SetupOptions {
             'group-id': { type: 'string' },
             methods: { type: 'string', default: 'microsoftAuthenticator' },
             json: { type: 'boolean', default: false },
+            'block-sources': { type: 'boolean', default: false },
+            'block-location-id': { type: 'string' },
         },
     });
+    if (values['block-location-id'] !== undefined && !values['block-sources']) {
+        throw new UsageError('--block-location-id goes with --block-sources');
+    }
     const methods = values.methods
         .split(',')
         .map((m) => m.trim())
@@ -35,6 +47,8 @@ function parseSetupArgs(args: string[]): SetupOptions {
         groupId: values['group-id'],
         methods: methods as BlockableMethod[],
         json: values.json,
+        blockSources: values['block-sources'],
+        blockLocationId: values['block-location-id'],
     };
 }
 
@@ -47,8 +61,10 @@ export async function setupCommand(args: string[], io: CliIO): Promise<number> {
         ...(options.groupId ? { groupId: options.groupId } : {}),
         methods: options.methods,
     });
+    const rt = createRuntime({ env: io.env });
+    const block = options.blockSources ? await setupBlockSources(rt, options) : undefined;
     if (options.json) {
-        await write(io.stdout, `${JSON.stringify(result)}\n`);
+        await write(io.stdout, `${JSON.stringify(block ? { ...result, block } : result)}\n`);
     } else {
         await write(
             io.stdout,
@@ -61,6 +77,34 @@ export async function setupCommand(args: string[], io: CliIO): Promise<number> {
                     .join('; ') +
                 `.\nSet PUSH_BLOCK_GROUP_ID=${result.groupId} through the template: azd env set PUSH_BLOCK_GROUP_ID ${result.groupId} && azd provision\n`,
         );
+        if (block) await write(io.stdout, blockSetupText(block, rt));
     }
     return 0;
+}
+
+/**
+ * The named location and the report-only block policy of BLOCK_CAMPAIGN_SOURCES. Break-glass exclusions always win:
+ * the policy excludes NEVER_CONTAIN's user ids and NEVER_CONTAIN_GROUP_IDS.
+ */
+async function setupBlockSources(rt: ReturnType<typeof createRuntime>, options: SetupOptions) {
+    const c = rt.containment;
+    return rt.blockSetup().ensureBlockPolicy({
+        ...(options.blockLocationId ? { locationId: options.blockLocationId } : {}),
+        placeholderRange: PLACEHOLDER_RANGE,
+        excludeUsers: [...c.neverContain].filter((v) => GUID.test(v)),
+        excludeGroups: c.neverContainGroupIds,
+    });
+}
+
+function blockSetupText(block: BlockSetupResult, rt: ReturnType<typeof createRuntime>): string {
+    const upns = [...rt.containment.neverContain].filter((v) => v.includes('@'));
+    return (
+        `${block.locationCreated ? 'Created' : 'Using'} named location ${block.locationId} and ` +
+        `${block.policyCreated ? 'created' : 'found'} block policy ${block.policyId} (state ${block.policyState}).\n` +
+        `Set BLOCK_CAMPAIGN_SOURCES=true and BLOCK_LOCATION_ID=${block.locationId} (azd env set, then azd provision), and grant the roles with the grant script's --block-sources.\n` +
+        'The policy is report-only: read its report in Entra (Conditional Access, Insights and reporting) and switch it on there.\n' +
+        (upns.length > 0
+            ? `The policy excludes break-glass accounts by object id and group: add the object ids of ${upns.join(', ')} to NEVER_CONTAIN (a UPN cannot be excluded) and run setup again.\n`
+            : '')
+    );
 }

@@ -54,7 +54,13 @@ export interface CampaignView {
     readonly users: readonly CampaignUserView[];
     /** Users not listed here. */
     readonly moreUsers: number;
-    readonly block: { readonly range: string; readonly until: string; readonly status: string } | null;
+    /** Blocking the source (BLOCK_CAMPAIGN_SOURCES): the range, until when, what became of it, and why. */
+    readonly block: {
+        readonly range: string | null;
+        readonly until: string | null;
+        readonly status: string;
+        readonly reason: string | null;
+    } | null;
 }
 
 function userView(m: CampaignMember, policy: Pick<CampaignPolicy, 'maxUsers'>): CampaignUserView {
@@ -111,6 +117,13 @@ export function campaignView(
         fraudReports: d.members.filter((m) => m.fraudReports > 0).length,
         users: shown.map((m) => userView(m, policy)),
         moreUsers: d.users - shown.length,
-        block: block ? { range: block.range, until: isoTime(block.until), status: block.status } : null,
+        block: block
+            ? {
+                  range: block.range ?? null,
+                  until: isoTime(block.until) ?? null,
+                  status: block.status,
+                  reason: block.reason ?? null,
+              }
+            : null,
     };
 }

@@ -88,10 +88,13 @@ export interface CampaignNotice {
 
 /** What blocking the source did: the range added to the named location, until when, and whether it was removed. */
 export interface SourceBlockRecord {
-    readonly range: string;
-    readonly until: number;
-    status: 'pending' | 'added' | 'removed' | 'refused' | 'skipped';
+    /** The range (a /32 or /128 address, a /24 or /64 network); absent when the source has none to block. */
+    readonly range?: string;
+    readonly until?: number;
+    status: 'pending' | 'added' | 'removed' | 'refused' | 'skipped' | 'failed';
     reason?: string;
+    /** Attempts of a block that failed (Graph or the Table row), retried by the timer up to MAX_STEP_ATTEMPTS. */
+    attempts?: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { CampaignHead, SourceBlockRecord } from '../campaign/sourceView';
+import type { CampaignHead } from '../campaign/sourceView';
 import type { SourceShard } from '../campaign/sourceShard';
 
 /** A document as read, with the version a conditional write must present. */
@@ -32,7 +32,10 @@ export interface OpenCampaigns {
 }
 
 /** A source range blocked through the Conditional Access named location, and until when. */
-export interface BlockedRange extends Pick<SourceBlockRecord, 'range' | 'until'> {
+export interface BlockedRange {
+    readonly range: string;
+    /** Wall clock, ms: the timer removes it after. */
+    readonly until: number;
     readonly campaignId: string;
 }
 
@@ -40,6 +43,8 @@ export interface BlockedRange extends Pick<SourceBlockRecord, 'range' | 'until'>
 export interface SourceBlocks {
     readonly v: 1;
     readonly ranges: readonly BlockedRange[];
+    /** Ranges taken off the list whose removal from the named location is not confirmed yet. */
+    readonly removed?: readonly string[];
 }
 
 export interface WriteHeadOptions {

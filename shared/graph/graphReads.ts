@@ -43,8 +43,10 @@ const conditionalAccessPolicy = z.object({
     conditions: z
         .object({
             applications: z.object({ includeUserActions: z.array(z.string()).nullish() }).nullish(),
+            locations: z.object({ includeLocations: z.array(z.string()).nullish() }).nullish(),
         })
         .nullish(),
+    grantControls: z.object({ builtInControls: z.array(z.string()).nullish() }).nullish(),
 });
 const user = z.object({ id: z.guid(), userPrincipalName: z.string().nullish() });
 

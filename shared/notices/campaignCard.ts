@@ -36,7 +36,11 @@ export function campaignLines(v: CampaignView, config: Pick<ContainmentConfig, '
             ? "Every user who reached the MFA step gave a valid password: containment resets each contained user's password (RESET_PASSWORD=true)."
             : 'Every user who reached the MFA step gave a valid password: RESET THEIR PASSWORDS (RESET_PASSWORD=false).',
         ...(v.block
-            ? [`Source range ${v.block.range}: ${v.block.status} in the block named location until ${v.block.until}.`]
+            ? [
+                  v.block.range
+                      ? `Source range ${v.block.range}: ${v.block.status} in the block named location${v.block.until ? ` until ${v.block.until}` : ''}${v.block.reason ? ` (${v.block.reason})` : ''}.`
+                      : `Source not blocked: ${v.block.reason ?? v.block.status}.`,
+              ]
             : []),
     ];
 }

@@ -1,12 +1,13 @@
 import type { ContainmentConfig } from '../settings/containment';
 import { CampaignDecision, decideCampaign, wantsIncident } from '../campaign/campaignDecision';
 import { SOURCE_TYPES, type CampaignPolicy } from '../campaign/campaignPolicy';
+import { blockRangeOf } from '../campaign/blockRange';
 import { campaignHoldReason } from '../campaign/campaignHold';
 import { campaignView, CampaignView } from '../campaign/campaignView';
 import { sourceKeyText } from '../campaign/sourceKeys';
 import { SourceBatch, sourcePromptsOf } from '../campaign/sourcePrompts';
 import { addToShard } from '../campaign/sourceShard';
-import { CampaignHead, mergeShards } from '../campaign/sourceView';
+import { CampaignHead, mergeShards, SourceBlockRecord } from '../campaign/sourceView';
 import type { CampaignCache } from '../campaignRows/campaignCache';
 import type { CampaignStore } from '../campaignRows/campaignStore';
 import { isOpenSource, OPEN_CAMPAIGNS_TTL_MS, withOpenCampaign } from '../campaignRows/openCampaigns';
@@ -24,6 +25,8 @@ export interface CampaignDeps {
     readonly cache: CampaignCache;
     /** Where a new campaign's notices go: pending when a webhook is configured (else skipped). */
     readonly notify: boolean;
+    /** BLOCK_CAMPAIGN_SOURCES=true: how long a block lasts, and whether it is done (live) or only said (dry-run). */
+    readonly block?: { readonly durationMs: number; readonly live: boolean };
 }
 
 export interface CampaignStepOptions {
@@ -207,14 +210,20 @@ async function decideSource(
             return { decision };
         }
         const notice = () => ({ status: notify ? ('pending' as const) : ('skipped' as const), attempts: 0 });
+        const block = decision.proposed ? blockOf(c, options) : undefined;
         const head: CampaignHead = decision.proposed
-            ? { ...c, ...(overCap ? { overCap: true } : {}), notices: { opened: notice() } }
+            ? {
+                  ...c,
+                  ...(overCap ? { overCap: true } : {}),
+                  notices: { opened: notice() },
+                  ...(block ? { block } : {}),
+              }
             : { ...c, overCap: true, notices: { ...c.notices, overCap: notice() } };
         try {
             stats.headWrites++;
             await store.writeHead(source, head, {
                 ...(rows.head ? { etag: rows.head.etag } : {}),
-                pending: notify,
+                pending: notify || head.block?.status === 'pending',
                 lastSeen: decision.lastSeen,
             });
             if (decision.proposed) await listOpenCampaign(source, head, decision, options);
@@ -225,6 +234,18 @@ async function decideSource(
             stats.conflicts++;
         }
     }
+}
+
+/** What blocking a new campaign's source is to do (BLOCK_CAMPAIGN_SOURCES), decided when it opens; none when off. */
+function blockOf(c: CampaignHead, options: CampaignStepOptions): SourceBlockRecord | undefined {
+    const { block, policy } = options.campaigns;
+    if (!block) return undefined;
+    const r = blockRangeOf(c.key, policy.trustedRanges);
+    if ('reason' in r) return { status: 'skipped', reason: r.reason };
+    const until = options.now() + block.durationMs;
+    return block.live
+        ? { range: r.range, until, status: 'pending' }
+        : { range: r.range, until, status: 'skipped', reason: 'dry-run: the range would be blocked' };
 }
 
 async function listOpenCampaign(

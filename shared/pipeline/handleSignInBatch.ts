@@ -8,7 +8,7 @@ import type { ContainmentDeps } from '../runners/containmentDeps';
 import type { UserEvent } from '../signin/signInEvent';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { UserRows } from '../userRow/userRows';
-import { sendCampaignNotices } from '../runners/sendCampaignNotices';
+import { runCampaignWork } from '../runners/campaignWork';
 import type { CampaignDeps } from './campaignStep';
 import type { BatchOutcome } from './batchResult';
 import { logBatch } from './logBatch';
@@ -77,13 +77,14 @@ export async function handleSignInBatch(
     if (contain) await containIncidents([...newIncidents, ...updatedIncidents], contain, options);
     if (contain && useCase.campaigns && campaignNotices.length > 0) {
         // Within the handler's few seconds, like containment; what is left is the timer's.
-        await sendCampaignNotices(
+        await runCampaignWork(
             campaignNotices,
             {
                 store: useCase.campaigns.store,
                 policy: useCase.campaigns.policy,
                 config: contain.config,
                 ...(contain.notify ? { notify: contain.notify } : {}),
+                ...(contain.sourceBlocker ? { blocker: contain.sourceBlocker } : {}),
                 logger,
                 ...(contain.now ? { now: contain.now } : {}),
             },

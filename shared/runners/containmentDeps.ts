@@ -7,6 +7,9 @@ import type { Notifier } from '../notices/notifier';
 import type { SentinelRowSender } from '../sentinel/sentinelRowSender';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { UserRows } from '../userRow/userRows';
+import type { CampaignPolicy } from '../campaign/campaignPolicy';
+import type { CampaignStore } from '../campaignRows/campaignStore';
+import type { SourceBlocker } from './sourceBlocker';
 
 /**
  * What every runner needs: the user rows (the repository carries the store, the detection window and the containment
@@ -37,4 +40,8 @@ export interface ContainmentDeps {
     readonly afterStep?: (step: ContainmentStep) => Promise<void> | void;
     /** Step outcomes, final statuses and the first Graph call's latency; nothing is recorded without it. */
     readonly telemetry?: Telemetry;
+    /** Campaign rows, for the timer's share of their work (notices, source blocks, expiry). */
+    readonly campaigns?: { readonly store: CampaignStore; readonly policy: CampaignPolicy };
+    /** BLOCK_CAMPAIGN_SOURCES=true in live mode: campaign sources go to the block named location, and come out again. */
+    readonly sourceBlocker?: SourceBlocker;
 }

@@ -132,6 +132,7 @@ export async function releaseUser(
         const next = newUserRow(state, containments, row.unannounced);
         return { row: next, result: next };
     });
+    await unblockReleasedCampaigns(done?.state.incidents.filter((i) => lock.incidentIds.includes(i.id)) ?? [], deps);
     const latestId = lock.incidentIds[lock.incidentIds.length - 1]!;
     // The release notice (on the latest incident), and a row for every incident the release closed.
     for (const id of lock.incidentIds) {
@@ -140,6 +141,27 @@ export async function releaseUser(
         if (incident && containment) await sendNotices(userId, id, deps, { incident, containment });
     }
     return { incidentId: latestId, undo, closedIncidents: lock.incidentIds.length };
+}
+
+/**
+ * A release of a push-spray user also takes their campaign's source range out of the block named location: the SOC
+ * has judged the campaign. A failure is logged, never fails the release (the range expires with SOURCE_BLOCK_HOURS).
+ */
+async function unblockReleasedCampaigns(
+    incidents: ReadonlyArray<{ readonly campaignId?: string }>,
+    deps: ContainmentDeps,
+): Promise<void> {
+    const blocker = deps.sourceBlocker;
+    if (!blocker) return;
+    for (const campaignId of new Set(incidents.flatMap((i) => (i.campaignId ? [i.campaignId] : [])))) {
+        try {
+            await blocker.release(campaignId);
+        } catch (e) {
+            deps.logger.warn(
+                `The source range of campaign ${campaignId} stays blocked until it expires: ${(e as Error).message}`,
+            );
+        }
+    }
 }
 
 /** Gives back the hold of a release that could not undo, so that containment goes on as before. */

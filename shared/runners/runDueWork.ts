@@ -1,6 +1,7 @@
 import { hasPendingWork, hasReportReady, isRunDue, mayHoldPushBlock } from '../containment/due';
 import { ConcurrencyConflictError } from '../errors';
 import type { UserRow } from '../userRow/userRow';
+import { runCampaignTimer } from './campaignTimer';
 import type { ContainmentDeps } from './containmentDeps';
 import { runContainment } from './runContainment';
 import { sendNotices } from './sendNotices';
@@ -73,6 +74,16 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
     }
     if (options.idleMs !== undefined && !outOfTime()) {
         await expireIdle(deps, options.idleMs, options.incidentHistoryMs, result);
+    }
+    if (!outOfTime()) {
+        const campaigns = await runCampaignTimer(deps, {
+            ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+            ...(options.idleMs !== undefined ? { idleMs: options.idleMs } : {}),
+            ...(options.incidentHistoryMs !== undefined ? { historyMs: options.incidentHistoryMs } : {}),
+        });
+        result.notices += campaigns.notices;
+        result.failed += campaigns.failed;
+        result.expired += campaigns.expired;
     }
     return result;
 }

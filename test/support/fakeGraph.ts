@@ -17,6 +17,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { Agent, fetch as undiciFetch, setGlobalDispatcher } from 'undici';
 
+import { FakeCaPolicy, FakeNamedLocation, namedLocationRoute } from './fakeNamedLocations';
 import { permissionRuleFor, satisfiedBy } from './graphPermissionTable';
 import { localhostCertificate } from './localTls';
 
@@ -102,6 +103,8 @@ export const GRAPH_ROLE_IDS: Readonly<Record<string, string>> = {
     'IdentityRiskyUser.ReadWrite.All': randomUUID(),
     'Directory.ReadWrite.All': randomUUID(),
     'Policy.Read.All': randomUUID(),
+    'Policy.ReadWrite.ConditionalAccess': randomUUID(),
+    'Application.Read.All': randomUUID(),
 };
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
@@ -147,12 +150,9 @@ export interface FakeGraph {
     policyMigrationState: string;
     /** reportSuspiciousActivitySettings.state (beta): default, enabled or disabled. */
     reportSuspiciousActivity: string;
-    readonly conditionalAccessPolicies: Array<{
-        id: string;
-        displayName: string;
-        state: string;
-        userActions: string[];
-    }>;
+    readonly conditionalAccessPolicies: FakeCaPolicy[];
+    /** IP named locations by id (fakeNamedLocations.ts): what BLOCK_CAMPAIGN_SOURCES adds ranges to. */
+    readonly namedLocations: Map<string, FakeNamedLocation>;
     /** Items per page of a collection (Graph pages with @odata.nextLink). */
     pageSize: number;
     /** Calls that change something in the directory. */
@@ -483,6 +483,7 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         policyMigrationState: 'migrationComplete',
         reportSuspiciousActivity: 'enabled',
         conditionalAccessPolicies: [],
+        namedLocations: new Map(),
         pageSize: 100,
         writes: () =>
             calls.filter((c) => c.method !== 'GET' && !c.path.endsWith('/checkMemberGroups') && c.status < 300),
@@ -790,6 +791,8 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
                 },
                 grantControls: { operator: 'OR', builtInControls: ['mfa'] },
                 sessionControls: null,
+                // A policy created through Graph (setup) reads back as it was created.
+                ...(p.created ? { conditions: p.created.conditions, grantControls: p.created.grantControls } : {}),
             }));
             return collection(res, url, `${ctx}#identity/conditionalAccess/policies`, items);
         }
@@ -805,9 +808,25 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         return undefined;
     }
 
+    const conditionalAccess = namedLocationRoute(
+        { locations: fake.namedLocations, policies: fake.conditionalAccessPolicies },
+        {
+            ok,
+            noContent,
+            notFound,
+            badRequest: (res, message) => {
+                graphError(res, 400, 'BadRequest', message);
+                return 400;
+            },
+            baseUrl: () => baseUrl,
+        },
+    );
+
     function route(method: string, path: string, url: URL, body: unknown, res: ServerResponse): number {
         let m: RegExpExecArray | null;
         const ctx = `${baseUrl}/v1.0/$metadata`;
+        const ca = conditionalAccess(method, path, url.searchParams, body, res);
+        if (ca !== undefined) return ca;
         if (method === 'GET' && (m = new RegExp(`^/v1\\.0/users/(${GUID})$`).exec(path))) {
             const u = users.get(m[1]!.toLowerCase());
             if (!u) return notFound(res, m[1]!);

@@ -113,7 +113,38 @@ export const APPLICATION_PERMISSIONS: readonly PermissionRule[] = [
         ],
         page: 'user-update (accountEnabled)',
     },
+    // --- blocking campaign sources (BLOCK_CAMPAIGN_SOURCES=true) ---
+    {
+        method: 'GET',
+        path: re(`/v1\\.0/identity/conditionalAccess/namedLocations/${GUID}`),
+        application: [['Policy.Read.All']],
+        page: 'namedlocation-get',
+    },
+    {
+        method: 'PATCH',
+        path: re(`/v1\\.0/identity/conditionalAccess/namedLocations/${GUID}`),
+        application: [['Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess']],
+        page: 'ipnamedlocation-update',
+    },
     // --- doctor, drill and setup (normally a person's delegated sign-in; these rows apply when an app calls) ---
+    {
+        method: 'GET',
+        path: re('/v1\\.0/identity/conditionalAccess/namedLocations'),
+        application: [['Policy.Read.All']],
+        page: 'conditionalaccessroot-list-namedlocations',
+    },
+    {
+        method: 'POST',
+        path: re('/v1\\.0/identity/conditionalAccess/namedLocations'),
+        application: [['Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess']],
+        page: 'conditionalaccessroot-post-namedlocations',
+    },
+    {
+        method: 'POST',
+        path: re('/v1\\.0/identity/conditionalAccess/policies'),
+        application: [['Policy.Read.All', 'Policy.ReadWrite.ConditionalAccess', 'Application.Read.All']],
+        page: 'conditionalaccessroot-post-policies',
+    },
     {
         method: 'GET',
         path: /^\/v1\.0\/servicePrincipals\(appId='[^']+'\)$/,

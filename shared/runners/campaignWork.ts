@@ -8,12 +8,16 @@ import { ConcurrencyConflictError } from '../errors';
 import type { Logger } from '../logger';
 import { campaignNoticeBody, CampaignNoticeKind } from '../notices/campaignCard';
 import type { Notifier } from '../notices/notifier';
+import type { SourceBlocker } from './sourceBlocker';
 
-export interface CampaignNoticeDeps {
+/** What the campaign rows' own work needs: their store and policy, the notifier, and the source blocker if on. */
+export interface CampaignWorkDeps {
     readonly store: CampaignStore;
     readonly policy: CampaignPolicy;
     readonly config: Pick<ContainmentConfig, 'resetPassword' | 'notifyFormat' | 'maxStepAttempts'>;
     readonly notify?: Notifier;
+    /** BLOCK_CAMPAIGN_SOURCES=true in live mode. */
+    readonly blocker?: SourceBlocker;
     readonly logger: Logger;
     readonly now?: () => number;
 }
@@ -31,23 +35,30 @@ export function isCampaignNoticeDue(n: CampaignNotice | undefined, maxAttempts: 
     return n !== undefined && (n.status === 'pending' || (n.status === 'failed' && n.attempts < maxAttempts));
 }
 
+/** A block still to do: pending, or failed with attempts left. */
+function isBlockDue(head: CampaignHead, maxAttempts: number): boolean {
+    const b = head.block;
+    return b !== undefined && (b.status === 'pending' || (b.status === 'failed' && (b.attempts ?? 0) < maxAttempts));
+}
+
 /** Whether the campaign row still has work for the timer. */
 export function headHasWork(head: CampaignHead, maxAttempts: number): boolean {
     return (
         isCampaignNoticeDue(head.notices?.opened, maxAttempts) ||
         isCampaignNoticeDue(head.notices?.overCap, maxAttempts) ||
-        head.block?.status === 'pending'
+        isBlockDue(head, maxAttempts)
     );
 }
 
 /**
- * Sends the campaign notices that are due, each built from the source's rows as they are now (the users known so
- * far), and records each outcome on the campaign row by a conditional write. A failure is recorded and retried by the
- * timer (MAX_STEP_ATTEMPTS), never thrown; a source whose rows cannot be read is logged and left for the next run.
+ * The campaign rows' own work: blocks the source when a block is due (BLOCK_CAMPAIGN_SOURCES), then sends the
+ * notices that are due, each built from the source's rows as they are now (the users known so far), and records each
+ * outcome on the campaign row by a conditional write. A failure is recorded and retried by the timer
+ * (MAX_STEP_ATTEMPTS), never thrown; a source whose rows cannot be read is logged and left for the next run.
  */
-export async function sendCampaignNotices(
+export async function runCampaignWork(
     sources: ReadonlyArray<{ readonly source: string }>,
-    deps: CampaignNoticeDeps,
+    deps: CampaignWorkDeps,
     options: { readonly deadline?: number } = {},
 ): Promise<number> {
     const now = deps.now ?? Date.now;
@@ -55,22 +66,39 @@ export async function sendCampaignNotices(
     for (const source of new Set(sources.map((s) => s.source))) {
         if (options.deadline !== undefined && now() >= options.deadline) break;
         try {
-            sent += await noticesOf(source, deps, options);
+            sent += await workOf(source, deps, options);
         } catch (e) {
-            deps.logger.warn(`Campaign notices of source ${source} left for the timer: ${(e as Error).message}`);
+            deps.logger.warn(`Campaign work of source ${source} left for the timer: ${(e as Error).message}`);
         }
     }
     return sent;
 }
 
-async function noticesOf(source: string, deps: CampaignNoticeDeps, options: { deadline?: number }): Promise<number> {
+async function blockSource(head: CampaignHead, deps: CampaignWorkDeps): Promise<void> {
+    const b = head.block!;
+    if (!deps.blocker || b.range === undefined || b.until === undefined) {
+        head.block = { ...b, status: 'skipped', reason: b.reason ?? 'source blocking is not configured' };
+        return;
+    }
+    try {
+        head.block = { ...(await deps.blocker.block(head.id, b.range, b.until)) };
+    } catch (e) {
+        const reason = (e instanceof Error ? e.message : String(e)).slice(0, 300);
+        head.block = { ...b, status: 'failed', reason, attempts: (b.attempts ?? 0) + 1 };
+        deps.logger.warn(`Blocking ${b.range} for campaign ${head.id} failed: ${reason}`);
+    }
+}
+
+async function workOf(source: string, deps: CampaignWorkDeps, options: { deadline?: number }): Promise<number> {
     const now = deps.now ?? Date.now;
     const rows = await deps.store.readSource(source);
     if (!rows.head) return 0;
     const head: CampaignHead = structuredClone(rows.head.doc);
     const max = deps.config.maxStepAttempts;
+    const blockDue = isBlockDue(head, max);
+    if (blockDue) await blockSource(head, deps);
     const due = KINDS.filter(([, field]) => isCampaignNoticeDue(head.notices?.[field], max));
-    if (due.length === 0) return 0;
+    if (due.length === 0 && !blockDue) return 0;
     const decision = decideCampaign({ key: head.key, head }, mergeShards(rows.shards), deps.policy, now());
     const view = campaignView(decision, deps.policy, { maxListed: MAX_LISTED });
     let sent = 0;
