@@ -48,6 +48,7 @@ export function appClientFor(identity: FakeIdentity, env: Record<string, string 
         resetPassword: setting(env, 'RESET_PASSWORD', 'false') === 'true',
         confirmCompromised: setting(env, 'CONFIRM_COMPROMISED', 'false') === 'true',
         disableAccount: setting(env, 'DISABLE_ACCOUNT', 'false') === 'true',
+        blockSources: setting(env, 'BLOCK_CAMPAIGN_SOURCES', 'false') === 'true',
     };
     const roles = grantedRoles(needs).roles;
     if ([...roles].sort().join() === [...identity.roles].sort().join()) return identity.clientId;

@@ -20,7 +20,12 @@ export function sprayedUsers(n: number, label = 'sprayed'): User[] {
  */
 export function sprayRecords(
     users: readonly User[],
-    options: { spanMinutes?: number; start?: number; approver?: number; source?: Partial<typeof ATTACKER> } = {},
+    options: {
+        spanMinutes?: number;
+        start?: number;
+        approver?: number;
+        source?: { ip?: string; asn?: number; userAgent?: string };
+    } = {},
 ): Array<Record<string, unknown>> {
     const span = options.spanMinutes ?? 50;
     const start = options.start ?? 0;
