@@ -47,7 +47,10 @@ export interface CampaignStats {
     shardWrites: number;
     sourceReads: number;
     headWrites: number;
+    /** Conflicts on a source's shards: two writers on one shard (a partition that moved, a redelivery elsewhere). */
     conflicts: number;
+    /** Writers that raced to open (or mark) one campaign and took the winner's: once per campaign event. */
+    headConflicts: number;
     memberships: number;
 }
 
@@ -98,6 +101,7 @@ export async function runCampaignStep(
             sourceReads: 0,
             headWrites: 0,
             conflicts: 0,
+            headConflicts: 0,
             memberships: 0,
         },
         failures: [],
@@ -231,7 +235,7 @@ async function decideSource(
         } catch (e) {
             // Another writer opened it (or marked it) meanwhile: read again and take theirs.
             if (!(e instanceof ConcurrencyConflictError) || attempt >= MAX_ATTEMPTS) throw e;
-            stats.conflicts++;
+            stats.headConflicts++;
         }
     }
 }
