@@ -73,6 +73,8 @@ resource rule 'Microsoft.SecurityInsights/alertRules@2025-09-01' = {
       Reason: 'ContainmentReason'
       ReleaseCommand: 'ReleaseCommand'
       Drill: 'Drill'
+      CampaignId: 'CampaignId'
+      GroupId: 'GroupId'
     }
     alertDetailsOverride: {
       alertDisplayNameFormat: '{{Headline}}'
@@ -89,7 +91,8 @@ resource rule 'Microsoft.SecurityInsights/alertRules@2025-09-01' = {
         matchingMethod: 'Selected'
         groupByEntities: []
         groupByAlertDetails: []
-        groupByCustomDetails: ['IncidentId']
+        // A responder incident's rows, or a push-spray campaign's (GroupId is the campaign id), make one incident.
+        groupByCustomDetails: ['GroupId']
       }
     }
   }

@@ -60,6 +60,8 @@ export interface BatchResult {
     setAside: SetAsideRow[];
     /** Push-spray campaigns this batch saw, as each stood after it (one entry per campaign, the latest). */
     campaigns: CampaignView[];
+    /** Campaigns this batch opened (telemetry counts each once). */
+    campaignsOpened: CampaignView[];
     /** Campaign rows with a notice to send: a campaign opened, or went past CAMPAIGN_MAX_USERS. */
     campaignNotices: Array<{ readonly source: string; readonly head: CampaignHead }>;
     /** Campaign rows the service refused for good (a source's or a member's row): logged, never retried for ever. */
@@ -96,6 +98,7 @@ export function emptyBatchResult(): BatchResult {
         quarantines: [],
         setAside: [],
         campaigns: [],
+        campaignsOpened: [],
         campaignNotices: [],
         campaignRefused: [],
     };

@@ -59,6 +59,8 @@ export interface CampaignStepResult {
     readonly updatedIncidents: ContainedIncident[];
     /** Campaigns this batch saw, as they stand after it. */
     readonly campaigns: CampaignView[];
+    /** Campaigns this batch opened (their campaign row written by it). */
+    readonly opened: CampaignView[];
     /** Campaign rows this batch opened or changed that have notices to send. */
     readonly pending: Array<{ readonly source: string; readonly head: CampaignHead }>;
     readonly stats: CampaignStats;
@@ -93,6 +95,7 @@ export async function runCampaignStep(
         newIncidents: [],
         updatedIncidents: [],
         campaigns: [],
+        opened: [],
         pending: [],
         stats: {
             sources: 0,
@@ -192,7 +195,7 @@ async function decideSource(
     options: CampaignStepOptions,
     stats: CampaignStats,
     covered: ReadonlySet<string>,
-): Promise<{ decision: CampaignDecision; pending?: CampaignHead; subsumed?: true }> {
+): Promise<{ decision: CampaignDecision; pending?: CampaignHead; subsumed?: true; opened?: true }> {
     const { store, policy, notify } = options.campaigns;
     const source = sourceKeyText(batch.key);
     for (let attempt = 1; ; attempt++) {
@@ -231,7 +234,11 @@ async function decideSource(
                 lastSeen: decision.lastSeen,
             });
             if (decision.proposed) await listOpenCampaign(source, head, decision, options);
-            return { decision: { ...decision, campaign: head }, pending: head };
+            return {
+                decision: { ...decision, campaign: head },
+                pending: head,
+                ...(decision.proposed ? { opened: true as const } : {}),
+            };
         } catch (e) {
             // Another writer opened it (or marked it) meanwhile: read again and take theirs.
             if (!(e instanceof ConcurrencyConflictError) || attempt >= MAX_ATTEMPTS) throw e;
@@ -296,12 +303,13 @@ async function decideAndApply(
     covered: ReadonlySet<string>,
 ): Promise<string[]> {
     const { policy, cache } = options.campaigns;
-    const { decision, pending, subsumed } = await decideSource(batch, options, out.stats, covered);
+    const { decision, pending, subsumed, opened } = await decideSource(batch, options, out.stats, covered);
     const c = decision.campaign;
     if (!c || decision.members.length === 0 || subsumed) return [];
     if (pending) out.pending.push({ source: sourceKeyText(batch.key), head: pending });
     const view = campaignView(decision, policy);
     if (view) out.campaigns.push(view);
+    if (view && opened) out.opened.push(view);
     const wanted = decision.members.filter((m) => wantsIncident(m, policy));
     await mapConcurrent(wanted, 16, async (member) => {
         const key = `${c.id}|${member.userId}|${member.promptIds.join(',')}|${member.approved}`;

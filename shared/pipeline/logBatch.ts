@@ -43,6 +43,16 @@ export function logBatch(outcome: BatchOutcome, logger: Logger): void {
         );
     }
     for (const { incident, containment } of result.newIncidents) logger.warn(incidentLogLine(incident, containment));
+    for (const c of result.campaignsOpened) {
+        // One line per campaign that a Log Analytics alert can match, as for incidents; the users are on the incidents.
+        const { users: _users, ...campaign } = c;
+        logger.warn(`MFA push spray campaign detected: ${JSON.stringify({ event: 'CampaignOpened', ...campaign })}`);
+    }
+    for (const r of result.campaignRefused) {
+        logger.error(
+            `Campaign detection left ${r.what} aside: the service refused its row (${r.code}) and retrying cannot fix it; the rest of the batch was stored. ${r.message}`,
+        );
+    }
     for (const { incident } of result.updatedIncidents) {
         if (incident.approval)
             logger.warn(

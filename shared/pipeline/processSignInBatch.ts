@@ -123,6 +123,7 @@ async function detectCampaigns(
     result.newIncidents.push(...step.newIncidents);
     result.updatedIncidents.push(...step.updatedIncidents);
     addCampaigns(result.campaigns, step.campaigns);
+    result.campaignsOpened.push(...step.opened);
     result.campaignNotices.push(...step.pending);
     result.campaignRefused.push(...step.refused);
     for (const f of step.failures) failures.push({ userId: `source ${f.source}`, error: f.error });
@@ -207,6 +208,7 @@ function recordBatch(telemetry: Telemetry, result: BatchResult): void {
         telemetry.recordsRejected(n, reason);
     }
     telemetry.denials(result.newDenials);
+    for (const campaign of result.campaignsOpened) telemetry.campaignOpened(campaign);
     for (const { incident, containment } of result.newIncidents) {
         telemetry.incidentOpened(incident, containment);
         // A plan decided at once (dry-run, never-contain, cooldown) is final here: no runner will report it.

@@ -61,6 +61,8 @@ export const SENTINEL_ROW_COLUMNS = [
     { name: 'Drill', type: 'boolean' },
     { name: 'Evidence', type: 'dynamic' },
     { name: 'Trimmed', type: 'dynamic' },
+    { name: 'CampaignId', type: 'string' },
+    { name: 'CampaignSource', type: 'string' },
 ] as const satisfies ReadonlyArray<{ name: string; type: ColumnType }>;
 
 export type SentinelRowColumn = (typeof SENTINEL_ROW_COLUMNS)[number]['name'];
@@ -159,5 +161,7 @@ export function sentinelRow(
         Drill: v.drill,
         Evidence: boundList(v.evidence),
         Trimmed: v.trimmed ?? null,
+        CampaignId: v.campaignId ?? null,
+        CampaignSource: v.campaignSource ?? null,
     };
 }

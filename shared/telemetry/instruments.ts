@@ -1,4 +1,5 @@
 import { ContainmentStatus, STEP_NAMES } from '../containment/model';
+import { SOURCE_TYPES } from '../campaign/campaignPolicy';
 import { TRIGGERS } from '../detection/userState';
 import { EVENT_KINDS, REJECT_REASONS } from '../signin/signInEvent';
 
@@ -93,6 +94,14 @@ export const METRICS = {
             'Processing time minus event time of every MFA outcome and security-info change read: how late Entra delivers, plus our own delay.',
         dimensions: { kind: EVENT_KINDS },
     },
+    campaigns: {
+        name: 'mfa_responder.campaigns',
+        kind: 'counter',
+        unit: '{campaign}',
+        description:
+            'Push-spray campaigns opened, by source type and whether their users are contained one by one or a person decides.',
+        dimensions: { sourceType: SOURCE_TYPES, containment: ['user-by-user', 'needs-attention'] },
+    },
     firstGraphCallLatency: {
         name: 'mfa_responder.first_graph_call_latency',
         kind: 'histogram',
@@ -121,6 +130,22 @@ export const EVENTS = {
             'detectionLagSeconds',
             'containment',
             'drill',
+        ],
+    },
+    campaignOpened: {
+        name: 'MfaCampaignOpened',
+        description: 'A push-spray campaign opened: its id, source, users, approvals, severity and containment.',
+        properties: [
+            'campaignId',
+            'sourceType',
+            'source',
+            'users',
+            'approvals',
+            'fraudReports',
+            'severity',
+            'containment',
+            'detectedAt',
+            'detectionLagSeconds',
         ],
     },
     containmentFinished: {

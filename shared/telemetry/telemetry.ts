@@ -1,6 +1,7 @@
 import type { Attributes, Counter, Histogram, MeterProvider } from '@opentelemetry/api';
 import type { LoggerProvider } from '@opentelemetry/api-logs';
 
+import type { CampaignView } from '../campaign/campaignView';
 import type { Containment, StepError, StepName } from '../containment/model';
 import type { Incident } from '../detection/userState';
 import type { RejectReason, UserEvent } from '../signin/signInEvent';
@@ -34,6 +35,8 @@ export interface Telemetry {
     containmentFinished(incident: Incident, containment: Containment): void;
     /** From the triggering batch to the first Graph call of this incident's containment, ms. */
     firstGraphCall(latencyMs: number, incident: Incident): void;
+    /** A push-spray campaign opened (stored): counted by source type, and one MfaCampaignOpened event. */
+    campaignOpened(campaign: CampaignView): void;
     /** Exports what is buffered and stops (the host's appTerminate). */
     shutdown(): Promise<void>;
 }
@@ -48,6 +51,7 @@ export const NO_TELEMETRY: Telemetry = {
     containmentStep: () => undefined,
     containmentFinished: () => undefined,
     firstGraphCall: () => undefined,
+    campaignOpened: () => undefined,
     shutdown: async () => undefined,
 };
 
@@ -170,6 +174,21 @@ export function createTelemetry(providers: OtelProviders): Telemetry {
         firstGraphCall: safely((latencyMs: number, incident: Incident) =>
             record('firstGraphCallLatency', latencyMs, { trigger: incident.trigger }),
         ),
+        campaignOpened: safely((c: CampaignView) => {
+            record('campaigns', 1, { sourceType: c.source.type, containment: c.containment });
+            emit('campaignOpened', {
+                campaignId: c.campaignId,
+                sourceType: c.source.type,
+                source: c.source.value,
+                users: c.userCount,
+                approvals: c.approvals,
+                fraudReports: c.fraudReports,
+                severity: c.severity,
+                containment: c.containment,
+                detectedAt: c.detectedAt,
+                detectionLagSeconds: Math.max(0, Date.parse(c.recordedAt) - Date.parse(c.detectedAt)) / 1000,
+            });
+        }),
         shutdown: async () => {
             try {
                 await providers.shutdown?.();

@@ -140,7 +140,7 @@ describe('the Sentinel analytic rule', () => {
             .split(',')
             .map((c) => c.trim());
 
-    it('is Scheduled, one alert per row, grouped into one Sentinel incident per responder incident', () => {
+    it('is Scheduled, one alert per row (per campaign for push spray), grouped into one Sentinel incident per responder incident or campaign', () => {
         const r = rule();
         expect(r).toMatchObject({ kind: 'Scheduled' });
         expect(r.properties).toMatchObject({
@@ -153,7 +153,7 @@ describe('the Sentinel analytic rule', () => {
                 groupingConfiguration: {
                     enabled: true,
                     matchingMethod: 'Selected',
-                    groupByCustomDetails: ['IncidentId'],
+                    groupByCustomDetails: ['GroupId'],
                 },
             },
         });
@@ -206,7 +206,15 @@ describe('the Sentinel analytic rule', () => {
     });
 
     it('projects only table columns and the ones its query makes', () => {
-        const made = new Set(['UpnName', 'UpnSuffix', 'IPAddress1', 'IPAddress2', 'IPAddress3', 'IPAddress4']);
+        const made = new Set([
+            'UpnName',
+            'UpnSuffix',
+            'IPAddress1',
+            'IPAddress2',
+            'IPAddress3',
+            'IPAddress4',
+            'GroupId',
+        ]);
         const table = new Set<string>(code.map((c) => c.name));
         for (const c of projected()) expect({ c, known: table.has(c) || made.has(c) }).toEqual({ c, known: true });
     });
