@@ -9,6 +9,7 @@ import type { ContainedIncident } from '../shared/userRow/userRow';
 import type { BatchResult } from '../shared/pipeline/batchResult';
 import { isSecurityInfoEvent } from '../shared/signin/signInEvent';
 import type { EventRecorder, RecordedUser } from './replayEvents';
+import type { CampaignSweep } from './campaignSweep';
 import type { SweepResult } from './thresholdSweep';
 import { incidentTimeline, Timeline } from './timeline';
 
@@ -29,6 +30,9 @@ export interface BacktestReport {
     readonly totals: BatchResult;
     readonly incidents: readonly ReportIncident[];
     readonly sweep?: SweepResult;
+    /** Push-spray campaigns the replay found, and the campaign sweep over their two settings. */
+    readonly campaigns?: readonly CampaignView[];
+    readonly campaignSweep?: CampaignSweep;
     /** MFA events read but not kept for the sweep and timelines (past the memory bound). */
     readonly eventsDropped: number;
     readonly elapsedMs: number;
@@ -53,6 +57,7 @@ export interface BuildReportInput {
     readonly containment: ContainmentConfig;
     readonly recorder: EventRecorder;
     readonly sweep?: SweepResult;
+    readonly campaignSweep?: CampaignSweep;
     readonly generatedAt: number;
     readonly elapsedMs: number;
 }
@@ -120,10 +125,20 @@ export function buildBacktestReport(input: BuildReportInput): BacktestReport {
             ['CONTAINMENT_COOLDOWN_MINUTES', String(c.cooldownMs / 60_000)],
             ['NEVER_CONTAIN', c.neverContain.size > 0 ? 'set' : 'not set'],
             ['NEVER_CONTAIN_GROUP_IDS', `${c.neverContainGroupIds.length} group(s), checked through Graph when live`],
+            ...(input.campaignPolicy
+                ? ([
+                      ['CAMPAIGN_MIN_USERS', String(input.campaignPolicy.minUsers)],
+                      ['CAMPAIGN_WINDOW_MINUTES', String(input.campaignPolicy.windowMs / 60_000)],
+                      ['CAMPAIGN_MAX_USERS', String(input.campaignPolicy.maxUsers)],
+                      ['TRUSTED_SOURCE_RANGES', `${input.campaignPolicy.trustedRanges.length} range(s)`],
+                  ] as const)
+                : []),
         ],
         totals: input.totals,
         incidents,
         ...(input.sweep ? { sweep: input.sweep } : {}),
+        ...(input.campaigns ? { campaigns: input.campaigns } : {}),
+        ...(input.campaignSweep ? { campaignSweep: input.campaignSweep } : {}),
         eventsDropped: input.recorder.dropped,
         elapsedMs: input.elapsedMs,
     };

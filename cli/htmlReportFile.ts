@@ -5,6 +5,7 @@ import { buildBacktestReport, BuildReportInput } from './backtestReport';
 import { renderBacktestHtml } from './htmlReport/page';
 import { UsageError } from './io';
 import type { Progress } from './progress';
+import { campaignSweep, SourceRecorder } from './campaignSweep';
 import { addSweeps, defaultGrid, thresholdSweep } from './thresholdSweep';
 
 /** Users swept between two progress updates. */
@@ -32,7 +33,12 @@ export async function checkReportFile(file: string, inputs: readonly string[]): 
 }
 
 /** What the replay hands over: the report's input, less what this module adds (the sweep, the times). */
-export interface WriteHtmlReportInput extends Omit<BuildReportInput, 'sweep' | 'generatedAt' | 'elapsedMs'> {
+export interface WriteHtmlReportInput extends Omit<
+    BuildReportInput,
+    'sweep' | 'campaignSweep' | 'generatedAt' | 'elapsedMs'
+> {
+    /** The replay's prompts by source, for the campaign sweep (with `campaignPolicy`). */
+    readonly sources?: SourceRecorder;
     /** Wall-clock time the replay started, ms. */
     readonly started: number;
     readonly progress: Progress;
@@ -50,9 +56,16 @@ export async function writeHtmlReport(file: string, input: WriteHtmlReportInput)
         sweep = addSweeps(sweep, thresholdSweep(users.slice(i, i + SWEEP_SLICE), policy, grid, { now }));
         await input.progress.phase('threshold sweep, users', Math.min(users.length, i + SWEEP_SLICE), users.length);
     }
-    const { started, progress: _progress, ...rest } = input;
+    const { started, progress: _progress, sources, ...rest } = input;
+    const campaigns = sources && input.campaignPolicy ? campaignSweep(sources, input.campaignPolicy) : undefined;
     const text = renderBacktestHtml(
-        buildBacktestReport({ ...rest, sweep, generatedAt: Date.now(), elapsedMs: Date.now() - started }),
+        buildBacktestReport({
+            ...rest,
+            sweep,
+            ...(campaigns ? { campaignSweep: campaigns } : {}),
+            generatedAt: Date.now(),
+            elapsedMs: Date.now() - started,
+        }),
     );
     const path = resolve(file);
     const temp = `${path}.${process.pid}.tmp`;

@@ -7,6 +7,7 @@ import { CliIO, write } from '../io';
 import { LocalAzurite, startLocalAzurite } from '../localAzurite';
 import { isTerminal, Progress, stderrProgress } from '../progress';
 import { replay, ReplayResult } from '../replay';
+import { SourceRecorder } from '../campaignSweep';
 import { EventRecorder } from '../replayEvents';
 import { campaignJson, formatReport, incidentJson, summaryJson } from '../report';
 import { parseReplayArgs, ReplayCommandOptions } from './replayOptions';
@@ -60,6 +61,14 @@ async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRu
     // seconds, a failed notice or row) gets the containment timer's next run once the input is read.
     const deps = containment ? rt.containmentDeps(stderrLogger(io)) : undefined;
     const recorder = htmlFile !== undefined ? new EventRecorder(REPORT_EVENT_BOUNDS) : undefined;
+    const sources = htmlFile !== undefined ? new SourceRecorder(rt.campaign.policy) : undefined;
+    const onParsed =
+        recorder && sources
+            ? (byUser: Parameters<EventRecorder['add']>[0]) => {
+                  recorder.add(byUser);
+                  sources.add(byUser);
+              }
+            : undefined;
     let read = 0;
     const onBatch = async (outcome: BatchOutcome) => {
         read += outcome.result.records;
@@ -75,7 +84,7 @@ async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRu
         onBatch,
         ...(containment ? { containment } : {}),
         ...(deps ? { contain: deps } : {}),
-        ...(recorder ? { onParsed: recorder.add } : {}),
+        ...(onParsed ? { onParsed } : {}),
         ...(io.stdin ? { stdin: io.stdin } : {}),
         ...(deps ? { afterInput: async () => void (await runDueWork(deps)) } : {}),
     });
@@ -87,6 +96,7 @@ async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRu
             incidents,
             campaigns,
             campaignPolicy: rt.campaign.policy,
+            ...(sources ? { sources } : {}),
             detection,
             containment: planConfig,
             recorder,

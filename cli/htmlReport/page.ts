@@ -1,6 +1,7 @@
 import type { BacktestReport } from '../backtestReport';
 import { Html, markup } from '../html';
 import { plural, utc } from './format';
+import { campaignsSection } from './campaigns';
 import { incidentsSection } from './incidents';
 import { STYLE } from './style';
 import { summarySection } from './summary';
@@ -29,7 +30,7 @@ export function renderBacktestHtml(r: BacktestReport): string {
 <h1>MFA fatigue backtest</h1>
 <p class="muted">${plural(r.totals.records, 'record')} replayed through the responder's detection in ${(r.elapsedMs / 1000).toFixed(1)} s · report made ${utc(r.generatedAt)} · mfa-responder replay --html</p>
 </header>
-${summarySection(r)}${sweepSection(r)}${incidentsSection(r)}
+${summarySection(r)}${sweepSection(r)}${campaignsSection(r)}${incidentsSection(r)}
 <footer>Made by <code>mfa-responder replay --html</code>. Times are UTC event times from the sign-in logs. Nothing was changed in the tenant${contained ? ' except by --contain' : ''}.</footer>
 </main>
 </body>

@@ -2,7 +2,7 @@
  * Push spray through `mfa-responder replay`: one address prompting many users is one campaign, each sprayed user an
  * incident carrying its id, and `--json` prints a campaign line; what is not spray stays quiet.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -82,5 +82,26 @@ describe('replay: push spray', () => {
     it('50 people who each decline once from their own addresses stay quiet', async () => {
         const { stdout } = await runCli(['replay', ndjson(messages(ownAddressDeclines(50))), '--json']);
         expect(lines(stdout).filter((l) => l.type !== 'summary')).toEqual([]);
+    });
+});
+
+describe('replay --html: campaigns', () => {
+    it('shows each campaign with its users, and a sweep over CAMPAIGN_MIN_USERS and CAMPAIGN_WINDOW_MINUTES', async () => {
+        const users = sprayedUsers(12, 'html');
+        const input = ndjson(messages([...sprayRecords(users), ...ownAddressDeclines(20)]));
+        const html = join(dir, 'report.html');
+        const { code, stderr } = await runCli(['replay', input, '--html', html]);
+        expect({ code, stderr: stderr.replace(/\s+/g, ' ').slice(0, 200) }).toMatchObject({ code: 0 });
+        const page = readFileSync(html, 'utf8');
+        expect(page).toContain('Campaigns (push spray)');
+        expect(page).toContain(`address ${ATTACKER.ip}`);
+        for (const u of users) expect(page).toContain(u.upn);
+        // The run's own cell (10 users within 60 minutes) finds the campaign; 15 users would not.
+        const cell = (m: number, w: number) =>
+            new RegExp(`data-min-users="${m}" data-window="${w}">(\\d+)<`).exec(page)?.[1];
+        expect(cell(10, 60)).toBe('1');
+        expect(cell(15, 60)).toBe('0');
+        // At 3 users within 4 hours the people at home are still no campaign: each is their own source.
+        expect(Number(cell(3, 240))).toBe(1);
     });
 });
