@@ -23,6 +23,13 @@ ${shown.map(
 `;
 }
 
+/** The campaign sweep's look, like the threshold sweep's (its own class, so that each table is found apart). */
+const SWEEP_STYLE = new Html(
+    '.campaign-sweep { width:auto; } .campaign-sweep th.axis { white-space:nowrap; background:none; color:var(--muted); font-weight:400; }\n' +
+        '.campaign-sweep td { text-align:center; font-variant-numeric:tabular-nums; min-width:64px; }\n' +
+        '.campaign-sweep td.current { outline:3px solid var(--fg); outline-offset:-3px; font-weight:700; }',
+);
+
 /** The campaign sweep: campaigns for each CAMPAIGN_MIN_USERS × CAMPAIGN_WINDOW_MINUTES, this run's cell outlined. */
 function sweepTable(r: BacktestReport): Html | null {
     const s = r.campaignSweep;
@@ -38,13 +45,14 @@ function sweepTable(r: BacktestReport): Html | null {
             (current ? ' (the settings of this run)' : '');
         return markup`<td class="${current ? 'current' : ''}" style="background:hsl(30,80%,${lightness}%)" title="${title}" data-min-users="${minUsers}" data-window="${windowMinutes}">${number(c.campaigns)}</td>`;
     };
-    return markup`<h3 style="margin-top:14px">Campaign sweep</h3>
+    return markup`<style>${SWEEP_STYLE}</style>
+<h3 style="margin-top:14px">Campaign sweep</h3>
 <p>Campaigns over the same input for each <code>CAMPAIGN_MIN_USERS</code> (rows) and <code>CAMPAIGN_WINDOW_MINUTES</code>
 (columns), every other setting as in this run (a /24 or /64 needs 1.5 times the users, an autonomous system with a user
 agent 3 times, alone 5 times). Hover a cell for the users it would prompt. Sources your users share at large belong in
 <code>TRUSTED_SOURCE_RANGES</code> or <code>CAMPAIGN_SHARED_ASNS</code> before a lower threshold does.</p>
 ${s.dropped > 0 ? markup`<p><strong>Partial:</strong> ${number(s.dropped)} prompts were read but not kept for the sweep (memory bound).</p>` : null}
-<table class="sweep card">
+<table class="campaign-sweep card">
 <tr><th class="axis">min users ↓ · window (min) →</th>${s.windowsMinutes.map((w) => markup`<th class="num">${w}</th>`)}</tr>
 ${s.minUsers.map(
     (m) => markup`<tr><th class="num">${m}</th>${s.windowsMinutes.map((w) => cell(m, w))}</tr>
