@@ -55,7 +55,9 @@ export async function* readCsv(source: AsyncIterable<Buffer>, seen?: InputSeen):
             }
         }
     } catch (e) {
-        out.push(new UnreadableInput('invalid-csv', `the CSV cannot be read on: ${(e as Error).message.slice(0, 200)}`));
+        out.push(
+            new UnreadableInput('invalid-csv', `the CSV cannot be read on: ${(e as Error).message.slice(0, 200)}`),
+        );
     }
     if (out.length > 0) yield out;
 }

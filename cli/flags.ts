@@ -14,8 +14,9 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 function optionsOf(spec: CommandSpec): Options {
     const options: Options = {};
     for (const [name, flag] of Object.entries(spec.flags)) {
+        // parseArgs wants a default of the flag's own type; the spec pairs them.
         options[name] =
-            flag.default === undefined ? { type: flag.type } : ({ type: flag.type, default: flag.default } as never);
+            flag.default === undefined ? { type: flag.type } : { type: flag.type, default: flag.default as never };
     }
     return options;
 }
@@ -78,7 +79,10 @@ export function parseFlags(spec: CommandSpec, args: string[]) {
     try {
         return parseArgs({ args, options: optionsOf(spec), allowPositionals: spec.allowPositionals ?? false });
     } catch (e) {
-        if (typeof (e as { code?: unknown }).code === 'string' && String((e as { code: string }).code).startsWith('ERR_PARSE_ARGS')) {
+        if (
+            typeof (e as { code?: unknown }).code === 'string' &&
+            String((e as { code: string }).code).startsWith('ERR_PARSE_ARGS')
+        ) {
             throw usageErrorOf(e as Error & { code?: string }, spec, args);
         }
         throw e;

@@ -39,7 +39,7 @@ export function overallHelp(specs: readonly CommandSpec[]): string {
         'Commands:',
         ...specs.map((s) => `  ${s.name.padEnd(11)}${s.summary}`),
         '',
-        'mfa-responder help <command> (or <command> --help) shows a command\'s options and examples;',
+        "mfa-responder help <command> (or <command> --help) shows a command's options and examples;",
         'mfa-responder --version its version. Settings come from the environment: see docs/settings.md.',
         EXIT_CODES_TEXT,
         '',

@@ -55,7 +55,10 @@ const HELP = new Set(['help', '--help', '-h']);
 function commandNamed(name: string): readonly [CommandSpec, Run] {
     const found = COMMANDS.find(([spec]) => spec.name === name);
     if (found) return found;
-    const near = nearest(name, SPECS.map((s) => s.name));
+    const near = nearest(
+        name,
+        SPECS.map((s) => s.name),
+    );
     throw new UsageError(
         `unknown command "${name}"${near ? `; did you mean ${near}?` : ''} Commands: ${SPECS.map((s) => s.name).join(', ')}`,
     );

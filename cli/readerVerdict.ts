@@ -46,12 +46,16 @@ function reasons(totals: BatchResult): string {
 export function inputVerdict(totals: BatchResult, seen: InputSeen): { warning?: string } {
     const usable = totals.events + totals.other;
     if (totals.records === 0) {
-        throw new NoUsableRecordError(`the input holds no record (it is empty); supported exports: ${SUPPORTED_EXPORTS}`);
+        throw new NoUsableRecordError(
+            `the input holds no record (it is empty); supported exports: ${SUPPORTED_EXPORTS}`,
+        );
     }
     if (usable === 0) {
         const parts = [
             totals.rejected > 0 ? `${n(totals.rejected)} rejected (${reasons(totals)})` : '',
-            totals.dropped > 0 ? `${n(totals.dropped)} of categories the responder does not read (service principals, managed identities)` : '',
+            totals.dropped > 0
+                ? `${n(totals.dropped)} of categories the responder does not read (service principals, managed identities)`
+                : '',
         ].filter(Boolean);
         throw new NoUsableRecordError(
             `0 of ${n(totals.records)} records were user sign-ins or audit records${parts.length > 0 ? `: ${parts.join('; ')}` : ''}. ` +

@@ -30,7 +30,7 @@ export const DOCTOR_SPEC: CommandSpec = {
         'arm-endpoint': { type: 'string', value: 'URL', help: 'Azure Resource Manager (default the public cloud)' },
         timeout: { type: 'string', value: 'S', help: 'seconds each read may take (default 15)' },
     },
-    examples: ['az login && mfa-responder doctor', 'mfa-responder doctor --json | jq -c "select(.status != \"ok\")"'],
+    examples: ['az login && mfa-responder doctor', `mfa-responder doctor --json | jq -c 'select(.status != "ok")'`],
     notes: ['Exit 0 when no check failed, 1 when one did, 77 when not signed in.'],
 };
 

@@ -143,7 +143,11 @@ export async function drillCommand(args: string[], io: CliIO, credential?: Token
     const rt = createRuntime({ env: io.env, ...(credential ? { credential } : {}) });
     const { policy } = rt.detection;
     const options = drillOptions(flags, policy.denialThreshold, io.env);
-    await checkSignedIn(rt.credential, `${rt.graphConfig.baseUrl}/.default`, Math.min(SIGN_IN_TIMEOUT_MS, options.timeoutMs));
+    await checkSignedIn(
+        rt.credential,
+        `${rt.graphConfig.baseUrl}/.default`,
+        Math.min(SIGN_IN_TIMEOUT_MS, options.timeoutMs),
+    );
 
     const userId = await resolveCanary(rt, options.who);
     const now = Date.now();

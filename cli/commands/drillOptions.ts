@@ -38,7 +38,9 @@ export const DRILL_SPEC: CommandSpec = {
         json: { type: 'boolean', default: false, help: 'one JSON line with the timings' },
     },
     examples: ['az login && mfa-responder drill --user canary@contoso.com'],
-    notes: ['Exit 0 the drill incident was recorded, 1 it was not, 75 the canary has an incident open, 77 not signed in.'],
+    notes: [
+        'Exit 0 the drill incident was recorded, 1 it was not, 75 the canary has an incident open, 77 not signed in.',
+    ],
 };
 
 export function parseDrillArgs(args: string[]): DrillFlags {

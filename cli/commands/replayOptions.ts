@@ -94,7 +94,10 @@ export interface ReplayCommandOptions {
  */
 function replayTable(env: Env, name: string | undefined): ReplayStore {
     if (!name) {
-        throw new UsageError('--store table needs --table NAME: a table of its own, never the live state table', 'replay');
+        throw new UsageError(
+            '--store table needs --table NAME: a table of its own, never the live state table',
+            'replay',
+        );
     }
     const table = readSetting({ STATE_TABLE_NAME: name }, 'STATE_TABLE_NAME')!;
     const live = readSetting(env, 'STATE_TABLE_NAME')!;

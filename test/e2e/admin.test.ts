@@ -209,8 +209,14 @@ describe('mfa-responder incidents, release, setup and replay --contain', () => {
         });
         const text = await runCli(['incidents'], { env: e });
         const [header, row] = text.stdout.trim().split('\n');
-        expect(header).toMatch(/^ATTACK STARTED \(UTC\) +SEVERITY +STATE +USER +TRIGGER +DENIED +CONTAINMENT +INCIDENT$/);
-        expect(row).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +(High|Medium) +open +${u.upn} +threshold +\\d+ +contained`));
+        expect(header).toMatch(
+            /^ATTACK STARTED \(UTC\) +SEVERITY +STATE +USER +TRIGGER +DENIED +CONTAINMENT +INCIDENT$/,
+        );
+        expect(row).toMatch(
+            new RegExp(
+                `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +(High|Medium) +open +${u.upn} +threshold +\\d+ +contained`,
+            ),
+        );
 
         expect((await runCli(['release', u.upn], { env: e })).code).toBe(2);
         const released = await runCli(
