@@ -15,8 +15,7 @@ function optionsOf(spec: CommandSpec): Options {
     const options: Options = {};
     for (const [name, flag] of Object.entries(spec.flags)) {
         // parseArgs wants a default of the flag's own type; the spec pairs them.
-        options[name] =
-            flag.default === undefined ? { type: flag.type } : { type: flag.type, default: flag.default as never };
+        options[name] = flag.default === undefined ? { type: flag.type } : { type: flag.type, default: flag.default };
     }
     return options;
 }
