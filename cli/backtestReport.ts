@@ -29,6 +29,8 @@ export interface BacktestReport {
     /** MFA events read but not kept for the sweep and timelines (past the memory bound). */
     readonly eventsDropped: number;
     readonly elapsedMs: number;
+    /** DENIAL_WINDOW_MINUTES of the run, ms: the sliding window each timeline draws at its trigger point. */
+    readonly windowMs: number;
 }
 
 /** Incidents drawn in full (timeline, prompts, plan); the rest are listed in the index only. */
@@ -108,5 +110,6 @@ export function buildBacktestReport(input: BuildReportInput): BacktestReport {
         ...(input.sweep ? { sweep: input.sweep } : {}),
         eventsDropped: input.recorder.dropped,
         elapsedMs: input.elapsedMs,
+        windowMs: p.windowMs,
     };
 }

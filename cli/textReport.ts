@@ -55,14 +55,13 @@ function incidentLines({ incident: inc, containment, planOnly }: ShownIncident):
 }
 
 /** What to run next: the report of this same input, and the guides. */
-function nextLines(inputs: readonly string[], incidents: number, htmlFile: string | undefined): string[] {
+function nextLines(inputs: readonly string[], incidents: number): string[] {
     const files = inputs.filter((i) => i !== '-').join(' ') || '<export>';
     const what = `${incidents > 0 ? 'a timeline of each attack, ' : ''}the threshold sweep`;
+    // The same with --html or without: stdout never depends on it (docs/backtest.md).
     return [
         'Next:',
-        htmlFile !== undefined
-            ? `  open ${htmlFile}: ${what}`
-            : `  mfa-responder replay --html report.html ${files}   # ${what}`,
+        `  mfa-responder replay --html report.html ${files}   # ${what}`,
         '  your own tenant: export its sign-in logs and replay them (docs/backtest.md)',
         '  deploy it, in dry-run until you turn containment on: docs/deploy.md',
     ];
@@ -73,7 +72,6 @@ export function formatReport(
     totals: BatchResult,
     incidents: readonly ShownIncident[],
     inputs: readonly string[] = [],
-    htmlFile?: string,
 ): string {
     const lines: string[] = [
         `Read ${totals.records} records: ${totals.events} MFA push outcomes, ${totals.other} other user sign-ins, ` +
@@ -92,5 +90,5 @@ export function formatReport(
         lines.push(`${incidents.length} incident(s):`);
         for (const shown of incidents) lines.push(...incidentLines(shown));
     }
-    return [...lines, '', ...nextLines(inputs, incidents.length, htmlFile)].join('\n');
+    return [...lines, '', ...nextLines(inputs, incidents.length)].join('\n');
 }

@@ -128,7 +128,7 @@ async function printReplay(options: ReplayCommandOptions, io: CliIO, result: Rep
         for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
         await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);
     } else {
-        await write(io.stdout, `${formatReport(totals, result.shown, options.inputs, options.htmlFile)}\n`);
+        await write(io.stdout, `${formatReport(totals, result.shown, options.inputs)}\n`);
     }
     if (options.htmlFile !== undefined && !options.json) {
         await write(io.stderr, `HTML report written to ${options.htmlFile}\n`);
