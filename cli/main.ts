@@ -113,8 +113,8 @@ function exit<E extends Error>(type: ErrorClass<E>, code: number, say = (e: E) =
 }
 
 /**
- * The exit codes USAGE lists (sysexits.h where one fits): the first rule an error matches decides. An error no rule
- * expects is a bug: its stack is printed, exit 1.
+ * The exit codes help lists (help.ts EXIT_CODES_TEXT; sysexits.h where one fits): the first rule an error matches
+ * decides. An error no rule expects is a bug: its stack is printed, exit 1.
  */
 const EXIT_CODES: readonly ExitRule[] = [
     exit(UsageError, 2, (e) =>
