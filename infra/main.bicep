@@ -193,6 +193,12 @@ param notifyWebhookUrl string = ''
 @allowed(['json', 'teams'])
 param notifyFormat string = 'json'
 
+@description('SENTINEL_WORKSPACE_ID: the Sentinel workspace resource id; Teams cards link to its incidents (empty: no link).')
+param sentinelWorkspaceId string = ''
+
+@description('RUNBOOK_URL: the https URL of your release guide; Teams cards link to it (empty: no link).')
+param runbookUrl string = ''
+
 @description('NEVER_CONTAIN: comma-separated object ids and UPNs never contained (break-glass accounts).')
 param neverContain string = ''
 
@@ -340,6 +346,8 @@ var productSettings = {
   GRAPH_CALL_TIMEOUT_SECONDS: string(graphCallTimeoutSeconds)
   GRAPH_STEP_BUDGET_SECONDS: string(graphStepBudgetSeconds)
   NOTIFY_FORMAT: notifyFormat
+  SENTINEL_WORKSPACE_ID: sentinelWorkspaceId
+  RUNBOOK_URL: runbookUrl
   LAG_WARNING_MINUTES: string(lagWarningMinutes)
 }
 

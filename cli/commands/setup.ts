@@ -1,11 +1,13 @@
+import type { TokenCredential } from '@azure/identity';
+
 import { BLOCKABLE_METHODS, BlockableMethod } from '../../shared/graph/setupActions';
 import type { BlockSetupResult } from '../../shared/graph/blockSetup';
 import { PLACEHOLDER_RANGE } from '../../shared/runners/sourceBlocker';
 import { createRuntime } from '../../shared/runtime';
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-import { parseFlags } from '../flags';
+import type { CommandSpec } from '../commandSpec';
+import { booleanFlag, GUID, parseFlags, stringFlag } from '../flags';
 import { CliIO, UsageError, write } from '../io';
+import { checkSignedIn } from '../signedIn';
 
 interface SetupOptions {
     readonly groupName: string;
@@ -17,51 +19,76 @@ interface SetupOptions {
     readonly blockLocationId: string | undefined;
 }
 
-function parseSetupArgs(args: string[]): SetupOptions {
-    const { values } = parseFlags({
-        args,
-        options: {
-            'group-name': { type: 'string', default: 'SG-MFA-Push-Blocked' },
-            'group-id': { type: 'string' },
-            methods: { type: 'string', default: 'microsoftAuthenticator' },
-            json: { type: 'boolean', default: false },
-            'block-sources': { type: 'boolean', default: false },
-            'block-location-id': { type: 'string' },
+export const SETUP_SPEC: CommandSpec = {
+    name: 'setup',
+    summary:
+        'Create the push-block group if needed and exclude it from the Authenticator policy (and SMS, voice). Idempotent.',
+    flags: {
+        'group-name': { type: 'string', value: 'NAME', default: 'SG-MFA-Push-Blocked', help: 'the group to create' },
+        'group-id': { type: 'string', value: 'ID', help: 'use this existing group instead' },
+        methods: {
+            type: 'string',
+            value: 'LIST',
+            default: 'microsoftAuthenticator',
+            help: 'policies to exclude it from: microsoftAuthenticator,sms,voice',
         },
-    });
-    if (values['block-location-id'] !== undefined && !values['block-sources']) {
+        json: { type: 'boolean', default: false, help: 'one JSON line with the outcome' },
+        'block-sources': {
+            type: 'boolean',
+            default: false,
+            help: 'also the named location and report-only block policy of BLOCK_CAMPAIGN_SOURCES',
+        },
+        'block-location-id': {
+            type: 'string',
+            value: 'ID',
+            help: 'use this existing IP named location (with --block-sources)',
+        },
+    },
+    examples: [
+        'az login && mfa-responder setup',
+        'mfa-responder setup --methods microsoftAuthenticator,sms,voice',
+        'mfa-responder setup --block-sources',
+    ],
+};
+
+function parseSetupArgs(args: string[]): SetupOptions {
+    const { values } = parseFlags(SETUP_SPEC, args);
+    if (stringFlag(values, 'block-location-id') !== undefined && !booleanFlag(values, 'block-sources')) {
         throw new UsageError('--block-location-id goes with --block-sources');
     }
-    const methods = values.methods
+    const given = stringFlag(values, 'methods') ?? 'microsoftAuthenticator';
+    const methods = given
         .split(',')
         .map((m) => m.trim())
         .filter(Boolean);
     const unknown = methods.filter((m) => !(m in BLOCKABLE_METHODS));
     if (methods.length === 0 || unknown.length > 0) {
         throw new UsageError(
-            `--methods takes a comma-separated list of ${Object.keys(BLOCKABLE_METHODS).join(', ')}, not "${values.methods}"`,
+            `--methods takes a comma-separated list of ${Object.keys(BLOCKABLE_METHODS).join(', ')}, not "${given}"`,
+            'setup',
         );
     }
     return {
-        groupName: values['group-name'],
-        groupId: values['group-id'],
+        groupName: stringFlag(values, 'group-name') ?? 'SG-MFA-Push-Blocked',
+        groupId: stringFlag(values, 'group-id'),
         methods: methods as BlockableMethod[],
-        json: values.json,
-        blockSources: values['block-sources'],
-        blockLocationId: values['block-location-id'],
+        json: booleanFlag(values, 'json'),
+        blockSources: booleanFlag(values, 'block-sources'),
+        blockLocationId: stringFlag(values, 'block-location-id'),
     };
 }
 
 /** `setup`: the push-block group and its exclusion from the Authenticator policy (and SMS, voice with --methods). */
-export async function setupCommand(args: string[], io: CliIO): Promise<number> {
+export async function setupCommand(args: string[], io: CliIO, credential?: TokenCredential): Promise<number> {
     const options = parseSetupArgs(args);
-    const setup = createRuntime({ env: io.env }).setupActions();
+    const rt = createRuntime({ env: io.env, ...(credential ? { credential } : {}) });
+    await checkSignedIn(rt.credential, `${rt.graphConfig.baseUrl}/.default`);
+    const setup = rt.setupActions();
     const result = await setup.ensurePushBlockGroup({
         groupName: options.groupName,
         ...(options.groupId ? { groupId: options.groupId } : {}),
         methods: options.methods,
     });
-    const rt = createRuntime({ env: io.env });
     const block = options.blockSources ? await setupBlockSources(rt, options) : undefined;
     if (options.json) {
         await write(io.stdout, `${JSON.stringify(block ? { ...result, block } : result)}\n`);

@@ -12,23 +12,16 @@ function campaignCard(c: CampaignView): Html {
     return markup`<div class="card" id="campaign-${c.campaignId}">
 <h3>${c.source.type} ${c.source.value} <span class="muted">· ${c.estimated ? 'about ' : ''}${plural(c.userCount, 'user')} · severity ${c.severity} · ${c.containment}</span></h3>
 <p class="muted">Campaign <code>${c.campaignId}</code>: window of ${c.windowMinutes} min from ${c.windowStart}, threshold ${c.threshold} users, detected at ${c.detectedAt}; prompts between ${c.firstSeen} and ${c.lastSeen}${c.source.userAgent ? markup`; user agent <code>${c.source.userAgent}</code>` : null}. ${plural(c.approvals, 'user')} approved a prompt, ${plural(c.fraudReports, 'user')} reported fraud.${c.hold ? markup` <strong>Needs attention:</strong> ${c.hold}.` : null}</p>
-<table>
+<div class="scroll"><table>
 <tr><th>User</th><th class="num">Declined</th><th class="num">Unanswered</th><th>Outcome</th><th>First prompt</th></tr>
 ${shown.map(
     (u) =>
         markup`<tr><td>${u.userPrincipalName ?? u.userId}</td><td class="num">${number(u.denials)}</td><td class="num">${number(u.timeouts)}</td><td>${u.approved ? markup`<strong>APPROVED</strong>` : u.fraudReports > 0 ? 'reported fraud' : u.incident ? 'push-spray incident' : 'counted'}</td><td>${u.firstSeen}</td></tr>
 `,
-)}${more > 0 ? markup`<tr><td colspan="5" class="muted">and ${number(more)} more</td></tr>` : null}</table>
+)}${more > 0 ? markup`<tr><td colspan="5" class="muted">and ${number(more)} more</td></tr>` : null}</table></div>
 </div>
 `;
 }
-
-/** The campaign sweep's look, like the threshold sweep's (its own class, so that each table is found apart). */
-const SWEEP_STYLE = new Html(
-    '.campaign-sweep { width:auto; } .campaign-sweep th.axis { white-space:nowrap; background:none; color:var(--muted); font-weight:400; }\n' +
-        '.campaign-sweep td { text-align:center; font-variant-numeric:tabular-nums; min-width:64px; }\n' +
-        '.campaign-sweep td.current { outline:3px solid var(--fg); outline-offset:-3px; font-weight:700; }',
-);
 
 /** The campaign sweep: campaigns for each CAMPAIGN_MIN_USERS × CAMPAIGN_WINDOW_MINUTES, this run's cell outlined. */
 function sweepTable(r: BacktestReport): Html | null {
@@ -45,19 +38,18 @@ function sweepTable(r: BacktestReport): Html | null {
             (current ? ' (the settings of this run)' : '');
         return markup`<td class="${current ? 'current' : ''}" style="background:hsl(30,80%,${lightness}%)" title="${title}" data-min-users="${minUsers}" data-window="${windowMinutes}">${number(c.campaigns)}</td>`;
     };
-    return markup`<style>${SWEEP_STYLE}</style>
-<h3 style="margin-top:14px">Campaign sweep</h3>
+    return markup`<h3 style="margin-top:14px">Campaign sweep</h3>
 <p>Campaigns over the same input for each <code>CAMPAIGN_MIN_USERS</code> (rows) and <code>CAMPAIGN_WINDOW_MINUTES</code>
 (columns), every other setting as in this run (a /24 or /64 needs 1.5 times the users, an autonomous system with a user
 agent 3 times, alone 5 times). Hover a cell for the users it would prompt. Sources your users share at large belong in
 <code>TRUSTED_SOURCE_RANGES</code> or <code>CAMPAIGN_SHARED_ASNS</code> before a lower threshold does.</p>
 ${s.dropped > 0 ? markup`<p><strong>Partial:</strong> ${number(s.dropped)} prompts were read but not kept for the sweep (memory bound).</p>` : null}
-<table class="campaign-sweep card">
+<div class="scroll card"><table class="campaign-sweep">
 <tr><th class="axis">min users ↓ · window (min) →</th>${s.windowsMinutes.map((w) => markup`<th class="num">${w}</th>`)}</tr>
 ${s.minUsers.map(
     (m) => markup`<tr><th class="num">${m}</th>${s.windowsMinutes.map((w) => cell(m, w))}</tr>
 `,
-)}</table>
+)}</table></div>
 `;
 }
 

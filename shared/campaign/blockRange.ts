@@ -1,4 +1,4 @@
-import { CidrRange, formatRange, isPublic, parseIp, parseRange, rangeOf, rangesOverlap } from './ipAddress';
+import { CidrRange, formatRange, isPublic, parseIp, parseRange, rangeOf, rangesOverlap } from '../network/ipAddress';
 import type { SourceKey } from './sourceKeys';
 
 /** The widest range a campaign may block: an IPv4 /24, an IPv6 /48 (a site; anything wider holds strangers). */

@@ -1,5 +1,5 @@
-import type { CidrRange } from './ipAddress';
-import { SHARED_NETWORK_ASNS } from './sharedNetworks';
+import type { CidrRange } from '../network/ipAddress';
+import { SHARED_NETWORK_ASNS } from '../network/sharedNetworks';
 
 /** How a source is named: one address, its /24 (IPv4) or /64 (IPv6), its autonomous system, or that with a user agent. */
 export const SOURCE_TYPES = ['address', 'network', 'asn-agent', 'asn'] as const;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { SignInEvent } from '../signin/signInEvent';
 import type { CampaignPolicy, SourceType } from './campaignPolicy';
-import { formatIp, formatRange, isPublic, parseIp, rangeContains, rangeOf } from './ipAddress';
+import { formatIp, formatRange, isPublic, parseIp, rangeContains, rangeOf } from '../network/ipAddress';
 
 /** Where prompts come from, as a campaign is keyed: one of the four source types and its canonical value. */
 export interface SourceKey {

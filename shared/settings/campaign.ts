@@ -1,6 +1,6 @@
 import type { CampaignPolicy } from '../campaign/campaignPolicy';
-import { parseRange } from '../campaign/ipAddress';
-import { SHARED_NETWORK_ASNS } from '../campaign/sharedNetworks';
+import { parseRange } from '../network/ipAddress';
+import { SHARED_NETWORK_ASNS } from '../network/sharedNetworks';
 import { ConfigError } from '../errors';
 import { Env, readSetting, requireSetting } from './readSetting';
 

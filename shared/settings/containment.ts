@@ -18,6 +18,10 @@ export interface ContainmentConfig {
     readonly notifyWebhookUnresolved?: true;
     /** How notices are written: plain JSON, or a Teams Workflows Adaptive Card. */
     readonly notifyFormat: NotifyFormat;
+    /** The Sentinel workspace's resource id, for the card's link to its incidents. */
+    readonly sentinelWorkspaceId?: string;
+    /** The release guide the card links to. */
+    readonly runbookUrl?: string;
     /** Where incident rows go (Sentinel's table); absent: none are sent. */
     readonly incidentLog?: IncidentLogConfig;
     /** Lower-case object ids and UPNs in every form they can take (NFC; a guest's #EXT# and home forms). */
@@ -53,6 +57,8 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
     }
     const webhook = readSetting(env, 'NOTIFY_WEBHOOK_URL');
     const incidentLog = loadIncidentLogConfig(env);
+    const sentinelWorkspaceId = readSetting(env, 'SENTINEL_WORKSPACE_ID');
+    const runbookUrl = readSetting(env, 'RUNBOOK_URL');
     return {
         mode,
         pushBlockMode,
@@ -67,6 +73,8 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
               ? { notifyWebhookUrl: webhook }
               : {}),
         notifyFormat: requireSetting(env, 'NOTIFY_FORMAT'),
+        ...(sentinelWorkspaceId ? { sentinelWorkspaceId } : {}),
+        ...(runbookUrl ? { runbookUrl } : {}),
         ...(incidentLog ? { incidentLog } : {}),
         neverContain: new Set(neverContain.flatMap((v) => (v.includes('@') ? upnForms(v) : [v]))),
         neverContainGroupIds,

@@ -299,6 +299,24 @@ export const SETTINGS = {
         description:
             'json POSTs the incident as JSON; teams POSTs an Adaptive Card (1.4) in the envelope a Teams Workflows webhook trigger expects.',
     }),
+    SENTINEL_WORKSPACE_ID: spec({
+        schema: z
+            .string()
+            .trim()
+            .regex(
+                /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]{1,90}\/providers\/Microsoft\.OperationalInsights\/workspaces\/[A-Za-z0-9-]{4,63}$/i,
+            ),
+        accepts:
+            'a Log Analytics workspace resource id, /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>',
+        description:
+            'The Microsoft Sentinel workspace: the Teams card gets a button to its incidents. Unset: no such button.',
+    }),
+    RUNBOOK_URL: spec({
+        schema: z.url({ protocol: /^https$/ }),
+        accepts: 'an https URL',
+        description:
+            "Where the Teams card's release button points: your copy of this project's release guide (docs/operate.md, Releasing a user) or your own runbook. Unset: the card shows the release command only.",
+    }),
     // Telemetry to Application Insights (issue 12): the platform's own settings, which the worker reads too.
     APPLICATIONINSIGHTS_CONNECTION_STRING: spec({
         schema: z

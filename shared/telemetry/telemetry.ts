@@ -88,13 +88,9 @@ export interface OtelProviders {
     readonly shutdown?: () => Promise<void>;
 }
 
-/**
- * Telemetry over OpenTelemetry providers: the Azure Monitor distro's in the function app, in-memory ones in tests.
- * Instruments are created here, once, from METRICS; events are log records carrying CUSTOM_EVENT_ATTRIBUTE.
- */
-export function createTelemetry(providers: OtelProviders): Telemetry {
-    const meter = providers.meterProvider.getMeter(SCOPE);
-    const logger = providers.loggerProvider.getLogger(SCOPE);
+/** The instruments, created once from METRICS. */
+function createInstruments(meterProvider: MeterProvider): Record<MetricId, Counter | Histogram> {
+    const meter = meterProvider.getMeter(SCOPE);
     const instruments = {} as Record<MetricId, Counter | Histogram>;
     for (const [id, spec] of Object.entries(METRICS) as Array<[MetricId, InstrumentSpec]>) {
         const options = { unit: spec.unit, description: spec.description };
@@ -103,6 +99,43 @@ export function createTelemetry(providers: OtelProviders): Telemetry {
                 ? meter.createCounter(spec.name, options)
                 : meter.createHistogram(spec.name, options);
     }
+    return instruments;
+}
+
+/** The function, made unable to throw: a telemetry failure must never fail a batch or a containment. */
+const safely =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+        try {
+            fn(...args);
+        } catch {
+            // The exporter logs its own errors.
+        }
+    };
+
+/** The MfaCampaignOpened event's properties. */
+function campaignEventProperties(c: CampaignView): Record<string, string | number> {
+    return {
+        campaignId: c.campaignId,
+        sourceType: c.source.type,
+        source: c.source.value,
+        users: c.userCount,
+        approvals: c.approvals,
+        fraudReports: c.fraudReports,
+        severity: c.severity,
+        containment: c.containment,
+        detectedAt: c.detectedAt,
+        detectionLagSeconds: Math.max(0, Date.parse(c.recordedAt) - Date.parse(c.detectedAt)) / 1000,
+    };
+}
+
+/**
+ * Telemetry over OpenTelemetry providers: the Azure Monitor distro's in the function app, in-memory ones in tests.
+ * Instruments are created here, once, from METRICS; events are log records carrying CUSTOM_EVENT_ATTRIBUTE.
+ */
+export function createTelemetry(providers: OtelProviders): Telemetry {
+    const logger = providers.loggerProvider.getLogger(SCOPE);
+    const instruments = createInstruments(providers.meterProvider);
     const record = (id: MetricId, value: number, values: Record<string, string> = {}): void => {
         if (!Number.isFinite(value) || value < 0) return;
         const instrument = instruments[id];
@@ -122,16 +155,6 @@ export function createTelemetry(providers: OtelProviders): Telemetry {
             attributes: { [CUSTOM_EVENT_ATTRIBUTE]: name, ...properties },
         });
     };
-    const safely =
-        <A extends unknown[]>(fn: (...args: A) => void) =>
-        (...args: A): void => {
-            try {
-                fn(...args);
-            } catch {
-                // A telemetry failure must never fail a batch or a containment; the exporter logs its own errors.
-            }
-        };
-
     return {
         recordsRead: safely((count: number) => record('recordsRead', count)),
         recordsRejected: safely((count: number, reason: RejectReason) => record('recordsRejected', count, { reason })),
@@ -176,18 +199,7 @@ export function createTelemetry(providers: OtelProviders): Telemetry {
         ),
         campaignOpened: safely((c: CampaignView) => {
             record('campaigns', 1, { sourceType: c.source.type, containment: c.containment });
-            emit('campaignOpened', {
-                campaignId: c.campaignId,
-                sourceType: c.source.type,
-                source: c.source.value,
-                users: c.userCount,
-                approvals: c.approvals,
-                fraudReports: c.fraudReports,
-                severity: c.severity,
-                containment: c.containment,
-                detectedAt: c.detectedAt,
-                detectionLagSeconds: Math.max(0, Date.parse(c.recordedAt) - Date.parse(c.detectedAt)) / 1000,
-            });
+            emit('campaignOpened', campaignEventProperties(c));
         }),
         shutdown: async () => {
             try {

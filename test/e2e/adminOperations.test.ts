@@ -201,9 +201,22 @@ describe('mfa-responder incidents, release, setup and replay --contain', () => {
         await createSignInEventsHandler(() => rt)(attack(u), eventHubContext(1).context);
         const listed = await runCli(['incidents', '--json'], { env: e });
         expect(listed.code).toBe(0);
-        expect(JSON.parse(listed.stdout.trim())).toMatchObject({ userId: u.id, containment: 'contained' });
+        expect(JSON.parse(listed.stdout.trim())).toMatchObject({
+            type: 'incident',
+            schemaVersion: 1,
+            userId: u.id,
+            containment: 'contained',
+        });
         const text = await runCli(['incidents'], { env: e });
-        expect(text.stdout).toMatch(new RegExp(`${u.upn}.*threshold.*containment: contained`));
+        const [header, row] = text.stdout.trim().split('\n');
+        expect(header).toMatch(
+            /^ATTACK STARTED \(UTC\) +SEVERITY +STATE +USER +TRIGGER +DENIED +CONTAINMENT +INCIDENT$/,
+        );
+        expect(row).toMatch(
+            new RegExp(
+                `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +(High|Medium) +open +${u.upn} +threshold +\\d+ +contained`,
+            ),
+        );
 
         expect((await runCli(['release', u.upn], { env: e })).code).toBe(2);
         const released = await runCli(

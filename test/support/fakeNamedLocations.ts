@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 
-import { isPublic, parseIp } from '../../shared/campaign/ipAddress';
+import { isPublic, parseIp } from '../../shared/network/ipAddress';
 
 export interface FakeNamedLocation {
     displayName: string;

@@ -4,8 +4,8 @@
  */
 import { campaignId, decideCampaign, wantsIncident } from '../../shared/campaign/campaignDecision';
 import { DEFAULT_CAMPAIGN_POLICY, thresholdFor } from '../../shared/campaign/campaignPolicy';
-import { formatIp, isPublic, parseIp, parseRange, rangeContains } from '../../shared/campaign/ipAddress';
-import { SHARED_NETWORK_ASNS } from '../../shared/campaign/sharedNetworks';
+import { formatIp, isPublic, parseIp, parseRange, rangeContains } from '../../shared/network/ipAddress';
+import { SHARED_NETWORK_ASNS } from '../../shared/network/sharedNetworks';
 import { SourceKey, sourceKeysOf } from '../../shared/campaign/sourceKeys';
 import { addToShard, MAX_LISTED_USERS, SourcePrompt } from '../../shared/campaign/sourceShard';
 import { mergeShards } from '../../shared/campaign/sourceView';

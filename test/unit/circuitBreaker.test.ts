@@ -164,7 +164,7 @@ describe('circuit breaker: shared slots (a push-spray campaign is one decision)'
     });
 
     it('remembers at most MAX_SHARED_KEYS keys, the newest, stored as short hashes whatever the key', () => {
-        let state = { counts: {} as MinuteCounts } as Parameters<typeof decideShared>[0];
+        let state = { counts: {} } as Parameters<typeof decideShared>[0];
         for (let i = 0; i < MAX_SHARED_KEYS + 200; i++) {
             const r = decideShared(state, {
                 now: NOW + Math.floor(i / 20) * 1000,
