@@ -30,6 +30,7 @@ import { grantedRolesFor } from '../test/support/grantedRoles';
 import { envelope, pushDenied, user } from '../test/support/signInFactory';
 import { loadLikeTheWorker } from '../test/packaging/workerStandIn';
 import { EventRecorder } from '../cli/replayEvents';
+import { hotSource } from './campaigns';
 import { writeRealisticStream } from './realisticStream';
 import { tenantStream } from './streams';
 
@@ -494,6 +495,7 @@ async function main(): Promise<void> {
     if (!only || only === 'replay') await replaySpeed();
     if (!only || only === 'throughput') await throughput();
     if (!only || only === 'roundtrips') await roundTrips();
+    if (!only || only === 'campaigns') await hotSource();
     if (!only || only === 'memory') await peakMemory();
     if (!only || only === 'latency') await latency();
     if (!only || only === 'html') await htmlReport();
