@@ -40,6 +40,7 @@ describe('replay: push spray', () => {
         expect(campaigns).toHaveLength(1);
         const campaign = campaigns[0]!;
         expect(campaign).toMatchObject({
+            schemaVersion: 1,
             source: { type: 'address', value: ATTACKER.ip },
             userCount: 30,
             estimated: false,
