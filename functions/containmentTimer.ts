@@ -28,7 +28,14 @@ export function createContainmentTimerHandler(runtime: () => Runtime, clock: () 
                 ...(expire ? { idleMs: rt.detection.policy.retentionMs } : {}),
             },
         );
-        if (result.runs > 0 || result.notices > 0 || result.failed > 0 || result.expired > 0 || result.deferred > 0) {
+        if (
+            result.runs > 0 ||
+            result.notices > 0 ||
+            result.failed > 0 ||
+            result.expired > 0 ||
+            result.sourcesExpired > 0 ||
+            result.deferred > 0
+        ) {
             context.log(`Containment timer: ${JSON.stringify(result)}`);
         }
         await lag;

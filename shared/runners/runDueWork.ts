@@ -24,7 +24,10 @@ export interface DueWorkResult {
     notices: number;
     /** Incidents (or rows) that failed; each is logged, none stops the others. */
     failed: number;
+    /** Idle users' rows forgotten. */
     expired: number;
+    /** Idle sources' campaign rows forgotten (shards and ended campaigns): apart, so that `expired` still counts users. */
+    sourcesExpired: number;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface DueWorkResult {
  */
 export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptions = {}): Promise<DueWorkResult> {
     const now = deps.now ?? Date.now;
-    const result: DueWorkResult = { runs: 0, deferred: 0, notices: 0, failed: 0, expired: 0 };
+    const result: DueWorkResult = { runs: 0, deferred: 0, notices: 0, failed: 0, expired: 0, sourcesExpired: 0 };
     const outOfTime = () => options.deadline !== undefined && now() >= options.deadline;
     for await (const listed of deps.rows.list({ pendingWork: true })) {
         // Decoded one row at a time: a row that does not parse, or is not a user row, is this user's problem only.
@@ -83,7 +86,7 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
         });
         result.notices += campaigns.notices;
         result.failed += campaigns.failed;
-        result.expired += campaigns.expired;
+        result.sourcesExpired += campaigns.expired;
     }
     return result;
 }

@@ -661,6 +661,8 @@ describe('the due-work rule', () => {
             notices: 0,
             failed: 0,
             expired: 1,
+            // The attack's source rows (its address and its /24, one shard each) are forgotten with it.
+            sourcesExpired: 2,
             deferred: 0,
         });
         expect(await rt.store.read(u.id)).toBeUndefined();

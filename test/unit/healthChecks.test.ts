@@ -144,6 +144,8 @@ describe('evaluatePermissions', () => {
                 timeoutMs: 1000,
                 runtime: {
                     containment: needs({ resetPassword: true }),
+                    // BLOCK_CAMPAIGN_SOURCES off: no Conditional Access roles needed.
+                    campaign: { block: undefined },
                     graphConfig: { baseUrl: 'https://graph.microsoft.com' },
                     graphReads: () => reads,
                 },
