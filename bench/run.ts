@@ -30,6 +30,7 @@ import { envelope, pushDenied, user } from '../test/support/signInFactory';
 import { EventRecorder } from '../cli/replayEvents';
 import { writeRealisticStream } from './realisticStream';
 import { tenantStream } from './streams';
+import { wave } from './wave';
 
 const categories = new Set<string>(USER_SIGNIN_CATEGORIES);
 
@@ -427,6 +428,7 @@ async function main(): Promise<void> {
     if (!only || only === 'latency') await latency();
     if (!only || only === 'html') await htmlReport();
     if (!only || only === 'registrations') registrations();
+    if (!only || only === 'wave') await wave();
 }
 
 main().catch((e) => {

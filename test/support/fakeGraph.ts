@@ -152,6 +152,9 @@ export interface FakeGraph {
     pageSize: number;
     /** Calls that change something in the directory. */
     writes(): GraphCall[];
+    /** Requests being handled right now, and the most there ever were at once (how concurrent the client is). */
+    readonly inFlight: number;
+    maxInFlight: number;
     close(): Promise<void>;
 }
 
@@ -380,7 +383,7 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         (w.bodyIncludes === undefined || a.body.includes(w.bodyIncludes));
     const waiters: Waiter[] = [];
     const arrived: Arrival[] = [];
-    const fake: Omit<FakeGraph, 'baseUrl' | 'close' | 'tls'> & { policy: AuthenticatorPolicy } = {
+    const fake: Omit<FakeGraph, 'baseUrl' | 'close' | 'tls' | 'inFlight' | 'maxInFlight'> & { policy: AuthenticatorPolicy } = {
         calls,
         users,
         groups,
@@ -982,7 +985,11 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         return 400;
     }
 
+    const load = { inFlight: 0, maxInFlight: 0 };
     const server = createHttpsServer({ key: pems.key, cert: pems.cert }, (req, res) => {
+        load.inFlight++;
+        load.maxInFlight = Math.max(load.maxInFlight, load.inFlight);
+        res.on('close', () => load.inFlight--);
         void handle(req, res).catch((e: unknown) => {
             graphError(res, 500, 'InternalServerError', String(e));
         });
@@ -990,9 +997,19 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
     const sockets = track(server);
     const port = await listen(server);
     baseUrl = `https://localhost:${port}`;
-    return Object.assign(fake, {
-        baseUrl,
-        tls: { key: pems.key, cert: pems.cert },
-        close: closer(server as unknown as Server, sockets),
-    });
+    return Object.defineProperties(
+        Object.assign(fake, {
+            baseUrl,
+            tls: { key: pems.key, cert: pems.cert },
+            close: closer(server as unknown as Server, sockets),
+        }),
+        {
+            inFlight: { get: () => load.inFlight, enumerable: true },
+            maxInFlight: {
+                get: () => load.maxInFlight,
+                set: (v: number) => (load.maxInFlight = v),
+                enumerable: true,
+            },
+        },
+    ) as FakeGraph;
 }
