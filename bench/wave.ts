@@ -41,8 +41,14 @@ export async function wave(): Promise<void> {
     process.env.IDENTITY_HEADER = identity.secret;
     const group = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
     graph.addGroup(group, 'SG-MFA-Push-Blocked');
+    // WAVE_GRAPH_DELAY_MS: every Graph answer this late (a Graph under load), so that concurrent calls overlap.
+    const delayMs = Number(process.env.WAVE_GRAPH_DELAY_MS ?? 0);
+    if (delayMs > 0) graph.fail({ path: /./, delayMs, times: Number.MAX_SAFE_INTEGER });
     try {
+        // WAVE_STORE=memory: the in-memory store of `replay --contain`, where claims cost nothing and runs reach Graph at once.
+        const memory = process.env.WAVE_STORE === 'memory';
         const rt = createRuntime({
+            ...(memory ? { store: { kind: 'memory' as const } } : {}),
             env: {
                 STATE_TABLE_CONNECTION_STRING: azurite.connectionString,
                 STATE_TABLE_NAME: `benchWave${Date.now().toString(36)}`,
@@ -90,7 +96,9 @@ export async function wave(): Promise<void> {
         const tickMs = Date.now() - t1;
         const tickRss = tickPeak.stop();
         const contained = graph.groups.get(group)!.members.size;
-        console.log(`\n# A wave: ${users.toLocaleString('en-US')} users attacked in one batch (${messages.length} messages)`);
+        console.log(
+            `\n# A wave: ${users.toLocaleString('en-US')} users attacked in one batch (${messages.length} messages; ${memory ? 'in-memory store' : 'Azurite'})`,
+        );
         console.log(`resident memory before the batch                 ${before.toFixed(0)} MB`);
         console.log(
             `the batch (handler):  ${batchMs} ms, peak RSS +${(batchPeak - before).toFixed(0)} MB, ` +

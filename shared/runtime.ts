@@ -274,7 +274,7 @@ export class Runtime {
         // The lag check's own settings (the namespace is the host's: it reports a bad one itself).
         loadLagWarningMs(this.#options.env);
         readSetting(this.#options.env, 'EVENTHUB_CONNECTION_STRING');
-        return containmentWarnings(this.containment);
+        return containmentWarnings(this.containment, this.detection.policy);
     }
 
     /** Resolves once the state table exists (and is reachable). */

@@ -26,7 +26,13 @@ export interface StepError {
     readonly status?: number;
     /** Graph's error code, e.g. Authorization_RequestDenied. */
     readonly code: string;
+    /** Bounded and redacted (shared/redact.ts): never a request body or anything secret-shaped. */
     readonly message: string;
+    /**
+     * When Graph asked to be called again (Retry-After), ms: the next run of the containment waits until then, however
+     * long that is past the step's budget (at most an hour).
+     */
+    readonly retryAt?: number;
 }
 
 export interface ContainmentStep {

@@ -138,8 +138,9 @@ export function settle(
     const { config, now } = ctx;
     if (stop === 'later') {
         next.status = 'retrying';
-        next.nextAttemptAt = now;
         const failed = next.steps.find((s) => s.status === 'failed');
+        // At once, unless the service asked for more time (Retry-After): then not before it said.
+        next.nextAttemptAt = Math.max(now, failed?.error?.retryAt ?? 0);
         next.reason = failed
             ? `${failed.name} failed (${failed.error?.code ?? 'unknown'}) as the event handler's few seconds ran out; continued by the containment timer`
             : 'continued by the containment timer (the event handler spends only a few seconds per batch)';
@@ -168,8 +169,9 @@ export function settle(
         } else {
             next.status = 'retrying';
             const failed = next.steps.find((s) => s.status === 'failed');
-            // Only a failure backs off; a step reopened during the run (new evidence) is due at once.
-            next.nextAttemptAt = failed ? now + runBackoffMs(next.runs) : now;
+            // Only a failure backs off; a step reopened during the run (new evidence) is due at once. A service that
+            // said when to come back (Retry-After, kept with the step) is not called sooner, whatever the backoff says.
+            next.nextAttemptAt = failed ? Math.max(now + runBackoffMs(next.runs), failed.error?.retryAt ?? 0) : now;
             next.reason = failed
                 ? `${failed.name} failed (${failed.error?.code ?? 'unknown'}); retried by the timer`
                 : 'new evidence arrived during the run; the timer runs the reopened steps';

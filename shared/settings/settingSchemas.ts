@@ -87,3 +87,18 @@ export const lowerCaseList = <T>(item: z.ZodType<T, string>, max = 1000) =>
                 .filter(Boolean),
         )
         .pipe(z.array(item).max(max));
+
+/**
+ * Graph's base URL: https, without a query or a fragment, trailing slashes dropped, and a trailing API version
+ * (`/v1.0`, `/beta`) dropped too: the client adds the version itself, and a URL that named one sent every call to
+ * `/v1.0/v1.0/…`.
+ */
+export const graphBaseUrl = z
+    .url({ protocol: /^https$/ })
+    .refine((u) => !/[?#]/.test(u), 'no query or fragment')
+    .transform((u) =>
+        u
+            .replace(/\/+$/, '')
+            .replace(/\/(v1\.0|beta)$/i, '')
+            .replace(/\/+$/, ''),
+    );

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AUDIT_CATEGORIES } from '../signin/auditLog';
 import { USER_SIGNIN_CATEGORIES } from '../signin/parseSignIn';
 import { CONTAINMENT_MODES, NOTIFY_FORMATS, PUSH_BLOCK_MODES } from './containmentModes';
-import { bool, csv, int, lowerCaseList, num } from './settingSchemas';
+import { bool, csv, graphBaseUrl, int, lowerCaseList, num } from './settingSchemas';
 
 /**
  * Every setting the responder reads, in one place: its parser, its default and what it does. docs/settings.md's settings
@@ -187,6 +187,15 @@ export const SETTINGS = {
         accepts: 'an http(s) URL (a Teams workflow or any JSON receiver)',
         description:
             'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment.',
+        // A Workflows URL carries its signature (sig=): whoever holds it can post to the channel.
+        secret: true,
+    }),
+    NOTICE_RETRY_HOURS: spec({
+        schema: int(1, 168),
+        default: '24',
+        accepts: 'an integer from 1 to 168',
+        description:
+            'How long a failing notice or Sentinel row is retried (backoff 1, 2, 4, ... minutes, at most an hour apart) before it is given up and reported.',
     }),
     REMOVE_NEW_METHODS: spec({
         schema: bool,
@@ -203,7 +212,8 @@ export const SETTINGS = {
             'Also set a random password the user must change at next sign-in (then revoke sessions again). Not for synced users (reset in on-premises AD). Needs User-PasswordProfile.ReadWrite.All and a directory role.',
     }),
     NEVER_CONTAIN: spec({
-        schema: lowerCaseList(z.union([z.guid(), z.string().regex(/^[^@\s]+@[^@\s]+$/)])),
+        // Each entry is checked as an object id or a UPN in loadContainmentConfig, which names the one that is not.
+        schema: lowerCaseList(z.string()),
         default: '',
         accepts: 'a comma-separated list of user object ids and UPNs',
         description:
@@ -255,12 +265,19 @@ export const SETTINGS = {
         default: '6',
         accepts: 'an integer from 1 to 50',
         description:
-            'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once. Also bounds the attempts of a notice, and of an incident row per state.',
+            'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once.',
+    }),
+    READBACK_WINDOW_MINUTES: spec({
+        schema: int(1, 240),
+        default: '30',
+        accepts: 'an integer from 1 to 240',
+        description:
+            'How long a push block or a deletion that does not read back yet (directory replication) is checked again by the timer before the incident needs attention.',
     }),
     GRAPH_BASE_URL: spec({
-        schema: z.url({ protocol: /^https$/ }).transform((u) => u.replace(/\/+$/, '')),
+        schema: graphBaseUrl,
         default: 'https://graph.microsoft.com',
-        accepts: 'an https URL such as https://graph.microsoft.us',
+        accepts: 'an https URL such as https://graph.microsoft.us (no query; a trailing /v1.0 or /beta is dropped)',
         description: 'Microsoft Graph endpoint (national clouds: see docs/permissions.md); the token scope follows it.',
     }),
     GRAPH_CALL_TIMEOUT_SECONDS: spec({
@@ -268,6 +285,13 @@ export const SETTINGS = {
         default: '15',
         accepts: 'an integer from 1 to 120',
         description: 'Timeout of one Graph request.',
+    }),
+    GRAPH_CONCURRENCY: spec({
+        schema: int(1, 32),
+        default: '4',
+        accepts: 'an integer from 1 to 32',
+        description:
+            'Graph requests (and containment runs) in flight at once per worker, whatever the number of incidents.',
     }),
     GRAPH_STEP_BUDGET_SECONDS: spec({
         schema: int(5, 600),

@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
  */
 const ROOT = join(__dirname, '..', '..');
 const LAYERS: Array<[RegExp, number]> = [
-    [/^shared\/(errors|logger|time|upn|singleLine|mapConcurrent)\.ts$/, 0],
+    [/^shared\/(errors|logger|time|upn|singleLine|mapConcurrent|redact)\.ts$/, 0],
     [/^shared\/signin\//, 1],
     [/^shared\/detection\//, 2],
     [/^shared\/settings\//, 2],
