@@ -74,12 +74,26 @@ export type ContainmentStatus =
 /** `approval`: the user approved a prompt during an attack already contained: what was registered is removed. */
 export type NoticeKind = 'incident' | 'approval' | 'needs-attention' | 'released';
 
+/**
+ * One notice to the SOC. `failed` with `nextAttemptAt` is being retried (backoff, within NOTICE_RETRY_HOURS of its
+ * first failure); `failed` with `gaveUpAt` was given up. `superseded`: a later notice of the same incident was sent in
+ * its place (it carries the incident's latest state).
+ */
 export interface Notice {
     readonly kind: NoticeKind;
-    status: 'pending' | 'sent' | 'failed' | 'skipped';
+    status: 'pending' | 'sent' | 'failed' | 'skipped' | 'superseded';
     attempts: number;
     at?: number;
+    /** Why the last attempt failed: bounded and redacted (never the webhook's URL). */
     error?: string;
+    /** When the first attempt failed, ms: the retries end NOTICE_RETRY_HOURS after it. */
+    firstFailedAt?: number;
+    /** When to try again, ms. */
+    nextAttemptAt?: number;
+    /** When the retries ended without reaching the SOC, ms. */
+    gaveUpAt?: number;
+    /** The later notice sent in this one's place. */
+    supersededBy?: NoticeKind;
 }
 
 /** Why the Logs Ingestion API refused (or never answered) a Sentinel row: its HTTP status and error code. */
@@ -104,8 +118,18 @@ export interface SentinelRows {
     reported?: string;
     /** When the last row was accepted, ms. */
     at?: number;
-    /** The state whose row failed, how often, when to try again, and the last error. */
-    failing?: { state: string; attempts: number; nextAttemptAt: number; error: SentinelRowError };
+    /**
+     * The state whose row failed, how often, when to try again, and the last error; since when (its retries end
+     * NOTICE_RETRY_HOURS after that) and, once they did, when it was given up.
+     */
+    failing?: {
+        state: string;
+        attempts: number;
+        nextAttemptAt: number;
+        error: SentinelRowError;
+        since?: number;
+        gaveUpAt?: number;
+    };
     /** Rows were planned, but the Logs Ingestion settings are gone: nothing more is sent. */
     skipped?: string;
 }

@@ -14,8 +14,10 @@ const guid = z.guid();
  * A user principal name as Entra allows it, after the normalisation every NEVER_CONTAIN entry gets (trimmed, NFC,
  * lower case): letters, digits and ' . - _ ! # ^ ~ before the @ (a guest's `alice_fabrikam.com#ext#` form included),
  * then a domain name. https://learn.microsoft.com/entra/identity/authentication/concept-sspr-policy#username-policies
+ * Letters are any script's (the responder matches Unicode UPNs in NFC); punctuation, spaces, controls and invisible
+ * format characters are not letters.
  */
-const UPN = /^[a-z0-9'._!#^~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
+const UPN = /^[\p{L}\p{M}\p{N}'._!#^~-]+@[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?(?:\.[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?)+$/u;
 
 /** The entry as a person can read it in a message, quoted: anything but printable ASCII shown as \uXXXX. */
 export function visible(text: string): string {
