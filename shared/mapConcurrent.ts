@@ -38,8 +38,8 @@ export async function forEachConcurrent<T>(
 ): Promise<void> {
     const iterator =
         Symbol.asyncIterator in items
-            ? (items as AsyncIterable<T>)[Symbol.asyncIterator]()
-            : (items as Iterable<T>)[Symbol.iterator]();
+            ? (items)[Symbol.asyncIterator]()
+            : (items)[Symbol.iterator]();
     let failure: { error: unknown } | undefined;
     let pulling: Promise<IteratorResult<T>> = Promise.resolve(iterator.next());
     const take = async (): Promise<IteratorResult<T>> => {
