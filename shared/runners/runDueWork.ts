@@ -49,12 +49,14 @@ interface Due {
 /** The containments of the rows with pending work that `pick` selects, one at a time (the listing is never held). */
 async function* dueItems(
     deps: ContainmentDeps,
-    result: DueWorkResult,
+    result: DueWorkResult | undefined,
     pick: (c: UserRow['containments'][number]) => boolean,
 ): AsyncGenerator<Due> {
     for await (const listed of deps.rows.list({ pendingWork: true })) {
-        // Decoded one row at a time: a row that does not parse, or is not a user row, is this user's problem only.
+        // Decoded one row at a time: a row that does not parse, or is not a user row, is this user's problem only
+        // (counted and logged by the first listing of the tick).
         if ('error' in listed) {
+            if (!result) continue;
             result.failed++;
             deps.logger.error(`Containment timer: the row of ${listed.userId} cannot be read: ${listed.error.message}`);
             continue;
@@ -110,7 +112,7 @@ export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptio
             ? undefined
             : now() + (options.noticeBudgetMs ?? TIMER_NOTICES_MS);
     await forEachConcurrent(
-        dueItems(deps, result, (c) => !isRunDue(c, now()) && hasReportReady(c, deps.config, now())),
+        dueItems(deps, undefined, (c) => !isRunDue(c, now()) && hasReportReady(c, deps.config, now())),
         NOTICE_CONCURRENCY,
         async ({ userId, row, incidentId }) => {
             if (outOfTime(noticeDeadline)) {

@@ -168,9 +168,11 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
             status: 'failed',
             error: { status: 403, code: 'Authorization_RequestDenied' },
         });
-        expect(webhook.received.filter((w) => w.userId === u.id).map((w) => w.kind)).toEqual([
-            'incident',
-            'needs-attention',
+        // One notice, with the incident's latest state: the needs-attention notice stands for the incident one.
+        expect(webhook.received.filter((w) => w.userId === u.id).map((w) => w.kind)).toEqual(['needs-attention']);
+        expect(inc!.containment!.notices).toEqual([
+            expect.objectContaining({ kind: 'incident', status: 'superseded', supersededBy: 'needs-attention' }),
+            expect.objectContaining({ kind: 'needs-attention', status: 'sent' }),
         ]);
     });
 
@@ -530,8 +532,13 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         await deliver(rt, attack(u));
         let [inc] = await incidentsOf(rt, u);
         expect(inc!.containment!.status).toBe('contained');
-        expect(inc!.containment!.notices[0]).toMatchObject({ kind: 'incident', status: 'failed', attempts: 1 });
+        const failed = inc!.containment!.notices[0]!;
+        expect(failed).toMatchObject({ kind: 'incident', status: 'failed', attempts: 1 });
+        // Not again before its backoff (a minute after the first failure), then sent.
         await runDueWork(rt.containmentDeps(silent));
+        [inc] = await incidentsOf(rt, u);
+        expect(inc!.containment!.notices[0]).toMatchObject({ status: 'failed', attempts: 1 });
+        await runDueWork({ ...rt.containmentDeps(silent), now: () => failed.nextAttemptAt! });
         [inc] = await incidentsOf(rt, u);
         expect(inc!.containment!.notices[0]).toMatchObject({ status: 'sent', attempts: 2 });
     });
