@@ -36,10 +36,7 @@ export async function forEachConcurrent<T>(
     limit: number,
     fn: (item: T) => Promise<void>,
 ): Promise<void> {
-    const iterator =
-        Symbol.asyncIterator in items
-            ? (items)[Symbol.asyncIterator]()
-            : (items)[Symbol.iterator]();
+    const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
     let failure: { error: unknown } | undefined;
     let pulling: Promise<IteratorResult<T>> = Promise.resolve(iterator.next());
     const take = async (): Promise<IteratorResult<T>> => {

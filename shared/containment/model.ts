@@ -47,6 +47,11 @@ export interface ContainmentStep {
     error?: StepError;
     /** Read back after acting: whether the change took effect (a push block, a deletion). */
     verified?: boolean;
+    /**
+     * The change was made but did not read back yet, since then (ms): the timer checks it again until
+     * READBACK_WINDOW_MINUTES after it, without spending the step's attempts.
+     */
+    unverifiedSince?: number;
     /** What a person still has to do; the containment ends in needs-attention with it. */
     attention?: string;
     /** What earlier runs of this step did, when new evidence made it run again (one bounded line). */

@@ -72,6 +72,8 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
     if ('error' in result) {
         s.status = 'failed';
         s.error = result.error;
+        if (result.unverifiedSince !== undefined) s.unverifiedSince = result.unverifiedSince;
+        else delete s.unverifiedSince;
         // The event handler's few seconds ran out during the step (its call was cut short, or slow): not a failure to
         // back off from; the timer goes on at once. A refusal (403) or a step out of attempts still settles below.
         const outOfInlineTime = ctx.deadline !== undefined && ctx.now >= ctx.deadline;
@@ -82,6 +84,7 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
         s.status = result.status;
         s.detail = result.detail;
         delete s.error;
+        delete s.unverifiedSince;
         if (result.verified !== undefined) s.verified = result.verified;
         if (result.attention !== undefined) s.attention = result.attention;
         else delete s.attention;
@@ -157,8 +160,12 @@ export function settle(
             next.status = next.mode === 'dry-run' ? 'dry-run' : 'contained';
         }
     } else {
+        // A change that does not read back yet is bounded by the read-back window (the step ends it), not by attempts.
         const hopeless = next.steps.find(
-            (s) => s.status === 'failed' && (s.error?.status === 403 || s.attempts >= config.maxStepAttempts),
+            (s) =>
+                s.status === 'failed' &&
+                (s.error?.status === 403 ||
+                    (s.attempts >= config.maxStepAttempts && s.error?.code !== 'NotYetVerified')),
         );
         if (hopeless) {
             next.status = 'needs-attention';

@@ -38,7 +38,11 @@ export type StepResult =
           /** Ends the run with this status: the user must not (or need not) be contained further. */
           readonly stop?: { readonly status: ContainmentStatus; readonly reason: string };
       }
-    | { readonly error: StepError };
+    | {
+          readonly error: StepError;
+          /** A change made but not read back yet: when that was first seen (the read-back window runs from it). */
+          readonly unverifiedSince?: number;
+      };
 
 export interface StepSpec {
     readonly name: StepName;

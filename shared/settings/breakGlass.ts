@@ -17,7 +17,8 @@ const guid = z.guid();
  * Letters are any script's (the responder matches Unicode UPNs in NFC); punctuation, spaces, controls and invisible
  * format characters are not letters.
  */
-const UPN = /^[\p{L}\p{M}\p{N}'._!#^~-]+@[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?(?:\.[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?)+$/u;
+const UPN =
+    /^[\p{L}\p{M}\p{N}'._!#^~-]+@[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?(?:\.[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?)+$/u;
 
 /** The entry as a person can read it in a message, quoted: anything but printable ASCII shown as \uXXXX. */
 export function visible(text: string): string {

@@ -18,7 +18,7 @@ import {
     mayHoldPushBlock,
     runBackoffMs,
 } from '../../shared/containment/due';
-import { isNeverContained, planContainment } from '../../shared/containment/plan';
+import { isNeverContained, planContainment, tookEffectAt } from '../../shared/containment/plan';
 import type { Containment, ContainmentStep, Notice, StepName } from '../../shared/containment/model';
 import type { StepResult } from '../../shared/containment/steps';
 import { evictableIn } from '../../shared/userRow/fitUserRow';
@@ -173,23 +173,65 @@ describe('planContainment', () => {
         expect(plan(cfg, incident({ userPrincipalName: undefined })).status).toBe('pending');
     });
 
-    it('does not contain again within the cooldown after an earlier containment, and says which', () => {
+    /** An earlier containment of the user whose revoke took effect at `at` (its other steps as planned). */
+    const tookEffect = (c: Containment, at: number, status: Containment['status'] = 'contained'): Containment => ({
+        ...c,
+        status,
+        startedAt: at - MIN,
+        steps: c.steps.map((s) =>
+            s.name === 'revoke-sessions' || s.name === 'circuit-breaker' ? { ...s, status: 'done', at } : s,
+        ),
+    });
+
+    it('does not contain again within the cooldown after an earlier containment took effect, and says when', () => {
         const cfg = config({ CONTAINMENT_COOLDOWN_MINUTES: '60' });
-        const earlier = { ...plan(cfg, incident({ id: 'earlier' }), [], NOW - 50 * MIN), status: 'contained' as const };
-        earlier.startedAt = NOW - 45 * MIN;
+        const earlier = tookEffect(plan(cfg, incident({ id: 'earlier' }), [], NOW - 50 * MIN), NOW - 45 * MIN);
         const c = plan(cfg, incident(), [earlier]);
         expect(c.status).toBe('not-contained');
         expect(c.reason).toBe(
             `cooldown: incident earlier already contained this user at ${new Date(NOW - 45 * MIN).toISOString()}`,
         );
         expect(c.steps).toEqual([]);
+        expect(tookEffectAt(earlier)).toBe(NOW - 45 * MIN);
+        // Still running, but a write already landed: the cooldown holds too.
+        expect(plan(cfg, incident(), [tookEffect(earlier, NOW - 5 * MIN, 'retrying')]).status).toBe('not-contained');
+    });
+
+    it('starts no cooldown for a containment that changed nothing: a second attack is contained', () => {
+        const cfg = config({ CONTAINMENT_COOLDOWN_MINUTES: '60' });
+        const first = plan(cfg, incident({ id: 'earlier' }), [], NOW - 15 * MIN);
+        // The breaker row was unreadable: needs attention, no Graph write (the gates do not count).
+        const noWrite: Containment = {
+            ...first,
+            status: 'needs-attention',
+            startedAt: NOW - 15 * MIN,
+            steps: first.steps.map((s) =>
+                s.name === 'check-exclusions'
+                    ? { ...s, status: 'done', at: NOW - 15 * MIN }
+                    : s.name === 'circuit-breaker'
+                      ? { ...s, status: 'skipped', at: NOW - 15 * MIN }
+                      : s,
+            ),
+        };
+        expect(tookEffectAt(noWrite)).toBeUndefined();
+        expect(plan(cfg, incident(), [noWrite]).status).toBe('pending');
+        // Nor one still trying that has written nothing yet, nor one whose every write failed.
+        expect(plan(cfg, incident(), [{ ...first, status: 'retrying', startedAt: NOW - 15 * MIN }]).status).toBe(
+            'pending',
+        );
+        const refused: Containment = {
+            ...first,
+            status: 'needs-attention',
+            steps: first.steps.map((s) => (s.name === 'revoke-sessions' ? { ...s, status: 'failed', at: NOW } : s)),
+        };
+        expect(plan(cfg, incident(), [refused]).status).toBe('pending');
     });
 
     it('contains again after the cooldown, after a release, or after a deliberate non-containment', () => {
         const cfg = config({ CONTAINMENT_COOLDOWN_MINUTES: '60' });
-        const base = plan(cfg, incident({ id: 'earlier' }), [], NOW - 61 * MIN);
-        expect(plan(cfg, incident(), [{ ...base, status: 'contained' }]).status).toBe('pending');
-        const recent = plan(cfg, incident({ id: 'earlier' }), [], NOW - 10 * MIN);
+        const base = plan(cfg, incident({ id: 'earlier' }), [], NOW - 62 * MIN);
+        expect(plan(cfg, incident(), [tookEffect(base, NOW - 61 * MIN)]).status).toBe('pending');
+        const recent = tookEffect(plan(cfg, incident({ id: 'earlier' }), [], NOW - 10 * MIN), NOW - 10 * MIN);
         expect(plan(cfg, incident(), [{ ...recent, status: 'released' }]).status).toBe('pending');
         expect(plan(cfg, incident(), [{ ...recent, status: 'not-contained' }]).status).toBe('pending');
         expect(plan(cfg, incident(), [{ ...recent, status: 'dry-run' }]).status).toBe('pending');
@@ -197,8 +239,6 @@ describe('planContainment', () => {
         expect(plan(cfg, incident(), [{ ...recent, incidentId: incident().id, status: 'retrying' }]).status).toBe(
             'pending',
         );
-        // A containment still running is one.
-        expect(plan(cfg, incident(), [{ ...recent, status: 'retrying' }]).status).toBe('not-contained');
     });
 
     it('in dry-run records every step as dry-run with what it would do, and needs no run', () => {
