@@ -1,6 +1,7 @@
 import { incidentView } from '../shared/notices/incidentView';
 import type { ContainedIncident } from '../shared/userRow/userRow';
 import type { BatchResult } from '../shared/pipeline/batchResult';
+import { address, addresses, jsonLine, singleLine } from '../shared/singleLine';
 import { isoTime } from '../shared/time';
 
 /** The `--json` incident line: the one incident view, typed. Its `detectedAt` is the event time that fired it. */
@@ -24,7 +25,19 @@ export function summaryJson(totals: BatchResult, incidents: number): Record<stri
     };
 }
 
-/** The readable report for a terminal. */
+/** Text from a record, as the terminal may show it: one line, nothing a terminal acts on (the output rule). */
+const text = (value: string, max = 256) => singleLine(value, max);
+
+/** One `--json` line: every character kept, the ones a terminal acts on escaped (\u001b, \u202e, ...). */
+export function ndjsonLine(value: unknown): string {
+    return `${jsonLine(value)}\n`;
+}
+
+/**
+ * The readable report for a terminal. App names, UPNs, reasons and samples come from the records (an attacker's):
+ * each goes through the one output rule, so that no escape sequence (OSC 52 writes the clipboard, CSI clears the
+ * screen), bidirectional override or newline in them reaches the terminal, and addresses are shown only as addresses.
+ */
 export function formatReport(totals: BatchResult, incidents: readonly ContainedIncident[]): string {
     const lines: string[] = [];
     lines.push(
@@ -33,12 +46,12 @@ export function formatReport(totals: BatchResult, incidents: readonly ContainedI
     );
     for (const [reason, n] of Object.entries(totals.rejectedByReason)) {
         lines.push(
-            `  rejected ${n} x ${reason}, e.g. ${totals.rejectedSamples[reason as keyof typeof totals.rejectedSamples] ?? ''}`,
+            `  rejected ${n} x ${reason}, e.g. ${text(totals.rejectedSamples[reason as keyof typeof totals.rejectedSamples] ?? '', 500)}`,
         );
     }
     if (totals.truncated > 0) lines.push(`  ${totals.truncated} record(s) counted with an over-long text cut short.`);
     for (const q of totals.quarantines) {
-        lines.push(`  QUARANTINED the state of ${q.userId}: ${q.code} (${q.message})`);
+        lines.push(`  QUARANTINED the state of ${q.userId}: ${text(q.code, 100)} (${text(q.message, 500)})`);
     }
     lines.push(`Distinct push prompts denied: ${totals.newDenials}.`);
     if (incidents.length === 0) {
@@ -47,21 +60,21 @@ export function formatReport(totals: BatchResult, incidents: readonly ContainedI
         lines.push(`${incidents.length} incident(s):`);
         for (const { incident: inc, containment } of incidents) {
             lines.push(
-                `  ${inc.userPrincipalName ?? '(no UPN)'} (${inc.userId}) — ${inc.trigger}: ${inc.denials} denied, ` +
+                `  ${text(inc.userPrincipalName ?? '(no UPN)')} (${inc.userId}) — ${inc.trigger}: ${inc.denials} denied, ` +
                     `${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)}`,
             );
             lines.push(
-                `    fired at ${isoTime(inc.detectedAt)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}; apps: ${inc.apps.join(', ') || 'unknown'}`,
+                `    fired at ${isoTime(inc.detectedAt)} from ${addresses(inc.ipAddresses)}; apps: ${inc.apps.map((a) => text(a)).join(', ') || 'unknown'}`,
             );
             if (inc.approval) {
                 lines.push(
-                    `    the user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}` +
+                    `    the user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${address(inc.approval.ipAddress)}` +
                         (inc.approval.fromDenialIp ? ' — one of the attacking IPs' : ''),
                 );
             }
             if (containment) {
                 lines.push(
-                    `    containment: ${containment.status}${containment.reason ? ` (${containment.reason})` : ''}`,
+                    `    containment: ${containment.status}${containment.reason ? ` (${text(containment.reason, 1000)})` : ''}`,
                 );
             }
         }

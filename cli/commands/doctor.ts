@@ -5,6 +5,7 @@ import { CHECKS, createHealthContext, HealthOptions, runChecks } from '../../sha
 import { createRuntime } from '../../shared/runtime';
 import { GUID, parseFlags } from '../flags';
 import { CliIO, UsageError, write } from '../io';
+import { ndjsonLine } from '../report';
 import { formatTable } from './doctorTable';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -70,7 +71,7 @@ export async function doctorCommand(
     });
     const findings = await runChecks(CHECKS, ctx);
     if (json) {
-        for (const f of findings) await write(io.stdout, `${JSON.stringify(f)}\n`);
+        for (const f of findings) await write(io.stdout, ndjsonLine(f));
     } else {
         const columns = (io.stdout as { columns?: number }).columns ?? 120;
         await write(io.stdout, formatTable(findings, columns));

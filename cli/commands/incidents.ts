@@ -3,6 +3,8 @@ import { listIncidents } from '../../shared/userRow/listIncidents';
 import { parseFlags } from '../flags';
 import { CliIO, write } from '../io';
 import { adminRuntime } from '../adminRuntime';
+import { ndjsonLine } from '../report';
+import { singleLine } from '../../shared/singleLine';
 
 interface IncidentsOptions {
     readonly openOnly: boolean;
@@ -17,11 +19,11 @@ function parseIncidentsArgs(args: string[]): IncidentsOptions {
     return { openOnly: values.open, json: values.json };
 }
 
-/** One incident on one line, for a terminal. */
+/** One incident on one line, for a terminal: the UPN and the reason through the output rule. */
 function incidentLine(inc: IncidentView): string {
     return (
-        `${inc.recordedAt}  ${inc.userPrincipalName ?? inc.userId}  ${inc.trigger}  ${inc.denials} denied  ` +
-        `containment: ${inc.containment ?? 'none'}${inc.containmentReason ? ` (${inc.containmentReason})` : ''}${inc.closedAt ? '  [closed]' : ''}  id ${inc.incidentId}\n`
+        `${inc.recordedAt}  ${singleLine(inc.userPrincipalName ?? inc.userId, 256)}  ${inc.trigger}  ${inc.denials} denied  ` +
+        `containment: ${inc.containment ?? 'none'}${inc.containmentReason ? ` (${singleLine(inc.containmentReason, 1000)})` : ''}${inc.closedAt ? '  [closed]' : ''}  id ${inc.incidentId}\n`
     );
 }
 
@@ -34,7 +36,7 @@ export async function incidentsCommand(args: string[], io: CliIO): Promise<numbe
     const incidents = incidentViews(listed.incidents);
     if (unreadableRows > 0) await write(io.stderr, `warning: ${unreadableRows} row(s) could not be read\n`);
     if (options.json) {
-        for (const inc of incidents) await write(io.stdout, `${JSON.stringify(inc)}\n`);
+        for (const inc of incidents) await write(io.stdout, ndjsonLine(inc));
         return 0;
     }
     if (incidents.length === 0) await write(io.stdout, 'No incidents.\n');

@@ -8,7 +8,7 @@ import { LocalAzurite, startLocalAzurite } from '../localAzurite';
 import { isTerminal, Progress, stderrProgress } from '../progress';
 import { replay, ReplayResult } from '../replay';
 import { EventRecorder } from '../replayEvents';
-import { formatReport, incidentJson, summaryJson } from '../report';
+import { formatReport, incidentJson, ndjsonLine, summaryJson } from '../report';
 import { parseReplayArgs, ReplayCommandOptions } from './replayOptions';
 
 /** Runtime options of `replay` (tests trust their local Logs Ingestion endpoint's certificate through them). */
@@ -99,8 +99,8 @@ async function printReplay(options: ReplayCommandOptions, io: CliIO, result: Rep
     const { totals, incidents } = result;
     await progress.finish(`${totals.records.toLocaleString('en-US')} records read`);
     if (options.json) {
-        for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
-        await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);
+        for (const inc of incidents) await write(io.stdout, ndjsonLine(incidentJson(inc)));
+        await write(io.stdout, ndjsonLine(summaryJson(totals, incidents.length)));
     } else {
         await write(io.stdout, `${formatReport(totals, incidents)}\n`);
     }

@@ -3,7 +3,7 @@ import type { Incident } from '../detection/userState';
 import { incidentView, IncidentView } from './incidentView';
 import type { Containment, ContainmentStatus, NoticeKind } from '../containment/model';
 import { noticeTitle, releaseAdvice, releaseCommandFor } from './noticeText';
-import { singleLine } from '../singleLine';
+import { address, singleLine } from '../singleLine';
 
 /**
  * A notice as a Microsoft Teams message: an Adaptive Card 1.4 in the envelope the Workflows trigger "When a Teams
@@ -132,7 +132,15 @@ function card(
         fact('Prompts', counts(v)),
         fact('Between', `${v.firstSeen} and ${v.lastSeen}`),
         fact('Detected', v.detectedAt),
-        fact('IP addresses', listed(v.ipAddresses, level.ips, level.text, 'unknown')),
+        fact(
+            'IP addresses',
+            listed(
+                v.ipAddresses.map((a) => address(a)),
+                level.ips,
+                level.text,
+                'unknown',
+            ),
+        ),
         fact('Apps', listed(v.apps, level.apps, level.text, 'unknown')),
     ];
     if (v.methods) facts.push(fact('Methods registered', listed(v.methods, level.apps, level.text)));
@@ -140,7 +148,8 @@ function card(
         facts.push(
             fact(
                 'APPROVED',
-                `at ${v.approval.at} from ${v.approval.ipAddress ?? 'an unknown IP'}${v.approval.fromDenialIp ? ' (an attacking IP)' : ''}`,
+                // An address only when it is one: a Markdown link in its place never reaches the card.
+                `at ${v.approval.at} from ${address(v.approval.ipAddress)}${v.approval.fromDenialIp ? ' (an attacking IP)' : ''}`,
             ),
         );
     }
