@@ -188,6 +188,9 @@ param containmentTimerSchedule string = '0 */1 * * * *'
 @maxValue(50)
 param maxStepAttempts int = 6
 
+@description('RELEASE_KEY_SHA256: SHA-256 hashes (hex, comma-separated) of the releaseUser function keys release accepts.')
+param releaseKeySha256 string = ''
+
 @description('NOTICE_RETRY_HOURS: how long a failing notice or Sentinel row is retried (exponential backoff) before it is given up.')
 @minValue(1)
 @maxValue(168)
@@ -302,6 +305,7 @@ var productSettings = {
   CONTAINMENT_COOLDOWN_MINUTES: string(containmentCooldownMinutes)
   CONTAINMENT_TIMER_SCHEDULE: containmentTimerSchedule
   MAX_STEP_ATTEMPTS: string(maxStepAttempts)
+  RELEASE_KEY_SHA256: releaseKeySha256
   NOTICE_RETRY_HOURS: string(noticeRetryHours)
   READBACK_WINDOW_MINUTES: string(readbackWindowMinutes)
   GRAPH_CONCURRENCY: string(graphConcurrency)

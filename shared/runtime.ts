@@ -280,6 +280,7 @@ export class Runtime {
         // The lag check's own settings (the namespace is the host's: it reports a bad one itself).
         loadLagWarningMs(this.#options.env);
         readSetting(this.#options.env, 'EVENTHUB_CONNECTION_STRING');
+        readSetting(this.#options.env, 'RELEASE_KEY_SHA256');
         return containmentWarnings(this.containment, this.detection.policy);
     }
 

@@ -44,7 +44,12 @@ export async function sendNotices(
             );
             const retryAfterMs = e instanceof WebhookError ? e.retryAfterMs : undefined;
             update = (n) => noticeFailed(n, message, now(), deps.config, retryAfterMs);
-            deps.logger.warn(`Notice ${notice.kind} for incident ${incidentId} failed: ${message}`);
+            const outcome = update(notice);
+            if (outcome.gaveUpAt !== undefined)
+                deps.logger.error(
+                    `Notice ${notice.kind} for incident ${incidentId} given up after ${outcome.attempts} attempt(s) over NOTICE_RETRY_HOURS: ${message}`,
+                );
+            else deps.logger.warn(`Notice ${notice.kind} for incident ${incidentId} failed: ${message}`);
         }
     }
     await deps.rows.updateContainment(userId, incidentId, (c) => {

@@ -226,6 +226,13 @@ export const SETTINGS = {
         description:
             'Members (direct or nested) are never contained; checked through Graph before acting. If the check fails, the user is not contained and the SOC is alerted.',
     }),
+    RELEASE_KEY_SHA256: spec({
+        schema: lowerCaseList(z.string().regex(/^[0-9a-f]{64}$/), 10),
+        default: '',
+        accepts: 'a comma-separated list of at most 10 SHA-256 hashes (64 hex digits) of function keys',
+        description:
+            'Hashes of the function keys POST /api/users/{id}/release accepts (keys of the releaseUser function): without App Service authentication, release over HTTP needs one of these keys, never a host key.',
+    }),
     DRILL_USER_IDS: spec({
         schema: lowerCaseList(z.guid(), 50),
         default: '',

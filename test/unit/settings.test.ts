@@ -304,6 +304,12 @@ const TABLE: { readonly [K in SettingName]: Row<K> } = {
         unset: [],
         deploy: 'none',
     },
+    RELEASE_KEY_SHA256: {
+        ok: [[`${'A'.repeat(64)}, ${'0'.repeat(64)}`, ['a'.repeat(64), '0'.repeat(64)]]],
+        bad: ['a'.repeat(63), 'the-key-itself', Array.from({ length: 11 }, () => 'b'.repeat(64)).join(',')],
+        unset: [],
+        deploy: 'none',
+    },
     DRILL_USER_IDS: {
         ok: [[guids(50).join(' '), guids(50)]],
         bad: [guids(51).join(','), 'canary@contoso.com'],
