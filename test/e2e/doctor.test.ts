@@ -167,6 +167,7 @@ describe('mfa-responder doctor', () => {
             ['Responder keeps up', 'ok'],
             ['Incidents needing attention', 'ok'],
             ['Circuit breaker', 'ok'],
+            ['Notices and Sentinel rows', 'ok'],
         ]);
         expect(r.code).toBe(0);
         expect(r.out).toMatch(/^CHECK\s+STATUS\s+WHAT IS WRONG \/ HOW TO FIX$/m);

@@ -102,6 +102,7 @@ describe('GET /api/health', () => {
             ['lag', 'ok'],
             ['incidents', 'ok'],
             ['circuit-breaker', 'ok'],
+            ['reports', 'ok'],
         ]);
         expect(res.status).toBe(200);
         expect(body.status).toBe('ok');
