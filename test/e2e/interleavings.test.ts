@@ -25,6 +25,7 @@ import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
 import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, pushApproved, pushDenied, User, user } from '../support/signInFactory';
+import { RELEASE_KEY_ENV, RELEASE_KEY_HEADERS } from '../support/releaseKey';
 import { startWebhook } from '../support/webhook';
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -133,11 +134,12 @@ function timerResult(logs: string): Record<string, unknown> | undefined {
 }
 
 const httpRelease = (rt: Runtime, u: User, waitMs?: number) =>
-    createReleaseHandler(() => rt, waitMs !== undefined ? { waitMs } : {})(
+    createReleaseHandler(() => rt, { env: RELEASE_KEY_ENV, ...(waitMs !== undefined ? { waitMs } : {}) })(
         new HttpRequest({
             method: 'POST',
             url: `http://localhost/api/users/${u.id}/release`,
             params: { userId: u.id },
+            headers: RELEASE_KEY_HEADERS,
             // With function keys the caller names themselves in the body (the x-ms-client-principal-* headers count only
             // behind App Service authentication: test/functions/admin.test.ts).
             body: {
