@@ -77,8 +77,7 @@ export async function wave(): Promise<void> {
         records.length = 0;
         global.gc?.();
         const lines = { batch: 0, tick: 0 };
-        const context = (kind: 'batch' | 'tick') =>
-            new InvocationContext({ logHandler: () => void lines[kind]++ });
+        const context = (kind: 'batch' | 'tick') => new InvocationContext({ logHandler: () => void lines[kind]++ });
         const before = rssMb();
         const peak = samplePeak();
         const t0 = Date.now();
@@ -90,7 +89,11 @@ export async function wave(): Promise<void> {
         const tickPeak = samplePeak();
         const t1 = Date.now();
         await createContainmentTimerHandler(() => rt)(
-            { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
+            {
+                isPastDue: false,
+                schedule: { adjustForDST: false },
+                scheduleStatus: { last: '', next: '', lastUpdated: '' },
+            },
             context('tick'),
         );
         const tickMs = Date.now() - t1;
