@@ -58,6 +58,7 @@ export async function wave(): Promise<void> {
                 PUSH_BLOCK_GROUP_ID: group,
                 NEVER_CONTAIN: 'breakglass@contoso.com',
                 MAX_CONTAINMENTS_PER_HOUR: '10000',
+                ...(process.env.WAVE_CONCURRENCY ? { GRAPH_CONCURRENCY: process.env.WAVE_CONCURRENCY } : {}),
                 NOTIFY_WEBHOOK_URL: webhook.url,
             },
         });
