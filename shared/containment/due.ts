@@ -14,9 +14,6 @@ export function runBackoffMs(runs: number): number {
     return Math.min(MAX_BACKOFF_MS, MINUTE * 2 ** Math.max(0, runs - 1));
 }
 
-/** What the notice and Sentinel-row rules read of the settings. */
-export type ReportConfig = Pick<ContainmentConfig, 'maxStepAttempts' | 'noticeRetryMs'>;
-
 /** The longest pause between two attempts of a notice or a Sentinel row. */
 export const MAX_REPORT_BACKOFF_MS = 60 * MINUTE;
 
