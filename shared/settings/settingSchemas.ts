@@ -102,3 +102,6 @@ export const graphBaseUrl = z
             .replace(/\/(v1\.0|beta)$/i, '')
             .replace(/\/+$/, ''),
     );
+
+/** An app setting the platform could not resolve from Key Vault arrives as the reference itself. */
+export const UNRESOLVED_KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(.*\)$/;
