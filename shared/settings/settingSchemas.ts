@@ -77,6 +77,21 @@ function orderedSelections(values: readonly string[]): string[] {
 }
 
 /** A list separated by commas, semicolons or spaces, lower-cased (ids and UPNs compare case-insensitively). */
+/** A comma-separated list of some of `values`, or `none` for an empty one. */
+export const csvOrNone = <T extends string>(values: readonly [T, ...T[]]) =>
+    z
+        .string()
+        .trim()
+        .transform((s) =>
+            s.toLowerCase() === 'none'
+                ? []
+                : s
+                      .split(',')
+                      .map((v) => v.trim())
+                      .filter(Boolean),
+        )
+        .pipe(z.array(z.enum(values)));
+
 export const lowerCaseList = <T>(item: z.ZodType<T, string>, max = 1000) =>
     z
         .string()
@@ -105,3 +120,48 @@ export const graphBaseUrl = z
 
 /** An app setting the platform could not resolve from Key Vault arrives as the reference itself. */
 export const UNRESOLVED_KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(.*\)$/;
+
+/** How a setting is declared in SETTINGS (./settings.ts). */
+export interface SettingSpec<T> {
+    readonly schema: z.ZodType<T>;
+    /** Text form of the default, or undefined when the setting has none. */
+    readonly default?: string;
+    /** What values are accepted, for the error message. */
+    readonly accepts: string;
+    readonly description: string;
+    /** Only for local runs (never set in Azure); the infrastructure test skips it. */
+    readonly localOnly?: boolean;
+    /** Holds a key: an error message never repeats the value. */
+    readonly secret?: boolean;
+}
+
+export function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
+    return s;
+}
+
+/** An Application Insights connection string: it names the component's instrumentation key. */
+export const appInsightsConnectionString = z
+    .string()
+    .trim()
+    .regex(
+        /(^|;)\s*InstrumentationKey\s*=\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*(;|$)/i,
+    );
+
+/** Entra ID authentication for telemetry: Authorization=AAD, with the ClientId of a user-assigned identity or not. */
+export const appInsightsAuthentication = z
+    .string()
+    .trim()
+    .regex(/^(ClientId=[0-9a-fA-F-]{36};)?Authorization=AAD(;ClientId=[0-9a-fA-F-]{36})?;?$/i);
+
+/** A DNS host name, lower-cased. */
+export const hostName = z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9][a-z0-9.-]{0,253}[a-z0-9]$/);
+
+/** A connection string to a local emulator (UseDevelopmentEmulator=true), never to Azure. */
+export const emulatorConnectionString = z
+    .string()
+    .trim()
+    .refine((s) => /(^|;)\s*UseDevelopmentEmulator\s*=\s*true\s*(;|$)/.test(s));

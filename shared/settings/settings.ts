@@ -3,29 +3,27 @@ import { z } from 'zod';
 import { AUDIT_CATEGORIES } from '../signin/auditLog';
 import { USER_SIGNIN_CATEGORIES } from '../signin/parseSignIn';
 import { CONTAINMENT_MODES, NOTIFY_FORMATS, PUSH_BLOCK_MODES } from './containmentModes';
-import { bool, csv, graphBaseUrl, int, lowerCaseList, num, UNRESOLVED_KEY_VAULT_REFERENCE } from './settingSchemas';
+import {
+    appInsightsAuthentication,
+    appInsightsConnectionString,
+    bool,
+    csv,
+    csvOrNone,
+    emulatorConnectionString,
+    graphBaseUrl,
+    hostName,
+    int,
+    lowerCaseList,
+    num,
+    spec,
+    UNRESOLVED_KEY_VAULT_REFERENCE,
+} from './settingSchemas';
+export type { SettingSpec } from './settingSchemas';
 
 /**
  * Every setting the responder reads, in one place: its parser, its default and what it does. docs/settings.md's settings
  * table mirrors this list (a test checks that it names every one).
  */
-export interface SettingSpec<T> {
-    readonly schema: z.ZodType<T>;
-    /** Text form of the default, or undefined when the setting has none. */
-    readonly default?: string;
-    /** What values are accepted, for the error message. */
-    readonly accepts: string;
-    readonly description: string;
-    /** Only for local runs (never set in Azure); the infrastructure test skips it. */
-    readonly localOnly?: boolean;
-    /** Holds a key: an error message never repeats the value. */
-    readonly secret?: boolean;
-}
-
-function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
-    return s;
-}
-
 export const SETTINGS = {
     DENIAL_THRESHOLD: spec({
         schema: int(1, 1000),
@@ -88,18 +86,7 @@ export const SETTINGS = {
             'Sign-in log categories to read; all others (service principals, managed identities) are dropped unread.',
     }),
     AUDIT_CATEGORIES: spec({
-        schema: z
-            .string()
-            .trim()
-            .transform((s) =>
-                s.toLowerCase() === 'none'
-                    ? []
-                    : s
-                          .split(',')
-                          .map((v) => v.trim())
-                          .filter(Boolean),
-            )
-            .pipe(z.array(z.enum(AUDIT_CATEGORIES))),
+        schema: csvOrNone(AUDIT_CATEGORIES),
         default: AUDIT_CATEGORIES.join(','),
         accepts: `${AUDIT_CATEGORIES.join(', ')}, or none`,
         description:
@@ -361,21 +348,13 @@ export const SETTINGS = {
     }),
     // Telemetry to Application Insights (issue 12): the platform's own settings, which the worker reads too.
     APPLICATIONINSIGHTS_CONNECTION_STRING: spec({
-        schema: z
-            .string()
-            .trim()
-            .regex(
-                /(^|;)\s*InstrumentationKey\s*=\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*(;|$)/i,
-            ),
+        schema: appInsightsConnectionString,
         accepts: 'an Application Insights connection string (InstrumentationKey=<GUID>;IngestionEndpoint=...)',
         description:
             'Where the function app sends its custom metrics and events (OpenTelemetry, see Telemetry); the Functions host sends its own logs there too. Unset: the worker sends nothing.',
     }),
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: spec({
-        schema: z
-            .string()
-            .trim()
-            .regex(/^(ClientId=[0-9a-fA-F-]{36};)?Authorization=AAD(;ClientId=[0-9a-fA-F-]{36})?;?$/i),
+        schema: appInsightsAuthentication,
         accepts:
             'Authorization=AAD, with ClientId=<GUID> of a user-assigned identity (ClientId=<GUID>;Authorization=AAD)',
         description:
@@ -383,20 +362,13 @@ export const SETTINGS = {
     }),
     // --- doctor, drill and the lag warning (issue 11) ---
     EventHubConnection__fullyQualifiedNamespace: spec({
-        schema: z
-            .string()
-            .trim()
-            .toLowerCase()
-            .regex(/^[a-z0-9][a-z0-9.-]{0,253}[a-z0-9]$/),
+        schema: hostName,
         accepts: 'a host name such as <namespace>.servicebus.windows.net',
         description:
             "The trigger's identity-based Event Hubs connection (EventHubConnection__credential=managedidentity, EventHubConnection__clientId). Read by the host; the doctor, the drill and the timer's lag check reach the hub through it too.",
     }),
     EVENTHUB_CONNECTION_STRING: spec({
-        schema: z
-            .string()
-            .trim()
-            .refine((s) => /(^|;)\s*UseDevelopmentEmulator\s*=\s*true\s*(;|$)/.test(s)),
+        schema: emulatorConnectionString,
         accepts: 'an emulator connection string (Endpoint=sb://127.0.0.1:5672;…;UseDevelopmentEmulator=true)',
         description:
             'For a local Event Hubs emulator only (doctor, drill, lag check); against Azure, EventHubConnection__fullyQualifiedNamespace and an Entra sign-in are used instead.',

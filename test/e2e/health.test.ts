@@ -200,6 +200,7 @@ describe('GET /api/health', () => {
             ['lag', 'ok'],
             ['incidents', 'ok'],
             ['circuit-breaker', 'ok'],
+            ['reports', 'ok'],
         ]);
         const required = [...requiredGraphRoles(rt.containment).keys()];
         const missing = required.filter((r) => r !== 'User.Read.All');

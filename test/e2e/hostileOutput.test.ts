@@ -17,6 +17,7 @@ import { runDueWork } from '../../shared/runners/runDueWork';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { ConfigError } from '../../shared/errors';
 import { runCli } from '../support/cliRun';
+import { appClientFor } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, pushApproved, pushDenied, User, user } from '../support/signInFactory';
 import { SocLoop, startSocLoop } from '../support/socLoop';
@@ -49,7 +50,11 @@ const env = (extra: Record<string, string> = {}) => ({
     ...soc.env(`ho${process.pid}x${Date.now().toString(36)}x${n++}`),
     ...extra,
 });
-const runtime = (extra: Record<string, string> = {}) => createRuntime({ env: env(extra), ...soc.runtimeOptions });
+/** The app runs as an identity holding exactly what the grant script grants for these settings. */
+function runtime(extra: Record<string, string> = {}): Runtime {
+    const e = env(extra);
+    return createRuntime({ env: { ...e, AZURE_CLIENT_ID: appClientFor(soc.identity, e) }, ...soc.runtimeOptions });
+}
 
 function victim(name = 'Output Victim'): User {
     const u = user(`${name} ${n++} ${randomUUID().slice(0, 6)}`);
