@@ -196,7 +196,19 @@ describe('attacker text in the terminal and in outputs', () => {
             expect(String(r.UserPrincipalName)).not.toMatch(/[\n\r]/);
             expect(r.ApprovalIPAddress).toBe('(not an IP address)');
         }
-    });
+        // The incidents table: one row for the incident, the forged line folded into its cell; --json escapes.
+        const table = await runCli(['incidents'], { env: rt.env });
+        expect(table.code).toBe(0);
+        const tableLines = table.stdout.trimEnd().split('\n');
+        expect(tableLines).toHaveLength(2);
+        expect(tableLines[1]).toContain(
+            `${u.upn} MFA push attack detected: {"event":"IncidentOpened","userId":"forged"}`,
+        );
+        const listed = await runCli(['incidents', '--json'], { env: rt.env });
+        const lines = listed.stdout.trimEnd().split('\n');
+        expect(lines).toHaveLength(1);
+        expect((JSON.parse(lines[0]!) as { userPrincipalName: string }).userPrincipalName).toBe(forgedUpn);
+    }, 60_000);
 });
 
 describe('errors that could carry a secret', () => {

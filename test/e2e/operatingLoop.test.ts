@@ -22,7 +22,7 @@ import { AzureTableLimits, startAzureTableLimits } from '../support/azureTableLi
 import { azuriteTableEndpoint } from '../support/azuriteTables';
 import { runCli } from '../support/cliRun';
 import { FakeGraph, FakeIdentity, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR } from '../support/fakeGraph';
-import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
+import { appClientFor, startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, pushDenied, User, user } from '../support/signInFactory';
 import { startWebhook } from '../support/webhook';
@@ -74,8 +74,14 @@ function env(extra: Record<string, string> = {}): Record<string, string | undefi
     };
 }
 
-const runtime = (extra: Record<string, string> = {}, inlineContainmentMs?: number): Runtime =>
-    createRuntime({ env: env(extra), ...(inlineContainmentMs !== undefined ? { inlineContainmentMs } : {}) });
+/** The app runs as an identity holding exactly the roles the grant script grants for these settings. */
+function runtime(extra: Record<string, string> = {}, inlineContainmentMs?: number): Runtime {
+    const e = env(extra);
+    return createRuntime({
+        env: { ...e, AZURE_CLIENT_ID: appClientFor(identity, e) },
+        ...(inlineContainmentMs !== undefined ? { inlineContainmentMs } : {}),
+    });
+}
 
 function victim(name = 'Loop Victim', init: Parameters<FakeGraph['addUser']>[1] = {}): User {
     const u = user(`${name} ${n++} ${randomUUID().slice(0, 6)}`);
@@ -320,7 +326,8 @@ describe('disabling a user who holds an admin role', () => {
         expect(graph.users.get(admin.id)!.accountEnabled).toBe(true);
 
         const spId = randomUUID();
-        graph.servicePrincipals.set(identity.clientId, { id: spId, displayName: 'mfa-responder' });
+        const clientId = rt.env.AZURE_CLIENT_ID!.toLowerCase();
+        graph.servicePrincipals.set(clientId, { id: spId, displayName: 'mfa-responder' });
         graph.directoryRoles.set(spId, [PRIVILEGED_AUTHENTICATION_ADMINISTRATOR]);
         try {
             const other = victim('Admin Two', { isAdmin: true });
@@ -330,7 +337,7 @@ describe('disabling a user who holds an admin role', () => {
             expect(graph.users.get(other.id)!.accountEnabled).toBe(false);
         } finally {
             graph.directoryRoles.delete(spId);
-            graph.servicePrincipals.delete(identity.clientId);
+            graph.servicePrincipals.delete(clientId);
         }
     });
 });
