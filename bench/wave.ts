@@ -12,6 +12,7 @@ import { createContainmentTimerHandler } from '../functions/containmentTimer';
 import { createSignInEventsHandler } from '../functions/signInEvents';
 import { createRuntime } from '../shared/runtime';
 import { startFakeGraph, startFakeIdentity } from '../test/support/fakeGraph';
+import { grantedRolesFor } from '../test/support/grantedRoles';
 import { envelope, pushDenied, user } from '../test/support/signInFactory';
 import { startWebhook } from '../test/support/webhook';
 
@@ -34,6 +35,8 @@ function samplePeak(): { stop: () => number } {
 export async function wave(): Promise<void> {
     const users = Number(process.env.WAVE_USERS ?? 10_000);
     const identity = await startFakeIdentity();
+    // The roles the grant script gives a default live deployment: the local Graph refuses any call they do not allow.
+    identity.roles = grantedRolesFor(['--mode', 'live']).roles;
     const graph = await startFakeGraph(identity);
     const webhook = await startWebhook();
     const azurite = await startLocalAzurite();
@@ -113,6 +116,7 @@ export async function wave(): Promise<void> {
                 `at most ${graph.maxInFlight} Graph request(s) in flight, ${lines.tick} log line(s)`,
         );
         console.log(`users in the push-block group after both         ${contained}`);
+        console.log(`Graph calls refused for a missing app role         ${graph.refusedForRoles.length}`);
     } finally {
         await azurite.stop();
         await webhook.close();
