@@ -198,14 +198,19 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         await deliver(rt, attack(u));
         expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
         // The event handler spends a few seconds at most; what its retries could not finish, the timer does.
+        const revokedInline = (await incidentsOf(rt, u))[0]!.containment!.steps.some(
+            (step) => step.name === 'revoke-sessions' && step.status === 'done',
+        );
         if ((await incidentsOf(rt, u))[0]!.containment!.status !== 'contained') {
             await runDueWork({ ...rt.containmentDeps(silent), now: () => Date.now() + 2 * 60_000 });
         }
         const revokeCalls = callsFor(u).filter((c) => c.path.endsWith('/revokeSignInSessions'));
         expect(revokeCalls.map((c) => c.status)).toEqual([429, 429, 200]);
-        // At least what Retry-After asked (1 s), and backing off beyond it: 1 s, then 2 s or more.
+        // At least what Retry-After asked (1 s), and backing off beyond it: 1 s, then 2 s or more. (On a loaded
+        // machine the handler's budget may end before the third call: the timer makes it then, on a clock two
+        // minutes on, so only the handler's own waits are measured in real time.)
         expect(revokeCalls[1]!.at - revokeCalls[0]!.at).toBeGreaterThanOrEqual(950);
-        expect(revokeCalls[2]!.at - revokeCalls[1]!.at).toBeGreaterThanOrEqual(1900);
+        if (revokedInline) expect(revokeCalls[2]!.at - revokeCalls[1]!.at).toBeGreaterThanOrEqual(1900);
         expect(blocks(u)).toBe(1);
         expect(
             graph.calls
