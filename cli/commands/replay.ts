@@ -13,7 +13,7 @@ import { ShownIncident, withDryRunPlans } from '../dryRunPlans';
 import type { InputSeen } from '../inputSeen';
 import { writeNoticeFiles } from '../noticeFiles';
 import { inputVerdict } from '../readerVerdict';
-import { campaignJson, incidentJson, summaryJson } from '../report';
+import { campaignJson, incidentJson, ndjsonLine, summaryJson } from '../report';
 import { formatReport } from '../textReport';
 import { parseReplayArgs, ReplayCommandOptions } from './replayOptions';
 
@@ -138,9 +138,9 @@ async function printReplay(options: ReplayCommandOptions, io: CliIO, result: Rep
     const { totals, incidents, campaigns } = result;
     await progress.finish(`${totals.records.toLocaleString('en-US')} records read`);
     if (options.json) {
-        for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
-        for (const c of campaigns) await write(io.stdout, `${JSON.stringify(campaignJson(c))}\n`);
-        await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);
+        for (const inc of incidents) await write(io.stdout, ndjsonLine(incidentJson(inc)));
+        for (const c of campaigns) await write(io.stdout, ndjsonLine(campaignJson(c)));
+        await write(io.stdout, ndjsonLine(summaryJson(totals, incidents.length)));
     } else {
         await write(io.stdout, `${formatReport(totals, result.shown, options.inputs, campaigns)}\n`);
     }

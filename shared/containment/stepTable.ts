@@ -62,10 +62,31 @@ function defaultMethodAttention(methods: readonly AuthMethod[]): string {
     return `Graph will not delete the user's default method (${which}) while they have others: change their default method in Entra (Authentication methods), then delete it by hand${methods.some((m) => m.type === 'microsoftAuthenticator') ? ', or use PUSH_BLOCK_MODE=group' : ''}`;
 }
 
-/** A read-back that could not finish in time: a failed step, retried by the timer (never needs-attention by itself). */
-const NOT_YET_VERIFIED: StepResult = {
-    error: { code: 'NotYetVerified', message: 'the change was made but could not be read back in the time left' },
-};
+/**
+ * A change that does not read back yet (Entra replicates group membership and methods eventually, not at once), or
+ * whose read-back ran out of time: a failed step, tried again by the timer (its action is idempotent), across ticks,
+ * until READBACK_WINDOW_MINUTES after the first such answer; it never costs the step an attempt. Undefined once the
+ * window is over: the step then reports what a person must check.
+ * https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/
+ */
+function verifyLater(ctx: StepContext, name: StepName, what: string): StepResult | undefined {
+    const since = ctx.containment.steps.find((s) => s.name === name)?.unverifiedSince ?? ctx.now();
+    if (ctx.now() - since >= ctx.config.readBackWindowMs) return undefined;
+    return {
+        error: {
+            code: 'NotYetVerified',
+            message: `${what} was made but does not read back yet (directory replication); the timer checks it again`,
+        },
+        unverifiedSince: since,
+    };
+}
+
+/** The read-back window as a person reads it. */
+const windowText = (ctx: StepContext) => `${Math.round(ctx.config.readBackWindowMs / 60_000)} min`;
+
+/** What a person must do about a 403 on a sensitive property (accountEnabled, passwordProfile) of an admin. */
+const COVERS_ADMINS =
+    'for a user who holds an admin role, the app also needs a directory role that covers theirs: Privileged Authentication Administrator (User Administrator covers only users without an admin role and a few limited ones)';
 
 async function revoke(ctx: StepContext): Promise<StepResult> {
     if (isGuest(ctx.containment)) return { status: 'skipped', detail: GUEST_NOT_REVOKED };
@@ -191,30 +212,39 @@ export const STEPS: readonly StepSpec[] = [
                 const groupId = config.pushBlockGroupId!;
                 const r = await graph.addGroupMember(groupId, incident.userId);
                 const verified = await readBack(ctx, () => graph.isMember(incident.userId, groupId));
-                if (verified === 'unknown') return NOT_YET_VERIFIED;
+                if (verified !== true) {
+                    const later = verifyLater(ctx, 'block-push', 'the push-block membership');
+                    if (later) return later;
+                }
                 return {
                     status: 'done',
                     detail:
                         (r === 'added'
                             ? `added to push-block group ${groupId}`
                             : `already a member of push-block group ${groupId}`) +
-                        (verified ? '; membership read back' : '; membership NOT confirmed on read-back'),
+                        (verified === true
+                            ? '; membership read back'
+                            : `; membership NOT confirmed on read-back within ${windowText(ctx)}`),
                     facts: { pushBlock: { mode: 'group', groupId } },
-                    verified,
-                    ...(verified
+                    verified: verified === true,
+                    ...(verified === true
                         ? {}
                         : {
-                              attention: `the push block could not be confirmed: check that the user is in group ${groupId}`,
+                              attention: `the push block could not be confirmed within ${windowText(ctx)}: check that the user is in group ${groupId}`,
                           }),
                 };
             }
             const r = await graph.deleteAuthenticatorMethods(incident.userId);
             const kept = r.refusedAsDefault.length > 0;
             // A refused default stays listed: reading back for it would only spend the step's time.
-            const verified = kept
+            const read = kept
                 ? false
                 : await readBack(ctx, async () => (await graph.listAuthenticatorMethods(incident.userId)).length === 0);
-            if (verified === 'unknown') return NOT_YET_VERIFIED;
+            if (read !== true && !kept) {
+                const later = verifyLater(ctx, 'block-push', 'the deletion of the Authenticator registrations');
+                if (later) return later;
+            }
+            const verified = read === true;
             return {
                 status: 'done',
                 detail: `deleted ${r.deleted} Microsoft Authenticator registration(s)${verified ? '; none left on read-back' : '; some still listed on read-back'}`,
@@ -248,8 +278,11 @@ export const STEPS: readonly StepSpec[] = [
             const read = await readBack(ctx, async () =>
                 (await graph.listMethods(incident.userId)).every((m) => !gone.has(m.id)),
             );
-            if (read === 'unknown') return NOT_YET_VERIFIED;
-            const verified = read;
+            if (read !== true) {
+                const later = verifyLater(ctx, 'remove-new-methods', 'the deletion of the new methods');
+                if (later) return later;
+            }
+            const verified = read === true;
             const describe = (list: typeof methods) =>
                 list.map((m) => `${m.type}${m.displayName ? ` "${m.displayName}"` : ''}`).join(', ');
             const leftover = [
@@ -260,7 +293,7 @@ export const STEPS: readonly StepSpec[] = [
                     ? [`new methods this responder does not delete: ${describe(otherFresh)}`]
                     : []),
                 ...(refusedAsDefault.length > 0 ? [defaultMethodAttention(refusedAsDefault)] : []),
-                ...(verified ? [] : ['some deleted methods are still listed']),
+                ...(verified ? [] : [`some deleted methods are still listed after ${windowText(ctx)}`]),
             ];
             return {
                 status: 'done',
@@ -327,7 +360,20 @@ export const STEPS: readonly StepSpec[] = [
                     attention: 'disable in on-premises AD: a cloud disable reverts at the next sync',
                 };
             }
-            await graph.disableAccount(incident.userId);
+            try {
+                await graph.disableAccount(incident.userId);
+            } catch (e) {
+                if (e instanceof GraphCallError && e.status === 403) {
+                    return {
+                        error: {
+                            status: 403,
+                            code: e.graphCode,
+                            message: `Graph refused to disable the account: the app needs User.EnableDisableAccount.All, and ${COVERS_ADMINS}`,
+                        },
+                    };
+                }
+                throw e;
+            }
             return { status: 'done', detail: 'account disabled' };
         },
     },

@@ -5,6 +5,7 @@
 import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { ensureError } from '../errors';
+import { redactSecrets } from '../redact';
 import { GraphCallError } from '../graph/callGraph';
 import type { GraphActions } from '../graph/graphActions';
 import type { CircuitBreaker } from './circuitBreaker';
@@ -37,7 +38,11 @@ export type StepResult =
           /** Ends the run with this status: the user must not (or need not) be contained further. */
           readonly stop?: { readonly status: ContainmentStatus; readonly reason: string };
       }
-    | { readonly error: StepError };
+    | {
+          readonly error: StepError;
+          /** A change made but not read back yet: when that was first seen (the read-back window runs from it). */
+          readonly unverifiedSince?: number;
+      };
 
 export interface StepSpec {
     readonly name: StepName;
@@ -56,16 +61,28 @@ export interface StepSpec {
     readonly run: (ctx: StepContext) => Promise<StepResult>;
 }
 
-/** A step failure as stored on the incident: Graph's status and code, or the local error's name. */
+/** The longest message a step error keeps (it is stored, logged, notified and sent to Sentinel). */
+export const MAX_STEP_ERROR_MESSAGE = 300;
+
+/**
+ * A step failure as stored on the incident: Graph's status and code, or the local error's name, and a bounded message
+ * with request bodies and anything secret-shaped removed (shared/redact.ts); when the service asked to be called
+ * again (Retry-After), when.
+ */
 export function stepError(e: unknown): StepError {
     if (e instanceof GraphCallError)
         return {
             ...(e.status !== undefined ? { status: e.status } : {}),
             code: e.graphCode,
-            message: e.message.slice(0, 500),
+            message: redactSecrets(e.message, MAX_STEP_ERROR_MESSAGE),
+            ...(e.retryAt !== undefined ? { retryAt: e.retryAt } : {}),
         };
     const err = ensureError(e);
-    return { code: (err as { code?: string }).code ?? err.name, message: err.message.slice(0, 500) };
+    const code = (err as { code?: unknown }).code;
+    return {
+        code: redactSecrets(typeof code === 'string' ? code : err.name, 100),
+        message: redactSecrets(err.message, MAX_STEP_ERROR_MESSAGE),
+    };
 }
 
 /** Runs one step; a failure becomes a value. */

@@ -96,6 +96,21 @@ function orderedSelections(values: readonly string[]): string[] {
 }
 
 /** A list separated by commas, semicolons or spaces, lower-cased (ids and UPNs compare case-insensitively). */
+/** A comma-separated list of some of `values`, or `none` for an empty one. */
+export const csvOrNone = <T extends string>(values: readonly [T, ...T[]]) =>
+    z
+        .string()
+        .trim()
+        .transform((s) =>
+            s.toLowerCase() === 'none'
+                ? []
+                : s
+                      .split(',')
+                      .map((v) => v.trim())
+                      .filter(Boolean),
+        )
+        .pipe(z.array(z.enum(values)));
+
 export const lowerCaseList = <T>(item: z.ZodType<T, string>, max = 1000) =>
     z
         .string()
@@ -148,5 +163,48 @@ export const asnList = (max: number) =>
                 )
                 .max(max),
         );
+
+/**
+ * Graph's base URL: https, without a query or a fragment, trailing slashes dropped, and a trailing API version
+ * (`/v1.0`, `/beta`) dropped too: the client adds the version itself, and a URL that named one sent every call to
+ * `/v1.0/v1.0/…`.
+ */
+export const graphBaseUrl = z
+    .url({ protocol: /^https$/ })
+    .refine((u) => !/[?#]/.test(u), 'no query or fragment')
+    .transform((u) =>
+        u
+            .replace(/\/+$/, '')
+            .replace(/\/(v1\.0|beta)$/i, '')
+            .replace(/\/+$/, ''),
+    );
+
 /** An app setting the platform could not resolve from Key Vault arrives as the reference itself. */
 export const UNRESOLVED_KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(.*\)$/;
+
+/** An Application Insights connection string: it names the component's instrumentation key. */
+export const appInsightsConnectionString = z
+    .string()
+    .trim()
+    .regex(
+        /(^|;)\s*InstrumentationKey\s*=\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*(;|$)/i,
+    );
+
+/** Entra ID authentication for telemetry: Authorization=AAD, with the ClientId of a user-assigned identity or not. */
+export const appInsightsAuthentication = z
+    .string()
+    .trim()
+    .regex(/^(ClientId=[0-9a-fA-F-]{36};)?Authorization=AAD(;ClientId=[0-9a-fA-F-]{36})?;?$/i);
+
+/** A DNS host name, lower-cased. */
+export const hostName = z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9][a-z0-9.-]{0,253}[a-z0-9]$/);
+
+/** A connection string to a local emulator (UseDevelopmentEmulator=true), never to Azure. */
+export const emulatorConnectionString = z
+    .string()
+    .trim()
+    .refine((s) => /(^|;)\s*UseDevelopmentEmulator\s*=\s*true\s*(;|$)/.test(s));
