@@ -3,7 +3,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { LogsIngestionClientOptions } from '@azure/monitor-ingestion';
 
 import { containmentWarnings, ContainmentConfig, loadContainmentConfig } from './settings/containment';
-import { CampaignConfig, loadCampaignConfig } from './settings/campaign';
+import { CampaignConfig, loadCampaignConfig } from './settings/campaign/campaign';
 import { DetectionConfig, loadDetectionConfig } from './settings/detection';
 import { loadLagWarningMs } from './settings/eventHub';
 import { GraphConfig, loadGraphConfig } from './settings/graph';
@@ -47,7 +47,9 @@ const azure = {
     graphReads: memo(() => require('./graph/graphReads') as typeof import('./graph/graphReads')),
     namedLocations: memo(() => require('./graph/namedLocations') as typeof import('./graph/namedLocations')),
     blockSetup: memo(() => require('./graph/blockSetup') as typeof import('./graph/blockSetup')),
-    sourceBlocker: memo(() => require('./runners/sourceBlocker') as typeof import('./runners/sourceBlocker')),
+    sourceBlocker: memo(
+        () => require('./campaignRunners/sourceBlocker') as typeof import('./campaignRunners/sourceBlocker'),
+    ),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

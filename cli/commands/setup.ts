@@ -2,7 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 
 import { BLOCKABLE_METHODS, BlockableMethod } from '../../shared/graph/setupActions';
 import type { BlockSetupResult } from '../../shared/graph/blockSetup';
-import { PLACEHOLDER_RANGE } from '../../shared/runners/sourceBlocker';
+import { PLACEHOLDER_RANGE } from '../../shared/campaignRunners/sourceBlocker';
 import { createRuntime } from '../../shared/runtime';
 import type { CommandSpec } from '../commandSpec';
 import { booleanFlag, GUID, parseFlags, stringFlag } from '../flags';

@@ -4,7 +4,7 @@ import { readCheckpoints, readPartitions } from '../eventhub/hubReadings';
 import type { Runtime } from '../runtime';
 import { Finding, problem } from './check';
 import { describeFailure, HealthCheck, HealthContext, HubSnapshot, withTimeout } from './context';
-import { blockLocationCheck } from './blockLocationCheck';
+import { blockLocationCheck } from './campaign/blockLocationCheck';
 import { diagnosticSettingCheck } from './diagnosticSettingCheck';
 import { graphPermissionsCheck } from './graphPermissionsCheck';
 import { lagCheck, signInsArrivingCheck } from './hubChecks';

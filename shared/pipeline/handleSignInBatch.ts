@@ -8,7 +8,7 @@ import type { ContainmentDeps } from '../runners/containmentDeps';
 import type { UserEvent } from '../signin/signInEvent';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { UserRows } from '../userRow/userRows';
-import { runCampaignWork } from '../runners/campaignWork';
+import { runCampaignWork } from '../campaignRunners/campaignWork';
 import type { CampaignDeps } from './campaignStep';
 import type { BatchOutcome } from './batchResult';
 import { logBatch } from './logBatch';

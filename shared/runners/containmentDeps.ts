@@ -9,7 +9,7 @@ import type { Telemetry } from '../telemetry/telemetry';
 import type { UserRows } from '../userRow/userRows';
 import type { CampaignPolicy } from '../campaign/campaignPolicy';
 import type { CampaignStore } from '../campaignRows/campaignStore';
-import type { SourceBlocker } from './sourceBlocker';
+import type { SourceBlocker } from '../campaignRunners/sourceBlocker';
 
 /**
  * What every runner needs: the user rows (the repository carries the store, the detection window and the containment

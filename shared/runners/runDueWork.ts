@@ -2,7 +2,7 @@ import { hasPendingWork, hasReportReady, isRunDue, mayHoldPushBlock } from '../c
 import { ConcurrencyConflictError } from '../errors';
 import { forEachConcurrent } from '../mapConcurrent';
 import type { UserRow } from '../userRow/userRow';
-import { runCampaignTimer } from './campaignTimer';
+import { runCampaignTimer } from '../campaignRunners/campaignTimer';
 import { DEFAULT_CONCURRENCY, NOTICE_CONCURRENCY } from './containIncidents';
 import type { ContainmentDeps } from './containmentDeps';
 import { ContainmentTally } from './containmentTally';

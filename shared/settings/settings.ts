@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AUDIT_CATEGORIES } from '../signin/auditLog';
 import { USER_SIGNIN_CATEGORIES } from '../signin/parseSignIn';
 import { CONTAINMENT_MODES, NOTIFY_FORMATS, PUSH_BLOCK_MODES } from './containmentModes';
-import { CAMPAIGN_SETTINGS } from './campaignSettings';
+import { CAMPAIGN_SETTINGS } from './campaign/campaignSettings';
 import {
     appInsightsAuthentication,
     appInsightsConnectionString,

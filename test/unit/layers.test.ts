@@ -28,6 +28,8 @@ const LAYERS: Array<[RegExp, number]> = [
     [/^shared\/notices\//, 8],
     [/^shared\/sentinel\//, 8],
     [/^shared\/runners\//, 9],
+    // Campaign rows' work around the lifecycle (their notices, source blocking, the timer's share): beside the runners.
+    [/^shared\/campaignRunners\//, 9],
     [/^shared\/pipeline\//, 10],
     [/^shared\/runtime\.ts$/, 11],
     // Doctor, health and drill compose the runtime's parts; the runtime never imports them.

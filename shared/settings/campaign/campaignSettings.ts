@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { asnList, bool, cidrList, int, spec } from './settingSchemas';
+import { asnList, bool, cidrList, int, spec } from '../settingSchemas';
 
 /** Campaign detection (one source prompting many users) and source blocking: part of SETTINGS (settings.ts). */
 export const CAMPAIGN_SETTINGS = {

@@ -1,4 +1,4 @@
-import type { ContainmentDeps } from './containmentDeps';
+import type { ContainmentDeps } from '../runners/containmentDeps';
 import { runCampaignWork } from './campaignWork';
 
 export interface CampaignTimerResult {

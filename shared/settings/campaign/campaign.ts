@@ -1,8 +1,8 @@
-import type { CampaignPolicy } from '../campaign/campaignPolicy';
-import { parseRange } from '../network/ipAddress';
-import { SHARED_NETWORK_ASNS } from '../network/sharedNetworks';
-import { ConfigError } from '../errors';
-import { Env, readSetting, requireSetting } from './readSetting';
+import type { CampaignPolicy } from '../../campaign/campaignPolicy';
+import { parseRange } from '../../network/ipAddress';
+import { SHARED_NETWORK_ASNS } from '../../network/sharedNetworks';
+import { ConfigError } from '../../errors';
+import { Env, readSetting, requireSetting } from '../readSetting';
 
 /** Blocking campaign sources in Conditional Access (BLOCK_CAMPAIGN_SOURCES=true). */
 export interface SourceBlockConfig {

@@ -1,7 +1,7 @@
-import { MAX_LOCATION_RANGES } from '../graph/namedLocations';
-import type { ConditionalAccessPolicy } from '../graph/graphReads';
-import { Finding, ok, problem } from './check';
-import { describeFailure, HealthCheck, HealthContext, ReadFailure } from './context';
+import { MAX_LOCATION_RANGES } from '../../graph/namedLocations';
+import type { ConditionalAccessPolicy } from '../../graph/graphReads';
+import { Finding, ok, problem } from '../check';
+import { describeFailure, HealthCheck, HealthContext, ReadFailure } from '../context';
 
 const TITLE = 'Source blocking';
 const CHECK = 'block-sources';
