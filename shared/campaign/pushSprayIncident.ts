@@ -35,6 +35,8 @@ export interface MembershipResult {
     readonly opened?: Incident;
     /** An existing push-spray incident that changed (an approval, more prompts). */
     readonly updated?: Incident;
+    /** An incident of the user's own trigger, now linked to the campaign: stored, nothing to contain or announce again. */
+    readonly linked?: Incident;
 }
 
 /** The approval a campaign saw, as the incident records it: from the attacking source by construction. */
@@ -57,10 +59,22 @@ function takePrompts(state: UserState, inc: Incident, ids: ReadonlySet<string>, 
 }
 
 /**
+ * The incident of another trigger that holds every one of the member's prompts the row remembers (none when the row
+ * remembers none of them, or some are held by no incident).
+ */
+function heldBy(state: UserState, ids: ReadonlySet<string>): Incident | undefined {
+    const mine = state.prompts.filter((p) => p.kind !== 'mfa-approved' && promptMatches(p.keys, ids));
+    const holderId = mine[0]?.incidentId;
+    if (holderId === undefined || mine.some((p) => p.incidentId !== holderId)) return undefined;
+    return state.incidents.find((i) => i.id === holderId && i.trigger !== 'push-spray');
+}
+
+/**
  * Records a user's membership of a campaign in their detection state: opens their `push-spray` incident, or brings an
  * existing one up to date (more prompts from the source, an approval). One incident per user per attack: a user whose
  * push-spray incident is within the campaign window of this membership is already covered, by the campaign of the
- * source's narrowest key that opened first. Pure: applying a membership again changes nothing.
+ * source's narrowest key that opened first; a user whose prompts an incident of their own trigger already holds has
+ * that incident linked to the campaign instead. Pure: applying a membership again changes nothing.
  */
 export function applyMembership(
     previous: UserState | undefined,
@@ -84,6 +98,16 @@ export function applyMembership(
             if (approval) existing.approval = approval;
         }
         return JSON.stringify(state) === before ? { state } : { state, updated: existing };
+    }
+    const holder = heldBy(state, ids);
+    if (holder) {
+        // The user's own trigger already opened an incident for these prompts (five declines from the source): it is
+        // the same attack, so it is linked to the campaign (one alert, one breaker decision) rather than doubled.
+        if (holder.campaignId !== undefined) return { state };
+        holder.campaignId = m.campaignId;
+        holder.campaignSource = m.source;
+        holder.campaignUsers = m.users;
+        return { state, linked: holder };
     }
     if (m.member.userPrincipalName && !state.userPrincipalName) state.userPrincipalName = m.member.userPrincipalName;
     const detectedAt = Math.max(m.detectedAt, m.member.firstSeen);

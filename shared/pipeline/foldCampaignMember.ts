@@ -35,7 +35,7 @@ export function foldCampaignMember(
     now: number,
 ): UserRowMutation<MemberOutcome> {
     const r = applyMembership(current?.state, m, { ...options.membership, now });
-    if (!r.opened && !r.updated) return { result: {} };
+    if (!r.opened && !r.updated && !r.linked) return { result: {} };
     let containments = [...(current?.containments ?? [])];
     const config = options.containment;
     let opened: ContainedIncident | undefined;

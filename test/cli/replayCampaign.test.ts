@@ -8,7 +8,8 @@ import { join } from 'node:path';
 
 import { shuffle } from '../support/events';
 import { runCli } from '../support/cliRun';
-import { ATTACKER, messages, ownAddressDeclines, sprayedUsers, sprayRecords } from '../support/spray';
+import { pushDenied } from '../support/signInFactory';
+import { at, ATTACKER, messages, ownAddressDeclines, sprayedUsers, sprayRecords } from '../support/spray';
 
 const dir = mkdtempSync(join(tmpdir(), 'mfa-campaign-'));
 let n = 0;
@@ -78,6 +79,26 @@ describe('replay: push spray', () => {
         expect(campaign(twice.stdout).map((c) => [c.campaignId, c.userCount])).toEqual(
             campaign(once.stdout).map((c) => [c.campaignId, c.userCount]),
         );
+    });
+
+    it('users each attacked hard enough for their own trigger keep one incident each, linked to the campaign', async () => {
+        const users = sprayedUsers(12, 'hammered');
+        const records = users.flatMap((u, i) =>
+            Array.from({ length: 6 }, (_, k) =>
+                pushDenied({ user: u, at: at(i * 3 + k * 0.3), ip: ATTACKER.ip, asn: ATTACKER.asn }),
+            ),
+        );
+        const { code, stdout } = await runCli(['replay', ndjson(messages(records)), '--json']);
+        expect(code).toBe(0);
+        const out = lines(stdout);
+        const campaign = out.find((l) => l.type === 'campaign')!;
+        expect(campaign).toMatchObject({ source: { type: 'address', value: ATTACKER.ip }, userCount: 12 });
+        const incidents = out.filter((l) => l.type === 'incident');
+        // One incident per user: their own threshold incident, carrying the campaign's id; no push-spray double.
+        expect(incidents.map((l) => l.userId).sort()).toEqual(users.map((u) => u.id).sort());
+        for (const inc of incidents) {
+            expect(inc).toMatchObject({ trigger: 'threshold', campaignId: campaign.campaignId });
+        }
     });
 
     it('50 people who each decline once from their own addresses stay quiet', async () => {

@@ -648,9 +648,11 @@ describe('the due-work rule', () => {
         const start = Date.now();
         const notHour = (t: number) => (new Date(t).getUTCMinutes() === 0 ? t + 1000 : t);
         let tried = 0;
+        let sourcesExpired = 0;
         for (let minute = 1; minute <= 120; minute++) {
             const result = timerResult(await timer(rt, () => notHour(start + minute * MIN)));
             tried += (result?.notices as number | undefined) ?? 0;
+            sourcesExpired += (result?.sourcesExpired as number | undefined) ?? 0;
         }
         c = await containmentOf(rt, u);
         expect(tried).toBeGreaterThanOrEqual(5);
@@ -664,15 +666,11 @@ describe('the due-work rule', () => {
 
         const hour = 3_600_000;
         const hundredDaysLater = Math.ceil((Date.now() + 100 * 24 * hour) / hour) * hour;
-        expect(timerResult(await timer(rt, () => hundredDaysLater))).toMatchObject({
-            runs: 0,
-            notices: 0,
-            failed: 0,
-            expired: 1,
-            // The attack's source rows (its address and its /24, one shard each) are forgotten with it.
-            sourcesExpired: 2,
-            deferred: 0,
-        });
+        const last = timerResult(await timer(rt, () => hundredDaysLater));
+        expect(last).toMatchObject({ runs: 0, notices: 0, failed: 0, expired: 1, deferred: 0 });
+        // The attack's source rows (its address and its /24, one shard each) are forgotten too: by event time, at the
+        // first hourly sweep past the retention (the attack is dated weeks before the clock), and counted apart.
+        expect(sourcesExpired + ((last?.sourcesExpired as number | undefined) ?? 0)).toBe(2);
         expect(await rt.store.read(u.id)).toBeUndefined();
     });
 });
