@@ -19,6 +19,7 @@ export const KIND_LABELS: Readonly<Record<TimelineEntry['kind'], string>> = {
     'sms-wrong-code': 'wrong SMS code',
     'fraud-report': 'fraud reported',
     'mfa-approved': 'approved',
+    'prompt-failed': 'prompt failed, outcome unknown',
     'method-registered': 'method registered',
     'default-method-changed': 'default method changed',
 };

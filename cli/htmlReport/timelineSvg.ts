@@ -6,7 +6,7 @@ import { KIND_LABELS, utc } from './format';
 /** The timeline's rows, top to bottom: each kind of prompt or change is drawn on one of them. */
 const ROWS: ReadonlyArray<{ label: string; kinds: ReadonlyArray<TimelineEntry['kind']> }> = [
     { label: 'declined', kinds: ['push-denied', 'voice-denied', 'sms-wrong-code', 'fraud-report'] },
-    { label: 'unanswered', kinds: ['push-timeout', 'voice-timeout'] },
+    { label: 'unanswered', kinds: ['push-timeout', 'voice-timeout', 'prompt-failed'] },
     { label: 'approved', kinds: ['mfa-approved'] },
     { label: 'method registered', kinds: ['method-registered', 'default-method-changed'] },
 ];
@@ -28,6 +28,7 @@ function marker(e: TimelineEntry, x: number, y: number): Html {
             break;
         case 'push-timeout':
         case 'voice-timeout':
+        case 'prompt-failed':
             shape = markup`<circle cx="${cx}" cy="${y}" r="4.5" fill="#fff" stroke="#ef6c00" stroke-width="2"/>`;
             break;
         case 'mfa-approved':

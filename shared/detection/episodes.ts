@@ -1,4 +1,4 @@
-import { DENIAL_KINDS } from '../signin/matchers';
+import { DENIAL_KINDS } from '../signin/mfaKinds';
 import { addToIncident } from './incidentCounters';
 import type { DetectionPolicy } from './policy';
 import { Incident, PERSISTENCE_TRIGGER, Prompt, UserState } from './userState';

@@ -1,4 +1,4 @@
-import { DENIAL_KINDS, MfaKind, UNANSWERED_KINDS } from '../signin/matchers';
+import { DENIAL_KINDS, MfaKind, UNANSWERED_KINDS } from '../signin/mfaKinds';
 import { isDrill, releasedAttackOf } from './episodes';
 import type { DetectionPolicy } from './policy';
 import type { Incident, Prompt, Trigger } from './userState';

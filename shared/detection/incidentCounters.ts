@@ -1,4 +1,4 @@
-import type { MfaKind } from '../signin/matchers';
+import type { MfaKind } from '../signin/mfaKinds';
 import { Incident, MAX_ADDRESSES_PER_INCIDENT, MAX_EVIDENCE_PER_INCIDENT, Prompt } from './userState';
 
 // How the prompts of an incident are counted and kept as its evidence.
@@ -19,6 +19,9 @@ function count(inc: Incident, kind: MfaKind): void {
             return;
         case 'sms-wrong-code':
             inc.smsWrongCodes = (inc.smsWrongCodes ?? 0) + 1;
+            return;
+        case 'prompt-failed':
+            inc.unknownOutcomes = (inc.unknownOutcomes ?? 0) + 1;
             return;
         case 'fraud-report':
             inc.fraudReports++;
@@ -84,6 +87,7 @@ export function recount(incidents: readonly Incident[], prompts: readonly Prompt
         const fresh: Incident = { ...inc, denials: 0, timeouts: 0, fraudReports: 0 };
         delete fresh.voiceDenials;
         delete fresh.smsWrongCodes;
+        delete fresh.unknownOutcomes;
         for (const p of mine) count(fresh, p.kind);
         inc.denials = fresh.denials;
         inc.timeouts = fresh.timeouts;
@@ -92,5 +96,7 @@ export function recount(incidents: readonly Incident[], prompts: readonly Prompt
             inc.voiceDenials = fresh.voiceDenials ?? 0;
         if (fresh.smsWrongCodes !== undefined || inc.smsWrongCodes !== undefined)
             inc.smsWrongCodes = fresh.smsWrongCodes ?? 0;
+        if (fresh.unknownOutcomes !== undefined || inc.unknownOutcomes !== undefined)
+            inc.unknownOutcomes = fresh.unknownOutcomes ?? 0;
     }
 }

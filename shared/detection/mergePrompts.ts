@@ -1,4 +1,4 @@
-import { KIND_RANK, MfaKind } from '../signin/matchers';
+import { KIND_RANK, MfaKind } from '../signin/mfaKinds';
 import type { SignInEvent } from '../signin/signInEvent';
 import { MAX_KEYS_PER_CLASS, MAX_ROW_IDS_PER_PROMPT, Prompt } from './userState';
 

@@ -1,4 +1,4 @@
-import type { MfaKind } from '../signin/matchers';
+import type { MfaKind } from '../signin/mfaKinds';
 import type { SecurityInfoChange } from '../signin/signInEvent';
 
 /** One MFA push prompt (or fresh MFA approval) of a user, after the rows that describe it were merged. */
@@ -74,6 +74,8 @@ export interface Incident {
     voiceDenials?: number;
     /** Wrong SMS codes (absent: none). */
     smsWrongCodes?: number;
+    /** Failed prompts whose outcome the record does not say, e.g. Entra's generic 500121 text (absent: none). */
+    unknownOutcomes?: number;
     /** Event time of the first and last prompt of the episode, ms. */
     firstSeen: number;
     lastSeen: number;

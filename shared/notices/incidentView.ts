@@ -40,6 +40,8 @@ export interface IncidentView {
     /** Phone calls hung up or sent to voicemail, and wrong SMS codes, of the episode. */
     readonly voiceDenials: number;
     readonly smsWrongCodes: number;
+    /** Failed prompts whose outcome the record does not say (Entra's generic 500121 text, a duplicate attempt). */
+    readonly unknownOutcomes: number;
     readonly firstSeen: string;
     readonly lastSeen: string;
     readonly detectedAt: string;
@@ -129,6 +131,7 @@ export function incidentView(
         fraudReports: incident.fraudReports,
         voiceDenials: incident.voiceDenials ?? 0,
         smsWrongCodes: incident.smsWrongCodes ?? 0,
+        unknownOutcomes: incident.unknownOutcomes ?? 0,
         firstSeen: isoTime(incident.firstSeen),
         lastSeen: isoTime(incident.lastSeen),
         detectedAt: isoTime(incident.detectedAt),

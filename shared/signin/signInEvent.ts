@@ -1,4 +1,4 @@
-import { MFA_KINDS, MfaKind } from './matchers';
+import { MFA_KINDS, MfaKind } from './mfaKinds';
 
 /** One MFA outcome of one user, normalized from a sign-in row. This is all that detection ever sees. */
 export interface SignInEvent {
@@ -12,6 +12,8 @@ export interface SignInEvent {
     readonly appDisplayName?: string;
     /** `Member` or `Guest` as Entra logs it (Graph exports write it in lower case). */
     readonly userType?: string;
+    /** The autonomous system the sign-in came from (`autonomousSystemNumber`): a source wider than one address. */
+    readonly asn?: number;
     /** The sign-in row id (`properties.id`), kept as evidence. */
     readonly recordId: string;
     /**

@@ -1,4 +1,4 @@
-import type { MfaKind } from '../../shared/signin/matchers';
+import type { MfaKind } from '../../shared/signin/mfaKinds';
 import type { SignInEvent } from '../../shared/signin/signInEvent';
 
 export const T0 = Date.parse('2026-11-02T09:00:00Z');

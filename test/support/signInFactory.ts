@@ -46,6 +46,8 @@ export interface SignInOptions {
     readonly correlationId?: string;
     readonly originalRequestId?: string;
     readonly userType?: 'Member' | 'Guest';
+    /** `autonomousSystemNumber`: the network the sign-in came from. */
+    readonly asn?: number;
 }
 
 const iso7 = (d: Date) =>
@@ -106,6 +108,7 @@ export function signIn(o: SignInOptions): Record<string, unknown> {
             },
             isInteractive: o.category !== 'NonInteractiveUserSignInLogs',
             userType: o.userType ?? 'Member',
+            ...(o.asn !== undefined ? { autonomousSystemNumber: o.asn } : {}),
             crossTenantAccessType: 'none',
             riskDetail: 'none',
             riskLevelAggregated: 'none',
@@ -267,6 +270,44 @@ export function voiceDenied(
             },
         ],
     });
+}
+
+export const GENERIC_500121 =
+    "The user didn't complete the MFA prompt. They may have decided not to authenticate, timed out while doing other work, or has an issue with their authentication setup.";
+
+/**
+ * A 500121 row with any texts: `additionalDetails` (the row's status) and, when `step` is given, a failed MFA step
+ * with that method and detail. Without a step, the row has an empty `authenticationDetails`, as tenants report
+ * (Azure-Sentinel #13176) and as the Graph v1.0 signIn has none.
+ */
+export function mfaFailed(
+    o: PushOptions,
+    additionalDetails: string | null,
+    step?: { method: string; detail: string },
+): Record<string, unknown> {
+    return signIn({
+        ...o,
+        resultType: '500121',
+        failureReason: FAIL,
+        additionalDetails,
+        steps: step
+            ? [
+                  passwordStep(o.at),
+                  {
+                      authenticationStepDateTime: isoOffset(o.at),
+                      authenticationMethod: step.method,
+                      succeeded: false,
+                      authenticationStepResultDetail: step.detail,
+                      authenticationStepRequirement: 'Multi-factor authentication',
+                  },
+              ]
+            : [],
+    });
+}
+
+/** A wrong number picked on a number-matching push (Azure-Sentinel #10230). */
+export function wrongNumber(o: PushOptions): Record<string, unknown> {
+    return pushDenied(o, 'MFA denied; user did not select the correct number');
 }
 
 /** A wrong code typed for an SMS prompt. */
