@@ -22,6 +22,8 @@ export const KIND_LABELS: Readonly<Record<TimelineEntry['kind'], string>> = {
     'prompt-failed': 'prompt failed, outcome unknown',
     'method-registered': 'method registered',
     'default-method-changed': 'default method changed',
+    'method-updated': 'method updated',
+    'method-deleted': 'method deleted',
 };
 
 export const TRIGGER_LABELS: Readonly<Record<IncidentView['trigger'], string>> = {
@@ -29,4 +31,5 @@ export const TRIGGER_LABELS: Readonly<Record<IncidentView['trigger'], string>> =
     'fraud-report': 'fraud reported',
     'spam-then-success': 'approved after denials',
     'method-registered-after-attack': 'method registered after an attack',
+    sustained: 'sustained over hours',
 };

@@ -8,7 +8,10 @@ const ROWS: ReadonlyArray<{ label: string; kinds: ReadonlyArray<TimelineEntry['k
     { label: 'declined', kinds: ['push-denied', 'voice-denied', 'sms-wrong-code', 'fraud-report'] },
     { label: 'unanswered', kinds: ['push-timeout', 'voice-timeout', 'prompt-failed'] },
     { label: 'approved', kinds: ['mfa-approved'] },
-    { label: 'method registered', kinds: ['method-registered', 'default-method-changed'] },
+    {
+        label: 'method registered',
+        kinds: ['method-registered', 'default-method-changed', 'method-updated', 'method-deleted'],
+    },
 ];
 
 function marker(e: TimelineEntry, x: number, y: number): Html {
@@ -36,6 +39,8 @@ function marker(e: TimelineEntry, x: number, y: number): Html {
             break;
         case 'method-registered':
         case 'default-method-changed':
+        case 'method-updated':
+        case 'method-deleted':
             shape = markup`<rect x="${(x - 5).toFixed(1)}" y="${y - 5}" width="10" height="10" fill="#1565c0" transform="rotate(45 ${cx} ${y})"/>`;
             break;
         case 'voice-denied':

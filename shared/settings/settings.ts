@@ -54,6 +54,26 @@ export const SETTINGS = {
         description:
             'Weighted denials within the window before a fresh MFA approval that open a spam-then-success incident at once.',
     }),
+    SUSTAINED_WINDOW_HOURS: spec({
+        schema: int(1, 168),
+        default: '4',
+        accepts: 'an integer from 1 to 168 (at most LATE_EVENT_TOLERANCE_HOURS counts)',
+        description:
+            'The long window, by event time: the sustained trigger, and refused prompts from the approving source before a spam-then-success, however slowly they came.',
+    }),
+    SUSTAINED_THRESHOLD: spec({
+        schema: int(1, 1000),
+        default: '15',
+        accepts: 'an integer from 1 to 1000',
+        description: 'Weighted prompts within SUSTAINED_WINDOW_HOURS that open a sustained incident, however paced.',
+    }),
+    REMOVAL_LOOKBACK_MINUTES: spec({
+        schema: int(10, 1440),
+        default: '60',
+        accepts: 'an integer from 10 to 1440',
+        description:
+            'How far before the prompt that completed a trigger the removal of new methods reaches at most: the attack as a person dates it.',
+    }),
     FRAUD_REPORT_TRIGGER: spec({
         schema: bool,
         default: 'true',

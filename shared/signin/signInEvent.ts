@@ -26,9 +26,22 @@ export interface SignInEvent {
     readonly drillId?: string;
 }
 
-/** What an audit record says changed in a user's security information. */
-export const SECURITY_INFO_CHANGES = ['method-registered', 'default-method-changed'] as const;
+/**
+ * What an audit record says changed in a user's ways to authenticate. All but a deletion give a way to authenticate:
+ * after an attack they are the attacker's persistence; a deletion is recorded, never alerted on alone.
+ */
+export const SECURITY_INFO_CHANGES = [
+    'method-registered',
+    'default-method-changed',
+    'method-updated',
+    'method-deleted',
+] as const;
 export type SecurityInfoChange = (typeof SECURITY_INFO_CHANGES)[number];
+
+/** Changes that give a way to authenticate (everything but a deletion). */
+export function givesFactor(kind: SecurityInfoChange): boolean {
+    return kind !== 'method-deleted';
+}
 
 /** Every kind of event detection reads, declared once: telemetry's event-kind dimension is this list. */
 export const EVENT_KINDS = [...MFA_KINDS, ...SECURITY_INFO_CHANGES] as const;
@@ -40,14 +53,19 @@ export interface SecurityInfoEvent {
     readonly userId: string;
     readonly userPrincipalName?: string;
     readonly time: number;
-    /** Method types (Graph's names), `unknown` when the record does not say. */
+    /** Method types (Graph's names), `unknown` when the record does not say. Never empty. */
     readonly methods: readonly string[];
+    /** What changed, when the record says (its activity and reason, or the legacy properties modified); bounded. */
+    readonly detail?: string;
     /** Where the change came from (the initiator's address). */
     readonly ipAddress?: string;
     /** The user themselves, an admin, or an app. */
     readonly initiatedBy: 'user' | 'admin' | 'app';
     readonly recordId: string;
-    /** `i:` record id; `c:` correlation id of the registration (its several audit rows share it). */
+    /**
+     * `i:` record id; `c:` the change: correlation id, activity, method types and target, to the second. Rows merge
+     * only when they are the same change: two methods under one correlation id are two changes.
+     */
     readonly keys: readonly string[];
 }
 
@@ -55,7 +73,7 @@ export interface SecurityInfoEvent {
 export type UserEvent = SignInEvent | SecurityInfoEvent;
 
 export function isSecurityInfoEvent(e: UserEvent): e is SecurityInfoEvent {
-    return e.kind === 'method-registered' || e.kind === 'default-method-changed';
+    return (SECURITY_INFO_CHANGES as readonly string[]).includes(e.kind);
 }
 
 /**
