@@ -29,6 +29,14 @@ export interface StepError {
     readonly message: string;
 }
 
+/** A method the removal deleted, as listed on the incident. */
+export interface RemovedMethod {
+    readonly type: string;
+    /** Its creation time in Graph, ms. */
+    readonly createdAt: number;
+    readonly displayName?: string;
+}
+
 export interface ContainmentStep {
     readonly name: StepName;
     status: StepStatus;
@@ -47,6 +55,8 @@ export interface ContainmentStep {
     earlier?: string;
     /** New evidence arrived while the step was in flight: it runs again once this call ends. */
     redo?: boolean;
+    /** remove-new-methods: every method it deleted, over all its runs, with type and creation time (bounded). */
+    removed?: RemovedMethod[];
 }
 
 export type ContainmentStatus =

@@ -16,6 +16,7 @@ import {
     StepName,
 } from './model';
 import { isNeverContained } from './plan';
+import { MAX_REMOVED_LISTED } from './removeNewMethods';
 import type { StepResult } from './steps';
 import { STEP_BY_NAME } from './stepTable';
 
@@ -85,6 +86,18 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
         if (result.verified !== undefined) s.verified = result.verified;
         if (result.attention !== undefined) s.attention = result.attention;
         else delete s.attention;
+        if (result.removed && result.removed.length > 0) {
+            // Kept across runs (a registration may make the removal run again): what was removed stays listed.
+            const listed = [...(s.removed ?? []), ...result.removed];
+            s.removed = listed
+                .filter(
+                    (m, i) =>
+                        listed.findIndex(
+                            (x) => x.type === m.type && x.createdAt === m.createdAt && x.displayName === m.displayName,
+                        ) === i,
+                )
+                .slice(0, MAX_REMOVED_LISTED);
+        }
         if (redo) {
             // A registration arrived while this step was in flight: its result may predate it; run it again.
             s.status = 'pending';

@@ -2,11 +2,18 @@
  * The step table: every Graph action of a containment, in order, with what makes it idempotent, and the helpers only
  * the steps use (read-backs, the guest rule, what a person must do about a default method).
  */
-import type { Incident } from '../detection/userState';
 import { GraphCallError } from '../graph/callGraph';
-import type { AuthMethod } from '../graph/graphActions';
 import type { AccountFacts, Containment, StepName } from './model';
-import { StepContext, stepError, StepResult, StepSpec } from './steps';
+import { REMOVE_NEW_METHODS, removesNewMethods } from './removeNewMethods';
+import {
+    defaultMethodAttention,
+    NOT_YET_VERIFIED,
+    readBack,
+    StepContext,
+    stepError,
+    StepResult,
+    StepSpec,
+} from './steps';
 
 const GUEST_NOT_REVOKED =
     'guest user: Graph does not revoke sign-in sessions of external users; their home tenant must';
@@ -17,55 +24,6 @@ function isGuest(c: Containment): boolean {
 
 const stepDone = (c: Containment, name: StepName) => c.steps.some((s) => s.name === name && s.status === 'done');
 const isSynced = (c: Containment) => c.account?.onPremisesSyncEnabled === true;
-
-/**
- * When an attack began, for deleting what was registered since: its own first prompt, or for a persistence incident
- * the first prompt of the attack it follows.
- */
-export function attackStart(incident: Incident): number {
-    return incident.attackFirstSeen ?? incident.firstSeen;
-}
-
-/** Incidents after which what was registered since the attack began is removed: persistence, or an approval. */
-export function removesNewMethods(incident: Incident): boolean {
-    return (
-        incident.trigger === 'method-registered-after-attack' ||
-        incident.trigger === 'spam-then-success' ||
-        incident.approval !== undefined
-    );
-}
-
-/** Types deleted when created since the attack began; anything else new is left to a person. */
-const REMOVABLE = new Set(['microsoftAuthenticator', 'fido2', 'softwareOath', 'phone', 'email', 'temporaryAccessPass']);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Reads back until `check` holds, a few times (directory writes take a moment to be read back), within the step's
- * deadline. `unknown` when time ran out before the tries did: the step is then tried again later (its action is
- * idempotent), rather than reported as not having taken.
- */
-async function readBack(ctx: StepContext, check: () => Promise<boolean>, tries = 3): Promise<boolean | 'unknown'> {
-    for (let i = 0; i < tries; i++) {
-        if (await check()) return true;
-        if (i === tries - 1) break;
-        const pause = 1000 * 2 ** i;
-        if (ctx.now() + pause >= ctx.deadline) return 'unknown';
-        await sleep(pause);
-    }
-    return false;
-}
-
-/** What a person does about a default method Graph will not delete while the user has others. */
-function defaultMethodAttention(methods: readonly AuthMethod[]): string {
-    const which = methods.map((m) => `${m.type}${m.displayName ? ` "${m.displayName}"` : ''}`).join(', ');
-    return `Graph will not delete the user's default method (${which}) while they have others: change their default method in Entra (Authentication methods), then delete it by hand${methods.some((m) => m.type === 'microsoftAuthenticator') ? ', or use PUSH_BLOCK_MODE=group' : ''}`;
-}
-
-/** A read-back that could not finish in time: a failed step, retried by the timer (never needs-attention by itself). */
-const NOT_YET_VERIFIED: StepResult = {
-    error: { code: 'NotYetVerified', message: 'the change was made but could not be read back in the time left' },
-};
 
 async function revoke(ctx: StepContext): Promise<StepResult> {
     if (isGuest(ctx.containment)) return { status: 'skipped', detail: GUEST_NOT_REVOKED };
@@ -221,51 +179,7 @@ export const STEPS: readonly StepSpec[] = [
             };
         },
     },
-    {
-        name: 'remove-new-methods',
-        included: (config, incident) => config.removeNewMethods && removesNewMethods(incident),
-        wouldDo: (_config, incident) =>
-            `would delete every authentication method created since ${new Date(attackStart(incident)).toISOString()}`,
-        idempotent: 'a method already deleted answers 404, which counts as deleted',
-        run: async (ctx) => {
-            const { incident, graph } = ctx;
-            const since = attackStart(incident);
-            const methods = await graph.listMethods(incident.userId);
-            const fresh = methods.filter((m) => m.createdAt !== undefined && m.createdAt >= since);
-            const removable = fresh.filter((m) => REMOVABLE.has(m.type) && m.segment);
-            const otherFresh = fresh.filter((m) => !removable.includes(m));
-            const undated = methods.filter((m) => m.createdAt === undefined && m.type !== 'password');
-            const { deleted, refusedAsDefault } = await graph.deleteMethods(incident.userId, removable);
-            const kept = new Set(refusedAsDefault.map((m) => m.id));
-            const gone = new Set(removable.filter((m) => !kept.has(m.id)).map((m) => m.id));
-            const read = await readBack(ctx, async () =>
-                (await graph.listMethods(incident.userId)).every((m) => !gone.has(m.id)),
-            );
-            if (read === 'unknown') return NOT_YET_VERIFIED;
-            const verified = read;
-            const describe = (list: typeof methods) =>
-                list.map((m) => `${m.type}${m.displayName ? ` "${m.displayName}"` : ''}`).join(', ');
-            const leftover = [
-                ...(undated.length > 0
-                    ? [`check these methods, which carry no creation date, with the user: ${describe(undated)}`]
-                    : []),
-                ...(otherFresh.length > 0
-                    ? [`new methods this responder does not delete: ${describe(otherFresh)}`]
-                    : []),
-                ...(refusedAsDefault.length > 0 ? [defaultMethodAttention(refusedAsDefault)] : []),
-                ...(verified ? [] : ['some deleted methods are still listed']),
-            ];
-            return {
-                status: 'done',
-                detail:
-                    `deleted ${deleted} method(s) created since ${new Date(since).toISOString()}` +
-                    (removable.length > 0 ? ` (${describe(removable)})` : '') +
-                    (verified ? '; read back' : ''),
-                verified,
-                ...(leftover.length > 0 ? { attention: leftover.join('; ') } : {}),
-            };
-        },
-    },
+    REMOVE_NEW_METHODS,
     {
         name: 'reset-password',
         included: (config) => config.resetPassword,

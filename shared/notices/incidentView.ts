@@ -157,7 +157,13 @@ export function incidentView(
         ...(c && options.detail
             ? {
                   containmentMode: c.mode,
-                  steps: c.steps.map((s) => ({ ...s, at: isoTime(s.at) ?? null })),
+                  steps: c.steps.map((s) => ({
+                      ...s,
+                      at: isoTime(s.at) ?? null,
+                      ...(s.removed
+                          ? { removed: s.removed.map((m) => ({ ...m, createdAt: isoTime(m.createdAt) })) }
+                          : {}),
+                  })),
                   notices: c.notices.map((n) => ({ ...n, at: isoTime(n.at) ?? null })),
                   release: c.release ? { ...c.release, at: isoTime(c.release.at) } : null,
                   nextAttemptAt: isoTime(c.nextAttemptAt) ?? null,
