@@ -154,6 +154,11 @@ export interface Containment {
     nextAttemptAt?: number;
     startedAt?: number;
     finishedAt?: number;
+    /**
+     * Held by the open circuit breaker (not contained): when, how many containments the hour had, and the users it
+     * held that hour. Cleared when new evidence makes the incident high-confidence and it is contained after all.
+     */
+    heldByBreaker?: { at: number; inLastHour: number; users: string[] };
     /** What the push block did, so that a release can undo it. */
     pushBlock?: { mode: 'group'; groupId: string } | { mode: 'remove-method'; deleted: number };
     /** From the sign-in records: Graph does not revoke sessions of guests. */

@@ -105,6 +105,7 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
         }
         if (result.facts?.pushBlock) next.pushBlock = result.facts.pushBlock;
         if (result.facts?.account) next.account = result.facts.account;
+        if (result.facts?.heldByBreaker) next.heldByBreaker = result.facts.heldByBreaker;
         if (result.stop) return { containment: settle(next, ctx, result.stop) };
     }
     return pickNext(next, ctx);

@@ -4,13 +4,13 @@
  */
 import { GraphCallError } from '../graph/callGraph';
 import type { AccountFacts, Containment, StepName } from './model';
+import { CIRCUIT_BREAKER } from './breakerStep';
 import { REMOVE_NEW_METHODS, removesNewMethods } from './removeNewMethods';
 import {
     defaultMethodAttention,
     NOT_YET_VERIFIED,
     readBack,
     StepContext,
-    stepError,
     StepResult,
     StepSpec,
 } from './steps';
@@ -85,42 +85,7 @@ export const STEPS: readonly StepSpec[] = [
             };
         },
     },
-    {
-        name: 'circuit-breaker',
-        included: () => true,
-        wouldDo: (config) => `would take one of the ${config.maxContainmentsPerHour} containments allowed per hour`,
-        gate: true,
-        idempotent: 'a slot is taken once: the step is done afterwards and never runs again for this incident',
-        run: async ({ config, breaker, now }) => {
-            let decision;
-            try {
-                decision = await breaker.tryAcquire(now(), config.maxContainmentsPerHour);
-            } catch (e) {
-                return {
-                    status: 'skipped',
-                    detail: 'the circuit breaker could not be read or updated',
-                    stop: {
-                        status: 'needs-attention',
-                        reason: `circuit breaker unavailable (${stepError(e).code}): not contained; contain by hand if needed`,
-                    },
-                };
-            }
-            if (!decision.acquired) {
-                return {
-                    status: 'skipped',
-                    detail: `${decision.inLastHour} containments in the last hour`,
-                    stop: {
-                        status: 'not-contained',
-                        reason: `circuit breaker open: ${decision.inLastHour} containments in the last hour (MAX_CONTAINMENTS_PER_HOUR=${config.maxContainmentsPerHour}); recorded and notified, not contained`,
-                    },
-                };
-            }
-            return {
-                status: 'done',
-                detail: `containment ${decision.inLastHour} of ${config.maxContainmentsPerHour} allowed in the last hour`,
-            };
-        },
-    },
+    CIRCUIT_BREAKER,
     {
         name: 'revoke-sessions',
         included: () => true,

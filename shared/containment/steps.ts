@@ -23,7 +23,7 @@ export interface StepContext {
 }
 
 /** Facts a step learned that the containment keeps (plain data, merged by the core). */
-export type StepFacts = Pick<Containment, 'pushBlock' | 'account'>;
+export type StepFacts = Pick<Containment, 'pushBlock' | 'account' | 'heldByBreaker'>;
 
 export type StepResult =
     | {

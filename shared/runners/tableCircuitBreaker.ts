@@ -4,7 +4,14 @@ import type { TableClient } from '@azure/data-tables';
 import { isRestError } from '@azure/core-rest-pipeline';
 
 import { ConcurrencyConflictError, StateStoreError } from '../errors';
-import { BreakerDecision, CircuitBreaker, countInLastHour, decide, MinuteCounts } from '../containment/circuitBreaker';
+import {
+    AcquireOptions,
+    BreakerDecision,
+    BreakerState,
+    CircuitBreaker,
+    countInLastHour,
+    decide,
+} from '../containment/circuitBreaker';
 
 const PK = 'tenant';
 const RK = 'circuit-breaker';
@@ -12,11 +19,26 @@ const RK = 'circuit-breaker';
 const MAX_ATTEMPTS = 25;
 const MAX_BACKOFF_MS = 500;
 
+/**
+ * The row: `counts` (minute → containments), and since share keys and held users were added, `shared` (hashed key →
+ * minute) and `held` ([user, minute] pairs), each a small JSON text (bounded by decide: at most 60, 256 and 25
+ * entries, well under Azure's 64 KiB a property). A row written before them reads as having none.
+ */
 interface BreakerEntity {
     partitionKey: string;
     rowKey: string;
     counts: string;
+    shared?: string;
+    held?: string;
     writeId: string;
+}
+
+/** A JSON text that must hold an object (or, for `held`, a list); anything else is junk the decision ignores. */
+function parseField(text: unknown, list: boolean): unknown {
+    if (typeof text !== 'string') return list ? [] : {};
+    const parsed: unknown = JSON.parse(text);
+    if (list) return Array.isArray(parsed) ? parsed : [];
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
 }
 
 /**
@@ -26,30 +48,39 @@ interface BreakerEntity {
 export class TableCircuitBreaker implements CircuitBreaker {
     constructor(private readonly client: TableClient) {}
 
-    async #read(): Promise<{ counts: MinuteCounts; etag?: string; writeId?: string }> {
+    async #read(): Promise<{ state: BreakerState; etag?: string; writeId?: string }> {
         try {
             const row = await this.client.getEntity<Partial<BreakerEntity>>(PK, RK);
-            const parsed: unknown = typeof row.counts === 'string' ? JSON.parse(row.counts) : {};
-            const counts =
-                parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as MinuteCounts) : {};
-            return { counts, etag: row.etag, ...(row.writeId ? { writeId: row.writeId } : {}) };
+            const state = {
+                counts: parseField(row.counts, false),
+                shared: parseField(row.shared, false),
+                held: parseField(row.held, true),
+            } as BreakerState;
+            return { state, etag: row.etag, ...(row.writeId ? { writeId: row.writeId } : {}) };
         } catch (e) {
-            if (isRestError(e) && e.statusCode === 404) return { counts: {} };
+            if (isRestError(e) && e.statusCode === 404) return { state: { counts: {} } };
             throw new StateStoreError('circuit breaker read failed', { cause: e });
         }
     }
 
     async peek(now: number): Promise<number> {
-        return countInLastHour((await this.#read()).counts, now);
+        return countInLastHour((await this.#read()).state.counts, now);
     }
 
-    async tryAcquire(now: number, max: number): Promise<BreakerDecision> {
+    async tryAcquire(options: AcquireOptions): Promise<BreakerDecision> {
         let current = await this.#read();
         for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-            const { decision, counts } = decide(current.counts, now, max);
-            if (!counts) return decision;
+            const { decision, state } = decide(current.state, options);
+            if (!state) return decision;
             const writeId = randomUUID();
-            const entity: BreakerEntity = { partitionKey: PK, rowKey: RK, counts: JSON.stringify(counts), writeId };
+            const entity: BreakerEntity = {
+                partitionKey: PK,
+                rowKey: RK,
+                counts: JSON.stringify(state.counts),
+                shared: JSON.stringify(state.shared ?? {}),
+                held: JSON.stringify(state.held ?? []),
+                writeId,
+            };
             try {
                 if (current.etag === undefined) await this.client.createEntity(entity);
                 else await this.client.updateEntity(entity, 'Replace', { etag: current.etag });

@@ -48,7 +48,7 @@ describe('TableCircuitBreaker', () => {
         const seen: number[] = [];
         // Twelve a minute: 700 containments within 59 minutes (a slot store of one entry each broke at the 607th).
         for (let i = 0; i < 700; i++) {
-            const d = await breaker.tryAcquire(start + Math.floor(i / 12) * MIN, 5000);
+            const d = await breaker.tryAcquire({ now: start + Math.floor(i / 12) * MIN, max: 5000 });
             expect(d.acquired).toBe(true);
             seen.push(d.inLastHour);
         }
@@ -63,9 +63,17 @@ describe('TableCircuitBreaker', () => {
     it('at cap 1: one containment an hour, and another once its minute has left the window', async () => {
         const breaker = new TableCircuitBreaker(await table());
         const now = Date.now();
-        expect(await breaker.tryAcquire(now, 1)).toEqual({ acquired: true, inLastHour: 1 });
-        expect(await breaker.tryAcquire(now + 30 * MIN, 1)).toEqual({ acquired: false, inLastHour: 1 });
-        expect(await breaker.tryAcquire(now + 61 * MIN, 1)).toEqual({ acquired: true, inLastHour: 1 });
+        expect(await breaker.tryAcquire({ now: now, max: 1 })).toEqual({ acquired: true, inLastHour: 1, held: [] });
+        expect(await breaker.tryAcquire({ now: now + 30 * MIN, max: 1 })).toEqual({
+            acquired: false,
+            inLastHour: 1,
+            held: [],
+        });
+        expect(await breaker.tryAcquire({ now: now + 61 * MIN, max: 1 })).toEqual({
+            acquired: true,
+            inLastHour: 1,
+            held: [],
+        });
     });
 
     it('four instances taking slots back to back: none gives up on the contended row', async () => {
@@ -74,7 +82,8 @@ describe('TableCircuitBreaker', () => {
         const results = await Promise.allSettled(
             [0, 1, 2, 3].map(async () => {
                 const breaker = new TableCircuitBreaker(client);
-                for (let i = 0; i < 25; i++) expect((await breaker.tryAcquire(now, 5000)).acquired).toBe(true);
+                for (let i = 0; i < 25; i++)
+                    expect((await breaker.tryAcquire({ now: now, max: 5000 })).acquired).toBe(true);
             }),
         );
         // Before the backoff came ahead of the re-read, the instance that had just won kept winning and the others
@@ -88,10 +97,40 @@ describe('TableCircuitBreaker', () => {
         const client = await table();
         const breaker = new TableCircuitBreaker(client);
         const now = Date.now();
-        await breaker.tryAcquire(now, 10);
+        await breaker.tryAcquire({ now: now, max: 10 });
         limits.loseAcknowledgement('tenant', 1);
-        expect(await breaker.tryAcquire(now, 10)).toEqual({ acquired: true, inLastHour: 2 });
+        expect(await breaker.tryAcquire({ now: now, max: 10 })).toEqual({ acquired: true, inLastHour: 2, held: [] });
         expect(sum((await stored(client)).counts)).toBe(2);
+    });
+
+    it('shares one slot per share key across instances, and a row of many keys and held users stays within Azure limits', async () => {
+        const client = await table();
+        const now = Date.now();
+        const refusedBefore = limits.refused.length;
+        const [a, b] = [new TableCircuitBreaker(client), new TableCircuitBreaker(client)];
+        expect(await a.tryAcquire({ now, max: 3, shareKey: 'campaign:c1' })).toMatchObject({
+            acquired: true,
+            inLastHour: 1,
+        });
+        expect(await b.tryAcquire({ now, max: 3, shareKey: 'campaign:c1' })).toMatchObject({
+            shared: true,
+            inLastHour: 1,
+        });
+        // A thousand other keys of 300 characters, then held users of 200: the row keeps the newest, bounded.
+        for (let i = 0; i < 1000; i++) {
+            await a.tryAcquire({ now: now + 1000, max: 10_000, shareKey: `campaign:${'k'.repeat(300)}${i}` });
+        }
+        for (let i = 0; i < 60; i++) {
+            const d = await b.tryAcquire({ now: now + 2000, max: 1, holder: `${i}-${'h'.repeat(200)}@contoso.com` });
+            expect(d.acquired).toBe(false);
+        }
+        const row = await client.getEntity<{ shared: string; held: string }>('tenant', 'circuit-breaker');
+        expect(Object.keys(JSON.parse(row.shared) as object)).toHaveLength(256);
+        expect(JSON.parse(row.held) as unknown[]).toHaveLength(25);
+        expect(limits.refused.length).toBe(refusedBefore);
+        // A high-confidence request is never held, and is counted.
+        const high = await b.tryAcquire({ now: now + 3000, max: 1, confidence: 'high', holder: 'victim@contoso.com' });
+        expect(high).toMatchObject({ acquired: true, overCap: true, inLastHour: 1002 });
     });
 
     it('a row it cannot read, or a table it cannot write, is an error, never a free slot', async () => {
@@ -102,15 +141,15 @@ describe('TableCircuitBreaker', () => {
             counts: '{"2993',
             writeId: 'x',
         });
-        await expect(new TableCircuitBreaker(client).tryAcquire(Date.now(), 10)).rejects.toBeInstanceOf(
+        await expect(new TableCircuitBreaker(client).tryAcquire({ now: Date.now(), max: 10 })).rejects.toBeInstanceOf(
             StateStoreError,
         );
         const other = await table();
         limits.refuseUser('tenant', 'AuthorizationPermissionMismatch', 403);
         try {
-            await expect(new TableCircuitBreaker(other).tryAcquire(Date.now(), 10)).rejects.toBeInstanceOf(
-                StateStoreError,
-            );
+            await expect(
+                new TableCircuitBreaker(other).tryAcquire({ now: Date.now(), max: 10 }),
+            ).rejects.toBeInstanceOf(StateStoreError);
         } finally {
             limits.refuseUser('tenant', 'AuthorizationPermissionMismatch', 403, 0);
         }
