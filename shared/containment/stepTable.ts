@@ -6,14 +6,7 @@ import { GraphCallError } from '../graph/callGraph';
 import type { AccountFacts, Containment, StepName } from './model';
 import { CIRCUIT_BREAKER } from './breakerStep';
 import { REMOVE_NEW_METHODS, removesNewMethods } from './removeNewMethods';
-import {
-    defaultMethodAttention,
-    NOT_YET_VERIFIED,
-    readBack,
-    StepContext,
-    StepResult,
-    StepSpec,
-} from './steps';
+import { defaultMethodAttention, NOT_YET_VERIFIED, readBack, StepContext, StepResult, StepSpec } from './steps';
 
 const GUEST_NOT_REVOKED =
     'guest user: Graph does not revoke sign-in sessions of external users; their home tenant must';

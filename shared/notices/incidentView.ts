@@ -8,11 +8,13 @@ export type Severity = 'High' | 'Medium' | 'Informational';
 
 /**
  * How urgent an incident is for the SOC, decided once for every output: a fraud report, an approval during the attack
- * (the user gave in) or a method registered after one (the attacker may be in) is High; a drill is Informational; any
- * other attack is Medium.
+ * (the user gave in), a method registered after one (the attacker may be in), or a hold by the open circuit breaker
+ * (a decoy flood or a false-positive storm) is High; a drill is Informational; any other attack is Medium.
  */
 export function incidentSeverity(incident: Incident, containment?: Containment): Severity {
     if (incident.drill) return 'Informational';
+    // Held by the open circuit breaker: a possible decoy flood or false-positive storm, for a person now.
+    if (containment?.heldByBreaker && containment.status === 'not-contained') return 'High';
     const approved =
         incident.approval !== undefined ||
         incident.trigger === 'spam-then-success' ||
