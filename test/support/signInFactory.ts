@@ -345,6 +345,10 @@ export interface AuditOptions {
     readonly result?: string | number;
     readonly correlationId?: string;
     readonly id?: string;
+    /** The target's modifiedProperties (the legacy "Update user" logs its StrongAuthentication* changes so). */
+    readonly modified?: ReadonlyArray<{ displayName: string; oldValue: string; newValue: string }>;
+    /** additionalDetails beyond the AuthenticationMethod one (e.g. a passkey's AAGuid). */
+    readonly details?: ReadonlyArray<{ key: string; value: string }>;
 }
 
 /**
@@ -354,6 +358,7 @@ export interface AuditOptions {
 export function securityInfoChange(o: AuditOptions): Record<string, unknown> {
     const by = o.by ?? o.user;
     const activity = o.activity ?? 'User registered security info';
+    const legacy = /^update user/i.test(activity);
     return {
         time: iso7(o.at),
         resourceId: `/tenants/${TENANT_ID}/providers/Microsoft.aadiam`,
@@ -368,21 +373,31 @@ export function securityInfoChange(o: AuditOptions): Record<string, unknown> {
         identity: by === 'app' ? 'Some App' : by.name,
         Level: 4,
         properties: {
-            id: o.id ?? `Authentication Methods_${guid()}`,
+            id: o.id ?? (legacy ? `Directory_${guid()}_1` : `Authentication Methods_${guid()}`),
             category: 'UserManagement',
             correlationId: o.correlationId ?? guid(),
             result: o.result ?? 'success',
-            resultReason: o.reason ?? 'User registered Authenticator App with Notification and Code',
+            resultReason: o.reason ?? (legacy ? '' : 'User registered Authenticator App with Notification and Code'),
             activityDisplayName: activity,
             activityDateTime: isoOffset(o.at),
-            loggedByService: 'Authentication Methods',
-            operationType: 'Add',
+            loggedByService: legacy ? 'Core Directory' : 'Authentication Methods',
+            operationType: legacy ? 'Update' : 'Add',
             initiatedBy:
                 by === 'app'
                     ? { app: { appId: guid('app'), displayName: 'Some App', servicePrincipalId: guid('sp') } }
                     : { user: { id: by.id, userPrincipalName: by.upn, ipAddress: o.ip ?? '198.51.100.10' } },
-            targetResources: [{ id: o.user.id, type: 'User', userPrincipalName: o.user.upn, modifiedProperties: [] }],
-            additionalDetails: o.method ? [{ key: 'AuthenticationMethod', value: o.method }] : [],
+            targetResources: [
+                {
+                    id: o.user.id,
+                    type: 'User',
+                    userPrincipalName: o.user.upn,
+                    modifiedProperties: o.modified ?? [],
+                },
+            ],
+            additionalDetails: [
+                ...(o.method ? [{ key: 'AuthenticationMethod', value: o.method }] : []),
+                ...(o.details ?? []),
+            ],
         },
     };
 }
