@@ -1,4 +1,5 @@
 import type { Containment, SentinelRows } from '../containment/model';
+import { attackStartOf } from '../detection/openIncident';
 import type { Incident } from '../detection/userState';
 import { isoTime } from '../time';
 import type { ContainedIncident } from '../userRow/userRow';
@@ -50,13 +51,23 @@ export interface IncidentView {
     readonly recordedAt: string;
     readonly ipAddresses: readonly string[];
     readonly apps: readonly string[];
-    readonly approval: { at: string; ipAddress: string | null; fromDenialIp: boolean } | null;
+    readonly approval: {
+        at: string;
+        ipAddress: string | null;
+        fromDenialIp: boolean;
+        /** How the approving sign-in matched the attack's source: address, network (/24, /64), autonomous-system. */
+        sameSource: string | null;
+    } | null;
+    /** When the attack began as a person dates it: what was registered since is removed. */
+    readonly attackStart: string;
     readonly evidence: readonly string[];
     readonly closedAt: string | null;
     /** method-registered-after-attack: the attack it follows, the methods registered, whether from an attack IP. */
     readonly relatedIncidentId: string | null;
     readonly methods: readonly string[] | null;
     readonly fromAttackIp: boolean | null;
+    /** method-registered-after-attack: what changed, when the audit records said. */
+    readonly changes: readonly string[] | null;
     /** A drill (`mfa-responder drill` on a canary user): dry-run, nothing was changed. */
     readonly drill: boolean;
     /** Present when evidence was left out to keep the row within Azure's limits (the counts are exact). */
@@ -145,13 +156,16 @@ export function incidentView(
                   at: isoTime(incident.approval.at),
                   ipAddress: incident.approval.ipAddress ?? null,
                   fromDenialIp: incident.approval.fromDenialIp,
+                  sameSource: incident.approval.sameSource ?? null,
               }
             : null,
+        attackStart: isoTime(attackStartOf(incident)),
         evidence: incident.evidence,
         closedAt: isoTime(incident.closedAt) ?? null,
         relatedIncidentId: incident.relatedIncidentId ?? null,
         methods: incident.methods ?? null,
         fromAttackIp: incident.fromAttackIp ?? null,
+        changes: incident.changes ?? null,
         drill: incident.drill === true,
         ...(incident.trimmed ? { trimmed: incident.trimmed } : {}),
         containment: c?.status ?? null,
