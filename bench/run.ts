@@ -29,6 +29,7 @@ import { startFakeGraph, startFakeIdentity } from '../test/support/fakeGraph';
 import { envelope, pushDenied, user } from '../test/support/signInFactory';
 import { EventRecorder } from '../cli/replayEvents';
 import { writeRealisticStream } from './realisticStream';
+import { rowSizeBench } from './rowSize';
 import { tenantStream } from './streams';
 
 const categories = new Set<string>(USER_SIGNIN_CATEGORIES);
@@ -427,6 +428,7 @@ async function main(): Promise<void> {
     if (!only || only === 'latency') await latency();
     if (!only || only === 'html') await htmlReport();
     if (!only || only === 'registrations') registrations();
+    if (!only || only === 'rowsize') rowSizeBench();
 }
 
 main().catch((e) => {

@@ -48,8 +48,8 @@ export interface SweepResult {
 
 const THRESHOLDS = [3, 4, 5, 6, 7, 8, 9, 10];
 const WINDOWS = [5, 10, 15, 30, 60];
-const SUSTAINED_THRESHOLDS = [10, 12, 15, 20, 25, 30];
-const SUSTAINED_WINDOWS = [1, 2, 4, 8, 12];
+const SUSTAINED_THRESHOLDS = [10, 15, 20, 25, 30];
+const SUSTAINED_WINDOWS = [2, 4, 8, 12];
 
 const withCurrent = (values: number[], current: number) => [...new Set([...values, current])].sort((a, b) => a - b);
 
@@ -61,7 +61,7 @@ export function defaultGrid(policy: DetectionPolicy): SweepGrid {
     };
 }
 
-/** The long window's usual grid, with the current settings added where they are off it: at most 7 × 6 points. */
+/** The long window's usual grid, with the current settings added where they are off it: at most 6 × 5 points. */
 export function defaultSustainedGrid(policy: DetectionPolicy): SustainedGrid {
     return {
         thresholds: withCurrent(SUSTAINED_THRESHOLDS, policy.sustainedThreshold),

@@ -147,15 +147,11 @@ describe('mfa-responder replay --html', () => {
         const cells = sweepCells(readFileSync(file, 'utf8'));
         const incidents = (out: string) => jsonLines(out).at(-1)!.incidents as number;
         expect(cells.get('5x10')).toBe(incidents(base.stdout));
-        // The long window's axis: its cell for this run's settings is the same count, and another cell is what a
-        // replay with those settings finds.
+        // The long window's axis (its cells against detection itself: test/unit/backtest.test.ts): its cell for this
+        // run's settings is the same count.
         const long = sustainedCells(readFileSync(file, 'utf8'));
-        expect(long.size).toBe(6 * 5);
+        expect(long.size).toBe(5 * 4);
         expect(long.get('15x4')).toBe(incidents(base.stdout));
-        const strict = await runCli(['replay', input, '--json'], {
-            env: { SUSTAINED_THRESHOLD: '10', SUSTAINED_WINDOW_HOURS: '12' },
-        });
-        expect(long.get('10x12')).toBe(incidents(strict.stdout));
         expect(incidents(base.stdout)).toBeGreaterThan(0);
         for (const [threshold, window] of [
             ['3', '5'],

@@ -105,8 +105,8 @@ describe('thresholdSweep', () => {
         expect(sweep.sustained!.current).toEqual({ threshold: 15, windowHours: 4 });
         expect(sweep.cells[0]!.incidents).toBe(0);
         expect(defaultSustainedGrid(DEFAULT_POLICY)).toEqual({
-            thresholds: [10, 12, 15, 20, 25, 30],
-            windowsHours: [1, 2, 4, 8, 12],
+            thresholds: [10, 15, 20, 25, 30],
+            windowsHours: [2, 4, 8, 12],
         });
     });
 
