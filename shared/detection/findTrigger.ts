@@ -40,10 +40,15 @@ export function findTrigger(
     return drill.at.time < real.at.time ? drill : real;
 }
 
-/** A sliding window over prompts by event time, with its weighted score. */
+/**
+ * A sliding window over prompts by event time, with its weighted score. The long window also keeps its refused
+ * prompts apart, so that an approval looks at those only (most of a busy user's prompts are approvals).
+ */
 class Window {
-    readonly prompts: Prompt[] = [];
-    head = 0;
+    readonly #prompts: Prompt[] = [];
+    #head = 0;
+    readonly #refused: Prompt[] = [];
+    #refusedHead = 0;
     score = 0;
 
     constructor(
@@ -53,43 +58,46 @@ class Window {
 
     /** Drops what is older than the span before `t`. */
     slide(t: number): void {
-        while (this.head < this.prompts.length && this.prompts[this.head]!.time < t - this.spanMs)
-            this.score -= weightOf(this.prompts[this.head++]!.kind, this.policy);
+        const from = t - this.spanMs;
+        while (this.#head < this.#prompts.length && this.#prompts[this.#head]!.time < from)
+            this.score -= weightOf(this.#prompts[this.#head++]!.kind, this.policy);
+        while (this.#refusedHead < this.#refused.length && this.#refused[this.#refusedHead]!.time < from)
+            this.#refusedHead++;
     }
 
     push(p: Prompt): void {
-        this.prompts.push(p);
+        this.#prompts.push(p);
         this.score += weightOf(p.kind, this.policy);
+        if (REFUSED_KINDS.has(p.kind)) this.#refused.push(p);
     }
 
     get empty(): boolean {
-        return this.head >= this.prompts.length;
+        return this.#head >= this.#prompts.length;
     }
 
     get start(): number | undefined {
-        return this.prompts[this.head]?.time;
+        return this.#prompts[this.#head]?.time;
     }
 
-    *live(): Iterable<Prompt> {
-        for (let i = this.head; i < this.prompts.length; i++) yield this.prompts[i]!;
+    /**
+     * An approval after refused prompts from its own source (address, /24 or /64, autonomous system) within the
+     * window: the user gave in, however slowly the denials came. Only refused prompts count at this pace: a phone left
+     * in a drawer leaves unanswered prompts from the user's own laptop, which the user then approves from. Returns the
+     * first such prompt's time when there are at least SPAM_THEN_SUCCESS_MIN_DENIALS of them.
+     */
+    refusedFrom(approval: Prompt): number | undefined {
+        if (this.#refused.length - this.#refusedHead < this.policy.spamThenSuccessMinDenials - EPSILON)
+            return undefined;
+        let count = 0;
+        let first: number | undefined;
+        for (let i = this.#refusedHead; i < this.#refused.length; i++) {
+            const p = this.#refused[i]!;
+            if (sourceMatch(p, approval) === undefined) continue;
+            count++;
+            first ??= p.time;
+        }
+        return count + EPSILON >= this.policy.spamThenSuccessMinDenials ? first : undefined;
     }
-}
-
-/**
- * An approval after refused prompts from its own source (address, /24 or /64, autonomous system) within the long
- * window: the user gave in, however slowly the denials came. Only refused prompts count at this pace: a phone left
- * in a drawer leaves unanswered prompts from the user's own laptop, which the user then approves from. Returns the
- * first such prompt's time when there are at least SPAM_THEN_SUCCESS_MIN_DENIALS of them.
- */
-function refusedFromSource(long: Window, approval: Prompt, policy: DetectionPolicy): number | undefined {
-    let count = 0;
-    let first: number | undefined;
-    for (const p of long.live()) {
-        if (!REFUSED_KINDS.has(p.kind) || sourceMatch(p, approval) === undefined) continue;
-        count++;
-        first ??= p.time;
-    }
-    return count + EPSILON >= policy.spamThenSuccessMinDenials ? first : undefined;
 }
 
 function findTriggerAmong(
@@ -108,7 +116,7 @@ function findTriggerAmong(
             if (!short.empty && short.score + EPSILON >= policy.spamThenSuccessMinDenials) {
                 return { trigger: 'spam-then-success', at: p, windowStart: short.start! };
             }
-            const since = refusedFromSource(long, p, policy);
+            const since = long.refusedFrom(p);
             if (since !== undefined) return { trigger: 'spam-then-success', at: p, windowStart: since };
             const after = releasedAttackOf(incidents, p, policy);
             if (after) return { trigger: 'spam-then-success', at: p, after };
