@@ -8,7 +8,7 @@ export default tseslint.config(
     {
         languageOptions: {
             parserOptions: {
-                projectService: { allowDefaultProject: ['bin/*.js', 'eslint.config.mjs'] },
+                projectService: { allowDefaultProject: ['bin/*.js', 'scripts/*.js', 'eslint.config.mjs'] },
                 tsconfigRootDir: import.meta.dirname,
             },
         },
@@ -36,10 +36,13 @@ export default tseslint.config(
             '@typescript-eslint/no-explicit-any': 'off',
         },
     },
-    { files: ['bin/*.js', 'eslint.config.mjs'], ...tseslint.configs.disableTypeChecked },
+    { files: ['bin/*.js', 'scripts/*.js', 'eslint.config.mjs'], ...tseslint.configs.disableTypeChecked },
     {
-        files: ['bin/*.js'],
-        languageOptions: { globals: { require: 'readonly', process: 'readonly' }, sourceType: 'commonjs' },
+        files: ['bin/*.js', 'scripts/*.js'],
+        languageOptions: {
+            globals: { require: 'readonly', process: 'readonly', module: 'writable', __dirname: 'readonly' },
+            sourceType: 'commonjs',
+        },
         rules: { '@typescript-eslint/no-require-imports': 'off' },
     },
 );

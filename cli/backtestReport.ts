@@ -1,12 +1,11 @@
 import type { ContainmentConfig } from '../shared/settings/containment';
 import type { DetectionConfig } from '../shared/settings/detection';
-import { planContainment } from '../shared/containment/plan';
 import { IncidentView, incidentView } from '../shared/notices/incidentView';
-import type { Containment } from '../shared/containment/model';
 import type { ContainedIncident } from '../shared/userRow/userRow';
 import type { BatchResult } from '../shared/pipeline/batchResult';
 import { isSecurityInfoEvent } from '../shared/signin/signInEvent';
 import type { EventRecorder, RecordedUser } from './replayEvents';
+import { withDryRunPlans } from './dryRunPlans';
 import type { SweepResult } from './thresholdSweep';
 import { incidentTimeline, Timeline } from './timeline';
 
@@ -30,6 +29,8 @@ export interface BacktestReport {
     /** MFA events read but not kept for the sweep and timelines (past the memory bound). */
     readonly eventsDropped: number;
     readonly elapsedMs: number;
+    /** DENIAL_WINDOW_MINUTES of the run, ms: the sliding window each timeline draws at its trigger point. */
+    readonly windowMs: number;
 }
 
 /** Incidents drawn in full (timeline, prompts, plan); the rest are listed in the index only. */
@@ -60,37 +61,26 @@ function latestUserType(user: RecordedUser | undefined): string | undefined {
 }
 
 /**
- * The report's model: each incident through the one incident view, with its timeline and its containment. Without
- * `--contain`, the containment is what the plan would be in dry-run with the current settings, planned at the
- * trigger's event time (so that the cooldown between two incidents of a user reads as it would have live); the
- * circuit breaker, which needs the live count, is not simulated.
+ * The report's model: each incident through the one incident view, with its timeline and its containment (the one
+ * `--contain` ran, or the dry-run plan: ./dryRunPlans.ts).
  */
 export function buildBacktestReport(input: BuildReportInput): BacktestReport {
-    const dryRun: ContainmentConfig = { ...input.containment, mode: 'dry-run' };
-    const plannedByUser = new Map<string, Containment[]>();
-    const incidents: ReportIncident[] = input.incidents.map(({ incident, containment }, n) => {
-        const user = input.recorder.user(incident.userId);
-        let shown = containment;
-        if (!shown) {
-            const earlier = plannedByUser.get(incident.userId) ?? [];
-            const userType = latestUserType(user);
-            shown = planContainment({
-                incident,
-                earlier,
-                ...(userType ? { userType } : {}),
-                config: dryRun,
-                now: incident.detectedAt,
-            });
-            plannedByUser.set(incident.userId, [...earlier, shown]);
-        }
-        return {
-            view: incidentView(incident, shown),
-            planOnly: containment === undefined,
-            ...(n < MAX_DETAILED_INCIDENTS
-                ? { timeline: incidentTimeline(user, incident, input.detection.policy.windowMs) }
-                : {}),
-        };
-    });
+    const shown = withDryRunPlans(input.incidents, input.containment, (userId) =>
+        latestUserType(input.recorder.user(userId)),
+    );
+    const incidents: ReportIncident[] = shown.map(({ incident, containment, planOnly }, n) => ({
+        view: incidentView(incident, containment),
+        planOnly,
+        ...(n < MAX_DETAILED_INCIDENTS
+            ? {
+                  timeline: incidentTimeline(
+                      input.recorder.user(incident.userId),
+                      incident,
+                      input.detection.policy.windowMs,
+                  ),
+              }
+            : {}),
+    }));
     const p = input.detection.policy;
     const c = input.containment;
     return {
@@ -120,5 +110,6 @@ export function buildBacktestReport(input: BuildReportInput): BacktestReport {
         ...(input.sweep ? { sweep: input.sweep } : {}),
         eventsDropped: input.recorder.dropped,
         elapsedMs: input.elapsedMs,
+        windowMs: p.windowMs,
     };
 }

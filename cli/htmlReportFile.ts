@@ -15,10 +15,11 @@ export class ReportFileError extends Error {}
 
 /** Checked before the replay starts, so that a long replay never ends in a report it cannot write. */
 export async function checkReportFile(file: string, inputs: readonly string[]): Promise<void> {
-    if (file === '' || file === '-') throw new UsageError('--html needs a file name (the report is one HTML file)');
+    if (file === '' || file === '-')
+        throw new UsageError('--html needs a file name (the report is one HTML file)', 'replay');
     const path = resolve(file);
     if (inputs.some((input) => input !== '-' && resolve(input) === path)) {
-        throw new UsageError(`--html ${file} is one of the inputs: the report would overwrite it`);
+        throw new UsageError(`--html ${file} is one of the inputs: the report would overwrite it`, 'replay');
     }
     const existing = await stat(path).catch(() => undefined);
     if (existing?.isDirectory()) throw new ReportFileError(`cannot write the report to ${file}: it is a directory`);

@@ -6,8 +6,16 @@ export interface CliIO {
     readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/** A mistake in how the command was called: usage is printed, exit code 2. */
-export class UsageError extends Error {}
+/** A mistake in how the command was called: one line naming it and where the help is, exit code 2. */
+export class UsageError extends Error {
+    constructor(
+        message: string,
+        /** The command whose help lists what it takes (`mfa-responder help <command>`). */
+        readonly command?: string,
+    ) {
+        super(message);
+    }
+}
 
 /** The reader of our output went away (`| head -n 1`): stop quietly, as a pipe expects. */
 export class OutputClosedError extends Error {

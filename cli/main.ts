@@ -4,57 +4,26 @@ import { ContainmentInProgressError, NothingToReleaseError } from '../shared/run
 import { ConfigError } from '../shared/errors';
 import { GraphCallError } from '../shared/graph/callGraph';
 import type { HealthOptions } from '../shared/health/runChecks';
-import { doctorCommand } from './commands/doctor';
+import type { CommandSpec } from './commandSpec';
+import { doctorCommand, DOCTOR_SPEC } from './commands/doctor';
 import { drillCommand } from './commands/drill';
 import { CanaryBusyError, DrillFailedError, NotACanaryError } from './commands/drillErrors';
-import { incidentsCommand } from './commands/incidents';
-import { releaseCommand, UnknownUserError } from './commands/release';
+import { DRILL_SPEC } from './commands/drillOptions';
+import { incidentsCommand, INCIDENTS_SPEC } from './commands/incidents';
+import { releaseCommand, RELEASE_SPEC, UnknownUserError } from './commands/release';
 import { replayCommand, ReplayRuntimeOptions } from './commands/replay';
-import { setupCommand } from './commands/setup';
+import { REPLAY_SPEC } from './commands/replayOptions';
+import { setupCommand, SETUP_SPEC } from './commands/setup';
+import { nearest } from './flags';
+import { commandHelp, overallHelp, packageVersion } from './help';
 import { ReportFileError } from './htmlReportFile';
 import { CliIO, OutputClosedError, UsageError, write } from './io';
+import { NoticesDirError } from './noticeFiles';
+import { NoUsableRecordError } from './readerVerdict';
 import { ReplayStorageError, UnreadableInputError } from './replay';
+import { NotSignedInError } from './signedIn';
 
 export type { CliIO } from './io';
-
-const USAGE = `Usage: mfa-responder <command> [options]
-
-Commands:
-  replay [FILE... | -]   Run exported sign-in logs through the detection pipeline (a backtest).
-      --threshold N          push denials within the window that open an incident (DENIAL_THRESHOLD, default 5)
-      --window-minutes M     sliding window in minutes (DENIAL_WINDOW_MINUTES, default 10)
-      --json                 NDJSON on stdout: one line per incident, then a summary line
-      --store memory|azurite|table
-                             where user state lives: in memory (default), a local Azurite started for the run,
-                             or a table of the storage account the STATE_TABLE_* settings name (needs --table)
-      --table NAME           with --store table: the table to use; never the live STATE_TABLE_NAME
-      --batch-size N         messages per pipeline batch (default 256, host.json maxEventBatchSize)
-      --memory-users N       with --store memory: users without an incident held at most, the least recently
-                             seen forgotten first (default 100000)
-      --contain              also contain the incidents found, through Graph: only with CONTAINMENT_MODE=live
-                             and GRAPH_BASE_URL set explicitly (rehearse against a test tenant)
-      --html FILE            also write a self-contained HTML report: summary, a timeline and the containment
-                             plan of each incident, and a threshold sweep (incidents per threshold x window)
-  incidents [--open] [--json]
-                         List incidents from the state table (STATE_TABLE_* settings).
-  release <userId|UPN> --reason "..." [--by NAME]
-                         Undo the push block of a user and close their incidents.
-  setup [--group-name NAME] [--group-id ID] [--methods microsoftAuthenticator,sms,voice]
-                         Create the push-block group if needed and exclude it from the Microsoft
-                         Authenticator policy, and from SMS and voice with --methods (keeps existing
-                         exclusions). Idempotent.
-  doctor [--json] [--app-client-id ID] [--arm-endpoint URL] [--timeout S]
-                         Check the whole chain: settings, state table, Graph permissions, push block,
-                         diagnostic setting, sign-ins arriving, lag, incidents. Exit 1 if a check failed.
-  drill --user <objectId|UPN> [--denials N] [--no-wait] [--timeout S] [--json]
-                         Send a synthetic push-bombing episode for a canary (DRILL_USER_IDS) through the
-                         hub and time the responder's incident and containment plan.
-  help                   Show this text.
-
-Settings come from the environment; see docs/settings.md. Exit codes: 0 done, 1 failure, 2 bad usage,
-66 unreadable input, 69 a Graph call failed, 73 the report file cannot be written, 75 a containment is in
-progress (retry), 78 bad setting.
-`;
 
 /** What the bin never changes; tests shorten waits through it. */
 export interface MainOptions {
@@ -68,29 +37,61 @@ export interface MainOptions {
     readonly health?: Pick<HealthOptions, 'now'>;
 }
 
-type Command = (args: string[], io: CliIO, options: MainOptions) => Promise<number>;
+type Run = (args: string[], io: CliIO, options: MainOptions) => Promise<number>;
 
-const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
-    ['replay', (args, io, options) => replayCommand(args, io, options.runtime)],
-    ['incidents', (args, io) => incidentsCommand(args, io)],
-    ['release', (args, io, options) => releaseCommand(args, io, options.releaseWaitMs)],
-    ['setup', (args, io) => setupCommand(args, io)],
-    ['doctor', (args, io, options) => doctorCommand(args, io, options.credential, options.health)],
-    ['drill', (args, io, options) => drillCommand(args, io, options.credential)],
-]);
+/** The commands, in the order help lists them: each with what it takes (its spec) and what runs it. */
+const COMMANDS: ReadonlyArray<readonly [CommandSpec, Run]> = [
+    [REPLAY_SPEC, (args, io, options) => replayCommand(args, io, options.runtime)],
+    [INCIDENTS_SPEC, (args, io) => incidentsCommand(args, io)],
+    [RELEASE_SPEC, (args, io, options) => releaseCommand(args, io, options.releaseWaitMs)],
+    [SETUP_SPEC, (args, io, options) => setupCommand(args, io, options.credential)],
+    [DOCTOR_SPEC, (args, io, options) => doctorCommand(args, io, options.credential, options.health)],
+    [DRILL_SPEC, (args, io, options) => drillCommand(args, io, options.credential)],
+];
 
+const SPECS = COMMANDS.map(([spec]) => spec);
 const HELP = new Set(['help', '--help', '-h']);
+
+function commandNamed(name: string): readonly [CommandSpec, Run] {
+    const found = COMMANDS.find(([spec]) => spec.name === name);
+    if (found) return found;
+    const near = nearest(
+        name,
+        SPECS.map((s) => s.name),
+    );
+    throw new UsageError(
+        `unknown command "${name}"${near ? `; did you mean ${near}?` : ''} Commands: ${SPECS.map((s) => s.name).join(', ')}`,
+    );
+}
+
+/** `--help` or `-h` among a command's flags (before a `--`, after which everything is a file name). */
+function asksForHelp(args: readonly string[]): boolean {
+    const end = args.indexOf('--');
+    return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
 
 /** Runs the CLI; returns the process exit code. Never throws for user errors: it prints them. */
 export async function main(argv: readonly string[], io: CliIO, options: MainOptions = {}): Promise<number> {
     const [command, ...rest] = argv;
     try {
-        if (command === undefined || HELP.has(command)) {
-            await write(io.stdout, USAGE);
-            return command === undefined ? 2 : 0;
+        if (command === undefined) {
+            await write(io.stderr, overallHelp(SPECS));
+            return 2;
         }
-        const run = COMMANDS.get(command);
-        if (!run) throw new UsageError(`unknown command "${command}"`);
+        if (command === '--version' || command === '-V' || command === 'version') {
+            await write(io.stdout, `mfa-responder ${packageVersion()}\n`);
+            return 0;
+        }
+        if (HELP.has(command)) {
+            const about = rest[0];
+            await write(io.stdout, about === undefined ? overallHelp(SPECS) : commandHelp(commandNamed(about)[0]));
+            return 0;
+        }
+        const [spec, run] = commandNamed(command);
+        if (asksForHelp(rest)) {
+            await write(io.stdout, commandHelp(spec));
+            return 0;
+        }
         return await run(rest, io, options);
     } catch (e) {
         return report(e, io);
@@ -112,12 +113,18 @@ function exit<E extends Error>(type: ErrorClass<E>, code: number, say = (e: E) =
 }
 
 /**
- * The exit codes USAGE lists (sysexits.h where one fits): the first rule an error matches decides. An error no rule
- * expects is a bug: its stack is printed, exit 1.
+ * The exit codes help lists (help.ts EXIT_CODES_TEXT; sysexits.h where one fits): the first rule an error matches
+ * decides. An error no rule expects is a bug: its stack is printed, exit 1.
  */
 const EXIT_CODES: readonly ExitRule[] = [
-    exit(UsageError, 2, (e) => `${e.message}\n\n${USAGE}`),
+    exit(UsageError, 2, (e) =>
+        e.command
+            ? `${e.command}: ${e.message} (mfa-responder help ${e.command} lists its options)\n`
+            : `${e.message}\n`,
+    ),
     exit(NotACanaryError, 2),
+    exit(NoUsableRecordError, 65),
+    exit(NotSignedInError, 77),
     exit(GraphCallError, 69, (e) => `Graph refused: ${e.status ?? ''} ${e.graphCode}: ${e.message}\n`),
     exit(ContainmentInProgressError, 75),
     exit(CanaryBusyError, 75),
@@ -127,6 +134,7 @@ const EXIT_CODES: readonly ExitRule[] = [
     exit(UnreadableInputError, 66),
     exit(ConfigError, 78),
     exit(ReportFileError, 73),
+    exit(NoticesDirError, 73),
     exit(ReplayStorageError, 1),
 ];
 

@@ -1,6 +1,8 @@
 import Parser from 'stream-json/Parser';
 
 import { UnreadableInput } from '../shared/signin/envelope';
+import { readCsv } from './csvInput';
+import { InputSeen, noteFirstKeys } from './inputSeen';
 
 /** One NDJSON line may hold a whole Event Hub message; Event Hubs caps those at 1 MB, so 64 MB is generous. */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -104,13 +106,14 @@ const ENVELOPE_KEYS = new Set(['records', 'value']);
  * array, or of the `records` / `value` array of a top-level envelope, come out one at a time. A top-level object
  * without such an array is a bare record.
  */
-async function* readDocument(source: AsyncIterable<Buffer>): AsyncGenerator<unknown> {
+async function* readDocument(source: AsyncIterable<Buffer>, seen?: InputSeen): AsyncGenerator<unknown> {
     const tokens = tokensOf(source);
     let state: 'top' | 'topArray' | 'topObject' | 'envelopeArray' = 'top';
     let builder: ValueBuilder | undefined;
     let pending: Record<string, unknown> = {};
     let pendingKey: string | undefined;
     let sawEnvelope = false;
+    const note = (value: unknown) => noteFirstKeys(seen, value);
     /** Starts a value at `token`; a scalar is complete at once, a container completes later in `builder`. */
     const begin = (token: Token): { value: unknown } | undefined => {
         builder = new ValueBuilder();
@@ -130,7 +133,10 @@ async function* readDocument(source: AsyncIterable<Buffer>): AsyncGenerator<unkn
                     const value = builder.value;
                     builder = undefined;
                     if (state === 'topObject') keep(pendingKey!, value);
-                    else yield value;
+                    else {
+                        note(value);
+                        yield value;
+                    }
                 }
                 continue;
             }
@@ -154,6 +160,7 @@ async function* readDocument(source: AsyncIterable<Buffer>): AsyncGenerator<unkn
             } else if (token.name === 'keyValue') {
                 pendingKey = token.value;
             } else if (token.name === 'endObject') {
+                note(pending);
                 if (!sawEnvelope) yield pending;
                 state = 'top';
             } else if (token.name === 'startArray' && ENVELOPE_KEYS.has(pendingKey ?? '')) {
@@ -238,12 +245,29 @@ async function sniff(iterator: AsyncIterator<Buffer>): Promise<{ head: Buffer[];
  * `{"value":[...]}`, or a JSON array. Streams: memory stays flat however large the input. NDJSON lines are yielded as
  * strings, so that a broken line is one rejected record and the rest of the file still counts.
  */
-export async function* readSignInMessages(input: AsyncIterable<Buffer | string>): AsyncGenerator<unknown> {
-    for await (const batch of readSignInMessageBatches(input)) yield* batch;
+export async function* readSignInMessages(
+    input: AsyncIterable<Buffer | string>,
+    seen?: InputSeen,
+): AsyncGenerator<unknown> {
+    for await (const batch of readSignInMessageBatches(input, seen)) yield* batch;
+}
+
+/**
+ * A CSV export (Log Analytics "Export to CSV", the Entra admin center's download): a first line that is not JSON but
+ * holds a comma, with a byte-order mark or not.
+ */
+function looksLikeCsv(trimmed: string): boolean {
+    const text = trimmed.replace(/^\uFEFF/, '');
+    if (text.startsWith('{') || text.startsWith('[')) return false;
+    const firstLine = text.split('\n', 1)[0]!;
+    return firstLine.includes(',');
 }
 
 /** readSignInMessages, several messages at a time (as they come off the input): what a fast reader iterates. */
-export async function* readSignInMessageBatches(input: AsyncIterable<Buffer | string>): AsyncGenerator<unknown[]> {
+export async function* readSignInMessageBatches(
+    input: AsyncIterable<Buffer | string>,
+    seen?: InputSeen,
+): AsyncGenerator<unknown[]> {
     const iterator = (async function* () {
         for await (const c of input) yield typeof c === 'string' ? Buffer.from(c) : c;
     })();
@@ -255,6 +279,10 @@ export async function* readSignInMessageBatches(input: AsyncIterable<Buffer | st
         yield* head;
         if (!done) yield* iterator;
     })();
+    if (looksLikeCsv(trimmed)) {
+        yield* readCsv(rest, seen);
+        return;
+    }
 
     // A first line that is a whole JSON value means NDJSON; anything else is one document, read as a stream.
     const firstLine = trimmed.split('\n', 1)[0]!.trim();
@@ -271,6 +299,15 @@ export async function* readSignInMessageBatches(input: AsyncIterable<Buffer | st
         // A single line: a one-line document or a one-line NDJSON file, which read the same way.
         ndjson = false;
     }
-    if (ndjson) yield* readLines(rest);
-    else for await (const message of readDocument(rest)) yield [message];
+    if (seen) seen.kind = ndjson ? 'ndjson' : 'json';
+    if (ndjson) {
+        if (seen) {
+            try {
+                noteFirstKeys(seen, JSON.parse(firstLine));
+            } catch {
+                // A broken first line: nothing to note.
+            }
+        }
+        yield* readLines(rest);
+    } else for await (const message of readDocument(rest, seen)) yield [message];
 }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 
 import type { ContainmentConfig } from '../shared/settings/containment';
 import type { DetectionConfig } from '../shared/settings/detection';
@@ -11,6 +11,7 @@ import type { UserEvent } from '../shared/signin/signInEvent';
 import { MemoryRowStore } from '../shared/state/memoryRowStore';
 import { ContainedIncident, containmentOf, UserRowStore } from '../shared/userRow/userRow';
 import { UserRows } from '../shared/userRow/userRows';
+import type { InputSeen } from './inputSeen';
 import { readSignInMessageBatches } from './readInput';
 
 /** Reads an export in large chunks: a replay is bound by how fast it gets bytes to JSON.parse. */
@@ -36,6 +37,8 @@ export interface ReplayOptions {
     readonly onParsed?: (byUser: ReadonlyMap<string, readonly UserEvent[]>) => void;
     /** With the in-memory store: users without an incident held at most (MEMORY_STORE_USERS). */
     readonly memoryUsers?: number;
+    /** Filled with what the reader saw of the input's shape (for the message when nothing in it is usable). */
+    readonly seen?: InputSeen;
 }
 
 /**
@@ -61,11 +64,34 @@ export class ReplayStorageError extends Error {}
 /** A replay reports its totals itself (text or --json): the function's batch log lines would only repeat them. */
 const SILENT: Logger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function* openInputs(inputs: readonly string[], stdin?: NodeJS.ReadableStream): AsyncGenerator<unknown[]> {
+async function* openInputs(
+    inputs: readonly string[],
+    stdin: NodeJS.ReadableStream | undefined,
+    seen: InputSeen | undefined,
+): AsyncGenerator<unknown[]> {
     for (const input of inputs) {
         const stream =
             input === '-' ? (stdin ?? process.stdin) : createReadStream(input, { highWaterMark: READ_CHUNK_BYTES });
-        yield* readSignInMessageBatches(stream as AsyncIterable<Buffer>);
+        yield* readSignInMessageBatches(stream as AsyncIterable<Buffer>, seen);
+    }
+}
+
+/** Every named input is a file that can be read, checked before any is: a folder is named as one. */
+async function checkInputs(inputs: readonly string[]): Promise<void> {
+    for (const input of inputs) {
+        if (input === '-') continue;
+        try {
+            await access(input, constants.R_OK);
+        } catch (e) {
+            throw new UnreadableInputError(
+                `cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+            );
+        }
+        if ((await stat(input)).isDirectory()) {
+            throw new UnreadableInputError(
+                `cannot read ${input}: it is a folder; name the export files in it (mfa-responder replay ${input.replace(/\/$/, '')}/*)`,
+            );
+        }
     }
 }
 
@@ -75,16 +101,7 @@ async function* openInputs(inputs: readonly string[], stdin?: NodeJS.ReadableStr
  * least recently are forgotten beyond MEMORY_STORE_USERS, so memory is bounded whatever the size of the input.
  */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
-    for (const input of options.inputs) {
-        if (input === '-') continue;
-        try {
-            await access(input, constants.R_OK);
-        } catch (e) {
-            throw new UnreadableInputError(
-                `cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-            );
-        }
-    }
+    await checkInputs(options.inputs);
     const batchSize = options.batchSize ?? 256;
     const totals = emptyBatchResult();
     const opened = new Map<string, string>();
@@ -127,7 +144,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     };
 
     try {
-        for await (const messages of openInputs(options.inputs, options.stdin)) {
+        for await (const messages of openInputs(options.inputs, options.stdin, options.seen)) {
             for (const message of messages) {
                 batch.push(message);
                 if (batch.length < batchSize) continue;

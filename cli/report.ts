@@ -1,16 +1,22 @@
 import { incidentView } from '../shared/notices/incidentView';
 import type { ContainedIncident } from '../shared/userRow/userRow';
 import type { BatchResult } from '../shared/pipeline/batchResult';
-import { isoTime } from '../shared/time';
 
-/** The `--json` incident line: the one incident view, typed. Its `detectedAt` is the event time that fired it. */
+/**
+ * The version of the `--json` lines' shape. Lines only gain fields; a field renamed or removed, or a change of
+ * meaning, would raise it. docs/backtest.md describes each line type.
+ */
+export const JSON_SCHEMA_VERSION = 1;
+
+/** The `--json` incident line (replay and incidents): the one incident view, typed and versioned. */
 export function incidentJson({ incident, containment }: ContainedIncident): Record<string, unknown> {
-    return { type: 'incident', ...incidentView(incident, containment) };
+    return { type: 'incident', schemaVersion: JSON_SCHEMA_VERSION, ...incidentView(incident, containment) };
 }
 
 export function summaryJson(totals: BatchResult, incidents: number): Record<string, unknown> {
     return {
         type: 'summary',
+        schemaVersion: JSON_SCHEMA_VERSION,
         records: totals.records,
         rejected: totals.rejected,
         denials: totals.newDenials,
@@ -22,49 +28,4 @@ export function summaryJson(totals: BatchResult, incidents: number): Record<stri
         quarantined: totals.quarantined,
         rejectedByReason: totals.rejectedByReason,
     };
-}
-
-/** The readable report for a terminal. */
-export function formatReport(totals: BatchResult, incidents: readonly ContainedIncident[]): string {
-    const lines: string[] = [];
-    lines.push(
-        `Read ${totals.records} records: ${totals.events} MFA push outcomes, ${totals.other} other user sign-ins, ` +
-            `${totals.dropped} of other categories, ${totals.rejected} rejected.`,
-    );
-    for (const [reason, n] of Object.entries(totals.rejectedByReason)) {
-        lines.push(
-            `  rejected ${n} x ${reason}, e.g. ${totals.rejectedSamples[reason as keyof typeof totals.rejectedSamples] ?? ''}`,
-        );
-    }
-    if (totals.truncated > 0) lines.push(`  ${totals.truncated} record(s) counted with an over-long text cut short.`);
-    for (const q of totals.quarantines) {
-        lines.push(`  QUARANTINED the state of ${q.userId}: ${q.code} (${q.message})`);
-    }
-    lines.push(`Distinct push prompts denied: ${totals.newDenials}.`);
-    if (incidents.length === 0) {
-        lines.push('No user was under MFA push attack.');
-    } else {
-        lines.push(`${incidents.length} incident(s):`);
-        for (const { incident: inc, containment } of incidents) {
-            lines.push(
-                `  ${inc.userPrincipalName ?? '(no UPN)'} (${inc.userId}) — ${inc.trigger}: ${inc.denials} denied, ` +
-                    `${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)}`,
-            );
-            lines.push(
-                `    fired at ${isoTime(inc.detectedAt)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}; apps: ${inc.apps.join(', ') || 'unknown'}`,
-            );
-            if (inc.approval) {
-                lines.push(
-                    `    the user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}` +
-                        (inc.approval.fromDenialIp ? ' — one of the attacking IPs' : ''),
-                );
-            }
-            if (containment) {
-                lines.push(
-                    `    containment: ${containment.status}${containment.reason ? ` (${containment.reason})` : ''}`,
-                );
-            }
-        }
-    }
-    return lines.join('\n');
 }

@@ -1,12 +1,16 @@
 // MFA Fatigue Responder: everything in one resource group, from an empty subscription.
 // Raw resource types only (no registry modules), so that it builds offline. The tenant-level diagnostic setting and
-// the Graph permissions are separate steps: tenant/entra-diagnostic-setting.bicep and graph/graph-permissions.bicep
-// (or scripts/grant-graph-permissions.sh), because they need Entra roles the resource deployer may not have.
+// the Graph permissions are separate steps: scripts/set-entra-diagnostic-setting.sh (one Resource Manager call by a
+// Security Administrator) and scripts/grant-graph-permissions.sh (or graph/graph-permissions.bicep), because they need
+// Entra roles the resource deployer may not have.
 //
 // This template owns every app setting of the function app: the app-settings resource replaces the whole set on each
 // deployment, so a setting changed any other way is undone by the next `azd provision`. Change a setting with
 //   azd env set DENIAL_THRESHOLD 8 && azd provision
-// (or `--parameters denialThreshold=8` with az). A bad value fails the deployment, not the app's start-up.
+// (or `--parameters denialThreshold=8` with az). A bad value fails the deployment, not the app's start-up. The azd
+// environment's values are kept in azd's remote environment state, so that every machine provisions the same ones;
+// the preprovision hook (scripts/check-settings-drift.cjs) stops a provision that would reset a deployed value the
+// environment lacks.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -50,8 +54,8 @@ param sentinelAnalyticRule bool = false
 // test/infra/settingsParameters.test.ts fails, naming the setting, until all three are there.
 // AZURE_CLIENT_ID and STATE_TABLE_ENDPOINT are not parameters: they name the identity and the storage account this
 // template creates (app/resources.bicep sets them); nor are LOGS_INGESTION_ENDPOINT, _RULE_ID and _STREAM, which name
-// the data collection rule it creates (incidentLog above). NOTIFY_WEBHOOK_URL is a parameter that stays out of
-// productSettings because it is secure; the module adds it.
+// the data collection rule it creates (incidentLog above). NOTIFY_WEBHOOK_URL is a secure parameter that stays out of
+// productSettings: the module writes it to Key Vault and gives the app a Key Vault reference to it.
 // ---------------------------------------------------------------------------------------------------------------------
 
 @description('DENIAL_THRESHOLD: weighted push denials within the window that open an incident.')
@@ -172,6 +176,12 @@ param notifyWebhookUrl string = ''
 @allowed(['json', 'teams'])
 param notifyFormat string = 'json'
 
+@description('SENTINEL_WORKSPACE_ID: the Sentinel workspace resource id; Teams cards link to its incidents (empty: no link).')
+param sentinelWorkspaceId string = ''
+
+@description('RUNBOOK_URL: the https URL of your release guide; Teams cards link to it (empty: no link).')
+param runbookUrl string = ''
+
 @description('NEVER_CONTAIN: comma-separated object ids and UPNs never contained (break-glass accounts).')
 param neverContain string = ''
 
@@ -234,6 +244,11 @@ param drillSenderPrincipalId string = ''
 @description('Kind of drillSenderPrincipalId.')
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param drillSenderPrincipalType string = 'User'
+
+// Not a setting: whoever deploys (azd sets AZURE_PRINCIPAL_ID) gets read access to the deployment container only, so
+// that the predeploy hook can tell when this deployment's storage roles work. Empty: the deploying identity.
+@description('Object id of the deploying user or pipeline (azd: AZURE_PRINCIPAL_ID). Empty: the identity that runs the deployment.')
+param deployerPrincipalId string = ''
 
 // Checks that span settings, or that a parameter type cannot express, made as the app makes them at start-up
 // (the loaders in shared/settings/). Each failed check fails the deployment with its message.
@@ -309,13 +324,15 @@ var productSettings = {
   GRAPH_CALL_TIMEOUT_SECONDS: string(graphCallTimeoutSeconds)
   GRAPH_STEP_BUDGET_SECONDS: string(graphStepBudgetSeconds)
   NOTIFY_FORMAT: notifyFormat
+  SENTINEL_WORKSPACE_ID: sentinelWorkspaceId
+  RUNBOOK_URL: runbookUrl
   LAG_WARNING_MINUTES: string(lagWarningMinutes)
 }
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
-resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
   name: 'rg-${environmentName}'
   location: location
   tags: tags
@@ -341,6 +358,7 @@ module resources 'app/resources.bicep' = {
     sentinelAnalyticRule: sentinelAnalyticRule
     drillSenderPrincipalId: drillSenderPrincipalId
     drillSenderPrincipalType: drillSenderPrincipalType
+    deployerPrincipalId: empty(deployerPrincipalId) ? deployer().objectId : deployerPrincipalId
   }
 }
 
@@ -353,3 +371,5 @@ output EVENTHUB_NAME string = resources.outputs.eventHubName
 output DIAGNOSTIC_SEND_RULE_ID string = resources.outputs.diagnosticSendRuleId
 output STATE_TABLE_ENDPOINT string = resources.outputs.stateTableEndpoint
 output STATE_TABLE_NAME string = stateTableName
+output DEPLOYMENT_CONTAINER_URL string = resources.outputs.deploymentContainerUrl
+output KEY_VAULT_NAME string = resources.outputs.keyVaultName

@@ -13,6 +13,7 @@ import { describeFailure } from '../../shared/health/context';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { GUID } from '../flags';
 import { CliIO, write } from '../io';
+import { checkSignedIn, SIGN_IN_TIMEOUT_MS } from '../signedIn';
 import { CanaryBusyError, DrillFailedError, NotACanaryError } from './drillErrors';
 import { DrillOptions, drillOptions, parseDrillArgs } from './drillOptions';
 import { drillReport, printDrillReport, printNotWaited, printSent, SentDrillEpisode } from './drillOutput';
@@ -142,6 +143,11 @@ export async function drillCommand(args: string[], io: CliIO, credential?: Token
     const rt = createRuntime({ env: io.env, ...(credential ? { credential } : {}) });
     const { policy } = rt.detection;
     const options = drillOptions(flags, policy.denialThreshold, io.env);
+    await checkSignedIn(
+        rt.credential,
+        `${rt.graphConfig.baseUrl}/.default`,
+        Math.min(SIGN_IN_TIMEOUT_MS, options.timeoutMs),
+    );
 
     const userId = await resolveCanary(rt, options.who);
     const now = Date.now();

@@ -1,6 +1,7 @@
 import { EventHubConfig, loadEventHubConfig } from '../../shared/settings/eventHub';
 import { ConfigError } from '../../shared/errors';
-import { parseFlags } from '../flags';
+import type { CommandSpec } from '../commandSpec';
+import { booleanFlag, parseFlags, stringFlag } from '../flags';
 import { UsageError } from '../io';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -26,20 +27,34 @@ export interface DrillOptions extends Omit<DrillFlags, 'denials' | 'timeout'> {
     readonly hub: EventHubConfig;
 }
 
+export const DRILL_SPEC: CommandSpec = {
+    name: 'drill',
+    summary: 'Send a synthetic push-bombing episode for a canary (DRILL_USER_IDS) and time the responder.',
+    flags: {
+        user: { type: 'string', value: 'ID|UPN', help: 'the canary account (listed in DRILL_USER_IDS)' },
+        denials: { type: 'string', value: 'N', help: 'declined prompts to send (default DENIAL_THRESHOLD + 1)' },
+        'no-wait': { type: 'boolean', default: false, help: 'send and stop; do not wait for the incident' },
+        timeout: { type: 'string', value: 'S', help: 'seconds to wait for the incident (default 180)' },
+        json: { type: 'boolean', default: false, help: 'one JSON line with the timings' },
+    },
+    examples: ['az login && mfa-responder drill --user canary@contoso.com'],
+    notes: [
+        'Exit 0 the drill incident was recorded, 1 it was not, 75 the canary has an incident open, 77 not signed in.',
+    ],
+};
+
 export function parseDrillArgs(args: string[]): DrillFlags {
-    const { values } = parseFlags({
-        args,
-        options: {
-            user: { type: 'string' },
-            denials: { type: 'string' },
-            'no-wait': { type: 'boolean', default: false },
-            timeout: { type: 'string' },
-            json: { type: 'boolean', default: false },
-        },
-    });
-    const who = values.user?.trim();
-    if (!who) throw new UsageError('drill needs --user <objectId|UPN> of a canary account listed in DRILL_USER_IDS');
-    return { who, denials: values.denials, timeout: values.timeout, noWait: values['no-wait'], json: values.json };
+    const { values } = parseFlags(DRILL_SPEC, args);
+    const who = stringFlag(values, 'user')?.trim();
+    if (!who)
+        throw new UsageError('drill needs --user <objectId|UPN> of a canary account listed in DRILL_USER_IDS', 'drill');
+    return {
+        who,
+        denials: stringFlag(values, 'denials'),
+        timeout: stringFlag(values, 'timeout'),
+        noWait: booleanFlag(values, 'no-wait'),
+        json: booleanFlag(values, 'json'),
+    };
 }
 
 /** The flags against the settings: enough denials to open an incident at DENIAL_THRESHOLD, and a hub to send to. */
@@ -48,10 +63,11 @@ export function drillOptions(flags: DrillFlags, denialThreshold: number, env: En
     if (!Number.isInteger(denials) || denials < denialThreshold || denials > MAX_DENIALS) {
         throw new UsageError(
             `--denials must be a whole number from DENIAL_THRESHOLD (${denialThreshold}) to ${MAX_DENIALS}: fewer opens no incident`,
+            'drill',
         );
     }
     if (flags.timeout !== undefined && !/^\d{1,5}$/.test(flags.timeout)) {
-        throw new UsageError('--timeout needs a number of seconds, such as 180');
+        throw new UsageError('--timeout needs a number of seconds, such as 180', 'drill');
     }
     const timeoutMs = (flags.timeout ? Number(flags.timeout) : DEFAULT_TIMEOUT_S) * 1000;
     const hub = loadEventHubConfig(env);

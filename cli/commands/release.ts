@@ -9,7 +9,8 @@ import type { Runtime } from '../../shared/runtime';
 import { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine } from '../../shared/singleLine';
 import { upnForms } from '../../shared/upn';
 import { adminRuntime } from '../adminRuntime';
-import { GUID, parseFlags } from '../flags';
+import type { CommandSpec } from '../commandSpec';
+import { booleanFlag, GUID, parseFlags, stringFlag } from '../flags';
 import { CliIO, UsageError, write } from '../io';
 
 /** How long `release` waits for a containment step in flight before it says so and exits 75. */
@@ -33,17 +34,26 @@ interface ReleaseOptions {
     readonly json: boolean;
 }
 
+export const RELEASE_SPEC: CommandSpec = {
+    name: 'release',
+    args: '<userId|UPN>',
+    summary: 'Undo the push block of a user and close their incidents, once verified with them.',
+    allowPositionals: true,
+    flags: {
+        reason: { type: 'string', value: 'TEXT', help: 'why the user is safe (required, kept with the incident)' },
+        by: { type: 'string', value: 'NAME', help: 'who releases (default: your login name)' },
+        json: { type: 'boolean', default: false, help: 'one JSON line with the incidents released' },
+    },
+    examples: ['mfa-responder release megan.bowen@contoso.com --reason "verified by phone; password reset"'],
+};
+
 function parseReleaseArgs(args: string[]): ReleaseOptions {
-    const { values, positionals } = parseFlags({
-        args,
-        allowPositionals: true,
-        options: { reason: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean', default: false } },
-    });
-    if (positionals.length !== 1) throw new UsageError('release needs exactly one user id or UPN');
-    const reason = singleLine(values.reason ?? '', MAX_REASON_LENGTH);
+    const { values, positionals } = parseFlags(RELEASE_SPEC, args);
+    if (positionals.length !== 1) throw new UsageError('release needs exactly one user id or UPN', 'release');
+    const reason = singleLine(stringFlag(values, 'reason') ?? '', MAX_REASON_LENGTH);
     if (reason.length < 3)
-        throw new UsageError('release needs --reason "why the user is safe" (3 characters at least)');
-    return { who: positionals[0]!, reason, by: values.by, json: values.json };
+        throw new UsageError('release needs --reason "why the user is safe" (3 characters at least)', 'release');
+    return { who: positionals[0]!, reason, by: stringFlag(values, 'by'), json: booleanFlag(values, 'json') };
 }
 
 /** Finds the user id for a GUID or a UPN. UPNs are looked up in our own state, never put into a Graph URL. */

@@ -8,7 +8,12 @@ import { LocalAzurite, startLocalAzurite } from '../localAzurite';
 import { isTerminal, Progress, stderrProgress } from '../progress';
 import { replay, ReplayResult } from '../replay';
 import { EventRecorder } from '../replayEvents';
-import { formatReport, incidentJson, summaryJson } from '../report';
+import { ShownIncident, withDryRunPlans } from '../dryRunPlans';
+import type { InputSeen } from '../inputSeen';
+import { writeNoticeFiles } from '../noticeFiles';
+import { inputVerdict } from '../readerVerdict';
+import { incidentJson, summaryJson } from '../report';
+import { formatReport } from '../textReport';
 import { parseReplayArgs, ReplayCommandOptions } from './replayOptions';
 
 /** Runtime options of `replay` (tests trust their local Logs Ingestion endpoint's certificate through them). */
@@ -45,21 +50,31 @@ interface ReplayRun {
     readonly runtime: ReplayRuntimeOptions | undefined;
 }
 
-/** Runs the input through the pipeline (and, with --contain, the containment), then writes the HTML report. */
-async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRun): Promise<ReplayResult> {
+/** What a replay found, with the containment shown for each incident (the dry-run plan, or what --contain did). */
+interface ReplayOutcome extends ReplayResult {
+    readonly shown: ShownIncident[];
+}
+
+/**
+ * Runs the input through the pipeline (and, with --contain, the containment), says what it makes of the input (no
+ * usable record is exit 65, before anything is written; mostly rejected is a warning), then writes the HTML report
+ * and the notices.
+ */
+async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRun): Promise<ReplayOutcome> {
     const { htmlFile, inputs } = options;
     const { progress } = run;
     const rt = createRuntime({ env: options.env, store: run.store, ...run.runtime });
     const detection = rt.detection;
     const containment = options.contain ? rt.containment : undefined;
-    // The report's dry-run plans need the containment settings: read (and validated) before the replay starts.
-    const planConfig = htmlFile !== undefined ? rt.containment : undefined;
+    // The plans (text report, HTML report, notices) need the containment settings: read and validated up front.
+    const planConfig = rt.containment;
     await rt.ready();
     // A rehearsal takes the function's own path: each batch's incidents are contained, notified (webhook or
     // Teams card) and sent to Sentinel as the Event Hub handler does, and what it leaves (a step past its few
     // seconds, a failed notice or row) gets the containment timer's next run once the input is read.
     const deps = containment ? rt.containmentDeps(stderrLogger(io)) : undefined;
     const recorder = htmlFile !== undefined ? new EventRecorder(REPORT_EVENT_BOUNDS) : undefined;
+    const seen: InputSeen = {};
     let read = 0;
     const onBatch = async (outcome: BatchOutcome) => {
         read += outcome.result.records;
@@ -70,6 +85,7 @@ async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRu
         detection,
         store: rt.store,
         batchSize: options.batchSize,
+        seen,
         ...(options.memoryUsers ? { memoryUsers: options.memoryUsers } : {}),
         onBatch,
         ...(containment ? { containment } : {}),
@@ -78,7 +94,9 @@ async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRu
         ...(io.stdin ? { stdin: io.stdin } : {}),
         ...(deps ? { afterInput: async () => void (await runDueWork(deps)) } : {}),
     });
-    if (htmlFile !== undefined && recorder && planConfig) {
+    const { warning } = inputVerdict(totals, seen);
+    if (warning) await write(io.stderr, `${warning}\n`);
+    if (htmlFile !== undefined && recorder) {
         const { started } = run;
         await writeHtmlReport(htmlFile, {
             inputs,
@@ -91,27 +109,47 @@ async function runReplay(options: ReplayCommandOptions, io: CliIO, run: ReplayRu
             progress,
         });
     }
-    return { totals, incidents };
+    const shown = withDryRunPlans(incidents, planConfig);
+    if (options.noticesDir !== undefined) {
+        const files = await writeNoticeFiles(options.noticesDir, shown, planConfig);
+        await write(
+            io.stderr,
+            `${files.length} notice(s) written to ${options.noticesDir} as NOTIFY_FORMAT=${planConfig.notifyFormat} would POST them (nothing was sent)\n`,
+        );
+    }
+    return { totals, incidents, shown };
 }
 
 /** The incidents and the summary: NDJSON with --json, else the readable report; and where the HTML report went. */
-async function printReplay(options: ReplayCommandOptions, io: CliIO, result: ReplayResult, progress: Progress) {
+async function printReplay(options: ReplayCommandOptions, io: CliIO, result: ReplayOutcome, progress: Progress) {
     const { totals, incidents } = result;
     await progress.finish(`${totals.records.toLocaleString('en-US')} records read`);
     if (options.json) {
         for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
         await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);
     } else {
-        await write(io.stdout, `${formatReport(totals, incidents)}\n`);
+        await write(io.stdout, `${formatReport(totals, result.shown, options.inputs)}\n`);
     }
     if (options.htmlFile !== undefined && !options.json) {
         await write(io.stderr, `HTML report written to ${options.htmlFile}\n`);
     }
 }
 
+/** A person at a terminal who named no file is told that standard input is read, and how to end it. */
+async function sayReadingStdin(options: ReplayCommandOptions, io: CliIO): Promise<void> {
+    const stdin = io.stdin as { isTTY?: boolean } | undefined;
+    if (!options.stdinImplicit || stdin?.isTTY !== true) return;
+    await write(
+        io.stderr,
+        'Reading sign-in records from standard input: paste them, then press Ctrl-D (Ctrl-Z, Enter on Windows) to end.\n' +
+            'To replay a file instead: mfa-responder replay FILE (mfa-responder help replay).\n',
+    );
+}
+
 /** `replay [FILE... | -]`: exported sign-in logs through the detection pipeline, a backtest (or, with --contain, a rehearsal). */
 export async function replayCommand(args: string[], io: CliIO, runtime?: ReplayRuntimeOptions): Promise<number> {
     const options = await parseReplayArgs(args, io.env);
+    await sayReadingStdin(options, io);
     const started = Date.now();
     const progress = stderrProgress(io.stderr, { isTTY: isTerminal(io.stderr) });
     let azurite: LocalAzurite | undefined;

@@ -3,7 +3,11 @@ import { BacktestReport, MAX_DETAILED_INCIDENTS, MAX_INDEXED_INCIDENTS, ReportIn
 import { Html, markup } from '../html';
 import type { Timeline } from '../timeline';
 import { KIND_LABELS, number, plural, TRIGGER_LABELS, utc } from './format';
+import { legend } from './marks';
 import { timelineSvg } from './timelineSvg';
+
+/** A table that scrolls inside its own box on a narrow screen, never the page. */
+export const scrollBox = (content: Html) => markup`<div class="scroll">${content}</div>`;
 
 function facts(v: IncidentView): Html {
     const row = (label: string, value: Html | string | null) =>
@@ -29,14 +33,14 @@ function promptTable(t: Timeline): Html {
     const more = t.omitted > 0 ? `: a sample spread over the span, ${number(t.omitted)} more not shown` : '';
     return markup`<details>
 <summary>${plural(t.entries.length, 'prompt or change', 'prompts and changes')} around the attack${more}</summary>
-<table>
+<div class="scroll"><table>
 <tr><th>Time (UTC)</th><th>What</th><th>IP address</th><th>App or methods</th></tr>
 ${t.entries.map(
     (
         e,
     ) => markup`<tr><td class="mono">${utc(e.time)}</td><td>${KIND_LABELS[e.kind]}</td><td class="mono">${e.ipAddress ?? ''}</td><td>${e.app ?? e.methods?.join(', ') ?? ''}</td></tr>
 `,
-)}</table>
+)}</table></div>
 </details>
 `;
 }
@@ -58,14 +62,14 @@ function plan(i: ReportIncident): Html {
         (s.detail ?? '') +
         (s.attention ? ` — a person must: ${s.attention}` : '') +
         (s.error ? ` — ${s.error.status ?? ''} ${s.error.code}: ${s.error.message}` : '');
-    const table = markup`<table>
+    const table = markup`<div class="scroll"><table>
 <tr><th>Step</th><th>Status</th><th>What</th></tr>
 ${steps.map(
     (
         s,
     ) => markup`<tr><td><code>${s.name}</code></td><td class="step-${s.status}">${s.status}</td><td>${what(s)}</td></tr>
 `,
-)}</table>`;
+)}</table></div>`;
     return markup`<h3 style="margin-top:14px">${i.planOnly ? 'Containment plan (dry-run: what the responder would do with these settings)' : 'Containment'}</h3>
 <p>Status <span class="badge">${v.containment}</span>${v.containmentReason ? ` — ${v.containmentReason}` : ''}</p>
 ${steps.length > 0 ? table : null}
@@ -73,11 +77,11 @@ ${i.planOnly ? null : markup`<p class="muted">Release once safe: <code>mfa-respo
 `;
 }
 
-function incidentSection(i: ReportIncident, index: number): Html {
+function incidentSection(i: ReportIncident, index: number, windowMs: number): Html {
     const v = i.view;
     const timeline = i.timeline
-        ? markup`${timelineSvg(v, i.timeline)}
-<div class="legend"><span class="l-deny">declined</span><span class="l-fraud">fraud reported</span><span class="l-timeout">unanswered</span><span class="l-ok">approved</span><span class="l-reg">method registered</span><span class="l-trigger">trigger point</span></div>
+        ? markup`<div class="scroll">${timelineSvg(v, i.timeline, windowMs)}</div>
+${legend()}
 ${promptTable(i.timeline)}`
         : null;
     return markup`<article class="card" id="incident-${index + 1}">
@@ -89,18 +93,18 @@ ${facts(v)}${timeline}${plan(i)}</article>
 export function incidentsSection(r: BacktestReport): Html {
     const listed = r.incidents.slice(0, MAX_INDEXED_INCIDENTS);
     const detailed = r.incidents.slice(0, MAX_DETAILED_INCIDENTS);
-    const index = markup`<table class="card">
+    const index = markup`<div class="scroll card"><table>
 <tr><th>#</th><th>User</th><th>Trigger</th><th>Trigger point (UTC)</th><th class="num">Declined</th><th class="num">Unanswered</th><th>Containment</th></tr>
 ${listed.map(({ view: v }, n) => {
     const link = n < MAX_DETAILED_INCIDENTS ? markup`<a href="#incident-${n + 1}">${n + 1}</a>` : n + 1;
     return markup`<tr><td>${link}</td><td>${v.userPrincipalName ?? v.userId}</td><td>${v.trigger}</td><td class="mono">${v.detectedAt}</td><td class="num">${v.denials}</td><td class="num">${v.timeouts}</td><td>${v.containment ?? ''}</td></tr>
 `;
-})}</table>`;
+})}</table></div>`;
     return markup`<section id="incidents">
 <h2>Incidents (${number(r.incidents.length)})</h2>
 ${r.incidents.length === 0 ? markup`<p>None with these settings.</p>` : index}
 ${r.incidents.length > listed.length ? markup`<p>${number(r.incidents.length - listed.length)} more incidents are not listed; <code>--json</code> has them all.</p>` : null}
-${detailed.map((i, n) => incidentSection(i, n))}${r.incidents.length > detailed.length ? markup`<p>Timelines are drawn for the first ${MAX_DETAILED_INCIDENTS} incidents.</p>` : null}
+${detailed.map((i, n) => incidentSection(i, n, r.windowMs))}${r.incidents.length > detailed.length ? markup`<p>Timelines are drawn for the first ${MAX_DETAILED_INCIDENTS} incidents.</p>` : null}
 </section>
 `;
 }

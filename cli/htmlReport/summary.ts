@@ -11,7 +11,7 @@ export function summarySection(r: BacktestReport): Html {
     const users = new Set(r.incidents.map((i) => i.view.userId)).size;
     const stat = (label: string, value: number) => markup`<div><dt>${label}</dt><dd>${number(value)}</dd></div>`;
     const rejected = Object.entries(t.rejectedByReason);
-    const triggers = markup`<table>
+    const triggers = markup`<div class="scroll"><table>
 <tr><th>Trigger</th><th class="num">Incidents</th></tr>
 ${[...byTrigger].map(
     ([
@@ -19,9 +19,9 @@ ${[...byTrigger].map(
         n,
     ]) => markup`<tr><td>${TRIGGER_LABELS[trigger]} <span class="muted">(${trigger})</span></td><td class="num">${number(n)}</td></tr>
 `,
-)}</table>`;
+)}</table></div>`;
     const rejections = markup`<h3 style="margin-top:14px">Rejected records</h3>
-<table>
+<div class="scroll"><table>
 <tr><th>Reason</th><th class="num">Records</th><th>Example</th></tr>
 ${rejected.map(
     ([
@@ -29,7 +29,7 @@ ${rejected.map(
         n,
     ]) => markup`<tr><td><code>${reason}</code></td><td class="num">${number(n)}</td><td class="mono">${t.rejectedSamples[reason as keyof typeof t.rejectedSamples] ?? ''}</td></tr>
 `,
-)}</table>`;
+)}</table></div>`;
     return markup`<section id="summary">
 <h2>Summary</h2>
 <dl class="stats">
@@ -45,14 +45,14 @@ ${t.quarantined > 0 ? markup`<p>${plural(t.quarantined, 'user')} quarantined: th
 </div>
 <details class="card">
 <summary>Settings of this run, and its input</summary>
-<table>
+<div class="scroll"><table>
 ${r.settings.map(
     ([name, value]) => markup`<tr><td><code>${name}</code></td><td>${value}</td></tr>
 `,
 )}${r.inputs.map(
         (input) => markup`<tr><td>input</td><td class="mono">${input === '-' ? 'standard input' : input}</td></tr>
 `,
-    )}</table>
+    )}</table></div>
 </details>
 </section>
 `;

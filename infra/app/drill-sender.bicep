@@ -11,11 +11,11 @@ param principalType string
 
 var eventHubsDataSender = '2b629674-e913-4c01-ae53-ef4638d8f975'
 
-resource namespace 'Microsoft.EventHub/namespaces@2024-01-01' existing = {
+resource namespace 'Microsoft.EventHub/namespaces@2026-01-01' existing = {
   name: namespaceName
 }
 
-resource hub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' existing = {
+resource hub 'Microsoft.EventHub/namespaces/eventhubs@2026-01-01' existing = {
   parent: namespace
   name: eventHubName
 }

@@ -26,12 +26,12 @@ var tableName = 'MfaFatigueIncidents_CL'
 var streamName = 'Custom-${tableName}'
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+resource workspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' existing = {
   name: workspaceName
 }
 
 // Analytics plan: Sentinel's scheduled rules and hunting queries need it (Basic and Auxiliary tables cannot be joined).
-resource table 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01' = {
+resource table 'Microsoft.OperationalInsights/workspaces/tables@2026-03-01' = {
   parent: workspace
   name: tableName
   properties: {
@@ -46,7 +46,7 @@ resource table 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01' = {
 
 // kind Direct gives the rule its own logsIngestion endpoint, so no data collection endpoint is needed (only private
 // link needs one). Rules made before 31 March 2024 have no such endpoint and cannot get one.
-resource dcr 'Microsoft.Insights/dataCollectionRules@2023-03-11' = {
+resource dcr 'Microsoft.Insights/dataCollectionRules@2024-03-11' = {
   name: 'dcr-mfa-incidents-${resourceToken}'
   location: location
   tags: tags
@@ -122,11 +122,19 @@ var hunting = [
   }
 ]
 
-resource huntingQueries 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = [
+// A saved search that exists is replaced only when the request carries an etag: without one, the second deployment
+// (every `azd provision` after the first) answers 409 Conflict (MicrosoftDocs/azure-docs#49275,
+// Azure/bicep-types-az#1548). '*' replaces whatever version is there. The REST API documents the etag beside
+// properties, but a template deployment does not pass it on from there; the Azure Verified Modules saved-search module
+// sets it inside properties, where it works, and so does this (both are set; the compiler's type lists only the first).
+resource huntingQueries 'Microsoft.OperationalInsights/workspaces/savedSearches@2026-03-01' = [
   for q in hunting: {
     parent: workspace
     name: 'mfa-responder-${q.id}'
+    etag: '*'
     properties: {
+      #disable-next-line BCP037
+      etag: '*'
       category: 'Hunting Queries'
       displayName: q.displayName
       query: q.query

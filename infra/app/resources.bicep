@@ -5,6 +5,7 @@ param tags object
 param resourceToken string
 @description('The product settings, validated by main.bicep (one parameter each).')
 param productSettings object
+@description('NOTIFY_WEBHOOK_URL: stored as a Key Vault secret, never as an app setting; empty leaves notices off.')
 @secure()
 param notifyWebhookUrl string
 param eventHubName string
@@ -24,6 +25,8 @@ param sentinelAnalyticRule bool
 param drillSenderPrincipalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param drillSenderPrincipalType string = 'User'
+@description('Object id of whoever deploys (azd\'s AZURE_PRINCIPAL_ID): read access to the deployment container, which the predeploy hook uses to wait until this deployment\'s storage roles work. Empty grants nobody.')
+param deployerPrincipalId string = ''
 
 var functionAppName = 'func-mfa-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 20)}'
@@ -34,15 +37,17 @@ var roles = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
 }
 
-resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: 'id-mfa-${resourceToken}'
   location: location
   tags: tags
 }
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+resource workspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' = {
   name: 'log-mfa-${resourceToken}'
   location: location
   tags: tags
@@ -65,7 +70,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+resource storage 'Microsoft.Storage/storageAccounts@2026-09-01' = {
   name: 'stmfa${take(resourceToken, 18)}'
   location: location
   tags: tags
@@ -80,28 +85,67 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2026-09-01' = {
   parent: storage
   name: 'default'
 }
 
-resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2026-09-01' = {
   parent: blobService
   name: deploymentContainerName
 }
 
-resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2026-09-01' = {
   parent: storage
   name: 'default'
 }
 
 // Created here so that the identity needs rights on this one table only.
-resource stateTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+resource stateTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2026-09-01' = {
   parent: tableService
   name: stateTableName
 }
 
-resource eventHubNamespace 'Microsoft.EventHub/namespaces@2024-01-01' = {
+// The webhook URL's sig= is a bearer secret: it lives in this vault only (RBAC, no access policies), and the app
+// setting holds a Key Vault reference that the platform resolves with the identity below
+// (https://learn.microsoft.com/azure/app-service/app-service-key-vault-references). Nobody else gets a data role
+// here; the deployment writes the secret through Azure Resource Manager. Purge protection is left off so that
+// `azd down --purge` can remove the vault; soft delete keeps a deleted secret for 7 days.
+var notifySecretName = 'notify-webhook-url'
+resource vault 'Microsoft.KeyVault/vaults@2026-02-01' = {
+  name: 'kv-mfa-${take(resourceToken, 17)}'
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 7
+  }
+}
+
+resource notifySecret 'Microsoft.KeyVault/vaults/secrets@2026-02-01' = if (!empty(notifyWebhookUrl)) {
+  parent: vault
+  name: notifySecretName
+  properties: {
+    value: notifyWebhookUrl
+    contentType: 'NOTIFY_WEBHOOK_URL'
+  }
+}
+
+// Key Vault Secrets User on this one secret, for the responder's identity only.
+resource notifySecretReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(notifyWebhookUrl)) {
+  name: guid(vault.id, notifySecretName, identity.id, roles.keyVaultSecretsUser)
+  scope: notifySecret
+  properties: {
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+  }
+}
+
+resource eventHubNamespace 'Microsoft.EventHub/namespaces@2026-01-01' = {
   name: 'evhns-mfa-${resourceToken}'
   location: location
   tags: tags
@@ -114,7 +158,7 @@ resource eventHubNamespace 'Microsoft.EventHub/namespaces@2024-01-01' = {
   }
 }
 
-resource eventHub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' = {
+resource eventHub 'Microsoft.EventHub/namespaces/eventhubs@2026-01-01' = {
   parent: eventHubNamespace
   name: eventHubName
   properties: {
@@ -124,13 +168,13 @@ resource eventHub 'Microsoft.EventHub/namespaces/eventhubs@2024-01-01' = {
 }
 
 // Every hub has $Default; any other group the responder reads with is created here.
-resource consumerGroup 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@2024-01-01' = if (consumerGroupName != '$Default') {
+resource consumerGroup 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@2026-01-01' = if (consumerGroupName != '$Default') {
   parent: eventHub
   name: consumerGroupName
 }
 
 // Send only: the diagnostic setting names the hub, so it needs neither Listen nor Manage.
-resource diagnosticSendRule 'Microsoft.EventHub/namespaces/authorizationRules@2024-01-01' = {
+resource diagnosticSendRule 'Microsoft.EventHub/namespaces/authorizationRules@2026-01-01' = {
   parent: eventHubNamespace
   name: 'entra-diagnostics-send'
   properties: {
@@ -144,7 +188,7 @@ var logsWorkspaceSubscription = empty(incidentLogWorkspaceId) ? subscription().s
 var logsWorkspaceGroup = empty(incidentLogWorkspaceId) ? resourceGroup().name : split(incidentLogWorkspaceId, '/')[4]
 var logsWorkspaceName = empty(incidentLogWorkspaceId) ? workspace.name : last(split(incidentLogWorkspaceId, '/'))
 
-resource logsWorkspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+resource logsWorkspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' existing = {
   name: logsWorkspaceName
   scope: resourceGroup(logsWorkspaceSubscription, logsWorkspaceGroup)
 }
@@ -170,7 +214,7 @@ module analyticRule '../sentinel/analytic-rule.bicep' = if (incidentLog && senti
   }
 }
 
-resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: 'plan-mfa-${resourceToken}'
   location: location
   tags: tags
@@ -200,7 +244,7 @@ var resourceSettings = {
   LOGS_INGESTION_STREAM: incidentLogRule.?outputs.stream ?? 'Custom-MfaFatigueIncidents_CL'
 }
 
-resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
   name: functionAppName
   location: location
   tags: union(tags, { 'azd-service-name': 'api' })
@@ -212,6 +256,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references resolve with the user-assigned identity (the app has no system-assigned one).
+    keyVaultReferenceIdentity: identity.id
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -231,6 +277,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: 2048
       }
+      // Node.js 22 is the newest version Azure Functions supports as generally available; its support ends on
+      // 2027-04-30. Node.js 24 is in public preview on Azure Functions (Azure Updates, 18 November 2025): move this,
+      // package.json "engines" and .ci/run to 24 once it is generally available, and before that date.
       runtime: { name: 'node', version: '22' }
     }
   }
@@ -239,10 +288,14 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
 // All app settings, as one resource that replaces the whole set on every deployment: the template is their only
 // owner (main.bicep says how to change one). Later keys win in union(); the test checks that none overlap.
-resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+resource functionAppSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(resourceSettings, productSettings, { NOTIFY_WEBHOOK_URL: notifyWebhookUrl })
+  properties: union(resourceSettings, productSettings, {
+    // Versionless: a new version of the secret (a rotated URL) is picked up within 24 hours, or at the next restart.
+    NOTIFY_WEBHOOK_URL: empty(notifyWebhookUrl) ? '' : '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${notifySecretName})'
+  })
+  dependsOn: [notifySecretReader]
 }
 
 // Optional: App Service authentication in front of every HTTP endpoint. Callers present an Entra access token for
@@ -250,7 +303,7 @@ resource functionAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 // runs. The admin endpoints then read the caller's name and app roles from the headers the platform sets
 // (functions/auth.ts); the release endpoint requires the MfaResponder.Release role. No client secret is needed:
 // the platform only validates bearer tokens. Deployments (azd) go to the SCM site, which this does not guard.
-resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(adminAuthClientId)) {
+resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = if (!empty(adminAuthClientId)) {
   parent: functionApp
   name: 'authsettingsV2'
   properties: {
@@ -320,6 +373,20 @@ resource metricsRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// Read access to the deployment container for whoever deploys: the predeploy hook (infra/scripts/wait-for-storage-roles.sh)
+// lists the container with it until storage answers 200 instead of 403, that is until role assignments made by this
+// deployment work on the account's data plane. The identity's own Blob Data Owner (above) was made in the same
+// deployment, and Flex Consumption uploads the package with that identity: azd does not retry the 403 a fresh
+// assignment gets (Azure/azure-dev#8026). Reader, on this one container: the deployer can already deploy code.
+resource deployerProbeRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(deploymentContainer.id, deployerPrincipalId, roles.storageBlobDataReader)
+  scope: deploymentContainer
+  properties: {
+    principalId: deployerPrincipalId
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+  }
+}
+
 // `mfa-responder drill` sends to the hub as an operator: Data Sender for the one principal named, if any.
 module drillSender 'drill-sender.bicep' = if (!empty(drillSenderPrincipalId)) {
   name: 'drill-sender-${resourceToken}'
@@ -338,3 +405,5 @@ output eventHubNamespace string = eventHubNamespace.name
 output eventHubName string = eventHub.name
 output diagnosticSendRuleId string = diagnosticSendRule.id
 output stateTableEndpoint string = storage.properties.primaryEndpoints.table
+output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+output keyVaultName string = vault.name

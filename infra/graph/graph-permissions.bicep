@@ -3,12 +3,19 @@
 // registry access (CI skips it with a message where the registry is unreachable). Without Bicep, use
 // ../scripts/grant-graph-permissions.sh, which grants the same roles with az.
 // Deploy (any resource group; the resources live in Entra): az deployment group create -g <rg> \
-//   --template-file infra/graph/graph-permissions.bicep --parameters principalId=<RESPONDER_PRINCIPAL_ID output>
+//   --template-file infra/graph/graph-permissions.bicep \
+//   --parameters principalId=<RESPONDER_PRINCIPAL_ID output> containmentMode=<CONTAINMENT_MODE>
+// It adds roles and never removes one: after a switch back to dry-run, `mfa-responder doctor` names the roles the mode
+// no longer uses, with the command that removes each.
 // The deployer needs AppRoleAssignment.ReadWrite.All + Application.Read.All: Privileged Role Administrator.
 extension microsoftGraphV1
 
 @description('Object id of the managed identity (main.bicep output RESPONDER_PRINCIPAL_ID).')
 param principalId string
+
+@description('CONTAINMENT_MODE of the deployment. dry-run makes no Graph call, so it grants nothing; live grants what containment reads and writes. No default: granting the write roles is a decision.')
+@allowed(['dry-run', 'live'])
+param containmentMode string
 
 @description('PUSH_BLOCK_MODE=remove-method needs UserAuthenticationMethod.ReadWrite.All.')
 param removeMethodMode bool = false
@@ -25,15 +32,16 @@ param confirmCompromised bool = false
 @description('DISABLE_ACCOUNT=true needs User.EnableDisableAccount.All.')
 param disableAccount bool = false
 
-// Least privilege: see shared/graph/permissions.ts and docs/permissions.md for why each is needed.
-var baseRoles = ['User.Read.All', 'GroupMember.Read.All', 'User.RevokeSessions.All', 'GroupMember.ReadWrite.All']
+// Least privilege: shared/graph/permissions.ts says why each is needed; the same choices grant the same roles as
+// ../scripts/grant-graph-permissions.sh (test/infra/grantScript.test.ts).
+var liveRoles = ['User.Read.All', 'GroupMember.Read.All', 'User.RevokeSessions.All', 'GroupMember.ReadWrite.All']
 var optionalRoles = concat(
   removeMethodMode || removeNewMethods ? ['UserAuthenticationMethod.ReadWrite.All'] : [],
   resetPassword ? ['User-PasswordProfile.ReadWrite.All'] : [],
   confirmCompromised ? ['IdentityRiskyUser.ReadWrite.All'] : [],
   disableAccount ? ['User.EnableDisableAccount.All'] : []
 )
-var roleNames = concat(baseRoles, optionalRoles)
+var roleNames = containmentMode == 'live' ? concat(liveRoles, optionalRoles) : []
 
 resource graph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
   appId: '00000003-0000-0000-c000-000000000000'

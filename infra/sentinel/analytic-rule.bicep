@@ -15,17 +15,17 @@ param tableName string
 
 var ruleQuery = loadTextContent('analytic-rule.kql')
 
-resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {
+resource workspace 'Microsoft.OperationalInsights/workspaces@2026-03-01' existing = {
   name: workspaceName
 }
 
-resource sentinel 'Microsoft.SecurityInsights/onboardingStates@2024-09-01' = {
+resource sentinel 'Microsoft.SecurityInsights/onboardingStates@2025-09-01' = {
   scope: workspace
   name: 'default'
   properties: {}
 }
 
-resource rule 'Microsoft.SecurityInsights/alertRules@2024-09-01' = {
+resource rule 'Microsoft.SecurityInsights/alertRules@2025-09-01' = {
   scope: workspace
   name: guid(workspace.id, 'mfa-fatigue-responder', tableName)
   kind: 'Scheduled'

@@ -59,8 +59,10 @@ export const ALL_GRAPH_APP_ROLES: readonly string[] = [
     ...new Set(Object.values(GRAPH_APP_ROLES).flatMap((p) => p.roles)),
 ];
 
-/** What decides which roles a deployment needs: the containment settings. */
+/** What decides which roles a deployment needs: the containment mode and settings. */
 export interface RoleNeeds {
+    /** dry-run makes no Graph call at all (the whole containment is decided without I/O): it needs no role. */
+    readonly mode: 'dry-run' | 'live';
     readonly pushBlockMode: 'group' | 'remove-method';
     readonly removeNewMethods: boolean;
     readonly resetPassword: boolean;
@@ -70,16 +72,17 @@ export interface RoleNeeds {
 
 /**
  * The roles these settings need, each with why: exactly what infra/scripts/grant-graph-permissions.sh and
- * infra/graph/graph-permissions.bicep grant for the same choices (a test holds them together). The base is granted
- * in every mode: release removes a user from the push-block group even after a switch to remove-method.
+ * infra/graph/graph-permissions.bicep grant for the same choices (test/infra/grantScript.test.ts holds the three
+ * together). None in dry-run. In live mode the base holds in either push-block mode: a release removes a user from
+ * the push-block group even after a switch to remove-method.
  */
 export function requiredGraphRoles(needs: RoleNeeds): Map<string, string> {
-    const roles = new Map<string, string>([
-        ['User.Read.All', GRAPH_APP_ROLES.getUser.why],
-        ['GroupMember.Read.All', GRAPH_APP_ROLES.memberOf.why],
-        ['User.RevokeSessions.All', GRAPH_APP_ROLES.revokeSignInSessions.why],
-        ['GroupMember.ReadWrite.All', GRAPH_APP_ROLES.addGroupMember.why],
-    ]);
+    const roles = new Map<string, string>();
+    if (needs.mode !== 'live') return roles;
+    roles.set('User.Read.All', GRAPH_APP_ROLES.getUser.why);
+    roles.set('GroupMember.Read.All', GRAPH_APP_ROLES.memberOf.why);
+    roles.set('User.RevokeSessions.All', GRAPH_APP_ROLES.revokeSignInSessions.why);
+    roles.set('GroupMember.ReadWrite.All', GRAPH_APP_ROLES.addGroupMember.why);
     if (needs.pushBlockMode === 'remove-method' || needs.removeNewMethods) {
         roles.set(
             'UserAuthenticationMethod.ReadWrite.All',
@@ -94,9 +97,12 @@ export function requiredGraphRoles(needs: RoleNeeds): Map<string, string> {
     return roles;
 }
 
-/** The grant script's flags for these settings, so that a fix can be typed as printed. */
+/** The grant script's arguments for these settings, so that a fix can be typed as printed. */
 export function grantScriptFlags(needs: RoleNeeds): string[] {
+    if (needs.mode !== 'live') return ['--mode', 'dry-run'];
     return [
+        '--mode',
+        'live',
         ...(needs.pushBlockMode === 'remove-method' ? ['--remove-method'] : []),
         ...(needs.pushBlockMode !== 'remove-method' && !needs.removeNewMethods ? ['--no-remove-new-methods'] : []),
         ...(needs.resetPassword ? ['--reset-password'] : []),

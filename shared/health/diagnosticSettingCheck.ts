@@ -121,9 +121,8 @@ export function evaluateDiagnosticSettings(r: DiagnosticReading): Finding[] {
         ];
     }
     const ns = r.namespace.toLowerCase();
-    const deploy =
-        'az deployment tenant create --location <region> --template-file infra/tenant/entra-diagnostic-setting.bicep --parameters eventHubAuthorizationRuleId=<DIAGNOSTIC_SEND_RULE_ID> eventHubName=' +
-        r.eventHubName;
+    // One ARM call by a Security Administrator: no role at the tenant root (infra/scripts says why).
+    const deploy = `infra/scripts/set-entra-diagnostic-setting.sh --rule-id <DIAGNOSTIC_SEND_RULE_ID> --hub ${r.eventHubName}`;
     const toUs = (r.settings ?? []).filter((s) =>
         (s.properties?.eventHubAuthorizationRuleId ?? '')
             .toLowerCase()

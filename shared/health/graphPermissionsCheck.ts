@@ -138,7 +138,14 @@ function appRoleFindings(r: PermissionsReading, held: readonly string[], { requi
     } else {
         const holder = fromToken ? "the identity's token carries" : `${who} holds`;
         findings.push(
-            ok('graph-permissions', TITLE, `${holder} the ${required.size} app role(s) these settings need`, data),
+            ok(
+                'graph-permissions',
+                TITLE,
+                required.size === 0
+                    ? 'CONTAINMENT_MODE=dry-run makes no Graph call: it needs no app role'
+                    : `${holder} the ${required.size} app role(s) these settings need`,
+                data,
+            ),
         );
     }
     if (extra.length > 0) findings.push(extraRolesFinding(r, extra, fromToken, who));
@@ -157,12 +164,16 @@ function extraRolesFinding(r: PermissionsReading, extra: readonly string[], from
         'warning',
         'graph-permissions.extra',
         'Graph permissions beyond need',
-        `${fromToken ? "the identity's token carries" : `${who} holds`} app role(s) these settings do not use: ${extra.join(', ')}`,
+        `${fromToken ? "the identity's token carries" : `${who} holds`} app role(s) CONTAINMENT_MODE=${r.needs.mode} with these settings does not use: ${extra.join(', ')}`,
         `Remove what no setting needs (least privilege)${
             removals.length > 0
                 ? `: ${removals.join(' ; ')}`
                 : ' in Entra admin center > Enterprise applications > the identity > Permissions (mfa-responder doctor with your sign-in prints the commands)'
-        } — or keep them if you are about to turn on the setting that needs them.`,
+        } — or keep them if you are about to turn on the setting that needs them.${
+            r.needs.mode === 'dry-run' && extra.includes('GroupMember.ReadWrite.All')
+                ? ' Release every user a live run contained before removing GroupMember.ReadWrite.All: a release takes them out of the push-block group with it.'
+                : ''
+        }`,
         { extra },
     );
 }

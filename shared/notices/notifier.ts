@@ -38,7 +38,10 @@ export function noticeBody(
     inc: Incident,
     c: Containment | undefined,
     kind: NoticeKind,
-    config: Pick<ContainmentConfig, 'pushBlockMode' | 'notifyFormat'>,
+    config: Pick<
+        ContainmentConfig,
+        'pushBlockMode' | 'notifyFormat' | 'pushBlockGroupId' | 'sentinelWorkspaceId' | 'runbookUrl'
+    >,
 ): Record<string, unknown> {
     return config.notifyFormat === 'teams' ? teamsMessage(inc, c, kind, config) : noticePayload(inc, c, kind, config);
 }

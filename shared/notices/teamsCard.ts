@@ -1,78 +1,70 @@
 import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { incidentView, IncidentView } from './incidentView';
-import type { Containment, ContainmentStatus, NoticeKind } from '../containment/model';
+import type { Containment, NoticeKind } from '../containment/model';
+import {
+    adaptiveCard,
+    banner,
+    CardElement,
+    CardLevel,
+    fact,
+    fitCard,
+    listed,
+    openUrl,
+    plain,
+    textBlock,
+} from './cardParts';
+import { manualSteps } from './manualSteps';
 import { noticeTitle, releaseAdvice, releaseCommandFor } from './noticeText';
-import { singleLine } from '../singleLine';
+import { entraAuthMethodsUrl, entraSignInLogsUrl, sentinelIncidentsUrl } from './portalLinks';
+
+export { plain, TEAMS_MESSAGE_MAX_BYTES } from './cardParts';
 
 /**
- * A notice as a Microsoft Teams message: an Adaptive Card 1.4 in the envelope the Workflows trigger "When a Teams
- * webhook request is received" expects (its template loops over `attachments`; a plain JSON body makes the flow fail).
- * Office 365 connectors are retired; Workflows renders cards up to version 1.4 and refuses messages over 28 KB.
- * https://learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/add-incoming-webhook
- *
- * Everything shown comes from the one incident view. Texts an attacker or Graph can choose (app names, step details,
- * error messages, reasons) are cut to a bound and cannot form Markdown links; the card is made smaller, level by
- * level, until the whole message fits TEAMS_MESSAGE_MAX_BYTES.
+ * A notice as a Microsoft Teams message: an Adaptive Card 1.4 an on-call analyst can act on. Its colour says how
+ * urgent it is (an approval or a fraud report is attention whatever the containment did); its buttons open the
+ * user's sign-in logs and authentication methods in the Entra admin center, the Sentinel incidents and the release
+ * guide; a dry-run or needs-attention card lists what a person does by hand; times read as offsets from the attack's
+ * start. Everything shown comes from the one incident view, every text an attacker or Graph chooses is cut and cannot
+ * form a link, and the message fits Teams' 28 KB (./cardParts.ts).
  */
 
-/** The bytes a message may take: Teams refuses more than 28 KB; this leaves room for the flow's own wrapping. */
-export const TEAMS_MESSAGE_MAX_BYTES = 26_000;
+type CardConfig = Pick<ContainmentConfig, 'pushBlockMode' | 'pushBlockGroupId' | 'sentinelWorkspaceId' | 'runbookUrl'>;
 
-type Element = Record<string, unknown>;
-
-interface Level {
-    /** IP addresses and apps listed before "and N more". */
-    readonly ips: number;
-    readonly apps: number;
-    /** Steps listed before "and N more". */
-    readonly steps: number;
-    /** Characters of any free text (a detail, an error, a reason). */
-    readonly text: number;
+/** Colour by urgency: a person must act now (approval, fraud report, needs-attention) or soon; a drill and a release apart. */
+function urgencyStyle(v: IncidentView, kind: NoticeKind): string {
+    if (v.drill) return 'accent';
+    if (kind === 'released' || v.containment === 'released') return 'good';
+    if (v.severity === 'High' || kind === 'approval' || kind === 'needs-attention') return 'attention';
+    if (v.containment === 'needs-attention') return 'attention';
+    return 'warning';
 }
 
-/** From the full card to the least one; each later level is smaller in every bound. */
-const LEVELS: readonly Level[] = [
-    { ips: 32, apps: 10, steps: 20, text: 400 },
-    { ips: 10, apps: 5, steps: 20, text: 200 },
-    { ips: 5, apps: 3, steps: 10, text: 100 },
-    { ips: 3, apps: 1, steps: 5, text: 60 },
-];
-
-/**
- * Cut to `max` characters (an ellipsis says so), on one line, with no Markdown link syntax and nothing hidden: control
- * and format characters (bidirectional overrides, zero-width) become spaces, as in every other output, since app and
- * device names are chosen by whoever registered them.
- */
-export function plain(text: string, max: number): string {
-    return singleLine(text.replace(/\[/g, '(').replace(/\]/g, ')'), max);
+/** "+2 min 45 s" after `from`. */
+function offset(ms: number, from: number): string {
+    const s = Math.round((ms - from) / 1000);
+    if (s <= 0) return 'the start';
+    const m = Math.floor(s / 60);
+    return `+${m > 0 ? `${m} min` : ''}${m > 0 && s % 60 ? ' ' : ''}${s % 60 || m === 0 ? `${s % 60} s` : ''}`;
 }
 
-/** "a, b, c and 4 more". */
-function listed(items: readonly string[], max: number, text: number, none = 'none'): string {
-    if (items.length === 0) return none;
-    const shown = items.slice(0, max).map((i) => plain(i, text));
-    return items.length > max ? `${shown.join(', ')} and ${items.length - max} more` : shown.join(', ');
-}
+const clock = (iso: string) => `${iso.slice(11, 19)} UTC`;
 
-const STYLE: Record<ContainmentStatus, string> = {
-    contained: 'good',
-    'dry-run': 'accent',
-    'not-contained': 'warning',
-    'needs-attention': 'attention',
-    released: 'emphasis',
-    pending: 'warning',
-    running: 'warning',
-    retrying: 'warning',
-};
-
-const fact = (title: string, value: string) => ({ title, value });
-
+/** The prompts, zero counts left out. */
 function counts(v: IncidentView): string {
-    const parts = [`${v.denials} declined`, `${v.timeouts} unanswered`, `${v.fraudReports} fraud report(s)`];
-    if (v.voiceDenials) parts.push(`${v.voiceDenials} phone call(s) refused`);
-    if (v.smsWrongCodes) parts.push(`${v.smsWrongCodes} wrong SMS code(s)`);
-    return parts.join(', ');
+    const parts = [
+        [v.denials, 'declined'],
+        [v.timeouts, 'unanswered'],
+        [v.fraudReports, 'fraud report(s)'],
+        [v.voiceDenials, 'phone call(s) refused'],
+        [v.smsWrongCodes, 'wrong SMS code(s)'],
+    ] as const;
+    return (
+        parts
+            .filter(([n]) => n > 0)
+            .map(([n, what]) => `${n} ${what}`)
+            .join(', ') || 'none'
+    );
 }
 
 function stepOutcome(step: Record<string, unknown>, text: number): string {
@@ -85,119 +77,122 @@ function stepOutcome(step: Record<string, unknown>, text: number): string {
     return parts.join(' — ');
 }
 
-function card(
-    inc: Incident,
-    c: Containment | undefined,
-    kind: NoticeKind,
-    { release, advice }: { release: string | undefined; advice: string | undefined },
-    level: Level,
-) {
-    const v = incidentView(inc, c);
-    const title = plain(noticeTitle(inc, c, kind), 2 * level.text);
-    const body: Element[] = [];
-    if (v.drill) {
-        body.push({
-            type: 'Container',
-            style: 'warning',
-            bleed: true,
-            items: [
-                {
-                    type: 'TextBlock',
-                    text: 'DRILL — a rehearsal on a canary user; nothing was changed',
-                    weight: 'Bolder',
-                    wrap: true,
-                },
-            ],
-        });
-    }
-    body.push({
-        type: 'Container',
-        style: v.containment ? STYLE[v.containment] : 'default',
-        bleed: true,
-        items: [
-            { type: 'TextBlock', text: title, weight: 'Bolder', size: 'Large', wrap: true },
-            {
-                type: 'TextBlock',
-                text: `Severity ${v.severity} · incident ${v.incidentId}`,
-                isSubtle: true,
-                spacing: 'None',
-                wrap: true,
-            },
-        ],
-    });
-    const facts = [
+function timeFacts(v: IncidentView): Array<{ title: string; value: string }> {
+    const start = Date.parse(v.firstSeen);
+    const at = (iso: string) => `${clock(iso)} (${offset(Date.parse(iso), start)})`;
+    return [
+        fact('Attack started', `${v.firstSeen.slice(0, 10)} ${clock(v.firstSeen)}`),
+        fact('Detected', at(v.detectedAt)),
+        fact('Last prompt', at(v.lastSeen)),
+        ...(v.approval
+            ? [
+                  fact(
+                      'APPROVED',
+                      `${at(v.approval.at)} from ${v.approval.ipAddress ?? 'an unknown IP'}${v.approval.fromDenialIp ? ' (an attacking IP)' : ''}`,
+                  ),
+              ]
+            : []),
+    ];
+}
+
+function facts(v: IncidentView, c: Containment | undefined, level: CardLevel): CardElement {
+    const list = [
         fact('User', plain(v.userPrincipalName ?? '(no UPN in the sign-in logs)', 300)),
         fact('Object ID', v.userId),
         fact('Trigger', v.trigger),
         fact('Prompts', counts(v)),
-        fact('Between', `${v.firstSeen} and ${v.lastSeen}`),
-        fact('Detected', v.detectedAt),
+        ...timeFacts(v),
         fact('IP addresses', listed(v.ipAddresses, level.ips, level.text, 'unknown')),
         fact('Apps', listed(v.apps, level.apps, level.text, 'unknown')),
     ];
-    if (v.methods) facts.push(fact('Methods registered', listed(v.methods, level.apps, level.text)));
-    if (v.approval) {
-        facts.push(
-            fact(
-                'APPROVED',
-                `at ${v.approval.at} from ${v.approval.ipAddress ?? 'an unknown IP'}${v.approval.fromDenialIp ? ' (an attacking IP)' : ''}`,
-            ),
-        );
-    }
-    facts.push(
-        fact(
-            'Containment',
-            v.containment
-                ? `${v.containment}${v.containmentMode && v.containmentMode !== v.containment ? ` (${v.containmentMode})` : ''}`
-                : 'not configured',
-        ),
-    );
-    if (v.containmentReason) facts.push(fact('Reason', plain(v.containmentReason, level.text)));
+    if (v.methods) list.push(fact('Methods registered', listed(v.methods, level.apps, level.text)));
+    const mode = v.containmentMode && v.containmentMode !== v.containment ? ` (${v.containmentMode})` : '';
+    list.push(fact('Containment', v.containment ? `${v.containment}${mode}` : 'not configured'));
+    if (v.containmentReason) list.push(fact('Reason', plain(v.containmentReason, level.text)));
     if (c?.release) {
-        facts.push(fact('Released by', plain(`${c.release.by}: ${c.release.reason}`, level.text)));
-        facts.push(fact('Undone', plain(c.release.undo, level.text)));
+        list.push(fact('Released by', plain(`${c.release.by}: ${c.release.reason}`, level.text)));
+        list.push(fact('Undone', plain(c.release.undo, level.text)));
     }
-    body.push({ type: 'FactSet', facts });
+    return { type: 'FactSet', facts: list };
+}
+
+/** The bands at the top: DRILL or RELEASED when it is one, then the title in the colour of its urgency. */
+function header(v: IncidentView, kind: NoticeKind, title: string): CardElement[] {
+    const bands: CardElement[] = [];
+    if (v.drill) {
+        bands.push(
+            banner('accent', [
+                textBlock('DRILL — a rehearsal on a canary user; nothing was changed', { weight: 'Bolder' }),
+            ]),
+        );
+    } else if (kind === 'released') {
+        bands.push(banner('good', [textBlock('RELEASED — the push block is undone', { weight: 'Bolder' })]));
+    }
+    bands.push(
+        banner(urgencyStyle(v, kind), [
+            textBlock(title, { weight: 'Bolder', size: 'Large' }),
+            textBlock(`Severity ${v.severity} · incident ${v.incidentId}`, { isSubtle: true, spacing: 'None' }),
+        ]),
+    );
+    return bands;
+}
+
+/** What a person does next: the manual steps (dry-run, needs-attention), then the release command. */
+function todo(inc: Incident, c: Containment | undefined, v: IncidentView, config: CardConfig, level: CardLevel) {
+    const out: CardElement[] = [];
+    const manual = manualSteps(inc, c, config, plain(v.userPrincipalName ?? v.userId, 200));
+    if (manual.length > 0) {
+        const why =
+            c?.status === 'dry-run' ? 'dry-run: the responder changed nothing' : 'the responder could not finish';
+        out.push(textBlock(`To do by hand (${why}):`, { weight: 'Bolder' }));
+        const shown = manual.slice(0, level.steps).map((m, i) => textBlock(`${i + 1}. ${plain(m, 2 * level.text)}`));
+        if (manual.length > level.steps) shown.push(textBlock(`and ${manual.length - level.steps} more`));
+        out.push(...shown);
+    }
+    const release = releaseCommandFor(inc, c);
+    if (release) {
+        out.push(textBlock('To release after verifying with the user:'));
+        out.push(textBlock(release, { fontType: 'Monospace' }));
+        const advice = releaseAdvice(c, config);
+        if (advice) out.push(textBlock(advice, { isSubtle: true }));
+    }
+    return out;
+}
+
+/** Buttons: the user's sign-in logs and methods, the Sentinel incidents and the release guide when configured. */
+function actions(v: IncidentView, config: CardConfig): CardElement[] {
+    return [
+        openUrl('Sign-in logs', entraSignInLogsUrl(v.userId)),
+        openUrl('Authentication methods', entraAuthMethodsUrl(v.userId)),
+        ...(config.sentinelWorkspaceId
+            ? [openUrl('Sentinel incidents', sentinelIncidentsUrl(config.sentinelWorkspaceId))]
+            : []),
+        ...(config.runbookUrl ? [openUrl('How to release', config.runbookUrl)] : []),
+    ];
+}
+
+function card(inc: Incident, c: Containment | undefined, kind: NoticeKind, config: CardConfig, level: CardLevel) {
+    const v = incidentView(inc, c);
+    const title = plain(noticeTitle(inc, c, kind), 2 * level.text);
+    const body: CardElement[] = [...header(v, kind, title), facts(v, c, level)];
     const steps = v.steps ?? [];
     if (steps.length > 0) {
         const shown = steps.slice(0, level.steps).map((s) => fact(String(s.name), stepOutcome(s, level.text)));
         if (steps.length > level.steps) shown.push(fact('…', `and ${steps.length - level.steps} more`));
-        body.push({ type: 'TextBlock', text: 'Containment steps', weight: 'Bolder', wrap: true });
+        body.push(textBlock('Containment steps', { weight: 'Bolder' }));
         body.push({ type: 'FactSet', facts: shown });
     }
-    if (release) {
-        body.push({ type: 'TextBlock', text: 'To release after verifying with the user:', wrap: true });
-        body.push({ type: 'TextBlock', text: release, fontType: 'Monospace', wrap: true });
-        if (advice) body.push({ type: 'TextBlock', text: advice, isSubtle: true, wrap: true });
-    }
-    return {
-        $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-        type: 'AdaptiveCard',
-        version: '1.4',
-        fallbackText: title,
-        body,
-    };
-}
-
-/** The Workflows envelope around one Adaptive Card. */
-function envelope(content: Record<string, unknown>): Record<string, unknown> {
-    return {
-        type: 'message',
-        attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }],
-    };
+    body.push(...todo(inc, c, v, config, level));
+    return adaptiveCard(body, actions(v, config), title);
 }
 
 /** The least card: title, user, trigger and counts, for when nothing else fits (it always does: every field is cut). */
-function leastCard(inc: Incident, c: Containment | undefined, kind: NoticeKind): Record<string, unknown> {
+function leastCard(inc: Incident, c: Containment | undefined, kind: NoticeKind, config: CardConfig) {
     const v = incidentView(inc, c, { detail: false });
     const title = plain(noticeTitle(inc, c, kind), 300);
-    return {
-        $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-        type: 'AdaptiveCard',
-        version: '1.4',
-        fallbackText: title,
-        body: [
-            { type: 'TextBlock', text: title, weight: 'Bolder', wrap: true },
+    return adaptiveCard(
+        [
+            banner(urgencyStyle(v, kind), [textBlock(title, { weight: 'Bolder' })]),
             {
                 type: 'FactSet',
                 facts: [
@@ -208,7 +203,9 @@ function leastCard(inc: Incident, c: Containment | undefined, kind: NoticeKind):
                 ],
             },
         ],
-    };
+        actions(v, config),
+        title,
+    );
 }
 
 /**
@@ -219,15 +216,12 @@ export function teamsMessage(
     inc: Incident,
     c: Containment | undefined,
     kind: NoticeKind,
-    config: Pick<ContainmentConfig, 'pushBlockMode'>,
+    config: CardConfig,
     options: { readonly maxBytes?: number } = {},
 ): Record<string, unknown> {
-    const maxBytes = options.maxBytes ?? TEAMS_MESSAGE_MAX_BYTES;
-    const release = releaseCommandFor(inc, c);
-    const advice = release ? releaseAdvice(c, config) : undefined;
-    for (const level of LEVELS) {
-        const message = envelope(card(inc, c, kind, { release, advice }, level));
-        if (Buffer.byteLength(JSON.stringify(message)) <= maxBytes) return message;
-    }
-    return envelope(leastCard(inc, c, kind));
+    return fitCard(
+        (level) => card(inc, c, kind, config, level),
+        () => leastCard(inc, c, kind, config),
+        options.maxBytes,
+    );
 }

@@ -2,6 +2,7 @@ import { ConfigError } from '../errors';
 import { upnForms } from '../upn';
 import type { ContainmentMode, NotifyFormat, PushBlockMode } from './containmentModes';
 import { Env, readSetting, requireSetting } from './readSetting';
+import { UNRESOLVED_KEY_VAULT_REFERENCE } from './settingSchemas';
 import { IncidentLogConfig, loadIncidentLogConfig } from './sentinelRows';
 
 export interface ContainmentConfig {
@@ -13,8 +14,14 @@ export interface ContainmentConfig {
     readonly removeNewMethods: boolean;
     readonly resetPassword: boolean;
     readonly notifyWebhookUrl?: string;
+    /** NOTIFY_WEBHOOK_URL is a Key Vault reference the platform could not resolve: notices cannot be sent. */
+    readonly notifyWebhookUnresolved?: true;
     /** How notices are written: plain JSON, or a Teams Workflows Adaptive Card. */
     readonly notifyFormat: NotifyFormat;
+    /** The Sentinel workspace's resource id, for the card's link to its incidents. */
+    readonly sentinelWorkspaceId?: string;
+    /** The release guide the card links to. */
+    readonly runbookUrl?: string;
     /** Where incident rows go (Sentinel's table); absent: none are sent. */
     readonly incidentLog?: IncidentLogConfig;
     /** Lower-case object ids and UPNs in every form they can take (NFC; a guest's #EXT# and home forms). */
@@ -50,6 +57,8 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
     }
     const webhook = readSetting(env, 'NOTIFY_WEBHOOK_URL');
     const incidentLog = loadIncidentLogConfig(env);
+    const sentinelWorkspaceId = readSetting(env, 'SENTINEL_WORKSPACE_ID');
+    const runbookUrl = readSetting(env, 'RUNBOOK_URL');
     return {
         mode,
         pushBlockMode,
@@ -58,8 +67,14 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
         disableAccount: requireSetting(env, 'DISABLE_ACCOUNT'),
         removeNewMethods: requireSetting(env, 'REMOVE_NEW_METHODS'),
         resetPassword: requireSetting(env, 'RESET_PASSWORD'),
-        ...(webhook ? { notifyWebhookUrl: webhook } : {}),
+        ...(webhook && UNRESOLVED_KEY_VAULT_REFERENCE.test(webhook)
+            ? { notifyWebhookUnresolved: true as const }
+            : webhook
+              ? { notifyWebhookUrl: webhook }
+              : {}),
         notifyFormat: requireSetting(env, 'NOTIFY_FORMAT'),
+        ...(sentinelWorkspaceId ? { sentinelWorkspaceId } : {}),
+        ...(runbookUrl ? { runbookUrl } : {}),
         ...(incidentLog ? { incidentLog } : {}),
         neverContain: new Set(neverContain.flatMap((v) => (v.includes('@') ? upnForms(v) : [v]))),
         neverContainGroupIds,
@@ -76,6 +91,11 @@ export function loadContainmentConfig(env: Env): ContainmentConfig {
  */
 export function containmentWarnings(config: ContainmentConfig): string[] {
     const warnings: string[] = [];
+    if (config.notifyWebhookUnresolved) {
+        warnings.push(
+            "NOTIFY_WEBHOOK_URL is a Key Vault reference the platform could not resolve, so no notice is sent (incidents are still detected, contained and logged). Check the reference's status (Environment variables in the portal, or mfa-responder doctor); once the identity's Key Vault Secrets User role works or the secret exists, restart the function app.",
+        );
+    }
     if (config.mode === 'live' && config.pushBlockMode === 'remove-method' && !config.resetPassword) {
         warnings.push(
             'PUSH_BLOCK_MODE=remove-method with RESET_PASSWORD=false: after the methods are deleted, whoever holds the password can register their own at the next sign-in. Set RESET_PASSWORD=true, or protect "Register security information" with a Conditional Access policy.',

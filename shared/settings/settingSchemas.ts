@@ -65,6 +65,21 @@ export const csv = <T extends string>(values: readonly [T, ...T[]]) =>
         { type: 'oneOf', allowed: orderedSelections(values) },
     );
 
+/** A comma-separated list of these values, or `none` for the empty list (a source that can be switched off). */
+export const csvOrNone = <T extends string>(values: readonly [T, ...T[]]) =>
+    z
+        .string()
+        .trim()
+        .transform((s) =>
+            s.toLowerCase() === 'none'
+                ? []
+                : s
+                      .split(',')
+                      .map((v) => v.trim())
+                      .filter(Boolean),
+        )
+        .pipe(z.array(z.enum(values)));
+
 /** Every non-empty list of distinct values, in every order, joined with commas: the lists `csv` accepts, unspaced. */
 function orderedSelections(values: readonly string[]): string[] {
     const lists: string[][] = [];
@@ -87,3 +102,6 @@ export const lowerCaseList = <T>(item: z.ZodType<T, string>, max = 1000) =>
                 .filter(Boolean),
         )
         .pipe(z.array(item).max(max));
+
+/** An app setting the platform could not resolve from Key Vault arrives as the reference itself. */
+export const UNRESOLVED_KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(.*\)$/;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AUDIT_CATEGORIES } from '../signin/auditLog';
 import { USER_SIGNIN_CATEGORIES } from '../signin/parseSignIn';
 import { CONTAINMENT_MODES, NOTIFY_FORMATS, PUSH_BLOCK_MODES } from './containmentModes';
-import { bool, csv, int, lowerCaseList, num } from './settingSchemas';
+import { bool, csv, csvOrNone, int, lowerCaseList, num, UNRESOLVED_KEY_VAULT_REFERENCE } from './settingSchemas';
 
 /**
  * Every setting the responder reads, in one place: its parser, its default and what it does. docs/settings.md's settings
@@ -108,18 +108,7 @@ export const SETTINGS = {
             'Sign-in log categories to read; all others (service principals, managed identities) are dropped unread.',
     }),
     AUDIT_CATEGORIES: spec({
-        schema: z
-            .string()
-            .trim()
-            .transform((s) =>
-                s.toLowerCase() === 'none'
-                    ? []
-                    : s
-                          .split(',')
-                          .map((v) => v.trim())
-                          .filter(Boolean),
-            )
-            .pipe(z.array(z.enum(AUDIT_CATEGORIES))),
+        schema: csvOrNone(AUDIT_CATEGORIES),
         default: AUDIT_CATEGORIES.join(','),
         accepts: `${AUDIT_CATEGORIES.join(', ')}, or none`,
         description:
@@ -203,10 +192,15 @@ export const SETTINGS = {
             'Also disable the account, then revoke sessions again. Off by default: it locks the user out entirely.',
     }),
     NOTIFY_WEBHOOK_URL: spec({
-        schema: z.url({ protocol: /^https?$/ }),
+        // In Azure the setting is a Key Vault reference that the platform replaces with the secret; when it cannot
+        // (its identity's role not yet effective, the secret missing) the reference itself is what the app gets
+        // (https://learn.microsoft.com/azure/app-service/app-service-key-vault-references). That must not stop
+        // detection: it is accepted here and loadContainmentConfig says it loudly instead.
+        schema: z.union([z.url({ protocol: /^https?$/ }), z.string().regex(UNRESOLVED_KEY_VAULT_REFERENCE)]),
         accepts: 'an http(s) URL (a Teams workflow or any JSON receiver)',
         description:
-            'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment.',
+            'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment. Its sig= is a secret: in Azure it is kept in Key Vault.',
+        secret: true,
     }),
     REMOVE_NEW_METHODS: spec({
         schema: bool,
@@ -325,6 +319,24 @@ export const SETTINGS = {
         accepts: 'json or teams',
         description:
             'json POSTs the incident as JSON; teams POSTs an Adaptive Card (1.4) in the envelope a Teams Workflows webhook trigger expects.',
+    }),
+    SENTINEL_WORKSPACE_ID: spec({
+        schema: z
+            .string()
+            .trim()
+            .regex(
+                /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]{1,90}\/providers\/Microsoft\.OperationalInsights\/workspaces\/[A-Za-z0-9-]{4,63}$/i,
+            ),
+        accepts:
+            'a Log Analytics workspace resource id, /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>',
+        description:
+            'The Microsoft Sentinel workspace: the Teams card gets a button to its incidents. Unset: no such button.',
+    }),
+    RUNBOOK_URL: spec({
+        schema: z.url({ protocol: /^https$/ }),
+        accepts: 'an https URL',
+        description:
+            "Where the Teams card's release button points: your copy of this project's release guide (docs/operate.md, Releasing a user) or your own runbook. Unset: the card shows the release command only.",
     }),
     // Telemetry to Application Insights (issue 12): the platform's own settings, which the worker reads too.
     APPLICATIONINSIGHTS_CONNECTION_STRING: spec({

@@ -60,7 +60,8 @@ export function parseAudit(raw: Record<string, unknown>, options: ParseAuditOpti
     const byUser = obj(initiatedBy?.user);
     const byApp = obj(initiatedBy?.app);
     const targets = Array.isArray(props.targetResources) ? (props.targetResources as unknown[]) : [];
-    const target = targets.map(obj).find((t) => t && str(t.type).toLowerCase() === 'user');
+    // Graph's own examples write the target's type as `Type`.
+    const target = targets.map(obj).find((t) => t && str(t.type ?? t.Type).toLowerCase() === 'user');
     const userId = str(target?.id) || str(byUser?.id);
     if (!userId) return reject('missing-user-id', 'no target user in a security info change');
     if (!GUID.safeParse(userId).success) return reject('invalid-user-id', 'the target user id is not a GUID');

@@ -219,23 +219,31 @@ export function parseSignIn(input: unknown, options: ParseSignInOptions): ParseO
 
 /** Audit records go to the audit parser and categories not read are dropped unread; undefined: a sign-in to read. */
 function routeByCategory(raw: Record<string, unknown>, options: ParseSignInOptions): ParseOutcome | undefined {
-    const category = raw.category;
-    const audit = () =>
-        parseAudit(raw, {
-            parseTime: parseEntraTime,
-            ...(options.now !== undefined ? { now: options.now } : {}),
-            ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
-        });
+    // A Graph directoryAudit carries its own audit category at the top ("UserManagement"), not the stream's.
+    if (!('properties' in raw) && isDirectoryAudit(raw)) {
+        return options.auditCategories?.size
+            ? parseAudit(raw, auditOptions(options))
+            : { type: 'dropped', category: 'AuditLogs' };
+    }
+    // An Event Hub-shaped record may spell it `Category`, as the schema's field table does: a category all the same.
+    const category = raw.category ?? ('properties' in raw ? raw.Category : undefined);
+    const audit = () => parseAudit(raw, auditOptions(options));
     if (category !== undefined && category !== null) {
         if (typeof category !== 'string' || category.length > 128) {
             return reject('invalid-category', 'category is not a short string');
         }
         if (options.auditCategories?.has(category)) return audit();
         if (!options.categories.has(category)) return { type: 'dropped', category };
-    } else if (isDirectoryAudit(raw)) {
-        return options.auditCategories?.size ? audit() : { type: 'dropped', category: 'AuditLogs' };
     }
     return undefined;
+}
+
+function auditOptions(options: ParseSignInOptions) {
+    return {
+        parseTime: parseEntraTime,
+        ...(options.now !== undefined ? { now: options.now } : {}),
+        ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
+    };
 }
 
 /**

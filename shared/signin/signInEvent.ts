@@ -101,6 +101,8 @@ export const REJECT_REASONS = [
      * from `mfa-responder drill` pointed at the wrong user, so it is never read as a real sign-in that could contain them.
      */
     'drill-refused',
+    /** A CSV export whose syntax breaks (an unclosed quote): the rows before it still count. */
+    'invalid-csv',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -156,7 +156,7 @@ describe('mfa-responder replay', () => {
         expect(directory.stderr).toMatch(/cannot read/);
         const bad = await runCli(['replay', SAMPLE, '--threshold', 'many']);
         expect(bad.code).toBe(2);
-        expect(bad.stderr).toMatch(/--threshold needs a positive integer/);
+        expect(bad.stderr).toMatch(/--threshold takes an integer from 1 to 1000 \(DENIAL_THRESHOLD\), not "many"/);
         const badSetting = await runCli(['replay', SAMPLE], { env: { TIMEOUT_WEIGHT: '7' } });
         expect(badSetting.code).not.toBe(0);
         expect(badSetting.stderr).toMatch(/TIMEOUT_WEIGHT/);

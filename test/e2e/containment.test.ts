@@ -10,7 +10,7 @@ import { readUserRow } from '../../shared/userRow/userRowShape';
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
-import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
+import { appClientFor, startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, fraudReport, pushDenied, User, user } from '../support/signInFactory';
 import { startWebhook } from '../support/webhook';
@@ -42,21 +42,20 @@ afterAll(async () => {
 });
 
 function runtime(env: Record<string, string> = {}): Runtime {
-    return createRuntime({
-        env: {
-            STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
-            STATE_TABLE_NAME: `e2e${process.pid}x${Date.now().toString(36)}x${n++}`,
-            AZURE_CLIENT_ID: identity.clientId,
-            GRAPH_BASE_URL: graph.baseUrl,
-            GRAPH_CALL_TIMEOUT_SECONDS: '2',
-            GRAPH_STEP_BUDGET_SECONDS: '8',
-            CONTAINMENT_MODE: 'live',
-            PUSH_BLOCK_GROUP_ID: PUSH_BLOCK_GROUP,
-            NOTIFY_WEBHOOK_URL: webhook.url,
-            NEVER_CONTAIN_GROUP_IDS: BREAK_GLASS_GROUP,
-            ...env,
-        },
-    });
+    const settings: Record<string, string | undefined> = {
+        STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
+        STATE_TABLE_NAME: `e2e${process.pid}x${Date.now().toString(36)}x${n++}`,
+        GRAPH_BASE_URL: graph.baseUrl,
+        GRAPH_CALL_TIMEOUT_SECONDS: '2',
+        GRAPH_STEP_BUDGET_SECONDS: '8',
+        CONTAINMENT_MODE: 'live',
+        PUSH_BLOCK_GROUP_ID: PUSH_BLOCK_GROUP,
+        NOTIFY_WEBHOOK_URL: webhook.url,
+        NEVER_CONTAIN_GROUP_IDS: BREAK_GLASS_GROUP,
+        ...env,
+    };
+    // The identity holds exactly what the grant script grants for these settings.
+    return createRuntime({ env: { ...settings, AZURE_CLIENT_ID: appClientFor(identity, settings) } });
 }
 
 /** A user Graph knows, with a unique name, and an attack of `denials` declined pushes on them. */
@@ -428,6 +427,7 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         const u = victim();
         await deliver(rt, attack(u));
         expect(graph.groups.get(PUSH_BLOCK_GROUP)!.members.has(u.id)).toBe(true);
+        const releasedFrom = Date.now();
         const result = await releaseUser(
             u.id,
             { by: 'soc.analyst@contoso.com', reason: 'verified with the user by phone' },
@@ -436,7 +436,9 @@ describe('containment end to end: Event Hub handler → Azurite → Graph', () =
         expect(result.undo).toMatch(/removed from push-block group/);
         expect(graph.groups.get(PUSH_BLOCK_GROUP)!.members.has(u.id)).toBe(false);
         const [inc] = await incidentsOf(rt, u);
-        expect(inc!.closedAt).toBeDefined();
+        // Closed by this release: at the wall-clock time it ran.
+        expect(inc!.closedAt).toBeGreaterThanOrEqual(releasedFrom);
+        expect(inc!.closedAt).toBeLessThanOrEqual(Date.now());
         expect(inc!.containment).toMatchObject({
             status: 'released',
             release: { by: 'soc.analyst@contoso.com', reason: 'verified with the user by phone' },

@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import { checkpointPrefix } from '../../shared/eventhub/lag';
-import { requiredGraphRoles } from '../../shared/graph/permissions';
 import { createRuntime } from '../../shared/runtime';
 import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
 import { FakeArm, startFakeArm } from '../support/fakeArm';
 import { runCli } from '../support/cliRun';
 import { FakeGraph, FakeIdentity, operatorCredential } from '../support/fakeGraph';
+import { grantedRoles, grantedRolesFor } from '../support/grantedRoles';
 import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { startLocalHost, writeCheckpoint } from '../support/functionsHost';
 import { envelope, pushDenied, signIn, user } from '../support/signInFactory';
@@ -50,7 +50,8 @@ function healthyDirectory(env: Record<string, string | undefined>): void {
     const needs = createRuntime({ env }).containment;
     graph.appRoleAssignments.set(
         PRINCIPAL,
-        [...requiredGraphRoles(needs).keys()].map((role) => ({ id: randomUUID(), role })),
+        // Assigned: what the grant script gives these settings.
+        grantedRoles(needs).roles.map((role) => ({ id: randomUUID(), role })),
     );
     graph.directoryRoles.clear();
     graph.policyMigrationState = 'migrationComplete';
@@ -213,6 +214,28 @@ describe('mfa-responder doctor', () => {
         }
     });
 
+    it('in dry-run names every role a live grant left as extra, each with the command that removes it', async () => {
+        const t = await tenant({ extra: { CONTAINMENT_MODE: 'dry-run' } });
+        const live = grantedRolesFor(['--mode', 'live']).roles;
+        graph.appRoleAssignments.set(
+            PRINCIPAL,
+            live.map((role, i) => ({ id: `live-assignment-${i}`, role })),
+        );
+        const r = await doctor(t.env);
+        expect(row(r, 'Graph permissions')).toMatchObject({ status: 'ok' });
+        expect(row(r, 'Graph permissions').text).toMatch(/CONTAINMENT_MODE=dry-run makes no Graph call/);
+        const extra = row(r, 'Graph permissions beyond need');
+        expect(extra.status).toBe('warning');
+        for (const role of live) expect(extra.text).toContain(role);
+        for (let i = 0; i < live.length; i++)
+            expect(extra.text).toMatch(
+                new RegExp(
+                    `az rest --method DELETE --uri \\S+/servicePrincipals/${PRINCIPAL}/appRoleAssignments/live-assignment-${i}`,
+                ),
+            );
+        expect(r.code).toBe(0);
+    });
+
     it('fails while the methods policy migration is not complete: the group exclusion may not block push', async () => {
         const t = await tenant();
         graph.policyMigrationState = 'migrationInProgress';
@@ -255,7 +278,7 @@ describe('mfa-responder doctor', () => {
         expect(missing.code).toBe(1);
         expect(row(missing, 'Entra diagnostic setting')).toMatchObject({ status: 'FAILED' });
         expect(row(missing, 'Entra diagnostic setting').text).toMatch(
-            /no Entra diagnostic setting streams to the namespace evhns-mfa-test .*fix: .*az deployment tenant create/,
+            /no Entra diagnostic setting streams to the namespace evhns-mfa-test .*fix: .*infra\/scripts\/set-entra-diagnostic-setting\.sh --rule-id <DIAGNOSTIC_SEND_RULE_ID> --hub /,
         );
         arm.refuseUsers = true;
         const refused = await doctor(t.env);
@@ -365,9 +388,9 @@ describe('mfa-responder doctor', () => {
 
     it("as the app's identity: roles from its token, and what it may not read is a warning naming the role", async () => {
         const t = await tenant();
-        identity.roles = [...requiredGraphRoles(createRuntime({ env: t.env }).containment).keys()];
-        // A client id of its own: managed identity tokens are cached per client id, and earlier tests took some.
-        const clientId = identity.addClient();
+        // A client id of its own (managed identity tokens are cached per client id, and earlier tests took some),
+        // holding what the grant script gives these settings.
+        const clientId = identity.addClient(grantedRoles(createRuntime({ env: t.env }).containment).roles);
         graph.fail({ path: /authenticationMethodsPolicy/, status: 403, times: 10 });
         try {
             // No credential given: the runtime's choice, the managed identity AZURE_CLIENT_ID names.
@@ -386,7 +409,6 @@ describe('mfa-responder doctor', () => {
             expect(row(r, 'Entra diagnostic setting').text).toMatch(/cannot verify/);
             expect(code).toBe(0);
         } finally {
-            identity.roles = [];
             graph.faults.length = 0;
         }
     });

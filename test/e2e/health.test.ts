@@ -3,10 +3,14 @@ import { HttpRequest, InvocationContext, Timer } from '@azure/functions';
 import { createContainmentTimerHandler } from '../../functions/containmentTimer';
 import { createHealthHandler } from '../../functions/health';
 import { checkpointPrefix } from '../../shared/eventhub/lag';
+import type { Finding } from '../../shared/health/check';
+import { lagCheck } from '../../shared/health/hubChecks';
+import { createHealthContext, runChecks } from '../../shared/health/runChecks';
 import { requiredGraphRoles } from '../../shared/graph/permissions';
-import { createRuntime } from '../../shared/runtime';
+import { createRuntime, Runtime } from '../../shared/runtime';
 import { EventHubsEmulator, startEventHubsEmulator } from '../support/eventHubsEmulator';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
+import { grantedRoles } from '../support/grantedRoles';
 import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { writeCheckpoint } from '../support/functionsHost';
 import { envelope, signIn, user } from '../support/signInFactory';
@@ -26,6 +30,7 @@ beforeAll(async () => {
     hub = await startEventHubsEmulator({ eventHubName: 'health-hub', consumerGroups: ['mfa-responder'] });
 });
 afterAll(async () => {
+    await hub.clientsGone(10_000);
     await hub.close();
     await stopLocalGraph({ identity, graph });
 });
@@ -71,12 +76,34 @@ function logsOf() {
 
 const request = () => new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' });
 
+interface HealthBody {
+    status: string;
+    checkedAt: string;
+    findings: Finding[];
+    notChecked: Array<{ check: string; why: string }>;
+}
+
+/**
+ * What GET /api/health's lag check finds at the timer's clock: the endpoint reads the wall clock, these tests move
+ * it a day ahead (a checkpoint's age is its blob's Last-Modified, which a test cannot date back).
+ */
+function lagAt(rt: Runtime, now: () => number): Promise<Finding[]> {
+    return runChecks(
+        [lagCheck],
+        createHealthContext({ env: rt.env, runtime: rt, asApp: true, now, timeoutMs: 10_000 }),
+    );
+}
+
+/** The per-partition readings behind a lag finding. */
+const partitionsOf = (f: Finding | undefined) => (f?.data as { partitions: Array<Record<string, unknown>> }).partitions;
+
 describe('GET /api/health', () => {
     it("answers 200 with the checks the app's identity can make, and lists the ones it cannot", async () => {
         const env = appEnv();
         const rt = createRuntime({ env });
         await rt.ready();
-        identity.roles = [...requiredGraphRoles(rt.containment).keys()];
+        // What the grant script gives a live deployment with these settings.
+        identity.roles = grantedRoles(rt.containment).roles;
         hub.publish(0, envelope([signIn({ user: user('Health A'), at: new Date() })]));
         hub.publish(1, envelope([signIn({ user: user('Health B'), at: new Date() })]));
         const prefix = checkpointPrefix('127.0.0.1', hub.eventHubName, 'mfa-responder');
@@ -89,25 +116,65 @@ describe('GET /api/health', () => {
             );
         }
         const res = await createHealthHandler(() => rt)(request(), logsOf().context);
-        const body = res.jsonBody as {
-            status: string;
-            findings: Array<{ check: string; status: string; detail: string }>;
-            notChecked: Array<{ check: string; why: string }>;
-        };
-        expect(body.findings.map((f) => [f.check, f.status])).toEqual([
-            ['settings', 'ok'],
-            ['state-table', 'ok'],
-            ['graph-permissions', 'ok'],
-            ['sign-ins-arriving', 'ok'],
-            ['lag', 'ok'],
-            ['incidents', 'ok'],
-            ['circuit-breaker', 'ok'],
-        ]);
+        const body = res.jsonBody as HealthBody;
         expect(res.status).toBe(200);
         expect(body.status).toBe('ok');
-        expect(body.findings[2]!.detail).toMatch(/the identity's token carries the 5 app role\(s\)/);
+        expect(Math.abs(Date.parse(body.checkedAt) - Date.now())).toBeLessThan(60_000);
+        const last = (p: number) => hub.partitions[p]!.length - 1;
+        const required = [...requiredGraphRoles(rt.containment).keys()];
+        expect(body.findings).toEqual([
+            expect.objectContaining({
+                check: 'settings',
+                status: 'ok',
+                detail: 'valid; CONTAINMENT_MODE=live: attacked users are contained',
+                data: { containmentMode: 'live' },
+            }),
+            expect.objectContaining({
+                check: 'state-table',
+                status: 'ok',
+                detail: `${env.STATE_TABLE_NAME} at STATE_TABLE_CONNECTION_STRING is reachable`,
+            }),
+            expect.objectContaining({
+                check: 'graph-permissions',
+                status: 'ok',
+                detail: `the identity's token carries the ${required.length} app role(s) these settings need`,
+                data: { required, effective: required, missing: [], extra: [] },
+            }),
+            expect.objectContaining({
+                check: 'sign-ins-arriving',
+                status: 'ok',
+                detail: expect.stringMatching(/^last event \d+ s ago \(2 of 2 partition\(s\) hold events\)$/),
+                data: { lastEnqueuedAt: expect.any(String), partitions: 2 },
+            }),
+            expect.objectContaining({
+                check: 'lag',
+                status: 'ok',
+                detail: 'caught up on 2 of 2 partition(s)',
+                data: {
+                    warningMinutes: 10,
+                    partitions: [0, 1].map((p) =>
+                        expect.objectContaining({
+                            partitionId: String(p),
+                            state: 'caught-up',
+                            events: 0,
+                            checkpoint: last(p),
+                            lastSequenceNumber: last(p),
+                        }),
+                    ),
+                },
+            }),
+            expect.objectContaining({ check: 'incidents', status: 'ok', detail: 'none (0 open incident(s))' }),
+            expect.objectContaining({
+                check: 'circuit-breaker',
+                status: 'ok',
+                detail: `closed: 0 of ${rt.containment.maxContainmentsPerHour} containment(s) in the last hour`,
+                data: { inLastHour: 0, cap: rt.containment.maxContainmentsPerHour },
+            }),
+        ]);
+        // Nothing to fix: no finding carries a fix.
+        expect(body.findings.filter((f) => f.fix !== undefined)).toEqual([]);
         expect(body.notChecked.map((c) => c.check)).toEqual(['push-block', 'diagnostic-setting']);
-        expect(body.notChecked[0]!.why).toMatch(/mfa-responder doctor/);
+        expect(body.notChecked.every((c) => /run mfa-responder doctor with your sign-in$/.test(c.why))).toBe(true);
     });
 
     it('answers 503 when a check fails: a role missing from the identity’s token', async () => {
@@ -116,15 +183,26 @@ describe('GET /api/health', () => {
         await rt.ready();
         identity.roles = ['User.Read.All'];
         const res = await createHealthHandler(() => rt)(request(), logsOf().context);
-        const body = res.jsonBody as {
-            status: string;
-            findings: Array<{ check: string; status: string; detail: string }>;
-        };
+        const body = res.jsonBody as HealthBody;
         expect(res.status).toBe(503);
         expect(body.status).toBe('failed');
+        // Only that check failed; the others still report what they saw.
+        expect(body.findings.map((f) => [f.check, f.status])).toEqual([
+            ['settings', 'ok'],
+            ['state-table', 'ok'],
+            ['graph-permissions', 'failed'],
+            ['sign-ins-arriving', 'ok'],
+            ['lag', 'ok'],
+            ['incidents', 'ok'],
+            ['circuit-breaker', 'ok'],
+        ]);
+        const required = [...requiredGraphRoles(rt.containment).keys()];
+        const missing = required.filter((r) => r !== 'User.Read.All');
         expect(body.findings.find((f) => f.check === 'graph-permissions')).toMatchObject({
             status: 'failed',
             detail: expect.stringMatching(/token lacks 4 app role\(s\).*User\.RevokeSessions\.All/),
+            fix: expect.stringMatching(/grant-graph-permissions\.sh/),
+            data: { required, effective: ['User.Read.All'], missing, extra: [] },
         });
     });
 });
@@ -152,6 +230,7 @@ describe('containment timer: lag warning', () => {
                 /^Event Hub lag: partition 0 has 3 event\(s\) waiting, its checkpoint unmoved for 3 min \(LAG_WARNING_MINUTES=1; run mfa-responder doctor\): \[\{"partitionId":"0","state":"behind","events":3,"lagMs":\d+\}\]$/,
             );
         } finally {
+            await lagging.clientsGone(10_000);
             await lagging.close();
         }
     });
@@ -176,6 +255,12 @@ describe('containment timer: lag warning', () => {
                     /^Event Hub lag: partition 0 has 5 event\(s\) waiting, the oldest for 3 h 0 min \(LAG_WARNING_MINUTES=1;/,
                 ),
             ]);
+            const [late] = await lagAt(rt, Date.now);
+            expect(late).toMatchObject({
+                check: 'lag',
+                status: 'failed',
+                detail: 'behind by more than LAG_WARNING_MINUTES (1) on partition(s) 0: 5 event(s) waiting, the oldest for 3 h 0 min',
+            });
 
             // Partition 1: quiet for a day, then one sign-in 20 s ago that a cold-starting function has not taken yet.
             hub.publish(1, envelope([]));
@@ -186,7 +271,27 @@ describe('containment timer: lag warning', () => {
             const cold = logsOf();
             await createContainmentTimerHandler(() => rt, dayLater)({} as Timer, cold.context);
             expect(cold.lines.filter((l) => l.level === 'warning')).toEqual([]);
+            // Quiet because the wait was read exactly (20 s), not because nothing was read: partition 0 caught up.
+            const [lag] = await lagAt(rt, dayLater);
+            expect(lag).toMatchObject({
+                check: 'lag',
+                status: 'ok',
+                detail: '1 event(s) in flight on 1 partition(s), within 1 min',
+            });
+            expect(partitionsOf(lag)).toEqual([
+                expect.objectContaining({ partitionId: '0', state: 'caught-up', events: 0, checkpoint: 6 }),
+                expect.objectContaining({
+                    partitionId: '1',
+                    state: 'behind',
+                    events: 1,
+                    checkpoint: 0,
+                    lagExact: true,
+                }),
+            ]);
+            expect(partitionsOf(lag)[1]!.lagMs).toBeGreaterThanOrEqual(20_000);
+            expect(partitionsOf(lag)[1]!.lagMs).toBeLessThan(60_000);
         } finally {
+            await hub.clientsGone(10_000);
             await hub.close();
         }
     });
@@ -204,7 +309,20 @@ describe('containment timer: lag warning', () => {
             const { context, lines } = logsOf();
             await createContainmentTimerHandler(() => rt, dayLater)({} as Timer, context);
             expect(lines.filter((l) => l.level === 'warning')).toEqual([]);
+            // The checkpoint is a day old, but the one waiting event was read: it has waited 20 s.
+            const [lag] = await lagAt(rt, dayLater);
+            expect(lag).toMatchObject({
+                check: 'lag',
+                status: 'ok',
+                detail: '1 event(s) in flight on 1 partition(s), within 1 min',
+            });
+            const [zero] = partitionsOf(lag);
+            expect(zero).toMatchObject({ partitionId: '0', state: 'behind', events: 1, checkpoint: 0, lagExact: true });
+            expect(zero!.lagMs).toBeGreaterThanOrEqual(20_000);
+            expect(zero!.lagMs).toBeLessThan(60_000);
+            expect(Date.parse(zero!.checkpointAt as string)).toBeLessThan(dayLater() - 23 * 3_600_000);
         } finally {
+            await hub.clientsGone(10_000);
             await hub.close();
         }
     });
@@ -214,6 +332,14 @@ describe('containment timer: lag warning', () => {
         const q = logsOf();
         await createContainmentTimerHandler(() => quiet)({} as Timer, q.context);
         expect(q.lines.filter((l) => l.level === 'warning')).toEqual([]);
+        // No hub to read is no lag to warn about in the timer; the health check says so.
+        expect(await lagAt(quiet, Date.now)).toEqual([
+            expect.objectContaining({
+                check: 'lag',
+                status: 'warning',
+                detail: expect.stringMatching(/^no hub to read: neither EventHubConnection__fullyQualifiedNamespace/),
+            }),
+        ]);
 
         // A port nobody listens on: the read fails fast, the timer's own work is done all the same.
         const gone = await startEventHubsEmulator({ eventHubName: 'gone' });
@@ -239,5 +365,22 @@ describe('containment timer: lag warning', () => {
         const second = logsOf();
         await handler({} as Timer, second.context);
         expect(second.lines.filter((l) => l.level === 'warning')).toEqual([]);
+        // An hour on, it is said again: the failure is not forgotten.
+        now += 60 * 60_000;
+        const third = logsOf();
+        await handler({} as Timer, third.context);
+        expect(third.lines.filter((l) => l.level === 'warning')).toEqual([
+            {
+                level: 'warning',
+                text: expect.stringMatching(/^Event Hub lag could not be read \(said once an hour\): /),
+            },
+        ]);
+        expect(await lagAt(rt, Date.now)).toEqual([
+            expect.objectContaining({
+                check: 'lag',
+                status: 'failed',
+                detail: expect.stringMatching(/^cannot reach the hub: /),
+            }),
+        ]);
     });
 });

@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import { readUserRow } from '../../shared/userRow/userRowShape';
 import { UserRow } from '../../shared/userRow/userRow';
-import { MAX_KEYS_PER_CLASS } from '../../shared/detection/userState';
+import {
+    MAX_ADDRESSES_PER_INCIDENT,
+    MAX_EVIDENCE_PER_INCIDENT,
+    MAX_KEYS_PER_CLASS,
+} from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { azuriteTableEndpoint } from '../support/azuriteTables';
 import { AZURE_MAX_ENTITY_BYTES, AzureTableLimits, startAzureTableLimits } from '../support/azureTableLimits';
@@ -85,7 +89,7 @@ function rotatingPrompt(u: User, i: number) {
 }
 
 describe('a row an attacker can grow stays within Azure’s limits', () => {
-    it.each([500, 2000])(
+    it.each([60, 500, 1000, 2000])(
         '%i prompts from rotating IPv6 addresses against a long non-Latin app: detected, stored, the partition goes on',
         async (prompts) => {
             const rt = runtime({ MAX_PROMPTS_PER_USER: String(prompts) });
@@ -112,7 +116,44 @@ describe('a row an attacker can grow stays within Azure’s limits', () => {
             // Counts stay exact however much detail had to go.
             expect(incident.denials + incident.timeouts).toBe(prompts);
             expect(incident.timeouts).toBe(Math.ceil(prompts / 3));
-            if (prompts > 500) expect(incident.trimmed ?? record.state.trimmedPrompts).toBeDefined();
+            // What was delivered, in order: prompt i has its own address, row id and time.
+            const sent = records.map((r) => (r as { properties: { id: string; ipAddress: string } }).properties);
+            const times = records.map((_, i) => at(i * 0.05).getTime());
+            const kept = record.state.prompts;
+            // Every prompt is either kept or counted as forgotten, and those kept are the newest.
+            expect(kept.length + (record.state.trimmedPrompts ?? 0)).toBe(prompts);
+            expect(kept.map((p) => p.time)).toEqual(times.slice(prompts - kept.length));
+            expect(kept.every((p) => p.incidentId === incident.id)).toBe(true);
+            // Evidence and addresses begin with the rows and addresses that started the attack.
+            expect(incident.evidence[0]).toBe(sent[0]!.id);
+            expect(incident.ipAddresses[0]).toBe(sent[0]!.ipAddress);
+            expect(incident.evidence.length).toBeLessThanOrEqual(MAX_EVIDENCE_PER_INCIDENT);
+            expect(incident.ipAddresses.length).toBeLessThanOrEqual(MAX_ADDRESSES_PER_INCIDENT);
+            // Every app name was cut to the same bounded prefix: one app.
+            expect(incident.apps).toHaveLength(1);
+            expect(LONG_APP.startsWith(incident.apps[0]!)).toBe(true);
+
+            if (prompts <= 500) {
+                // The row fits with full detail: nothing dropped, nothing counted as dropped.
+                expect(kept).toHaveLength(prompts);
+                expect(record.state.trimmedPrompts).toBeUndefined();
+                expect(incident.trimmed).toBeUndefined();
+                expect(incident.partial).toBeUndefined();
+                expect(incident.evidence).toEqual(sent.slice(0, MAX_EVIDENCE_PER_INCIDENT).map((p) => p.id));
+                expect(incident.ipAddresses).toEqual(sent.slice(0, MAX_ADDRESSES_PER_INCIDENT).map((p) => p.ipAddress));
+            } else {
+                // Too big for a row: the oldest prompts went, and so did evidence and addresses, each counted.
+                expect(record.state.trimmedPrompts).toBeGreaterThan(0);
+                expect(kept.length).toBeLessThan(prompts);
+                expect(incident.partial).toBe(true);
+                expect(incident.trimmed?.evidence).toBeGreaterThan(0);
+                expect(incident.trimmed?.ipAddresses).toBeGreaterThan(0);
+                // What stays is still enough to detect: the newest window of prompts.
+                const windowStart = record.state.lastEventTime - 10 * 60_000;
+                expect(kept.filter((p) => p.time >= windowStart).length).toBe(
+                    times.filter((t) => t >= windowStart).length,
+                );
+            }
         },
     );
 

@@ -139,7 +139,7 @@ const httpRelease = (rt: Runtime, u: User, waitMs?: number) =>
             url: `http://localhost/api/users/${u.id}/release`,
             params: { userId: u.id },
             // With function keys the caller names themselves in the body (the x-ms-client-principal-* headers count only
-            // behind App Service authentication: test/functions/admin.test.ts).
+            // behind App Service authentication: test/functions/adminCaller.test.ts).
             body: {
                 string: JSON.stringify({
                     reason: 'verified with the user by phone',
@@ -260,6 +260,7 @@ describe('a release while a containment step is in flight', () => {
             const rt = runtime();
             const u = victim();
             const { delivered } = await containWithSlowStep(rt, u, step);
+            const releasedFrom = Date.now();
             const res = await httpRelease(rt, u); // the endpoint's own wait
             expect(res.status).toBe(200);
             expect(res.jsonBody).toMatchObject({ undo: `removed from push-block group ${GROUP}`, closedIncidents: 1 });
@@ -271,7 +272,7 @@ describe('a release while a containment step is in flight', () => {
             expect(removes(u)[0]!.at).toBeGreaterThanOrEqual(adds(u)[0]!.at);
             const c = await containmentOf(rt, u);
             expect(c).toMatchObject({ status: 'released', release: { by: 'analyst@contoso.com' } });
-            expect((await incidentsOf(rt, u))[0]!.closedAt).toBeDefined();
+            expect((await incidentsOf(rt, u))[0]!.closedAt).toBeGreaterThanOrEqual(releasedFrom);
             await expectNothingAfter(rt, u);
             // A second release has nothing to do.
             expect((await httpRelease(rt, u, 0)).status).toBe(404);
@@ -318,7 +319,11 @@ describe('an approval that arrives while a release undoes', () => {
         await timer(rt, () => Date.now() + 2 * MIN);
         const c = await containmentOf(rt, u);
         expect(c.status).toBe('released');
-        expect((await incidentsOf(rt, u))[0]!.approval).toBeDefined();
+        expect((await incidentsOf(rt, u))[0]!.approval).toEqual({
+            at: at(2).getTime(),
+            ipAddress: '185.220.101.34',
+            fromDenialIp: true,
+        });
         expect(inGroup(u)).toBe(false);
         expect(adds(u).filter((a) => a.status < 300)).toEqual([]);
         // The SOC hears of the approval as well as of the release.

@@ -284,6 +284,10 @@ export class ArmEvaluator {
             }
             case 'createArray':
                 return all();
+            case 'concat': {
+                const values = all();
+                return values.every((v) => Array.isArray(v)) ? values.flat() : values.map(String).join('');
+            }
             case 'createObject': {
                 const values = all();
                 const out: Record<string, Value> = {};

@@ -28,24 +28,24 @@ let mainTemplate: {
     resources: ArmResource[];
 };
 let moduleParameters: Record<string, { value: unknown }>;
-let tenantTemplate: string;
 
 const ROLE = {
     blobOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
     tableContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
     eventHubsReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde',
     metricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+    keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
+    blobReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
 };
 
 beforeAll(() => {
-    const compiled = compileBicep(['infra/main.bicep', 'infra/tenant/entra-diagnostic-setting.bicep']);
+    const compiled = compileBicep(['infra/main.bicep']);
     mainTemplate = JSON.parse(compiled.main!) as typeof mainTemplate;
     const module = mainTemplate.resources.find((r) => r.type === 'Microsoft.Resources/deployments')!;
     moduleParameters = module.properties!.parameters as typeof moduleParameters;
     const inner = module.properties!.template as { resources: ArmResource[]; variables: Record<string, unknown> };
     resources = inner.resources;
     variables = inner.variables;
-    tenantTemplate = compiled['entra-diagnostic-setting']!;
 }, 300_000);
 
 /** Inlines the module's string variables (`variables('x')`, `variables('roles').y`) so that assertions read values. */
@@ -91,10 +91,12 @@ const deployedSettingNames = () => [
 
 describe('compiled main.bicep', () => {
     it('sets every setting on the function app, as one app-settings resource that owns them all', () => {
-        expect(appSettingsParts().rest).toEqual([
-            "parameters('productSettings')",
-            "createObject('NOTIFY_WEBHOOK_URL', parameters('notifyWebhookUrl'))",
-        ]);
+        const [product, webhook] = appSettingsParts().rest;
+        expect(product).toBe("parameters('productSettings')");
+        // The webhook URL is a Key Vault reference, never the secret itself (test/infra/deployTemplate.test.ts).
+        expect(webhook).toMatch(
+            /^createObject\('NOTIFY_WEBHOOK_URL', if\(empty\(parameters\('notifyWebhookUrl'\)\), '', format\('@Microsoft\.KeyVault/,
+        );
         expect(moduleParameters.productSettings!.value).toBe("[variables('productSettings')]");
         const names = deployedSettingNames();
         // union() lets a later object win: no setting may be set twice.
@@ -157,7 +159,15 @@ describe('compiled main.bicep', () => {
         // Host checkpoints, leases, timer locks and the Flex package: blobs of the one storage account.
         expect(grantOn(ROLE.blobOwner)).toEqual([expect.stringContaining("'Microsoft.Storage/storageAccounts'")]);
         expect(grantOn(ROLE.metricsPublisher)).toEqual([expect.stringContaining("'Microsoft.Insights/components'")]);
-        expect(assignments).toHaveLength(4);
+        // The webhook secret (the identity reads it) and the deployment container (the deployer's read, for the
+        // predeploy hook): test/infra/deployTemplate.test.ts.
+        expect(grantOn(ROLE.keyVaultSecretsUser)).toEqual([
+            expect.stringContaining("'Microsoft.KeyVault/vaults/secrets'"),
+        ]);
+        expect(grantOn(ROLE.blobReader)).toEqual([
+            expect.stringContaining("'Microsoft.Storage/storageAccounts/blobServices/containers'"),
+        ]);
+        expect(assignments).toHaveLength(6);
         // The table the role covers is the table the app uses.
         const table = ofType('Microsoft.Storage/storageAccounts/tableServices/tables')[0]!;
         expect(table.name).toContain("parameters('stateTableName')");
@@ -179,7 +189,7 @@ describe('compiled main.bicep', () => {
         expect(ofType('Microsoft.EventHub/namespaces')[0]!.properties!.disableLocalAuth).toBe(false);
     });
 
-    it('runs on Flex Consumption, Node 22, with the identity for the deployment package', () => {
+    it('runs on Flex Consumption, Node 22 (the newest generally available), with the identity for the deployment package', () => {
         const site = ofType('Microsoft.Web/sites')[0]!;
         const config = site.properties!.functionAppConfig as {
             runtime: unknown;
@@ -212,17 +222,6 @@ describe('compiled main.bicep', () => {
         });
         // No excluded paths: every HTTP function is behind it.
         expect(JSON.stringify(auth.properties)).not.toContain('excludedPaths');
-    });
-});
-
-describe('tenant template', () => {
-    it('streams user sign-in and audit categories only, to the hub by name', () => {
-        expect(tenantTemplate).toContain("'SignInLogs'");
-        expect(tenantTemplate).toContain("'NonInteractiveUserSignInLogs'");
-        expect(tenantTemplate).toContain("'AuditLogs'");
-        expect(tenantTemplate).not.toMatch(/ServicePrincipalSignInLogs|ManagedIdentitySignInLogs/);
-        expect(tenantTemplate).toMatch(/"eventHubName": "\[parameters\('eventHubName'\)\]"/);
-        expect(JSON.parse(tenantTemplate).$schema).toMatch(/tenantDeploymentTemplate/);
     });
 });
 

@@ -48,8 +48,14 @@ describe('idle state expiry (timer, Azurite)', () => {
         const result = await runDueWork(deps, { idleMs: 24 * hour });
         expect(result.expired).toBe(1);
         expect(await store.read(idle.id)).toBeUndefined();
-        expect(await store.read(active.id)).toBeDefined();
-        expect(await store.read(attacked.id)).toBeDefined();
+        expect((await store.read(active.id))?.doc.state).toMatchObject({
+            userId: active.id,
+            lastEventTime: now - 2 * hour,
+        });
+        expect((await store.read(attacked.id))?.doc.state).toMatchObject({
+            userId: attacked.id,
+            incidents: [expect.objectContaining({ userId: attacked.id, trigger: 'threshold' })],
+        });
         // Thirty days after its incident, the attacked user's row goes too.
         await runDueWork({ ...deps, now: () => now + 31 * 24 * hour }, { idleMs: 24 * hour });
         expect(await store.read(attacked.id)).toBeUndefined();

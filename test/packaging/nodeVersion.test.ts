@@ -1,5 +1,5 @@
 /**
- * CI runs the whole suite twice: on the machine's Node.js and on Node.js 22, the version the templates deploy
+ * CI runs the whole suite twice: on Node.js 22, the version the templates deploy, then on Node.js 24, the next one
  * (.ci/run sets EXPECT_NODE_MAJOR for each run). This checks that each run really ran on the version it claims.
  */
 describe('Node.js version', () => {

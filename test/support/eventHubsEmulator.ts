@@ -54,6 +54,13 @@ export interface EventHubsEmulator {
      * taken, but a link is detached with amqp:unauthorized-access and a management read answers 401.
      */
     refuseTokens: boolean;
+    /** TCP connections a client has open: 0 once every client closed its connection. */
+    readonly openConnections: number;
+    /**
+     * Resolves once no client holds a connection, or after `ms`. A reader that closes in the background (the first
+     * waiting event's) closes cleanly only while its peer is there: close the endpoint after this.
+     */
+    clientsGone(ms: number): Promise<void>;
     close(): Promise<void>;
 }
 
@@ -292,6 +299,13 @@ export async function startEventHubsEmulator(options: Options = {}): Promise<Eve
         partitions,
         publish: (partition, body, enqueuedTime) =>
             store(partition, { body: amqp.data_section(Buffer.from(JSON.stringify(body))) }, enqueuedTime),
+        get openConnections() {
+            return sockets.size;
+        },
+        clientsGone: async (ms) => {
+            const end = Date.now() + ms;
+            while (sockets.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+        },
         get refuseTokens() {
             return state.refuseTokens;
         },

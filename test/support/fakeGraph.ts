@@ -4,6 +4,10 @@
  * bodies follow the Graph v1.0 API reference (https://learn.microsoft.com/graph/api/overview): 204 for member
  * references, 400 "already exist" for a duplicate member, 400 for deleting a default method, 403
  * Authorization_RequestDenied, 429 with Retry-After. Every call is recorded; faults are injected on demand.
+ * Least privilege is enforced, not assumed: an app-only call is accepted only when its token's `roles` claim holds an
+ * application permission that Graph's documentation lists for that call (graphPermissionTable.ts), else it is refused
+ * with 403 as Graph refuses it. A person's delegated token is not checked (Graph then decides by the person's directory
+ * roles, which the tests' operator is taken to hold).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -13,6 +17,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { Agent, fetch as undiciFetch, setGlobalDispatcher } from 'undici';
 
+import { permissionRuleFor, satisfiedBy } from './graphPermissionTable';
 import { localhostCertificate } from './localTls';
 
 export interface GraphCall {
@@ -152,6 +157,16 @@ export interface FakeGraph {
     pageSize: number;
     /** Calls that change something in the directory. */
     writes(): GraphCall[];
+    /** App-only calls refused because the token held no role the docs list for them (with the page that lists them). */
+    readonly refusedForRoles: Array<{ method: string; path: string; roles: string[]; page: string }>;
+    /** App roles that an app-only token presented to this Graph held, across all calls. */
+    readonly rolesGranted: Set<string>;
+    /** App roles that let an accepted app-only call through (of each call, the least privileged alternative held). */
+    readonly rolesUsed: Set<string>;
+    /** The same, for the tokens of one client id (one identity) only. */
+    readonly rolesByClient: Map<string, { granted: Set<string>; used: Set<string> }>;
+    /** Roles granted but needed by no call made so far (of one client id, or of all): more than the calls used. */
+    unusedRoles(clientId?: string): string[];
     close(): Promise<void>;
 }
 
@@ -175,9 +190,15 @@ export interface FakeIdentity {
     hang: number;
     /**
      * Another user-assigned identity of the same app, with a token cache of its own (tokens are cached per process
-     * and client id): its first token request reaches this endpoint whatever other tests did before.
+     * and client id): its first token request reaches this endpoint whatever other tests did before. With `roles`,
+     * its tokens carry those app roles instead of `roles` above.
      */
-    addClient(): string;
+    addClient(roles?: readonly string[]): string;
+    /**
+     * A client id for which this endpoint issues a person's delegated tokens (as `userToken`): a command run with it
+     * acts as an operator signed in with `az login`, not as the app.
+     */
+    addOperator(): string;
     close(): Promise<void>;
 }
 
@@ -240,12 +261,41 @@ export function track(server: Server): Set<Socket> {
     return sockets;
 }
 
+/** A person's delegated token for this audience (claims `idtyp: user` and `scp`, no roles), as `az login` gives. */
+function delegatedToken(audience: string): string {
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    return `${part({ typ: 'JWT', alg: 'none' })}.${part({
+        aud: audience,
+        idtyp: 'user',
+        scp: 'Directory.AccessAsUser.All',
+        upn: 'soc.engineer@contoso.com',
+        jti: randomUUID(),
+    })}.fake`;
+}
+
+/** The client and app roles of an app-only token, or undefined for a person's delegated token. */
+function appRolesOf(token: string): { client: string; roles: string[] } | undefined {
+    try {
+        const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+            idtyp?: string;
+            appid?: string;
+            roles?: string[];
+        };
+        return claims.idtyp === 'app' ? { client: claims.appid ?? '', roles: claims.roles ?? [] } : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 /** The App Service managed identity protocol (api-version 2019-08-01) as MSAL and @azure/identity speak it. */
 export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeIdentity> {
     const secret = randomUUID();
     const issued = new Map<string, string>();
     const state = { requests: 0, hang: 0, roles: [] as string[] };
     const clients = new Set<string>([clientId]);
+    /** Clients with roles of their own, and clients that stand for a person (delegated tokens). */
+    const clientRoles = new Map<string, readonly string[]>();
+    const operators = new Set<string>();
     const server = createHttpServer((req, res) => {
         state.requests++;
         if (state.hang > 0) {
@@ -269,13 +319,15 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
         // Shaped like Entra's app-only tokens (header.payload.signature, base64url): the payload's `roles` claim lists
         // the app roles in effect. Not signed: the local services look the token up instead.
         const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-        const token = `${part({ typ: 'JWT', alg: 'none' })}.${part({
-            aud: audience,
-            appid: client,
-            idtyp: 'app',
-            roles: state.roles,
-            jti: randomUUID(),
-        })}.fake`;
+        const token = operators.has(client)
+            ? delegatedToken(audience)
+            : `${part({ typ: 'JWT', alg: 'none' })}.${part({
+                  aud: audience,
+                  appid: client,
+                  idtyp: 'app',
+                  roles: [...(clientRoles.get(client) ?? state.roles)],
+                  jti: randomUUID(),
+              })}.fake`;
         issued.set(token, audience);
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
@@ -306,23 +358,23 @@ export async function startFakeIdentity(clientId = randomUUID()): Promise<FakeId
         },
         userToken: (resource: string) => {
             const audience = resource.replace(/\/\.default$/, '').replace(/\/$/, '');
-            const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-            const token = `${part({ typ: 'JWT', alg: 'none' })}.${part({
-                aud: audience,
-                idtyp: 'user',
-                scp: 'Directory.AccessAsUser.All',
-                upn: 'soc.engineer@contoso.com',
-                jti: randomUUID(),
-            })}.fake`;
+            const token = delegatedToken(audience);
             issued.set(token, audience);
             return token;
         },
         set roles(v: string[]) {
             state.roles = v;
         },
-        addClient: () => {
+        addClient: (roles?: readonly string[]) => {
             const id = randomUUID();
             clients.add(id);
+            if (roles) clientRoles.set(id, [...roles]);
+            return id;
+        },
+        addOperator: () => {
+            const id = randomUUID();
+            clients.add(id);
+            operators.add(id);
             return id;
         },
         get hang() {
@@ -434,6 +486,16 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         pageSize: 100,
         writes: () =>
             calls.filter((c) => c.method !== 'GET' && !c.path.endsWith('/checkMemberGroups') && c.status < 300),
+        refusedForRoles: [],
+        rolesGranted: new Set<string>(),
+        rolesUsed: new Set<string>(),
+        rolesByClient: new Map(),
+        unusedRoles: (clientId) => {
+            const of = clientId
+                ? (fake.rolesByClient.get(clientId) ?? { granted: new Set<string>(), used: new Set<string>() })
+                : { granted: fake.rolesGranted, used: fake.rolesUsed };
+            return [...of.granted].filter((r) => !of.used.has(r)).sort();
+        },
     };
     let baseUrl = '';
 
@@ -464,6 +526,46 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             if (matches(w, arrival)) {
                 waiters.splice(i, 1);
                 w.seen();
+            }
+        }
+        const app = appRolesOf(auth[1]!);
+        if (app !== undefined) {
+            const appRoles = app.roles;
+            const ofClient = fake.rolesByClient.get(app.client) ?? {
+                granted: new Set<string>(),
+                used: new Set<string>(),
+            };
+            fake.rolesByClient.set(app.client, ofClient);
+            for (const r of appRoles) {
+                fake.rolesGranted.add(r);
+                ofClient.granted.add(r);
+            }
+            const rule = permissionRuleFor(method, path, body);
+            if (!rule) {
+                record(500);
+                graphError(
+                    res,
+                    500,
+                    'InternalServerError',
+                    `The local Graph has no permission rule for ${method} ${path}: add the Application row of the call's Permissions table to test/support/graphPermissionTable.ts.`,
+                );
+                return 500;
+            }
+            const granted = satisfiedBy(rule, new Set(appRoles));
+            if (!granted) {
+                fake.refusedForRoles.push({ method, path, roles: appRoles, page: rule.page });
+                record(403);
+                graphError(
+                    res,
+                    403,
+                    'Authorization_RequestDenied',
+                    'Insufficient privileges to complete the operation.',
+                );
+                return 403;
+            }
+            for (const r of granted) {
+                fake.rolesUsed.add(r);
+                ofClient.used.add(r);
             }
         }
         const fault = faults.find(

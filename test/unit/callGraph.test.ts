@@ -8,6 +8,24 @@ const graphError = (statusCode: number, retryAfter?: string) =>
         headers: { get: (name: string) => (name === 'retry-after' ? (retryAfter ?? null) : null) },
     });
 
+/**
+ * Unhandled rejections seen while a test runs. Node reports one once the microtask queue has drained, so the check
+ * waits for the event loop to turn before it looks.
+ */
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+const eventLoopTurn = () => new Promise((r) => setTimeout(r, 20));
+
+beforeEach(() => {
+    unhandled.length = 0;
+    process.on('unhandledRejection', onUnhandled);
+});
+afterEach(async () => {
+    await eventLoopTurn();
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
+});
+
 describe('callGraph', () => {
     it('times out a request that never settles and ignores its abort signal (a token request that hangs)', async () => {
         let attempts = 0;
@@ -29,20 +47,25 @@ describe('callGraph', () => {
         expect(signals.every((s) => s.aborted)).toBe(true);
     });
 
-    it('ignores the late outcome of a request it gave up on', async () => {
+    it('ignores the late outcome of a request it gave up on: no unhandled rejection, no effect', async () => {
         let settleLate: (() => void) | undefined;
+        const signals: AbortSignal[] = [];
         const result = await callGraph(
-            (signal) =>
-                settleLate === undefined
+            (signal) => {
+                signals.push(signal);
+                return settleLate === undefined
                     ? new Promise<string>((_, reject) => {
                           settleLate = () => reject(Object.assign(new Error('aborted late'), { name: 'AbortError' }));
-                          void signal;
                       })
-                    : Promise.resolve('second try'),
+                    : Promise.resolve('second try');
+            },
             { callTimeoutMs: 20, budgetMs: 5000, sleep: async () => undefined },
         );
         expect(result).toBe('second try');
-        settleLate!(); // no unhandled rejection, no effect
+        expect(signals.map((s) => s.aborted)).toEqual([true, false]);
+        settleLate!();
+        await eventLoopTurn();
+        expect(unhandled).toEqual([]);
     });
 
     it('retries 503 with Retry-After and stops at once on a 403', async () => {

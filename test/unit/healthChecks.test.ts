@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
 import { formatTable } from '../../cli/commands/doctorTable';
 import { Finding, overallStatus } from '../../shared/health/check';
 import { describeFailure } from '../../shared/health/context';
@@ -11,7 +8,7 @@ import { evaluateLag, evaluateSignInsArriving } from '../../shared/health/hubChe
 import { evaluateIncidents } from '../../shared/health/incidentsCheck';
 import { evaluatePushBlock, PushBlockReading } from '../../shared/health/pushBlockCheck';
 import { evaluateSettings } from '../../shared/health/settingsCheck';
-import { grantScriptFlags, requiredGraphRoles, RoleNeeds } from '../../shared/graph/permissions';
+import { requiredGraphRoles, RoleNeeds } from '../../shared/graph/permissions';
 import { GraphCallError } from '../../shared/graph/callGraph';
 import { createRuntime } from '../../shared/runtime';
 
@@ -20,58 +17,13 @@ const GROUP = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 const byCheck = (findings: Finding[], check: string) => findings.find((f) => f.check === check);
 
 const needs = (o: Partial<RoleNeeds> = {}): RoleNeeds => ({
+    mode: 'live',
     pushBlockMode: 'group',
     removeNewMethods: true,
     resetPassword: false,
     confirmCompromised: false,
     disableAccount: false,
     ...o,
-});
-
-describe('the Graph roles the settings need', () => {
-    const script = readFileSync(join(__dirname, '..', '..', 'infra', 'scripts', 'grant-graph-permissions.sh'), 'utf8');
-    const bicep = readFileSync(join(__dirname, '..', '..', 'infra', 'graph', 'graph-permissions.bicep'), 'utf8');
-
-    /** What the grant script grants for these flags, read from the script itself. */
-    function scriptGrants(flags: string[]): Set<string> {
-        const roles = new Set(/^roles=\(([^)]*)\)/m.exec(script)![1]!.split(/\s+/).filter(Boolean));
-        let methods = true;
-        for (const flag of flags) {
-            const line = new RegExp(`^\\s*${flag.replace(/-/g, '\\-')}\\) (.*);;`, 'm').exec(script)![1]!;
-            for (const m of line.matchAll(/roles\+=\(([^)]+)\)/g)) roles.add(m[1]!);
-            if (/methods=yes/.test(line)) methods = true;
-            if (/methods=no/.test(line)) methods = false;
-        }
-        if (methods) roles.add('UserAuthenticationMethod.ReadWrite.All');
-        return roles;
-    }
-
-    it('are exactly what the grant script grants for the flags the doctor prints, in every combination', () => {
-        for (const pushBlockMode of ['group', 'remove-method'] as const) {
-            for (let bits = 0; bits < 16; bits++) {
-                const n = needs({
-                    pushBlockMode,
-                    removeNewMethods: (bits & 1) === 0,
-                    resetPassword: (bits & 2) !== 0,
-                    confirmCompromised: (bits & 4) !== 0,
-                    disableAccount: (bits & 8) !== 0,
-                });
-                expect({ n, roles: [...requiredGraphRoles(n).keys()].sort() }).toEqual({
-                    n,
-                    roles: [...scriptGrants(grantScriptFlags(n))].sort(),
-                });
-            }
-        }
-    });
-
-    it('start from the same base as the Bicep grant', () => {
-        const base = /var baseRoles = \[([^\]]*)\]/
-            .exec(bicep)![1]!
-            .match(/'([^']+)'/g)!
-            .map((s) => s.slice(1, -1));
-        const minimal = [...requiredGraphRoles(needs({ removeNewMethods: false })).keys()];
-        expect(minimal.sort()).toEqual(base.sort());
-    });
 });
 
 describe('evaluatePermissions', () => {
@@ -101,7 +53,7 @@ describe('evaluatePermissions', () => {
         );
         expect(f).toMatchObject({ status: 'failed', data: { missing: ['User-PasswordProfile.ReadWrite.All'] } });
         expect(f!.fix).toContain(
-            'grant-graph-permissions.sh 11111111-2222-4333-8444-555555555555 --remove-method --reset-password',
+            'grant-graph-permissions.sh 11111111-2222-4333-8444-555555555555 --mode live --remove-method --reset-password',
         );
     });
 
@@ -120,6 +72,25 @@ describe('evaluatePermissions', () => {
                 'https://graph.microsoft.com/v1.0/servicePrincipals/11111111-2222-4333-8444-555555555555/appRoleAssignments/a5',
             ),
         });
+    });
+
+    it('in dry-run needs no role, and names every granted one as extra with the command that removes it', () => {
+        const findings = evaluatePermissions(
+            reading({ needs: needs({ mode: 'dry-run' }), assigned: granted(all) }),
+            undefined,
+        );
+        expect(byCheck(findings, 'graph-permissions')).toMatchObject({
+            status: 'ok',
+            detail: 'CONTAINMENT_MODE=dry-run makes no Graph call: it needs no app role',
+        });
+        const extra = byCheck(findings, 'graph-permissions.extra')!;
+        expect(extra).toMatchObject({ status: 'warning', data: { extra: all } });
+        expect(extra.detail).toContain('CONTAINMENT_MODE=dry-run');
+        for (let i = 0; i < all.length; i++)
+            expect(extra.fix).toContain(
+                `az rest --method DELETE --uri https://graph.microsoft.com/v1.0/servicePrincipals/11111111-2222-4333-8444-555555555555/appRoleAssignments/a${i}`,
+            );
+        expect(extra.fix).toMatch(/Release every user a live run contained/);
     });
 
     it('judges by the token alone as the app, and says what it cannot read or tell', () => {
@@ -412,11 +383,16 @@ describe('start-up validation of the new settings', () => {
         expect(() => createRuntime({ env: { ...base, EVENTHUB_CONNECTION_STRING: secret } }).validate()).toThrow(
             /^Setting EVENTHUB_CONNECTION_STRING has a value, but accepts an emulator connection string/,
         );
-        try {
-            createRuntime({ env: { ...base, EVENTHUB_CONNECTION_STRING: secret } }).validate();
-        } catch (e) {
-            expect((e as Error).message).not.toContain('s3cr3t');
-        }
+        const thrown = (() => {
+            try {
+                createRuntime({ env: { ...base, EVENTHUB_CONNECTION_STRING: secret } }).validate();
+            } catch (e) {
+                return e;
+            }
+            return undefined;
+        })();
+        expect(thrown).toBeInstanceOf(Error);
+        expect((thrown as Error).message).not.toContain('s3cr3t');
         expect(() => createRuntime({ env: base }).validate()).not.toThrow();
     });
 });

@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
+import ts from 'typescript';
+
 /**
  * The layers read upwards only: tiny pure helpers → signin → detection and settings → the row stores and the hub →
  * Graph → the pure containment lifecycle → telemetry → the user row → SOC notices and Sentinel rows → the runners
@@ -32,6 +34,8 @@ const LAYERS: Array<[RegExp, number]> = [
 const MAX_FILES_PER_FOLDER = 12;
 /** A source file past this many lines holds more than one idea. */
 const MAX_LINES_PER_FILE = 400;
+/** A function past this many lines does more than one thing. */
+const MAX_LINES_PER_FUNCTION = 100;
 
 function layerOf(file: string): number {
     const found = LAYERS.find(([re]) => re.test(file));
@@ -106,7 +110,49 @@ describe('module layers', () => {
         const long = files.filter((f) => lines(f) > MAX_LINES_PER_FILE);
         expect(long).toEqual([]);
     });
+
+    it(`has no function in shared/, cli/ or functions/ over ${MAX_LINES_PER_FUNCTION} lines`, () => {
+        const long = files.flatMap((f) =>
+            functionLengths(f)
+                .filter((fn) => fn.lines > MAX_LINES_PER_FUNCTION)
+                .map((fn) => `${f}:${fn.line} ${fn.name} (${fn.lines} lines)`),
+        );
+        expect(long).toEqual([]);
+    });
+
+    it('measures functions the way the rule reads them', () => {
+        // A 120-line function is found, whatever its form; a long object literal or table is not a function.
+        const body = Array.from({ length: 118 }, (_, i) => `    const v${i} = ${i};`).join('\n');
+        const source = `export function big() {\n${body}\n}\nconst TABLE = {\n${body.replace(/const /g, '')}\n};\n`;
+        expect(functionLengthsOf('x.ts', source)).toEqual([{ name: 'big', line: 1, lines: 120 }]);
+        expect(functionLengthsOf('x.ts', `const f = async () => {\n${body}\n};`)[0]).toMatchObject({ lines: 120 });
+    });
 });
+
+/** Every function, method and arrow function of a file with its length in lines (first line to last). */
+function functionLengthsOf(file: string, text: string): Array<{ name: string; line: number; lines: number }> {
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+    const found: Array<{ name: string; line: number; lines: number }> = [];
+    const visit = (node: ts.Node) => {
+        if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+            const start = source.getLineAndCharacterOfPosition(node.getStart(source)).line;
+            const end = source.getLineAndCharacterOfPosition(node.getEnd()).line;
+            const named = node.name ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name : undefined);
+            found.push({
+                name: named ? named.getText(source) : '(anonymous)',
+                line: start + 1,
+                lines: end - start + 1,
+            });
+        }
+        ts.forEachChild(node, visit);
+    };
+    visit(source);
+    return found;
+}
+
+function functionLengths(file: string): Array<{ name: string; line: number; lines: number }> {
+    return functionLengthsOf(file, readFileSync(join(ROOT, file), 'utf8'));
+}
 
 it('reads the import graph it checks', () => {
     expect(graph.get('shared/containment/plan.ts')).toEqual(

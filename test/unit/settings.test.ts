@@ -312,6 +312,23 @@ const TABLE: { readonly [K in SettingName]: Row<K> } = {
         deploy: 'none',
     },
     NOTIFY_FORMAT: { ok: [['teams', 'teams']], bad: ['card'], unset: 'json', deploy: 'oneOf' },
+    SENTINEL_WORKSPACE_ID: {
+        ok: [
+            [
+                ` /subscriptions/${GUID}/resourceGroups/rg-soc/providers/Microsoft.OperationalInsights/workspaces/law-soc`,
+                `/subscriptions/${GUID}/resourceGroups/rg-soc/providers/Microsoft.OperationalInsights/workspaces/law-soc`,
+            ],
+        ],
+        bad: ['law-soc', `/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/x`],
+        unset: undefined,
+        deploy: 'none',
+    },
+    RUNBOOK_URL: {
+        ok: [['https://wiki.contoso.com/soc/mfa-release', 'https://wiki.contoso.com/soc/mfa-release']],
+        bad: ['http://wiki.contoso.com/soc', 'wiki'],
+        unset: undefined,
+        deploy: 'none',
+    },
     APPLICATIONINSIGHTS_CONNECTION_STRING: {
         ok: [
             [

@@ -20,11 +20,25 @@ function asSent(e: ReturnType<typeof entityOf>): Record<string, unknown> {
 
 describe('the row size rule (Azure’s formula)', () => {
     it.each([0, 1, 29_999, 30_000, 30_001, 250_000, 480_000])(
-        'rowSize agrees with the entity it becomes (%i characters)',
+        'rowSize agrees with the entity it becomes (%i characters, within the budget)',
         (n) => {
             const json = 'x'.repeat(n);
-            if (rowSize(USER, json) > ROW_BUDGET_BYTES) return;
+            expect(rowSize(USER, json)).toBeLessThanOrEqual(ROW_BUDGET_BYTES);
             expect(rowSize(USER, json)).toBe(entitySize(entityOf(json)));
+        },
+    );
+
+    it.each([492_000, 500_000, 1_000_000])(
+        'refuses a document over the budget as EntityTooLarge, naming its size (%i characters)',
+        (n) => {
+            const json = 'x'.repeat(n);
+            expect(rowSize(USER, json)).toBeGreaterThan(ROW_BUDGET_BYTES);
+            expect(() => entityOf(json)).toThrow(
+                expect.objectContaining({
+                    serviceCode: 'EntityTooLarge',
+                    message: expect.stringContaining(`would take ${rowSize(USER, json)} bytes`),
+                }),
+            );
         },
     );
 

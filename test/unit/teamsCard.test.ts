@@ -15,7 +15,13 @@ import {
     USER_ID,
 } from '../support/incidents';
 
-type Card = { version: string; type: string; body: Array<Record<string, unknown>>; fallbackText: string };
+type Card = {
+    version: string;
+    type: string;
+    body: Array<Record<string, unknown>>;
+    actions?: Array<{ type: string; title: string; url: string }>;
+    fallbackText: string;
+};
 
 function cardOf(message: Record<string, unknown>): Card {
     const attachments = message.attachments as Array<{ content: Card }>;
@@ -56,7 +62,9 @@ describe('teamsMessage', () => {
         expect(shown).toContain('megan.bowen@contoso.com');
         expect(shown).toContain(USER_ID);
         expect(shown).toContain('threshold');
-        expect(all).toContain('11 declined, 3 unanswered, 0 fraud report(s)');
+        // Zero counts are left out.
+        expect(shown).toContain('11 declined, 3 unanswered');
+        expect(all).not.toMatch(/0 fraud/);
         expect(all).toContain('185.220.101.34, 185.220.101.47');
         for (const step of ['check-exclusions', 'circuit-breaker', 'revoke-sessions', 'block-push']) {
             expect(shown).toContain(step);
@@ -128,7 +136,7 @@ describe('teamsMessage', () => {
 
     it('gives way level by level: fewer addresses, apps and steps, shorter texts, then the least card', () => {
         const { incident, containment } = hostileIncident();
-        const sizes = [16_000, 9_000, 5_000, 3_000].map((maxBytes) => {
+        const sizes = [16_000, 9_500, 5_500, 3_000].map((maxBytes) => {
             const message = teamsMessage(incident, containment, 'incident', config, { maxBytes });
             const all = texts(cardOf(message)).join('\n');
             expect(all).toContain(incident.userPrincipalName!.slice(0, 200));
@@ -159,6 +167,126 @@ describe('teamsMessage', () => {
         const all = texts(cardOf(teamsMessage(hidden, containment, 'incident', config))).join('\n');
         expect(all).not.toMatch(/[\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/);
         expect(all).toContain('Microsoft etadpu Office');
+    });
+});
+
+/** The style of the first band that holds the title (after a DRILL or RELEASED band). */
+function titleStyle(card: Card): string {
+    const bands = card.body.filter((e) => e.type === 'Container');
+    return String(bands[bands.length - 1]!.style);
+}
+
+describe('a card the on-call analyst can act on', () => {
+    const approved = sampleIncident({
+        trigger: 'spam-then-success',
+        approval: { at: NOW + 5 * 60_000 + 12_000, ipAddress: '185.220.101.47', fromDenialIp: true },
+    });
+
+    it('takes its colour from urgency: an approval or a fraud report is attention even when contained', () => {
+        const style = (
+            inc = sampleIncident(),
+            c = containedContainment(inc),
+            kind: 'incident' | 'released' = 'incident',
+        ) => titleStyle(cardOf(teamsMessage(inc, c, kind, config)));
+        expect(style(approved)).toBe('attention');
+        expect(style(sampleIncident({ fraudReports: 1, trigger: 'fraud-report' }))).toBe('attention');
+        expect(style(sampleIncident(), { ...containedContainment(), status: 'needs-attention' })).toBe('attention');
+        expect(style()).toBe('warning');
+        expect(style(sampleIncident(), dryRunContainment())).toBe('warning');
+        const released = { ...containedContainment(), status: 'released' as const };
+        expect(style(sampleIncident(), released, 'released')).toBe('good');
+    });
+
+    it('tells drill and released cards apart at a glance, by their first band', () => {
+        const drillInc = sampleIncident({ drill: true });
+        const drill = cardOf(teamsMessage(drillInc, dryRunContainment(drillInc), 'incident', config));
+        const released = cardOf(
+            teamsMessage(sampleIncident(), { ...containedContainment(), status: 'released' }, 'released', config),
+        );
+        const incident = cardOf(teamsMessage(sampleIncident(), containedContainment(), 'incident', config));
+        expect(
+            [drill, released, incident].map((c) => [c.body[0]!.style, texts(c.body[0]).join(' ').split(' ')[0]]),
+        ).toEqual([
+            ['accent', 'DRILL'],
+            ['good', 'RELEASED'],
+            ['warning', 'MFA'],
+        ]);
+    });
+
+    it('opens the user in the Entra admin center, Sentinel incidents and the release guide when they are configured', () => {
+        const plainCard = cardOf(teamsMessage(sampleIncident(), containedContainment(), 'incident', config));
+        expect(plainCard.actions).toEqual([
+            {
+                type: 'Action.OpenUrl',
+                title: 'Sign-in logs',
+                url: `https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/SignIns/userId/${USER_ID}`,
+            },
+            {
+                type: 'Action.OpenUrl',
+                title: 'Authentication methods',
+                url: `https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/UserAuthMethods/userId/${USER_ID}`,
+            },
+        ]);
+        const workspace =
+            '/subscriptions/0f8fad5b-d9cb-469f-a165-70867728950e/resourceGroups/rg-soc/providers/Microsoft.OperationalInsights/workspaces/law-soc';
+        const configured = containmentConfig({
+            NOTIFY_FORMAT: 'teams',
+            SENTINEL_WORKSPACE_ID: workspace,
+            RUNBOOK_URL: 'https://wiki.contoso.com/soc/mfa-release',
+        });
+        const full = cardOf(teamsMessage(sampleIncident(), containedContainment(), 'incident', configured));
+        expect(full.actions!.map((a) => [a.title, a.url])).toEqual([
+            ['Sign-in logs', expect.stringContaining('/SignIns/userId/')],
+            ['Authentication methods', expect.stringContaining('/UserAuthMethods/userId/')],
+            [
+                'Sentinel incidents',
+                `https://portal.azure.com/#view/Microsoft_Azure_Security_Insights/MainMenuBlade/~/Incidents/id/${encodeURIComponent(workspace)}`,
+            ],
+            ['How to release', 'https://wiki.contoso.com/soc/mfa-release'],
+        ]);
+    });
+
+    it('shows times as offsets from the attack start', () => {
+        const all = texts(cardOf(teamsMessage(approved, containedContainment(approved), 'approval', config))).join(
+            '\n',
+        );
+        expect(all).toContain('Attack started\n2026-11-02 09:12:00 UTC');
+        expect(all).toContain('Detected\n09:14:00 UTC (+2 min)');
+        expect(all).toMatch(/APPROVED\n09:20:12 UTC \(\+8 min 12 s\) from 185\.220\.101\.47 \(an attacking IP\)/);
+    });
+
+    it('lists, in dry-run and when a person must act, the steps to take by hand with the portal path or command', () => {
+        const dry = texts(cardOf(teamsMessage(approved, dryRunContainment(approved), 'incident', config))).join('\n');
+        expect(dry).toContain('To do by hand (dry-run: the responder changed nothing):');
+        expect(dry).toContain(
+            `1. Revoke sessions: Entra admin center > Users > megan.bowen@contoso.com > Revoke sessions (az rest --method POST --url https://graph.microsoft.com/v1.0/users/${USER_ID}/revokeSignInSessions)`,
+        );
+        expect(dry).toMatch(/2\. Block push: /);
+        expect(dry).toMatch(/Remove what was registered since 2026-11-02T09:12:00\.000Z/);
+        // Revoking sessions twice is one thing to do.
+        expect(dry.match(/Revoke sessions:/g)).toHaveLength(1);
+        const c = containedContainment();
+        const failing = {
+            ...c,
+            status: 'needs-attention' as const,
+            steps: c.steps.map((s) =>
+                s.name === 'block-push'
+                    ? {
+                          ...s,
+                          status: 'failed' as const,
+                          error: { status: 403, code: 'Authorization_RequestDenied', message: 'no' },
+                      }
+                    : s,
+            ),
+        };
+        const attention = texts(cardOf(teamsMessage(sampleIncident(), failing, 'needs-attention', config))).join('\n');
+        expect(attention).toContain('To do by hand (the responder could not finish):');
+        expect(attention).toContain(
+            `1. Block push: add the user to the push-block group (az ad group member add --group ${config.pushBlockGroupId} --member-id ${USER_ID})`,
+        );
+        expect(attention).not.toMatch(/Revoke sessions:/);
+        const done = texts(cardOf(teamsMessage(sampleIncident(), c, 'incident', config))).join('\n');
+        expect(done).not.toContain('To do by hand');
     });
 });
 

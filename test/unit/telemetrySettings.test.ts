@@ -79,6 +79,8 @@ describe('telemetry settings', () => {
     });
 
     it('starts the distro with the identity of the authentication string, and survives one that fails', () => {
+        // Every check is inside the isolated module registry's callback.
+        expect.assertions(4);
         const calls: unknown[] = [];
         let fail = false;
         jest.isolateModules(() => {

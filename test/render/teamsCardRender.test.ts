@@ -3,12 +3,14 @@
  * HTML hosts) in headless Chromium, the card parsed with no warning, rendered, photographed, and read back from the
  * page. Screenshots are kept in .tmp/render/ for a person to look at.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 import type { Browser, Page } from 'puppeteer-core';
 
 import { teamsMessage } from '../../shared/notices/teamsCard';
+import { runCli } from '../support/cliRun';
 import { launchChromium, pngSize } from '../support/chromium';
 import {
     containedContainment,
@@ -133,6 +135,32 @@ describe('Teams card, rendered by the Adaptive Cards renderer in headless Chromi
         expect(shown.text.trimStart()).toMatch(/^DRILL/);
         expect(shown.text).toContain('megan.bowen@contoso.com');
         expect(shown.text).toMatch(/revoke-sessions\s+dry-run — would revoke/);
+    });
+
+    it('draws the card `replay --notices` writes for the bundled attack: urgent, with buttons and the steps to take by hand', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'mfa-notices-'));
+        const sample = join(root, 'samples', 'signins-attack.ndjson');
+        const replayed = await runCli(['replay', '--notices', dir, sample], { env: { NOTIFY_FORMAT: 'teams' } });
+        expect(replayed.code).toBe(0);
+        const [file] = readdirSync(dir);
+        expect(file).toMatch(/^20261102T091445000Z-threshold-[0-9a-f-]{36}\.incident\.json$/);
+        const body = readFileSync(join(dir, file!), 'utf8');
+        expect(Buffer.byteLength(body)).toBeLessThan(28 * 1024);
+        const card = cardOf(JSON.parse(body));
+        const shown = await render(card, 'teams-card-from-replay-notices');
+        expect(shown.warnings).toEqual([]);
+        expect(shown.text).toContain('megan.bowen@contoso.com');
+        expect(shown.text).toMatch(/APPROVED\s+09:20:12 UTC \(\+8 min 12 s\)/);
+        expect(shown.text).toContain('To do by hand (dry-run: the responder changed nothing):');
+        expect(shown.text).toMatch(
+            /Revoke sessions: Entra admin center > Users > megan\.bowen@contoso\.com > Revoke sessions/,
+        );
+        // The renderer draws the buttons as buttons.
+        const buttons = (await page.evaluate(
+            `[...document.querySelectorAll('#card button')].map((b) => b.innerText.trim())`,
+        )) as string[];
+        expect(buttons).toEqual(['Sign-in logs', 'Authentication methods']);
+        expect(shown.inked).toBeGreaterThan(0.02);
     });
 
     it('renders the hostile incident within bounds, with the user and trigger still there', async () => {

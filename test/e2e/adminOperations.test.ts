@@ -135,7 +135,7 @@ describe('admin HTTP endpoints', () => {
         expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(false);
         const after = await firstIncident(rt, u);
         // Without App Service authentication the x-ms-client-principal-name header is the caller's own claim, not
-        // the platform's: the name comes from the body (test/functions/admin.test.ts covers authentication on).
+        // the platform's: the name comes from the body (test/functions/adminCaller.test.ts covers authentication on).
         expect(after.containment!.release).toMatchObject({ by: 'someone else' });
         const again = await release(
             new HttpRequest({
@@ -201,9 +201,22 @@ describe('mfa-responder incidents, release, setup and replay --contain', () => {
         await createSignInEventsHandler(() => rt)(attack(u), eventHubContext(1).context);
         const listed = await runCli(['incidents', '--json'], { env: e });
         expect(listed.code).toBe(0);
-        expect(JSON.parse(listed.stdout.trim())).toMatchObject({ userId: u.id, containment: 'contained' });
+        expect(JSON.parse(listed.stdout.trim())).toMatchObject({
+            type: 'incident',
+            schemaVersion: 1,
+            userId: u.id,
+            containment: 'contained',
+        });
         const text = await runCli(['incidents'], { env: e });
-        expect(text.stdout).toMatch(new RegExp(`${u.upn}.*threshold.*containment: contained`));
+        const [header, row] = text.stdout.trim().split('\n');
+        expect(header).toMatch(
+            /^ATTACK STARTED \(UTC\) +SEVERITY +STATE +USER +TRIGGER +DENIED +CONTAINMENT +INCIDENT$/,
+        );
+        expect(row).toMatch(
+            new RegExp(
+                `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +(High|Medium) +open +${u.upn} +threshold +\\d+ +contained`,
+            ),
+        );
 
         expect((await runCli(['release', u.upn], { env: e })).code).toBe(2);
         const released = await runCli(
@@ -225,7 +238,8 @@ describe('mfa-responder incidents, release, setup and replay --contain', () => {
             { id: 'a1b2c3d4-0000-4000-8000-000000000002', targetType: 'user' as const },
         ];
         graph.policy.excludeTargets = [...keep];
-        const e = { GRAPH_BASE_URL: graph.baseUrl, AZURE_CLIENT_ID: identity.clientId };
+        // setup runs with an admin's own sign-in (delegated), never as the app: the app holds no such role.
+        const e = { GRAPH_BASE_URL: graph.baseUrl, AZURE_CLIENT_ID: identity.addOperator() };
         const first = await runCli(['setup', '--group-name', 'SG-Push-Blocked-Test', '--json'], { env: e });
         expect(first.stderr).toBe('');
         const r1 = JSON.parse(first.stdout) as { groupId: string; groupCreated: boolean; excluded: string };
@@ -254,7 +268,7 @@ describe('mfa-responder incidents, release, setup and replay --contain', () => {
     });
 
     it('setup --methods excludes the push-block group from the SMS and voice policies too, keeping their entries', async () => {
-        const e = { GRAPH_BASE_URL: graph.baseUrl, AZURE_CLIENT_ID: identity.clientId };
+        const e = { GRAPH_BASE_URL: graph.baseUrl, AZURE_CLIENT_ID: identity.addOperator() };
         const existing = { id: 'a1b2c3d4-0000-4000-8000-0000000000aa', targetType: 'group' as const };
         graph.policies.get('sms')!.excludeTargets = [existing];
         const r = await runCli(
@@ -277,6 +291,19 @@ describe('mfa-responder incidents, release, setup and replay --contain', () => {
         const bad = await runCli(['setup', '--group-id', GROUP, '--methods', 'push,email'], { env: e });
         expect(bad.code).toBe(2);
         expect(bad.stderr).toMatch(/--methods takes/);
+    });
+
+    it('setup as the app is refused: the roles the grant script gives cannot create groups or edit the policy', async () => {
+        const refusedBefore = graph.refusedForRoles.length;
+        const policyBefore = JSON.stringify(graph.policy.excludeTargets);
+        const r = await runCli(['setup', '--group-name', 'SG-Not-Allowed', '--json'], {
+            env: { GRAPH_BASE_URL: graph.baseUrl, AZURE_CLIENT_ID: identity.clientId },
+        });
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(/403|Insufficient privileges|Authorization_RequestDenied/);
+        expect(graph.refusedForRoles.length).toBeGreaterThan(refusedBefore);
+        expect([...graph.groups.values()].some((g) => g.displayName === 'SG-Not-Allowed')).toBe(false);
+        expect(JSON.stringify(graph.policy.excludeTargets)).toBe(policyBefore);
     });
 
     it('replay never calls Graph without --contain, and --contain needs live mode and an explicit Graph URL', async () => {

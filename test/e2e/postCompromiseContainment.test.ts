@@ -11,7 +11,7 @@ import { readUserRow } from '../../shared/userRow/userRowShape';
 import type { Incident } from '../../shared/detection/userState';
 import { createRuntime, Runtime } from '../../shared/runtime';
 import { FakeGraph, FakeIdentity } from '../support/fakeGraph';
-import { startLocalGraph, stopLocalGraph } from '../support/localGraph';
+import { appClientFor, startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { eventHubContext } from '../support/host';
 import { envelope, pushApproved, pushDenied, securityInfoChange, User, user } from '../support/signInFactory';
 import { startWebhook } from '../support/webhook';
@@ -40,21 +40,20 @@ afterAll(async () => {
 });
 
 function runtime(env: Record<string, string> = {}): Runtime {
-    return createRuntime({
-        env: {
-            STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
-            STATE_TABLE_NAME: `post${process.pid}x${Date.now().toString(36)}x${n++}`,
-            AZURE_CLIENT_ID: identity.clientId,
-            GRAPH_BASE_URL: graph.baseUrl,
-            GRAPH_CALL_TIMEOUT_SECONDS: '2',
-            GRAPH_STEP_BUDGET_SECONDS: '10',
-            CONTAINMENT_MODE: 'live',
-            PUSH_BLOCK_GROUP_ID: PUSH_BLOCK_GROUP,
-            NEVER_CONTAIN_GROUP_IDS: BREAK_GLASS_GROUP,
-            NOTIFY_WEBHOOK_URL: webhook.url,
-            ...env,
-        },
-    });
+    const settings: Record<string, string | undefined> = {
+        STATE_TABLE_CONNECTION_STRING: process.env.AZURITE_TABLE_CONNECTION_STRING,
+        STATE_TABLE_NAME: `post${process.pid}x${Date.now().toString(36)}x${n++}`,
+        GRAPH_BASE_URL: graph.baseUrl,
+        GRAPH_CALL_TIMEOUT_SECONDS: '2',
+        GRAPH_STEP_BUDGET_SECONDS: '10',
+        CONTAINMENT_MODE: 'live',
+        PUSH_BLOCK_GROUP_ID: PUSH_BLOCK_GROUP,
+        NEVER_CONTAIN_GROUP_IDS: BREAK_GLASS_GROUP,
+        NOTIFY_WEBHOOK_URL: webhook.url,
+        ...env,
+    };
+    // The identity holds exactly what the grant script grants for these settings.
+    return createRuntime({ env: { ...settings, AZURE_CLIENT_ID: appClientFor(identity, settings) } });
 }
 
 function victim(init: Parameters<FakeGraph['addUser']>[1] = {}): User {

@@ -1,7 +1,8 @@
 /**
  * The circuit breaker's Table adapter against Azurite, behind an endpoint that enforces Azure's entity limits: a high
- * cap fits in a small row, concurrent instances all get their turn, a lost acknowledgement takes one slot, and a row
- * that cannot be read is an error (the containment then needs attention), never a guess.
+ * cap fits in a small row, concurrent instances all get their turn and together are granted exactly the cap, a lost
+ * acknowledgement takes one slot, and a row that cannot be read is an error (the containment then needs attention),
+ * never a guess.
  */
 import { TableClient } from '@azure/data-tables';
 
@@ -76,21 +77,52 @@ describe('TableCircuitBreaker', () => {
         });
     });
 
-    it('four instances taking slots back to back: none gives up on the contended row', async () => {
+    it('four instances taking slots back to back: none gives up on the contended row, and no slot is lost', async () => {
         const client = await table();
         const now = Date.now();
         const results = await Promise.allSettled(
             [0, 1, 2, 3].map(async () => {
                 const breaker = new TableCircuitBreaker(client);
-                for (let i = 0; i < 25; i++)
-                    expect((await breaker.tryAcquire({ now: now, max: 5000 })).acquired).toBe(true);
+                const slots: number[] = [];
+                for (let i = 0; i < 25; i++) {
+                    const d = await breaker.tryAcquire({ now, max: 5000 });
+                    expect(d.acquired).toBe(true);
+                    slots.push(d.inLastHour);
+                }
+                return slots;
             }),
         );
         // Before the backoff came ahead of the re-read, the instance that had just won kept winning and the others
         // gave up with ConcurrencyConflictError ("row kept changing"): their containments would need attention.
-        // (The count itself is not asserted here: Azurite's ETags are timestamps that can repeat within a
-        // millisecond under this load, which Azure's cannot; the sequential test above checks the count.)
         expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+        // Each acquisition saw its own count: a write that overwrote another's would repeat one and lose a slot.
+        const slots = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+        expect([...slots].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+        expect((await stored(client)).counts).toEqual({ [String(Math.floor(now / MIN))]: 100 });
+    });
+
+    it('at cap 12, eight instances racing for 40 slots: exactly 12 are granted, the rest refused, 12 stored', async () => {
+        const client = await table();
+        const now = Date.now();
+        const CAP = 12;
+        const decisions = await Promise.all(
+            Array.from({ length: 8 }, async () => {
+                const breaker = new TableCircuitBreaker(client);
+                const mine: Array<{ acquired: boolean; inLastHour: number }> = [];
+                for (let i = 0; i < 5; i++) mine.push(await breaker.tryAcquire({ now, max: CAP }));
+                return mine;
+            }),
+        ).then((all) => all.flat());
+        const granted = decisions.filter((d) => d.acquired);
+        const refused = decisions.filter((d) => !d.acquired);
+        expect(granted.map((d) => d.inLastHour).sort((a, b) => a - b)).toEqual(
+            Array.from({ length: CAP }, (_, i) => i + 1),
+        );
+        expect(refused).toEqual(
+            Array.from({ length: 40 - CAP }, () => ({ acquired: false, inLastHour: CAP, held: [] })),
+        );
+        expect((await stored(client)).counts).toEqual({ [String(Math.floor(now / MIN))]: CAP });
+        expect(await new TableCircuitBreaker(client).peek(now)).toBe(CAP);
     });
 
     it('a write that landed but whose answer was lost takes one slot, not two', async () => {
