@@ -323,6 +323,7 @@ describe('an approval that arrives while a release undoes', () => {
             at: at(2).getTime(),
             ipAddress: '185.220.101.34',
             fromDenialIp: true,
+            sameSource: 'address',
         });
         expect(inGroup(u)).toBe(false);
         expect(adds(u).filter((a) => a.status < 300)).toEqual([]);
