@@ -33,6 +33,7 @@ import { EventRecorder } from '../cli/replayEvents';
 import { writeRealisticStream } from './realisticStream';
 import { rowSizeBench } from './rowSize';
 import { tenantStream } from './streams';
+import { wave } from './wave';
 
 const categories = new Set<string>(USER_SIGNIN_CATEGORIES);
 
@@ -500,6 +501,7 @@ async function main(): Promise<void> {
     if (!only || only === 'html') await htmlReport();
     if (!only || only === 'registrations') registrations();
     if (!only || only === 'coldstart') coldStart();
+    if (!only || only === 'wave') await wave();
     if (!only || only === 'rowsize') rowSizeBench();
 }
 

@@ -1,4 +1,5 @@
 import type { BatchResult } from '../shared/pipeline/batchResult';
+import { singleLine } from '../shared/singleLine';
 import type { InputSeen } from './inputSeen';
 
 /** The exports a replay reads, for the message that says an input is none of them. */
@@ -12,8 +13,10 @@ export class NoUsableRecordError extends Error {}
 
 const n = (x: number) => x.toLocaleString('en-US');
 
+/** Column names and keys come from the input file: each through the output rule before the terminal. */
 function listed(items: readonly string[], max: number): string {
-    return items.length > max ? `${items.slice(0, max).join(', ')} and ${items.length - max} more` : items.join(', ');
+    const shown = items.slice(0, max).map((i) => singleLine(i, 100));
+    return items.length > max ? `${shown.join(', ')} and ${items.length - max} more` : shown.join(', ');
 }
 
 /** "this looks like a CSV with columns …", from what the reader saw. */

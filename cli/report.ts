@@ -1,6 +1,7 @@
 import { incidentView } from '../shared/notices/incidentView';
 import type { ContainedIncident } from '../shared/userRow/userRow';
 import type { BatchResult } from '../shared/pipeline/batchResult';
+import { jsonLine } from '../shared/singleLine';
 
 /**
  * The version of the `--json` lines' shape. Lines only gain fields; a field renamed or removed, or a change of
@@ -28,4 +29,9 @@ export function summaryJson(totals: BatchResult, incidents: number): Record<stri
         quarantined: totals.quarantined,
         rejectedByReason: totals.rejectedByReason,
     };
+}
+
+/** One `--json` line: every character kept, the ones a terminal acts on escaped (\u001b, \u202e, ...). */
+export function ndjsonLine(value: unknown): string {
+    return `${jsonLine(value)}\n`;
 }

@@ -1,6 +1,7 @@
 import type { Containment } from '../shared/containment/model';
 import type { Incident } from '../shared/detection/userState';
 import type { BatchResult } from '../shared/pipeline/batchResult';
+import { address, addresses, singleLine } from '../shared/singleLine';
 import { isoTime } from '../shared/time';
 import type { ShownIncident } from './dryRunPlans';
 
@@ -11,6 +12,9 @@ export function duration(ms: number): string {
     if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
     return `${Math.floor(s / 3600)} h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)} min` : ''}`;
 }
+
+/** Text from a record or a service, as the terminal may show it: one line, nothing a terminal acts on (the output rule). */
+const text = (value: string, max = 256) => singleLine(value, max);
 
 const clock = (ms: number) => isoTime(ms).slice(11, 19);
 
@@ -27,25 +31,25 @@ function leadTime(inc: Incident): string | undefined {
 function planLines(c: Containment, planOnly: boolean): string[] {
     const head = planOnly
         ? `    what the responder would do (dry-run plan with these settings; CONTAINMENT_MODE=live does it):`
-        : `    containment: ${c.status}${c.reason ? ` (${c.reason})` : ''}`;
-    if (c.steps.length === 0) return [planOnly ? `${head} nothing: ${c.reason ?? c.status}` : head];
+        : `    containment: ${c.status}${c.reason ? ` (${text(c.reason, 1000)})` : ''}`;
+    if (c.steps.length === 0) return [planOnly ? `${head} nothing: ${text(c.reason ?? c.status, 1000)}` : head];
     return [
         head,
         ...c.steps.map(
             (s, i) =>
-                `      ${i + 1}. ${s.name}: ${planOnly ? (s.detail ?? s.status) : `${s.status}${s.detail ? ` (${s.detail})` : ''}`}`,
+                `      ${i + 1}. ${s.name}: ${planOnly ? text(s.detail ?? s.status, 1000) : `${s.status}${s.detail ? ` (${text(s.detail, 1000)})` : ''}`}`,
         ),
     ];
 }
 
 function incidentLines({ incident: inc, containment, planOnly }: ShownIncident): string[] {
     return [
-        `  ${inc.userPrincipalName ?? '(no UPN)'} (${inc.userId}) — ${inc.trigger}: ${inc.denials} denied, ` +
+        `  ${text(inc.userPrincipalName ?? '(no UPN)')} (${inc.userId}) — ${inc.trigger}: ${inc.denials} denied, ` +
             `${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s) between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)}`,
-        `    fired at ${isoTime(inc.detectedAt)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}; apps: ${inc.apps.join(', ') || 'unknown'}`,
+        `    fired at ${isoTime(inc.detectedAt)} from ${addresses(inc.ipAddresses)}; apps: ${inc.apps.map((a) => text(a)).join(', ') || 'unknown'}`,
         ...(inc.approval
             ? [
-                  `    the user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}` +
+                  `    the user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${address(inc.approval.ipAddress)}` +
                       (inc.approval.fromDenialIp ? ' — one of the attacking IPs' : ''),
               ]
             : []),
@@ -67,7 +71,12 @@ function nextLines(inputs: readonly string[], incidents: number): string[] {
     ];
 }
 
-/** The readable report for a terminal: what was read, each incident with its lead time and plan, what to do next. */
+/**
+ * The readable report for a terminal: what was read, each incident with its lead time and plan, what to do next.
+ * App names, UPNs, reasons and samples come from the records (an attacker's): each goes through the one output rule,
+ * so that no escape sequence (OSC 52 writes the clipboard, CSI clears the screen), bidirectional override or newline
+ * in them reaches the terminal, and addresses are shown only as addresses.
+ */
 export function formatReport(
     totals: BatchResult,
     incidents: readonly ShownIncident[],
@@ -79,11 +88,12 @@ export function formatReport(
     ];
     for (const [reason, n] of Object.entries(totals.rejectedByReason)) {
         lines.push(
-            `  rejected ${n} x ${reason}, e.g. ${totals.rejectedSamples[reason as keyof typeof totals.rejectedSamples] ?? ''}`,
+            `  rejected ${n} x ${reason}, e.g. ${text(totals.rejectedSamples[reason as keyof typeof totals.rejectedSamples] ?? '', 500)}`,
         );
     }
     if (totals.truncated > 0) lines.push(`  ${totals.truncated} record(s) counted with an over-long text cut short.`);
-    for (const q of totals.quarantines) lines.push(`  QUARANTINED the state of ${q.userId}: ${q.code} (${q.message})`);
+    for (const q of totals.quarantines)
+        lines.push(`  QUARANTINED the state of ${q.userId}: ${text(q.code, 100)} (${text(q.message, 500)})`);
     lines.push(`Distinct push prompts denied: ${totals.newDenials}.`);
     if (incidents.length === 0) lines.push('No user was under MFA push attack.');
     else {

@@ -7,7 +7,7 @@ import { listIncidents, userIncidents } from '../shared/userRow/listIncidents';
 import { GraphCallError } from '../shared/graph/callGraph';
 import type { Runtime } from '../shared/runtime';
 import { MAX_NAME_LENGTH, MAX_REASON_LENGTH, singleLine } from '../shared/singleLine';
-import { ADMIN_ROLES, authLevel, AuthOptions, authorize } from './auth';
+import { ADMIN_ROLES, appServiceAuthEnabled, authLevel, AuthOptions, authorize, releaseKeyDenied } from './auth';
 import { getRuntime } from './runtime';
 
 const userIdSchema = z.guid();
@@ -81,6 +81,9 @@ export function createReleaseHandler(runtime: () => Runtime, options: ReleaseHan
     return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
         const { denied, caller } = authorize(request, env, [ADMIN_ROLES.release]);
         if (denied) return denied;
+        // With keys (no App Service authentication), only a key of release's own: never the host key a monitor holds.
+        const keyDenied = appServiceAuthEnabled(env) ? undefined : releaseKeyDenied(request, env);
+        if (keyDenied) return keyDenied;
         const userId = userIdOf(request);
         if (!userId) return json(400, { error: { code: 'InvalidUserId', message: 'userId must be a GUID' } });
         const body = releaseBody.safeParse(await request.json().catch(() => undefined));

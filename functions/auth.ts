@@ -1,6 +1,9 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import { readSetting } from '../shared/settings/readSetting';
 import { MAX_NAME_LENGTH, singleLine } from '../shared/singleLine';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -95,4 +98,35 @@ export function authorize(request: HttpRequest, env: Env, roles: readonly string
         return { denied: { status: 403, jsonBody: { error: { code: 'Forbidden', message } } } };
     }
     return { caller };
+}
+
+/**
+ * Function keys come in two kinds: a function key opens one function, a host key opens every function-level endpoint
+ * of the app (https://learn.microsoft.com/azure/azure-functions/function-keys-how-to). So a host key handed to an
+ * availability test would also release users. Release therefore takes only the keys whose SHA-256 RELEASE_KEY_SHA256
+ * lists (keys made for the releaseUser function), checked here on the key the caller presented (`x-functions-key` or
+ * `code`); the host has checked already that it is a key at all. The app stores hashes, never a key.
+ */
+export function releaseKeyDenied(
+    request: Pick<HttpRequest, 'headers' | 'query'>,
+    env: Env,
+): HttpResponseInit | undefined {
+    const hashes = readSetting(env, 'RELEASE_KEY_SHA256') ?? [];
+    const refuse = (message: string): HttpResponseInit => ({
+        status: 403,
+        jsonBody: { error: { code: 'ReleaseKeyRequired', message } },
+    });
+    if (hashes.length === 0) {
+        return refuse(
+            'release over HTTP needs a key of its own: make a function key for releaseUser and set RELEASE_KEY_SHA256 to its SHA-256 (docs/deploy.md), or use App Service authentication; mfa-responder release works meanwhile',
+        );
+    }
+    const presented = request.headers.get('x-functions-key') ?? request.query.get('code') ?? '';
+    const digest = createHash('sha256').update(presented, 'utf8').digest();
+    const match = hashes.some((h) => timingSafeEqual(Buffer.from(h, 'hex'), digest));
+    return match
+        ? undefined
+        : refuse(
+              'this key does not open release: use a key RELEASE_KEY_SHA256 lists (a releaseUser function key), never a host key',
+          );
 }

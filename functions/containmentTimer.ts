@@ -1,15 +1,20 @@
 import { app, InvocationContext, Timer } from '@azure/functions';
 
 import { runDueWork } from '../shared/runners/runDueWork';
+import { jsonLine } from '../shared/singleLine';
 import { createLagWatch } from '../shared/health/lagWarning';
 import type { Runtime } from '../shared/runtime';
 import { getRuntime } from './runtime';
 
-/** How long one timer run may start new work: a few minutes, so that runs never pile up on the function timeout. */
+/**
+ * How long one timer run may start containment runs: a few minutes, so that runs never pile up on the function timeout
+ * (10 minutes in host.json). Notices then get a budget of their own (runDueWork.ts TIMER_NOTICES_MS, one minute).
+ */
 const TIMER_RUN_MS = 4 * 60_000;
 
 /**
- * Retries failed and pending containment steps and notices; once an hour, forgets idle users. Beside that work, a
+ * Retries failed and pending containment steps, then notices (containment first, in every tick); once an hour,
+ * forgets idle users. Beside that work, a
  * bounded read of the hub's lag logs a warning when the responder falls behind (LAG_WARNING_MINUTES); it never
  * throws, and holds the timer for seconds (each read bounded to 10 s).
  */
@@ -28,8 +33,11 @@ export function createContainmentTimerHandler(runtime: () => Runtime, clock: () 
                 ...(expire ? { idleMs: rt.detection.policy.retentionMs } : {}),
             },
         );
+        const { tally, ...counts } = result;
         if (result.runs > 0 || result.notices > 0 || result.failed > 0 || result.expired > 0 || result.deferred > 0) {
-            context.log(`Containment timer: ${JSON.stringify(result)}`);
+            // One line for the whole tick, whatever the number of incidents (a containment that needs a person has
+            // its own line besides, which the SOC's alert matches).
+            context.log(`Containment timer: ${jsonLine({ ...tally.counts(), ...counts })}`);
         }
         await lag;
     };

@@ -8,10 +8,12 @@ import { getRuntime } from './runtime';
 
 /**
  * GET /api/health — the checks of `mfa-responder doctor` that the app's own identity can make (settings, state
- * table, its Graph roles as its token carries them, sign-ins arriving, lag, incidents and breaker), as JSON. 200 when
- * nothing failed, 503 otherwise, so that an availability test can alert on it. The checks it cannot make (they need
- * a person's sign-in) are listed under `notChecked`. It names users whose incidents need attention: with App Service
- * authentication on, it takes the admin endpoints' read role.
+ * table, its Graph roles as its token carries them, sign-ins arriving, lag, incidents, breaker, failing notices and
+ * Sentinel rows), as JSON. 200 when nothing failed, 503 otherwise, so that an availability test can alert on it. The
+ * checks it cannot make (they need a person's sign-in) are listed under `notChecked`. It names no user (counts only):
+ * its key is the health function's own (a function key opens that one function), which an availability test may hold
+ * without being able to read incidents or release anyone. With App Service authentication on, it takes the admin
+ * endpoints' read role.
  */
 export function createHealthHandler(
     runtime: () => Runtime,
@@ -28,6 +30,8 @@ export function createHealthHandler(
             env,
             runtime: rt,
             asApp: true,
+            // Its key may sit in an availability test: counts, never a user's name, reason or incident id.
+            withoutNames: true,
             ...(clientId ? { appClientId: clientId } : {}),
             timeoutMs: options.timeoutMs ?? 10_000,
         });
@@ -43,7 +47,8 @@ export function createHealthHandler(
 
 app.http('health', {
     methods: ['GET'],
-    // As the admin endpoints: a function key, or App Service authentication and the read role when that is on.
+    // A function key — the health function's own, for a monitor (docs/deploy.md, which key goes where) — or App
+    // Service authentication and the read role when that is on.
     authLevel,
     route: 'health',
     handler: createHealthHandler(getRuntime),

@@ -213,6 +213,24 @@ param containmentTimerSchedule string = '0 */1 * * * *'
 @maxValue(50)
 param maxStepAttempts int = 6
 
+@description('RELEASE_KEY_SHA256: SHA-256 hashes (hex, comma-separated) of the releaseUser function keys release accepts.')
+param releaseKeySha256 string = ''
+
+@description('NOTICE_RETRY_HOURS: how long a failing notice or Sentinel row is retried (exponential backoff) before it is given up.')
+@minValue(1)
+@maxValue(168)
+param noticeRetryHours int = 24
+
+@description('READBACK_WINDOW_MINUTES: how long a change that does not read back yet (directory replication) is checked again.')
+@minValue(1)
+@maxValue(240)
+param readbackWindowMinutes int = 30
+
+@description('GRAPH_CONCURRENCY: Graph requests and containment runs in flight at once per worker.')
+@minValue(1)
+@maxValue(32)
+param graphConcurrency int = 4
+
 @description('GRAPH_BASE_URL: the Microsoft Graph endpoint of your cloud.')
 @allowed([
   'https://graph.microsoft.com'
@@ -320,6 +338,10 @@ var productSettings = {
   CONTAINMENT_COOLDOWN_MINUTES: string(containmentCooldownMinutes)
   CONTAINMENT_TIMER_SCHEDULE: containmentTimerSchedule
   MAX_STEP_ATTEMPTS: string(maxStepAttempts)
+  RELEASE_KEY_SHA256: releaseKeySha256
+  NOTICE_RETRY_HOURS: string(noticeRetryHours)
+  READBACK_WINDOW_MINUTES: string(readbackWindowMinutes)
+  GRAPH_CONCURRENCY: string(graphConcurrency)
   GRAPH_BASE_URL: graphBaseUrl
   GRAPH_CALL_TIMEOUT_SECONDS: string(graphCallTimeoutSeconds)
   GRAPH_STEP_BUDGET_SECONDS: string(graphStepBudgetSeconds)

@@ -12,6 +12,7 @@ import { CircuitBreaker, MemoryCircuitBreaker } from './containment/circuitBreak
 import { GraphActions } from './graph/graphActions';
 import { GraphSetupActions } from './graph/setupActions';
 import type { Logger } from './logger';
+import { ConcurrencyLimit } from './mapConcurrent';
 import { webhookNotifier } from './notices/notifier';
 import type { SignInBatchUseCase } from './pipeline/handleSignInBatch';
 import type { ContainmentDeps } from './runners/containmentDeps';
@@ -193,13 +194,17 @@ export class Runtime {
             }),
     );
 
-    /** Graph actions of the responder's identity; built on first use, so that dry-run never needs a credential. */
+    /**
+     * Graph actions of the responder's identity; built on first use, so that dry-run never needs a credential. One
+     * limit for all of them: at most GRAPH_CONCURRENCY requests in flight, whatever runs them (handler, timer, release).
+     */
     readonly graph = memo(
         () =>
             new GraphActions(this.#graphClient(), {
                 baseUrl: this.graphConfig.baseUrl,
                 callTimeoutMs: this.graphConfig.callTimeoutMs,
                 budgetMs: this.graphConfig.stepBudgetMs,
+                limit: new ConcurrencyLimit(this.graphConfig.concurrency),
             }),
     );
 
@@ -246,6 +251,7 @@ export class Runtime {
             logger,
             leaseMs: Math.max(3 * 60_000, stepBudgetMs + 2 * callTimeoutMs + 60_000),
             stepBudgetMs,
+            concurrency: this.graphConfig.concurrency,
             ...(inlineBudgetMs !== undefined ? { inlineBudgetMs } : {}),
             telemetry: this.telemetry,
         };
@@ -275,7 +281,8 @@ export class Runtime {
         // The lag check's own settings (the namespace is the host's: it reports a bad one itself).
         loadLagWarningMs(this.#options.env);
         readSetting(this.#options.env, 'EVENTHUB_CONNECTION_STRING');
-        return containmentWarnings(this.containment);
+        readSetting(this.#options.env, 'RELEASE_KEY_SHA256');
+        return containmentWarnings(this.containment, this.detection.policy);
     }
 
     /** Resolves once the state table exists (and is reachable). */

@@ -6,6 +6,7 @@ import { createRuntime } from '../../shared/runtime';
 import type { CommandSpec } from '../commandSpec';
 import { booleanFlag, GUID, parseFlags, stringFlag } from '../flags';
 import { CliIO, UsageError, write } from '../io';
+import { ndjsonLine } from '../report';
 import { checkSignedIn, SIGN_IN_TIMEOUT_MS } from '../signedIn';
 import { formatTable } from './doctorTable';
 
@@ -91,7 +92,7 @@ export async function doctorCommand(
     });
     const findings = await runChecks(CHECKS, ctx);
     if (json) {
-        for (const f of findings) await write(io.stdout, `${JSON.stringify(f)}\n`);
+        for (const f of findings) await write(io.stdout, ndjsonLine(f));
     } else {
         const columns = (io.stdout as { columns?: number }).columns ?? 120;
         await write(io.stdout, formatTable(findings, columns));

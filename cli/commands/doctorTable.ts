@@ -1,4 +1,5 @@
 import type { CheckStatus, Finding } from '../../shared/health/check';
+import { singleLine } from '../../shared/singleLine';
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok', warning: 'warning', failed: 'FAILED' };
 
@@ -28,8 +29,12 @@ export function formatTable(findings: readonly Finding[], columns = 120): string
     const pad = (s: string, n: number) => s.padEnd(n);
     const out = [`${pad('CHECK', first)}  ${pad('STATUS', second)}  WHAT IS WRONG / HOW TO FIX`];
     for (const f of findings) {
-        const titleLines = wrap(f.title, first);
-        const text = [...wrap(f.detail, rest), ...(f.fix ? wrap(`fix: ${f.fix}`, rest) : [])];
+        // A finding can name users and reasons from sign-in records: the output rule before the terminal.
+        const titleLines = wrap(singleLine(f.title, 200), first);
+        const text = [
+            ...wrap(singleLine(f.detail, 4000), rest),
+            ...(f.fix ? wrap(`fix: ${singleLine(f.fix, 4000)}`, rest) : []),
+        ];
         for (let i = 0; i < Math.max(titleLines.length, text.length); i++) {
             out.push(
                 `${pad(titleLines[i] ?? '', first)}  ${pad(i === 0 ? MARK[f.status] : '', second)}  ${text[i] ?? ''}`.trimEnd(),

@@ -4,7 +4,8 @@ import type { CommandSpec } from '../commandSpec';
 import { booleanFlag, parseFlags } from '../flags';
 import { CliIO, write } from '../io';
 import { adminRuntime } from '../adminRuntime';
-import { incidentJson } from '../report';
+import { incidentJson, ndjsonLine } from '../report';
+import { singleLine } from '../../shared/singleLine';
 
 interface IncidentsOptions {
     readonly openOnly: boolean;
@@ -28,16 +29,20 @@ function parseIncidentsArgs(args: string[]): IncidentsOptions {
 
 const COLUMNS = ['ATTACK STARTED (UTC)', 'SEVERITY', 'STATE', 'USER', 'TRIGGER', 'DENIED', 'CONTAINMENT', 'INCIDENT'];
 
-/** One incident as a row of the table: the attack's time first, then how urgent, whether open, who and what. */
+/**
+ * One incident as a row of the table: the attack's time first, then how urgent, whether open, who and what. The UPN
+ * and the reason come from records and services: through the output rule, so no cell can drive the terminal or break
+ * the row.
+ */
 function incidentRow(inc: IncidentView): string[] {
     return [
         inc.firstSeen.slice(0, 19).replace('T', ' '),
         inc.severity,
         inc.closedAt ? 'closed' : 'open',
-        inc.userPrincipalName ?? inc.userId,
+        singleLine(inc.userPrincipalName ?? inc.userId, 256),
         inc.trigger,
         String(inc.denials),
-        `${inc.containment ?? 'none'}${inc.containmentReason ? ` (${inc.containmentReason})` : ''}`,
+        `${inc.containment ?? 'none'}${inc.containmentReason ? ` (${singleLine(inc.containmentReason, 1000)})` : ''}`,
         inc.incidentId,
     ];
 }
@@ -62,7 +67,7 @@ export async function incidentsCommand(args: string[], io: CliIO): Promise<numbe
     );
     if (unreadableRows > 0) await write(io.stderr, `warning: ${unreadableRows} row(s) could not be read\n`);
     if (options.json) {
-        for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
+        for (const inc of incidents) await write(io.stdout, ndjsonLine(incidentJson(inc)));
         return 0;
     }
     if (incidents.length === 0) {

@@ -12,6 +12,7 @@ import { adminRuntime } from '../adminRuntime';
 import type { CommandSpec } from '../commandSpec';
 import { booleanFlag, GUID, parseFlags, stringFlag } from '../flags';
 import { CliIO, UsageError, write } from '../io';
+import { ndjsonLine } from '../report';
 
 /** How long `release` waits for a containment step in flight before it says so and exits 75. */
 const RELEASE_WAIT_MS = 30_000;
@@ -95,7 +96,7 @@ export async function releaseCommand(args: string[], io: CliIO, waitMs: number =
         const incident = incidentViews((await userIncidents(rt.store, userId)) ?? []).find(
             (i) => i.incidentId === result.incidentId,
         );
-        await write(io.stdout, `${JSON.stringify({ ...result, userId, incident: incident ?? null })}\n`);
+        await write(io.stdout, ndjsonLine({ ...result, userId, incident: incident ?? null }));
     } else {
         await write(io.stdout, `Released ${userId}: ${result.undo}. Closed ${result.closedIncidents} incident(s).\n`);
     }

@@ -12,7 +12,7 @@ import { ShownIncident, withDryRunPlans } from '../dryRunPlans';
 import type { InputSeen } from '../inputSeen';
 import { writeNoticeFiles } from '../noticeFiles';
 import { inputVerdict } from '../readerVerdict';
-import { incidentJson, summaryJson } from '../report';
+import { incidentJson, ndjsonLine, summaryJson } from '../report';
 import { formatReport } from '../textReport';
 import { parseReplayArgs, ReplayCommandOptions } from './replayOptions';
 
@@ -125,8 +125,8 @@ async function printReplay(options: ReplayCommandOptions, io: CliIO, result: Rep
     const { totals, incidents } = result;
     await progress.finish(`${totals.records.toLocaleString('en-US')} records read`);
     if (options.json) {
-        for (const inc of incidents) await write(io.stdout, `${JSON.stringify(incidentJson(inc))}\n`);
-        await write(io.stdout, `${JSON.stringify(summaryJson(totals, incidents.length))}\n`);
+        for (const inc of incidents) await write(io.stdout, ndjsonLine(incidentJson(inc)));
+        await write(io.stdout, ndjsonLine(summaryJson(totals, incidents.length)));
     } else {
         await write(io.stdout, `${formatReport(totals, result.shown, options.inputs)}\n`);
     }

@@ -107,7 +107,9 @@ export function amendForRegistration(c: Containment, config: ContainmentConfig, 
             delete next.reason;
         }
     }
-    const sent = next.notices.findIndex((n) => n.kind === 'incident' && (n.status === 'sent' || n.status === 'failed'));
+    const sent = next.notices.findIndex(
+        (n) => n.kind === 'incident' && (n.status === 'sent' || n.status === 'failed' || n.status === 'superseded'),
+    );
     if (sent >= 0) next.notices[sent] = newNotice('incident', config);
     return redo || sent >= 0 ? next : c;
 }

@@ -26,7 +26,13 @@ export interface StepError {
     readonly status?: number;
     /** Graph's error code, e.g. Authorization_RequestDenied. */
     readonly code: string;
+    /** Bounded and redacted (shared/redact.ts): never a request body or anything secret-shaped. */
     readonly message: string;
+    /**
+     * When Graph asked to be called again (Retry-After), ms: the next run of the containment waits until then, however
+     * long that is past the step's budget (at most an hour).
+     */
+    readonly retryAt?: number;
 }
 
 /** A method the removal deleted, as listed on the incident. */
@@ -49,6 +55,11 @@ export interface ContainmentStep {
     error?: StepError;
     /** Read back after acting: whether the change took effect (a push block, a deletion). */
     verified?: boolean;
+    /**
+     * The change was made but did not read back yet, since then (ms): the timer checks it again until
+     * READBACK_WINDOW_MINUTES after it, without spending the step's attempts.
+     */
+    unverifiedSince?: number;
     /** What a person still has to do; the containment ends in needs-attention with it. */
     attention?: string;
     /** What earlier runs of this step did, when new evidence made it run again (one bounded line). */
@@ -78,12 +89,26 @@ export type ContainmentStatus =
 /** `approval`: the user approved a prompt during an attack already contained: what was registered is removed. */
 export type NoticeKind = 'incident' | 'approval' | 'needs-attention' | 'released';
 
+/**
+ * One notice to the SOC. `failed` with `nextAttemptAt` is being retried (backoff, within NOTICE_RETRY_HOURS of its
+ * first failure); `failed` with `gaveUpAt` was given up. `superseded`: a later notice of the same incident was sent in
+ * its place (it carries the incident's latest state).
+ */
 export interface Notice {
     readonly kind: NoticeKind;
-    status: 'pending' | 'sent' | 'failed' | 'skipped';
+    status: 'pending' | 'sent' | 'failed' | 'skipped' | 'superseded';
     attempts: number;
     at?: number;
+    /** Why the last attempt failed: bounded and redacted (never the webhook's URL). */
     error?: string;
+    /** When the first attempt failed, ms: the retries end NOTICE_RETRY_HOURS after it. */
+    firstFailedAt?: number;
+    /** When to try again, ms. */
+    nextAttemptAt?: number;
+    /** When the retries ended without reaching the SOC, ms. */
+    gaveUpAt?: number;
+    /** The later notice sent in this one's place. */
+    supersededBy?: NoticeKind;
 }
 
 /** Why the Logs Ingestion API refused (or never answered) a Sentinel row: its HTTP status and error code. */
@@ -108,8 +133,18 @@ export interface SentinelRows {
     reported?: string;
     /** When the last row was accepted, ms. */
     at?: number;
-    /** The state whose row failed, how often, when to try again, and the last error. */
-    failing?: { state: string; attempts: number; nextAttemptAt: number; error: SentinelRowError };
+    /**
+     * The state whose row failed, how often, when to try again, and the last error; since when (its retries end
+     * NOTICE_RETRY_HOURS after that) and, once they did, when it was given up.
+     */
+    failing?: {
+        state: string;
+        attempts: number;
+        nextAttemptAt: number;
+        error: SentinelRowError;
+        since?: number;
+        gaveUpAt?: number;
+    };
     /** Rows were planned, but the Logs Ingestion settings are gone: nothing more is sent. */
     skipped?: string;
 }

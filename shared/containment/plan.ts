@@ -5,17 +5,31 @@
 import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { upnForms } from '../upn';
-import { Containment, ContainmentStatus, newNotice } from './model';
+import { Containment, ContainmentStatus, newNotice, StepName } from './model';
 import { STEP_BY_NAME, STEPS } from './stepTable';
 
-/** Statuses that count as "this user was contained recently" for the cooldown. */
-const SPENT: ReadonlySet<ContainmentStatus> = new Set([
+/** Statuses of a containment that may still hold the user (not released, not deliberately left alone, not dry-run). */
+const HOLDING: ReadonlySet<ContainmentStatus> = new Set([
     'pending',
     'running',
     'retrying',
     'contained',
     'needs-attention',
 ]);
+
+/** Steps that write to the directory: the ones whose success means the containment took effect. */
+const GATES: ReadonlySet<StepName> = new Set(['check-exclusions', 'circuit-breaker']);
+
+/**
+ * When a containment took effect: the time of its first directory write that succeeded (sessions revoked, push
+ * blocked, ...), or undefined when none did. A containment that ended without touching the user (the breaker row was
+ * unreadable, every step was refused) never starts a cooldown: a second attack on that user is contained.
+ */
+export function tookEffectAt(c: Containment): number | undefined {
+    if (!HOLDING.has(c.status)) return undefined;
+    const writes = c.steps.filter((s) => !GATES.has(s.name) && s.status === 'done' && s.at !== undefined);
+    return writes.length === 0 ? undefined : Math.min(...writes.map((s) => s.at!));
+}
 
 /** True when NEVER_CONTAIN names the user by id or by any form of a UPN we know for them. */
 export function isNeverContained(
@@ -74,15 +88,14 @@ export function planContainment(input: PlanInput): Containment {
     // second containment of the same attack: it is contained whatever the cooldown says (what the attacker
     // registered must go).
     const earlier =
-        incident.relatedIncidentId === undefined &&
-        input.earlier.find(
-            (c) =>
-                c.incidentId !== incident.id &&
-                SPENT.has(c.status) &&
-                now - (c.startedAt ?? c.plannedAt) < config.cooldownMs,
-        );
+        incident.relatedIncidentId === undefined
+            ? input.earlier.find((c) => {
+                  const at = c.incidentId !== incident.id ? tookEffectAt(c) : undefined;
+                  return at !== undefined && now - at < config.cooldownMs;
+              })
+            : undefined;
     if (earlier) {
-        const since = new Date(earlier.startedAt ?? earlier.plannedAt).toISOString();
+        const since = new Date(tookEffectAt(earlier)!).toISOString();
         return finish(
             'not-contained',
             `cooldown: incident ${earlier.incidentId} already contained this user at ${since}`,

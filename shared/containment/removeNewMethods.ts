@@ -8,7 +8,7 @@ import { attackStartOf } from '../detection/openIncident';
 import type { Incident } from '../detection/userState';
 import type { AuthMethod } from '../graph/graphActions';
 import type { RemovedMethod } from './model';
-import { defaultMethodAttention, NOT_YET_VERIFIED, readBack, StepSpec } from './steps';
+import { defaultMethodAttention, readBack, StepSpec, verifyLater, windowText } from './steps';
 
 /** Incidents after which what was registered since the attack began is removed: persistence, or an approval. */
 export function removesNewMethods(incident: Incident): boolean {
@@ -63,15 +63,18 @@ export const REMOVE_NEW_METHODS: StepSpec = {
         const read = await readBack(ctx, async () =>
             (await graph.listMethods(incident.userId)).every((m) => !gone.has(m.id)),
         );
-        if (read === 'unknown') return NOT_YET_VERIFIED;
-        const verified = read;
+        if (read !== true) {
+            const later = verifyLater(ctx, 'remove-new-methods', 'the deletion of the new methods');
+            if (later) return later;
+        }
+        const verified = read === true;
         const leftover = [
             ...(undated.length > 0
                 ? [`check these methods, which carry no creation date, with the user: ${describe(undated)}`]
                 : []),
             ...(otherFresh.length > 0 ? [`new methods this responder does not delete: ${describe(otherFresh)}`] : []),
             ...(refusedAsDefault.length > 0 ? [defaultMethodAttention(refusedAsDefault)] : []),
-            ...(verified ? [] : ['some deleted methods are still listed']),
+            ...(verified ? [] : [`some deleted methods are still listed after ${windowText(ctx)}`]),
         ];
         const removed: RemovedMethod[] = goneMethods.map((m) => ({
             type: m.type,

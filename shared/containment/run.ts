@@ -73,6 +73,8 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
     if ('error' in result) {
         s.status = 'failed';
         s.error = result.error;
+        if (result.unverifiedSince !== undefined) s.unverifiedSince = result.unverifiedSince;
+        else delete s.unverifiedSince;
         // The event handler's few seconds ran out during the step (its call was cut short, or slow): not a failure to
         // back off from; the timer goes on at once. A refusal (403) or a step out of attempts still settles below.
         const outOfInlineTime = ctx.deadline !== undefined && ctx.now >= ctx.deadline;
@@ -83,6 +85,7 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
         s.status = result.status;
         s.detail = result.detail;
         delete s.error;
+        delete s.unverifiedSince;
         if (result.verified !== undefined) s.verified = result.verified;
         if (result.attention !== undefined) s.attention = result.attention;
         else delete s.attention;
@@ -152,8 +155,9 @@ export function settle(
     const { config, now } = ctx;
     if (stop === 'later') {
         next.status = 'retrying';
-        next.nextAttemptAt = now;
         const failed = next.steps.find((s) => s.status === 'failed');
+        // At once, unless the service asked for more time (Retry-After): then not before it said.
+        next.nextAttemptAt = Math.max(now, failed?.error?.retryAt ?? 0);
         next.reason = failed
             ? `${failed.name} failed (${failed.error?.code ?? 'unknown'}) as the event handler's few seconds ran out; continued by the containment timer`
             : 'continued by the containment timer (the event handler spends only a few seconds per batch)';
@@ -170,8 +174,12 @@ export function settle(
             next.status = next.mode === 'dry-run' ? 'dry-run' : 'contained';
         }
     } else {
+        // A change that does not read back yet is bounded by the read-back window (the step ends it), not by attempts.
         const hopeless = next.steps.find(
-            (s) => s.status === 'failed' && (s.error?.status === 403 || s.attempts >= config.maxStepAttempts),
+            (s) =>
+                s.status === 'failed' &&
+                (s.error?.status === 403 ||
+                    (s.attempts >= config.maxStepAttempts && s.error?.code !== 'NotYetVerified')),
         );
         if (hopeless) {
             next.status = 'needs-attention';
@@ -182,8 +190,9 @@ export function settle(
         } else {
             next.status = 'retrying';
             const failed = next.steps.find((s) => s.status === 'failed');
-            // Only a failure backs off; a step reopened during the run (new evidence) is due at once.
-            next.nextAttemptAt = failed ? now + runBackoffMs(next.runs) : now;
+            // Only a failure backs off; a step reopened during the run (new evidence) is due at once. A service that
+            // said when to come back (Retry-After, kept with the step) is not called sooner, whatever the backoff says.
+            next.nextAttemptAt = failed ? Math.max(now + runBackoffMs(next.runs), failed.error?.retryAt ?? 0) : now;
             next.reason = failed
                 ? `${failed.name} failed (${failed.error?.code ?? 'unknown'}); retried by the timer`
                 : 'new evidence arrived during the run; the timer runs the reopened steps';

@@ -6,7 +6,7 @@ import { GraphCallError } from '../graph/callGraph';
 import type { AccountFacts, Containment, StepName } from './model';
 import { CIRCUIT_BREAKER } from './breakerStep';
 import { REMOVE_NEW_METHODS, removesNewMethods } from './removeNewMethods';
-import { defaultMethodAttention, NOT_YET_VERIFIED, readBack, StepContext, StepResult, StepSpec } from './steps';
+import { defaultMethodAttention, readBack, StepContext, StepResult, StepSpec, verifyLater, windowText } from './steps';
 
 const GUEST_NOT_REVOKED =
     'guest user: Graph does not revoke sign-in sessions of external users; their home tenant must';
@@ -17,6 +17,10 @@ function isGuest(c: Containment): boolean {
 
 const stepDone = (c: Containment, name: StepName) => c.steps.some((s) => s.name === name && s.status === 'done');
 const isSynced = (c: Containment) => c.account?.onPremisesSyncEnabled === true;
+
+/** What a person must do about a 403 on a sensitive property (accountEnabled, passwordProfile) of an admin. */
+const COVERS_ADMINS =
+    'for a user who holds an admin role, the app also needs a directory role that covers theirs: Privileged Authentication Administrator (User Administrator covers only users without an admin role and a few limited ones)';
 
 async function revoke(ctx: StepContext): Promise<StepResult> {
     if (isGuest(ctx.containment)) return { status: 'skipped', detail: GUEST_NOT_REVOKED };
@@ -100,30 +104,39 @@ export const STEPS: readonly StepSpec[] = [
                 const groupId = config.pushBlockGroupId!;
                 const r = await graph.addGroupMember(groupId, incident.userId);
                 const verified = await readBack(ctx, () => graph.isMember(incident.userId, groupId));
-                if (verified === 'unknown') return NOT_YET_VERIFIED;
+                if (verified !== true) {
+                    const later = verifyLater(ctx, 'block-push', 'the push-block membership');
+                    if (later) return later;
+                }
                 return {
                     status: 'done',
                     detail:
                         (r === 'added'
                             ? `added to push-block group ${groupId}`
                             : `already a member of push-block group ${groupId}`) +
-                        (verified ? '; membership read back' : '; membership NOT confirmed on read-back'),
+                        (verified === true
+                            ? '; membership read back'
+                            : `; membership NOT confirmed on read-back within ${windowText(ctx)}`),
                     facts: { pushBlock: { mode: 'group', groupId } },
-                    verified,
-                    ...(verified
+                    verified: verified === true,
+                    ...(verified === true
                         ? {}
                         : {
-                              attention: `the push block could not be confirmed: check that the user is in group ${groupId}`,
+                              attention: `the push block could not be confirmed within ${windowText(ctx)}: check that the user is in group ${groupId}`,
                           }),
                 };
             }
             const r = await graph.deleteAuthenticatorMethods(incident.userId);
             const kept = r.refusedAsDefault.length > 0;
             // A refused default stays listed: reading back for it would only spend the step's time.
-            const verified = kept
+            const read = kept
                 ? false
                 : await readBack(ctx, async () => (await graph.listAuthenticatorMethods(incident.userId)).length === 0);
-            if (verified === 'unknown') return NOT_YET_VERIFIED;
+            if (read !== true && !kept) {
+                const later = verifyLater(ctx, 'block-push', 'the deletion of the Authenticator registrations');
+                if (later) return later;
+            }
+            const verified = read === true;
             return {
                 status: 'done',
                 detail: `deleted ${r.deleted} Microsoft Authenticator registration(s)${verified ? '; none left on read-back' : '; some still listed on read-back'}`,
@@ -192,7 +205,20 @@ export const STEPS: readonly StepSpec[] = [
                     attention: 'disable in on-premises AD: a cloud disable reverts at the next sync',
                 };
             }
-            await graph.disableAccount(incident.userId);
+            try {
+                await graph.disableAccount(incident.userId);
+            } catch (e) {
+                if (e instanceof GraphCallError && e.status === 403) {
+                    return {
+                        error: {
+                            status: 403,
+                            code: e.graphCode,
+                            message: `Graph refused to disable the account: the app needs User.EnableDisableAccount.All, and ${COVERS_ADMINS}`,
+                        },
+                    };
+                }
+                throw e;
+            }
             return { status: 'done', detail: 'account disabled' };
         },
     },

@@ -5,6 +5,7 @@
 import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { ensureError } from '../errors';
+import { redactSecrets } from '../redact';
 import { GraphCallError } from '../graph/callGraph';
 import type { AuthMethod, GraphActions } from '../graph/graphActions';
 import type { CircuitBreaker } from './circuitBreaker';
@@ -39,7 +40,11 @@ export type StepResult =
           /** Ends the run with this status: the user must not (or need not) be contained further. */
           readonly stop?: { readonly status: ContainmentStatus; readonly reason: string };
       }
-    | { readonly error: StepError };
+    | {
+          readonly error: StepError;
+          /** A change made but not read back yet: when that was first seen (the read-back window runs from it). */
+          readonly unverifiedSince?: number;
+      };
 
 export interface StepSpec {
     readonly name: StepName;
@@ -58,16 +63,28 @@ export interface StepSpec {
     readonly run: (ctx: StepContext) => Promise<StepResult>;
 }
 
-/** A step failure as stored on the incident: Graph's status and code, or the local error's name. */
+/** The longest message a step error keeps (it is stored, logged, notified and sent to Sentinel). */
+export const MAX_STEP_ERROR_MESSAGE = 300;
+
+/**
+ * A step failure as stored on the incident: Graph's status and code, or the local error's name, and a bounded message
+ * with request bodies and anything secret-shaped removed (shared/redact.ts); when the service asked to be called
+ * again (Retry-After), when.
+ */
 export function stepError(e: unknown): StepError {
     if (e instanceof GraphCallError)
         return {
             ...(e.status !== undefined ? { status: e.status } : {}),
             code: e.graphCode,
-            message: e.message.slice(0, 500),
+            message: redactSecrets(e.message, MAX_STEP_ERROR_MESSAGE),
+            ...(e.retryAt !== undefined ? { retryAt: e.retryAt } : {}),
         };
     const err = ensureError(e);
-    return { code: (err as { code?: string }).code ?? err.name, message: err.message.slice(0, 500) };
+    const code = (err as { code?: unknown }).code;
+    return {
+        code: redactSecrets(typeof code === 'string' ? code : err.name, 100),
+        message: redactSecrets(err.message, MAX_STEP_ERROR_MESSAGE),
+    };
 }
 
 /** Runs one step; a failure becomes a value. */
@@ -107,7 +124,24 @@ export function defaultMethodAttention(methods: readonly AuthMethod[]): string {
     return `Graph will not delete the user's default method (${which}) while they have others: change their default method in Entra (Authentication methods), then delete it by hand${methods.some((m) => m.type === 'microsoftAuthenticator') ? ', or use PUSH_BLOCK_MODE=group' : ''}`;
 }
 
-/** A read-back that could not finish in time: a failed step, retried by the timer (never needs-attention by itself). */
-export const NOT_YET_VERIFIED: StepResult = {
-    error: { code: 'NotYetVerified', message: 'the change was made but could not be read back in the time left' },
-};
+/**
+ * A change that does not read back yet (Entra replicates group membership and methods eventually, not at once), or
+ * whose read-back ran out of time: a failed step, tried again by the timer (its action is idempotent), across ticks,
+ * until READBACK_WINDOW_MINUTES after the first such answer; it never costs the step an attempt. Undefined once the
+ * window is over: the step then reports what a person must check.
+ * https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/
+ */
+export function verifyLater(ctx: StepContext, name: StepName, what: string): StepResult | undefined {
+    const since = ctx.containment.steps.find((s) => s.name === name)?.unverifiedSince ?? ctx.now();
+    if (ctx.now() - since >= ctx.config.readBackWindowMs) return undefined;
+    return {
+        error: {
+            code: 'NotYetVerified',
+            message: `${what} was made but does not read back yet (directory replication); the timer checks it again`,
+        },
+        unverifiedSince: since,
+    };
+}
+
+/** The read-back window as a person reads it. */
+export const windowText = (ctx: StepContext) => `${Math.round(ctx.config.readBackWindowMs / 60_000)} min`;

@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { ResponderError } from '../errors';
 import { singleLine } from '../singleLine';
 import { callGraph, CallGraphOptions, GraphCallError } from './callGraph';
+import { retryAllowance } from './retryPolicy';
 
 const guid = z.guid();
 
@@ -106,9 +107,12 @@ export class GraphActions {
         private readonly options: GraphActionsOptions,
     ) {}
 
-    /** The same actions, every call bounded by `deadline` (wall clock, ms): no retry or wait goes past it. */
+    /**
+     * The same actions for one step of one run: every call bounded by `deadline` (wall clock, ms; no retry or wait goes
+     * past it), and all of them sharing one allowance of retries (retryPolicy.ts MAX_RETRIES_PER_STEP).
+     */
     static withDeadline(actions: GraphActions, deadline: number): GraphActions {
-        return new GraphActions(actions.client, { ...actions.options, deadline });
+        return new GraphActions(actions.client, { ...actions.options, deadline, allowance: retryAllowance() });
     }
 
     #call<T>(request: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -225,9 +229,21 @@ export class GraphActions {
     async resetPassword(userId: string): Promise<void> {
         const id = assertGuid(userId, 'user id');
         const passwordProfile = { password: randomPassword(), forceChangePasswordNextSignIn: true };
-        await this.#call((signal) =>
-            this.client.api(`/users/${id}`).option('signal', signal).patch({ passwordProfile }),
-        );
+        try {
+            await this.#call((signal) =>
+                this.client.api(`/users/${id}`).option('signal', signal).patch({ passwordProfile }),
+            );
+        } catch (e) {
+            // Whatever the service echoed, the password it was sent goes no further than this request.
+            if (e instanceof GraphCallError && e.message.includes(passwordProfile.password)) {
+                throw new GraphCallError(e.message.split(passwordProfile.password).join('[redacted]'), {
+                    ...(e.status !== undefined ? { status: e.status } : {}),
+                    graphCode: e.graphCode,
+                    ...(e.retryAt !== undefined ? { retryAt: e.retryAt } : {}),
+                });
+            }
+            throw e;
+        }
     }
 
     /** POST /users/{id}/checkMemberGroups: which of these groups the user is in, nested membership included. */

@@ -29,6 +29,11 @@ export interface HealthContext {
     readonly armEndpoint?: string;
     /** Bound of each read, ms. */
     readonly timeoutMs: number;
+    /**
+     * Findings name no user (no UPN, reason or incident id, only counts): GET /api/health, whose key may sit in an
+     * availability test. doctor names them.
+     */
+    readonly withoutNames?: boolean;
     /** The hub's partitions and checkpoints, read once (undefined when no hub is configured). */
     readonly hub: () => Promise<HubSnapshot | undefined>;
 }

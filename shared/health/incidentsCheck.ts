@@ -15,6 +15,8 @@ export interface IncidentsReading {
     readonly unreadableRows: number;
     readonly breakerInLastHour: number;
     readonly breakerCap: number;
+    /** Count the incidents that need a person without naming them (GET /api/health). */
+    readonly withoutNames?: boolean;
 }
 
 export function evaluateIncidents(r: IncidentsReading): Finding[] {
@@ -31,9 +33,13 @@ export function evaluateIncidents(r: IncidentsReading): Finding[] {
                 'failed',
                 'incidents',
                 'Incidents needing attention',
-                `${r.needsAttention.length} incident(s) need a person: ${shown.join('; ')}${more}`,
+                r.withoutNames
+                    ? `${r.needsAttention.length} incident(s) need a person (named by mfa-responder doctor and incidents --open)`
+                    : `${r.needsAttention.length} incident(s) need a person: ${shown.join('; ')}${more}`,
                 `Read each reason (mfa-responder incidents --open); contain by hand where the responder could not, fix what it names (a 403 is a missing Graph permission), then ${releaseCommand('<userId>')} once the user is safe.`,
-                { incidents: r.needsAttention.map((i) => i.incidentId) },
+                r.withoutNames
+                    ? { incidents: r.needsAttention.length }
+                    : { incidents: r.needsAttention.map((i) => i.incidentId) },
             ),
         );
     }
@@ -96,6 +102,7 @@ export const incidentsCheck: HealthCheck = {
             unreadableRows: listed.unreadableRows,
             breakerInLastHour,
             breakerCap: containment.maxContainmentsPerHour,
+            ...(ctx.withoutNames ? { withoutNames: true } : {}),
         });
     },
 };

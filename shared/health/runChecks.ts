@@ -9,6 +9,7 @@ import { graphPermissionsCheck } from './graphPermissionsCheck';
 import { lagCheck, signInsArrivingCheck } from './hubChecks';
 import { incidentsCheck } from './incidentsCheck';
 import { pushBlockCheck } from './pushBlockCheck';
+import { reportsCheck } from './reportsCheck';
 import { settingsCheck } from './settingsCheck';
 import { stateTableCheck } from './stateTableCheck';
 
@@ -24,6 +25,7 @@ export const CHECKS: readonly HealthCheck[] = [
     signInsArrivingCheck,
     lagCheck,
     incidentsCheck,
+    reportsCheck,
 ];
 
 export interface HealthOptions {
@@ -34,6 +36,8 @@ export interface HealthOptions {
     readonly armEndpoint?: string;
     /** Bound of each read (default 15 s); a check as a whole gets twice that. */
     readonly timeoutMs?: number;
+    /** Name no user in the findings (GET /api/health). */
+    readonly withoutNames?: boolean;
     readonly now?: () => number;
 }
 
@@ -70,6 +74,7 @@ export function createHealthContext(options: HealthOptions): HealthContext {
         now: options.now ?? Date.now,
         asApp: options.asApp,
         timeoutMs,
+        ...(options.withoutNames ? { withoutNames: true } : {}),
         ...(options.appClientId ? { appClientId: options.appClientId } : {}),
         ...(options.armEndpoint ? { armEndpoint: options.armEndpoint } : {}),
     };

@@ -1,6 +1,7 @@
 import type { Containment, SentinelRows } from '../containment/model';
 import { attackStartOf } from '../detection/openIncident';
 import type { Incident } from '../detection/userState';
+import { jsonLine } from '../singleLine';
 import { isoTime } from '../time';
 import type { ContainedIncident } from '../userRow/userRow';
 
@@ -195,9 +196,12 @@ export function incidentViews(incidents: readonly ContainedIncident[]): Incident
     return incidents.map(({ incident, containment }) => incidentView(incident, containment));
 }
 
-/** The log line a SOC alert matches: one line (JSON escapes every newline a field could carry). */
+/**
+ * The log line a SOC alert matches: one line (the output rule's JSON escapes every newline, control, bidirectional
+ * override and separator a field could carry).
+ */
 export function incidentLogLine(incident: Incident, containment: Containment | undefined, stored = true): string {
-    return `MFA push attack detected: ${JSON.stringify({
+    return `MFA push attack detected: ${jsonLine({
         event: 'IncidentOpened',
         ...incidentView(incident, containment, { detail: false }),
         ...(stored ? {} : { stored: false }),

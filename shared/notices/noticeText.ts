@@ -2,27 +2,32 @@ import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { isoTime } from '../time';
 import type { Containment, NoticeKind } from '../containment/model';
+import { address, addresses, singleLine } from '../singleLine';
 
 /**
  * What a notice says, in words, for every format that shows it: the JSON payload's title and text, the Teams card,
  * and the Sentinel row's title and summary in Log Analytics.
  */
 
+/** Free text someone else chose (a UPN, an app, a reason), as every notice shows it: one line, bounded, nothing hidden. */
+const text = (value: string, max = 300) => singleLine(value, max);
+
 function headline(inc: Incident, c: Containment | undefined, kind: NoticeKind): string {
-    const who = inc.userPrincipalName ?? inc.userId;
-    if (kind === 'released') return `MFA push attack on ${who}: released by ${c?.release?.by ?? 'an admin'}`;
+    // The UPN came from a sign-in record: a newline there once forged a headline the SOC's alert matches.
+    const who = text(inc.userPrincipalName ?? inc.userId, 256) || inc.userId;
+    if (kind === 'released') return `MFA push attack on ${who}: released by ${text(c?.release?.by ?? 'an admin', 256)}`;
     if (kind === 'needs-attention') return `MFA push attack on ${who}: containment NEEDS ATTENTION`;
     if (kind === 'approval')
         return `MFA push attack on ${who}: the user APPROVED a prompt — removing what was registered since the attack began`;
     if (inc.trigger === 'method-registered-after-attack')
-        return `Method registered for ${who} after an MFA push attack (${(inc.methods ?? []).join(', ') || 'unknown'}): ${c?.status ?? 'detected'}`;
+        return `Method registered for ${who} after an MFA push attack (${text((inc.methods ?? []).join(', ')) || 'unknown'}): ${c?.status ?? 'detected'}`;
     switch (c?.status) {
         case 'contained':
             return `MFA push attack on ${who}: contained`;
         case 'dry-run':
             return `MFA push attack on ${who}: detected (dry-run, nothing was changed)`;
         case 'not-contained':
-            return `MFA push attack on ${who}: NOT contained (${c.reason ?? 'guardrail'})`;
+            return `MFA push attack on ${who}: NOT contained (${text(c.reason ?? 'guardrail')})`;
         default:
             return `MFA push attack on ${who}: containment ${c?.status ?? 'not configured'}`;
     }
@@ -75,13 +80,14 @@ export function noticeLines(
 ): string[] {
     const release = releaseCommandFor(inc, c);
     const advice = release && releaseAdvice(c, config);
+    // Every value someone else chose goes through the output rule: text as one line, addresses only as addresses.
     return [
         inc.trigger === 'method-registered-after-attack'
-            ? `Trigger: ${inc.trigger}; method(s) ${(inc.methods ?? []).join(', ')} registered at ${isoTime(inc.firstSeen)} from ${inc.ipAddresses.join(', ') || 'an unknown IP'}${inc.fromAttackIp ? ' (one of the attacking IPs)' : ''}, after incident ${inc.relatedIncidentId ?? ''}.`
-            : `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s)${inc.voiceDenials ? `, ${inc.voiceDenials} phone call(s) refused` : ''}${inc.smsWrongCodes ? `, ${inc.smsWrongCodes} wrong SMS code(s)` : ''}${inc.unknownOutcomes ? `, ${inc.unknownOutcomes} failed prompt(s) of unknown outcome` : ''} between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)} from ${inc.ipAddresses.join(', ') || 'unknown IPs'}.`,
+            ? `Trigger: ${inc.trigger}; method(s) ${text((inc.methods ?? []).join(', '))} registered at ${isoTime(inc.firstSeen)} from ${addresses(inc.ipAddresses, 'an unknown IP')}${inc.fromAttackIp ? ' (one of the attacking IPs)' : ''}, after incident ${inc.relatedIncidentId ?? ''}.`
+            : `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s)${inc.voiceDenials ? `, ${inc.voiceDenials} phone call(s) refused` : ''}${inc.smsWrongCodes ? `, ${inc.smsWrongCodes} wrong SMS code(s)` : ''}${inc.unknownOutcomes ? `, ${inc.unknownOutcomes} failed prompt(s) of unknown outcome` : ''} between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)} from ${addresses(inc.ipAddresses)}.`,
         ...(inc.approval
             ? [
-                  `The user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${inc.approval.ipAddress ?? 'an unknown IP'}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`,
+                  `The user APPROVED a prompt at ${isoTime(inc.approval.at)} from ${address(inc.approval.ipAddress)}${inc.approval.fromDenialIp ? ' (an attacking IP)' : ''}.`,
               ]
             : []),
         ...(inc.trigger !== 'method-registered-after-attack' && inc.relatedIncidentId
@@ -91,9 +97,9 @@ export function noticeLines(
             : []),
         ...(c?.steps ?? []).map(
             (s) =>
-                `- ${s.name}: ${s.status}${s.detail ? ` (${s.detail})` : ''}${s.error ? ` — ${s.error.status ?? ''} ${s.error.code}: ${s.error.message}` : ''}`,
+                `- ${s.name}: ${s.status}${s.detail ? ` (${text(s.detail, 500)})` : ''}${s.error ? ` — ${s.error.status ?? ''} ${text(s.error.code, 100)}: ${text(s.error.message)}` : ''}`,
         ),
-        ...(c?.reason ? [`Reason: ${c.reason}`] : []),
+        ...(c?.reason ? [`Reason: ${text(c.reason, 1000)}`] : []),
         release
             ? `To release after verifying with the user: ${release} (or POST /api/users/${inc.userId}/release).${advice ? ` ${advice}` : ''}`
             : '',

@@ -8,16 +8,55 @@ import { teamsMessage } from './teamsCard';
 /** Sends a notice to the SOC within `timeoutMs` (when given); resolves on a 2xx, rejects otherwise. */
 export type Notifier = (payload: Record<string, unknown>, options?: { timeoutMs?: number }) => Promise<void>;
 
-/** POSTs JSON to the webhook with a timeout. */
-export function webhookNotifier(url: string, timeoutMs = 10_000): Notifier {
+/** How long one notice may wait for the webhook: short, so that a hanging receiver holds nothing for long. */
+export const NOTICE_TIMEOUT_MS = 10_000;
+
+/**
+ * The webhook refused or never answered a notice. Its message never holds the URL (a Workflows URL carries its
+ * signature); `retryAfterMs` when the receiver said when to come back (Teams throttles past 4 requests a second).
+ */
+export class WebhookError extends Error {
+    constructor(
+        message: string,
+        readonly status?: number,
+        readonly retryAfterMs?: number,
+    ) {
+        super(message);
+        this.name = 'WebhookError';
+    }
+}
+
+function retryAfterOf(header: string | null): number | undefined {
+    if (!header) return undefined;
+    const seconds = Number(header);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+    return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 3_600_000) : undefined;
+}
+
+/** POSTs JSON to the webhook with a timeout; failures are WebhookErrors that name neither the URL nor its key. */
+export function webhookNotifier(url: string, timeoutMs = NOTICE_TIMEOUT_MS): Notifier {
     return async (payload, options = {}) => {
-        const res = await fetch(url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(payload),
-            signal: AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, options.timeoutMs ?? timeoutMs))),
-        });
-        if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+        let res: Response;
+        try {
+            res = await fetch(url, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify(payload),
+                signal: AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, options.timeoutMs ?? timeoutMs))),
+            });
+        } catch (e) {
+            const err = e as { name?: string; cause?: { code?: unknown } };
+            if (err.name === 'TimeoutError' || err.name === 'AbortError')
+                throw new WebhookError('no answer from the webhook in time');
+            const code = typeof err.cause?.code === 'string' ? ` (${err.cause.code})` : '';
+            throw new WebhookError(`the webhook could not be reached${code}`);
+        }
+        // The body is never read: a receiver's answer may echo what it was sent.
+        void res.body?.cancel().catch(() => undefined);
+        if (!res.ok) {
+            const retryAfterMs = retryAfterOf(res.headers.get('retry-after'));
+            throw new WebhookError(`webhook answered ${res.status}`, res.status, retryAfterMs);
+        }
     };
 }
 

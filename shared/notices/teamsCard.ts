@@ -17,6 +17,7 @@ import {
 import { manualSteps } from './manualSteps';
 import { noticeTitle, releaseAdvice, releaseCommandFor } from './noticeText';
 import { entraAuthMethodsUrl, entraSignInLogsUrl, sentinelIncidentsUrl } from './portalLinks';
+import { address } from '../singleLine';
 
 export { plain, TEAMS_MESSAGE_MAX_BYTES } from './cardParts';
 
@@ -88,7 +89,8 @@ function timeFacts(v: IncidentView): Array<{ title: string; value: string }> {
             ? [
                   fact(
                       'APPROVED',
-                      `${at(v.approval.at)} from ${v.approval.ipAddress ?? 'an unknown IP'}${v.approval.fromDenialIp ? ' (an attacking IP)' : ''}`,
+                      // An address only when it is one: a Markdown link in its place never reaches the card.
+                      `${at(v.approval.at)} from ${address(v.approval.ipAddress)}${v.approval.fromDenialIp ? ' (an attacking IP)' : ''}`,
                   ),
               ]
             : []),
@@ -102,7 +104,15 @@ function facts(v: IncidentView, c: Containment | undefined, level: CardLevel): C
         fact('Trigger', v.trigger),
         fact('Prompts', counts(v)),
         ...timeFacts(v),
-        fact('IP addresses', listed(v.ipAddresses, level.ips, level.text, 'unknown')),
+        fact(
+            'IP addresses',
+            listed(
+                v.ipAddresses.map((a) => address(a)),
+                level.ips,
+                level.text,
+                'unknown',
+            ),
+        ),
         fact('Apps', listed(v.apps, level.apps, level.text, 'unknown')),
     ];
     if (v.methods) list.push(fact('Methods registered', listed(v.methods, level.apps, level.text)));

@@ -1,5 +1,6 @@
 import { incidentLogLine } from '../notices/incidentView';
 import type { Logger } from '../logger';
+import { oneWord, singleLine } from '../singleLine';
 import type { BatchOutcome } from './batchResult';
 
 /**
@@ -28,12 +29,12 @@ export function logBatch(outcome: BatchOutcome, logger: Logger): void {
     );
     for (const [reason, n] of Object.entries(result.rejectedByReason)) {
         logger.warn(
-            `Rejected ${n} sign-in record(s) as ${reason}; e.g. ${result.rejectedSamples[reason as keyof typeof result.rejectedSamples] ?? ''}`,
+            `Rejected ${n} sign-in record(s) as ${reason}; e.g. ${singleLine(result.rejectedSamples[reason as keyof typeof result.rejectedSamples] ?? '', 500)}`,
         );
     }
     for (const q of result.quarantines) {
         logger.error(
-            `Quarantined the update of user ${q.userId}: the service refused it (${q.code}) and retrying cannot fix it; the rest of the batch was stored. ${q.message}`,
+            `Quarantined the update of user ${q.userId}: the service refused it (${singleLine(q.code, 100)}) and retrying cannot fix it; the rest of the batch was stored. ${singleLine(q.message, 500)}`,
         );
         for (const inc of q.incidents) logger.warn(incidentLogLine(inc, undefined, false));
     }
@@ -46,13 +47,13 @@ export function logBatch(outcome: BatchOutcome, logger: Logger): void {
     for (const { incident } of result.updatedIncidents) {
         if (incident.approval)
             logger.warn(
-                `User approved a prompt during incident ${incident.id} (${incident.userPrincipalName ?? incident.userId})`,
+                `User approved a prompt during incident ${incident.id} (${oneWord(incident.userPrincipalName, incident.userId)})`,
             );
     }
     if (failures.length > 0) {
         const first = failures[0]!.error;
         logger.error(
-            `Sign-in batch not fully stored (${failures.length} of ${result.users} users); the host retries it: ${first.message}`,
+            `Sign-in batch not fully stored (${failures.length} of ${result.users} users); the host retries it: ${singleLine(first.message, 500)}`,
         );
     }
 }

@@ -33,6 +33,10 @@ export interface ContainmentDeps {
      * absent). Tests shorten it to see the timer take over without waiting the real seconds.
      */
     readonly inlineBudgetMs?: number;
+    /** How long the event handler then spends on notices, ms (containIncidents.ts INLINE_NOTICES_MS when absent). */
+    readonly inlineNoticesMs?: number;
+    /** Containment runs at once in the handler and the timer (GRAPH_CONCURRENCY; 4 when absent). */
+    readonly concurrency?: number;
     /** Called after each step is persisted. Tests use it to stop a run midway, as a crash would. */
     readonly afterStep?: (step: ContainmentStep) => Promise<void> | void;
     /** Step outcomes, final statuses and the first Graph call's latency; nothing is recorded without it. */

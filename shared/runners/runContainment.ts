@@ -7,8 +7,10 @@ import { STEP_BY_NAME } from '../containment/stepTable';
 import type { Incident } from '../detection/userState';
 import { GraphActions } from '../graph/graphActions';
 import { NO_TELEMETRY } from '../telemetry/telemetry';
+import { oneWord, singleLine } from '../singleLine';
 import { containmentOf, withContainments } from '../userRow/userRow';
 import type { ContainmentDeps } from './containmentDeps';
+import type { ContainmentTally } from './containmentTally';
 import { sendNotices } from './sendNotices';
 
 export type RunOutcome = ContainmentStatus | 'not-due' | 'missing';
@@ -21,6 +23,18 @@ export interface RunOptions {
      * Graph call is recorded. The timer's runs leave it out (they were not triggered by a batch).
      */
     readonly batchStartedAt?: number;
+    /**
+     * Leave the notices to the caller, which sends them after every containment of its batch or tick (containment
+     * first, notices in their own budget: a hanging webhook never holds a containment back).
+     */
+    readonly deferNotices?: boolean;
+    /**
+     * Where the outcome and step failures are counted for one summary line (containmentTally.ts). Without it, each is
+     * logged on a line of its own. A run that needs attention is logged on its own line either way.
+     */
+    readonly tally?: ContainmentTally;
+    /** Called with the incident and its containment as the run left them. */
+    readonly onFinished?: (known: { incident: Incident; containment: Containment }) => void;
 }
 
 /** One conditional write of one containment, through the lifecycle's transition `fn`; nothing is written when lost. */
@@ -76,9 +90,12 @@ export async function runContainment(
     let adv = await transition(deps, userId, incidentId, (c, incident) => claim(c, ctx(incident)));
     if (!adv) return 'missing';
     if (adv.lost) {
-        await sendNotices(userId, incidentId, deps, { incident: adv.incident, containment: adv.containment });
+        const known = { incident: adv.incident, containment: adv.containment };
+        options.onFinished?.(known);
+        if (!options.deferNotices) await sendNotices(userId, incidentId, deps, known);
         return 'not-due';
     }
+    options.tally?.started();
     while (adv?.next) {
         const step = adv.next;
         const spec = STEP_BY_NAME.get(step)!;
@@ -108,21 +125,38 @@ export async function runContainment(
         );
         if ('error' in result) {
             const e = result.error;
-            deps.logger.warn(
-                `Containment step ${step} failed for incident ${incidentId}: ${e.status ?? ''} ${e.code} ${e.message}`,
-            );
+            if (options.tally) options.tally.stepFailed(step, e);
+            else
+                deps.logger.warn(
+                    `Containment step ${step} failed for incident ${incidentId}: ${e.status ?? ''} ${e.code} ${e.message}`,
+                );
         }
         adv = await transition(deps, userId, incidentId, (c, incident) => advance(c, ctx(incident), step, result));
         const recorded = adv?.containment.steps.find((s) => s.name === step);
         if (recorded) await deps.afterStep?.(recorded);
     }
-    if (!adv) return 'missing';
+    if (!adv) {
+        options.tally?.ended('missing');
+        return 'missing';
+    }
     const c = adv.containment;
-    if (adv.lost) return 'not-due';
-    const line = `Containment of incident ${incidentId} (${adv.incident.userPrincipalName ?? userId}): ${c.status}${c.reason ? ` — ${c.reason}` : ''}`;
-    if (c.status === 'contained' || c.status === 'dry-run') deps.logger.log(line);
-    else deps.logger.warn(line);
+    if (adv.lost) {
+        options.tally?.ended('not-due');
+        return 'not-due';
+    }
+    // The UPN came from a sign-in record: one word or the user id (a newline there once forged an alert line).
+    const who = oneWord(adv.incident.userPrincipalName, userId);
+    const line = `Containment of incident ${incidentId} (${who}): ${c.status}${c.reason ? ` — ${singleLine(c.reason, 1000)}` : ''}`;
+    options.tally?.ended(c.status);
+    if (c.status === 'needs-attention') deps.logger.warn(line);
+    else if (!options.tally) {
+        if (c.status === 'contained' || c.status === 'dry-run') deps.logger.log(line);
+        else deps.logger.warn(line);
+    }
     telemetry.containmentFinished(adv.incident, c);
-    await sendNotices(userId, incidentId, deps, { incident: adv.incident, containment: c }, options);
+    options.onFinished?.({ incident: adv.incident, containment: c });
+    if (!options.deferNotices) {
+        await sendNotices(userId, incidentId, deps, { incident: adv.incident, containment: c }, options);
+    }
     return c.status;
 }

@@ -1,13 +1,24 @@
 import { hasPendingWork, hasReportReady, isRunDue, mayHoldPushBlock } from '../containment/due';
 import { ConcurrencyConflictError } from '../errors';
+import { forEachConcurrent } from '../mapConcurrent';
 import type { UserRow } from '../userRow/userRow';
+import { DEFAULT_CONCURRENCY, NOTICE_CONCURRENCY } from './containIncidents';
 import type { ContainmentDeps } from './containmentDeps';
+import { ContainmentTally } from './containmentTally';
 import { runContainment } from './runContainment';
 import { sendNotices } from './sendNotices';
 
+/** How long a tick spends on notices and Sentinel rows after its containment work, unless told otherwise. */
+export const TIMER_NOTICES_MS = 60_000;
+
 export interface RunDueWorkOptions {
-    /** Wall-clock time after which no new run or notice starts (the rest waits for the next tick). */
+    /** Wall-clock time after which no new containment run starts (the rest waits for the next tick). */
     readonly deadline?: number;
+    /**
+     * How long notices and Sentinel rows may take after the containment work, ms: a budget of their own, so that
+     * neither starves the other (TIMER_NOTICES_MS).
+     */
+    readonly noticeBudgetMs?: number;
     /** Delete user rows idle for longer than this (by their newest event) with nothing pending. */
     readonly idleMs?: number;
     /** Keep rows whose newest incident is younger than this, so that history and cooldowns survive. */
@@ -24,54 +35,115 @@ export interface DueWorkResult {
     /** Incidents (or rows) that failed; each is logged, none stops the others. */
     failed: number;
     expired: number;
+    /** How the runs ended, and the steps that failed, by step and code (the tick's one summary line). */
+    tally: ContainmentTally;
 }
 
-/**
- * The timer's job: resume every containment that is due (a failed step after its backoff, a run whose lease expired
- * after a crash, a plan nobody ran, a run the event handler left to the timer) and send the notices that are due,
- * then forget idle users. One incident's failure (or one unreadable row) is logged and never keeps the timer from
- * the others.
- */
-export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptions = {}): Promise<DueWorkResult> {
-    const now = deps.now ?? Date.now;
-    const result: DueWorkResult = { runs: 0, deferred: 0, notices: 0, failed: 0, expired: 0 };
-    const outOfTime = () => options.deadline !== undefined && now() >= options.deadline;
+/** One due item of a listing: a containment of a user's row. */
+interface Due {
+    readonly userId: string;
+    readonly row: UserRow;
+    readonly incidentId: string;
+}
+
+/** The containments of the rows with pending work that `pick` selects, one at a time (the listing is never held). */
+async function* dueItems(
+    deps: ContainmentDeps,
+    result: DueWorkResult | undefined,
+    pick: (c: UserRow['containments'][number]) => boolean,
+): AsyncGenerator<Due> {
     for await (const listed of deps.rows.list({ pendingWork: true })) {
-        // Decoded one row at a time: a row that does not parse, or is not a user row, is this user's problem only.
+        // Decoded one row at a time: a row that does not parse, or is not a user row, is this user's problem only
+        // (counted and logged by the first listing of the tick).
         if ('error' in listed) {
+            if (!result) continue;
             result.failed++;
             deps.logger.error(`Containment timer: the row of ${listed.userId} cannot be read: ${listed.error.message}`);
             continue;
         }
-        const { row } = listed;
-        for (const c of row.containments) {
-            const incident = row.state.incidents.find((i) => i.id === c.incidentId);
-            if (!incident) continue;
-            const due = isRunDue(c, now());
-            const report = !due && hasReportReady(c, deps.config, now());
-            if ((due || report) && outOfTime()) {
-                result.deferred++;
-                continue;
-            }
-            try {
-                if (due) {
-                    result.runs++;
-                    await runContainment(listed.userId, c.incidentId, deps, {
-                        ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
-                    });
-                } else if (report) {
-                    result.notices++;
-                    await sendNotices(listed.userId, c.incidentId, deps, { incident, containment: c });
-                }
-            } catch (e) {
-                result.failed++;
-                deps.logger.error(
-                    `Containment timer: incident ${c.incidentId} failed and is retried on the next run: ${(e as Error).message}`,
-                );
-            }
+        for (const c of listed.row.containments) {
+            if (!listed.row.state.incidents.some((i) => i.id === c.incidentId)) continue;
+            if (pick(c)) yield { userId: listed.userId, row: listed.row, incidentId: c.incidentId };
         }
     }
-    if (options.idleMs !== undefined && !outOfTime()) {
+}
+
+/**
+ * The timer's job, in this order in every tick: first resume every containment that is due (a failed step after its
+ * backoff or its Retry-After, a run whose lease expired after a crash, a plan nobody ran, a run the event handler left
+ * to the timer), GRAPH_CONCURRENCY at a time, until `deadline`; then send the notices and Sentinel rows that are due,
+ * NOTICE_CONCURRENCY at a time with short timeouts, in a budget of their own (a webhook that hangs costs notices
+ * time, never a victim's containment); then forget idle users. One incident's failure (or one unreadable row) is
+ * counted and never keeps the timer from the others.
+ */
+export async function runDueWork(deps: ContainmentDeps, options: RunDueWorkOptions = {}): Promise<DueWorkResult> {
+    const now = deps.now ?? Date.now;
+    const tally = new ContainmentTally();
+    const result: DueWorkResult = { runs: 0, deferred: 0, notices: 0, failed: 0, expired: 0, tally };
+    const outOfTime = (deadline: number | undefined) => deadline !== undefined && now() >= deadline;
+
+    await forEachConcurrent(
+        dueItems(deps, result, (c) => isRunDue(c, now())),
+        deps.concurrency ?? DEFAULT_CONCURRENCY,
+        async ({ userId, incidentId }) => {
+            if (outOfTime(options.deadline)) {
+                result.deferred++;
+                return;
+            }
+            result.runs++;
+            try {
+                await runContainment(userId, incidentId, deps, {
+                    ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+                    deferNotices: true,
+                    tally,
+                });
+            } catch (e) {
+                result.failed++;
+                tally.failed(e);
+                deps.logger.error(
+                    `Containment timer: incident ${incidentId} failed and is retried on the next run: ${(e as Error).message}`,
+                );
+            }
+        },
+    );
+
+    const noticeDeadline =
+        options.deadline === undefined && options.noticeBudgetMs === undefined
+            ? undefined
+            : now() + (options.noticeBudgetMs ?? TIMER_NOTICES_MS);
+    await forEachConcurrent(
+        dueItems(deps, undefined, (c) => !isRunDue(c, now()) && hasReportReady(c, deps.config, now())),
+        NOTICE_CONCURRENCY,
+        async ({ userId, row, incidentId }) => {
+            if (outOfTime(noticeDeadline)) {
+                result.deferred++;
+                return;
+            }
+            const incident = row.state.incidents.find((i) => i.id === incidentId)!;
+            const containment = row.containments.find((c) => c.incidentId === incidentId)!;
+            result.notices++;
+            tally.reports++;
+            try {
+                await sendNotices(
+                    userId,
+                    incidentId,
+                    deps,
+                    { incident, containment },
+                    {
+                        ...(noticeDeadline !== undefined ? { deadline: noticeDeadline } : {}),
+                    },
+                );
+            } catch (e) {
+                result.failed++;
+                tally.failed(e);
+                deps.logger.error(
+                    `Containment timer: the notices of incident ${incidentId} failed and are retried on the next run: ${(e as Error).message}`,
+                );
+            }
+        },
+    );
+    tally.deferred = result.deferred;
+    if (options.idleMs !== undefined && !outOfTime(noticeDeadline)) {
         await expireIdle(deps, options.idleMs, options.incidentHistoryMs, result);
     }
     return result;

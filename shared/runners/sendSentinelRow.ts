@@ -2,6 +2,7 @@ import { isSentinelRowReady, reportedState, sentinelRowAccepted, sentinelRowFail
 import type { Containment, SentinelRows } from '../containment/model';
 import type { Incident } from '../detection/userState';
 import { sentinelRow } from '../sentinel/sentinelRow';
+import { redactSecrets } from '../redact';
 import { SentinelRowSendError } from '../sentinel/sentinelRowSender';
 import type { ContainmentDeps } from './containmentDeps';
 
@@ -11,7 +12,10 @@ export type SentinelRowDeps = Pick<ContainmentDeps, 'rows' | 'config' | 'logger'
 function asSendError(e: unknown): SentinelRowSendError {
     if (e instanceof SentinelRowSendError) return e;
     const error = e as { name?: string; message?: string };
-    return new SentinelRowSendError({ code: error.name ?? 'Error', message: String(error.message ?? e).slice(0, 300) });
+    return new SentinelRowSendError({
+        code: error.name ?? 'Error',
+        message: redactSecrets(String(error.message ?? e), 300),
+    });
 }
 
 /**
@@ -45,8 +49,13 @@ export async function sendSentinelRow(
             });
             update = (rows) => sentinelRowAccepted(rows, { state, sequence }, now());
         } catch (e) {
-            const failure = asSendError(e);
-            update = (rows) => sentinelRowFailed(rows, state, failure.error, now(), failure.retryAfterMs);
+            const sent = asSendError(e);
+            // The service's message may echo what it was sent: kept bounded and redacted, like every stored error.
+            const failure = new SentinelRowSendError(
+                { ...sent.error, message: redactSecrets(sent.error.message, 300) },
+                sent.retryAfterMs,
+            );
+            update = (rows) => sentinelRowFailed(rows, state, failure.error, now(), deps.config, failure.retryAfterMs);
             deps.logger.warn(`Incident row (${state}) for incident ${incidentId} failed: ${failure.message}`);
         }
     }

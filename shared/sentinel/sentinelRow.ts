@@ -3,6 +3,7 @@ import type { Incident } from '../detection/userState';
 import type { Containment } from '../containment/model';
 import { incidentView } from '../notices/incidentView';
 import { kindOfState, noticeLines, noticeTitle, releaseCommandFor } from '../notices/noticeText';
+import { address, singleLine } from '../singleLine';
 
 /**
  * An incident as a row of the Log Analytics table that Sentinel's rule reads (MfaFatigueIncidents_CL), built from the
@@ -126,7 +127,8 @@ export function sentinelRow(
         Headline: cut(noticeTitle(inc, c, kindOfState(c)), 250),
         Summary: cut(noticeLines(inc, c, config).join('\n'), MAX_TEXT),
         UserId: v.userId,
-        UserPrincipalName: v.userPrincipalName,
+        // Sentinel's rule puts these in the alert's title and entities: one line, an address only when it is one.
+        UserPrincipalName: v.userPrincipalName === null ? null : singleLine(v.userPrincipalName, 256),
         Trigger: v.trigger,
         Denials: v.denials,
         Timeouts: v.timeouts,
@@ -137,11 +139,11 @@ export function sentinelRow(
         LastSeen: v.lastSeen,
         DetectedAt: v.detectedAt,
         RecordedAt: v.recordedAt,
-        IPAddresses: boundList(v.ipAddresses),
-        Apps: boundList(v.apps),
+        IPAddresses: boundList(v.ipAddresses.map((a) => address(a))),
+        Apps: boundList(v.apps.map((a) => singleLine(a, 256))),
         Approved: v.approval !== null,
         ApprovedAt: v.approval?.at ?? null,
-        ApprovalIPAddress: v.approval?.ipAddress ?? null,
+        ApprovalIPAddress: v.approval?.ipAddress ? address(v.approval.ipAddress) : null,
         ApprovalFromAttackIP: v.approval?.fromDenialIp ?? null,
         ContainmentStatus: v.containment,
         ContainmentReason: cut(v.containmentReason, MAX_TEXT),

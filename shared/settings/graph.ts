@@ -5,6 +5,8 @@ export interface GraphConfig {
     readonly clientId?: string;
     readonly callTimeoutMs: number;
     readonly stepBudgetMs: number;
+    /** Graph requests (and containment runs) in flight at once per worker. */
+    readonly concurrency: number;
 }
 
 export function loadGraphConfig(env: Env): GraphConfig {
@@ -14,5 +16,6 @@ export function loadGraphConfig(env: Env): GraphConfig {
         ...(clientId ? { clientId } : {}),
         callTimeoutMs: requireSetting(env, 'GRAPH_CALL_TIMEOUT_SECONDS') * 1000,
         stepBudgetMs: requireSetting(env, 'GRAPH_STEP_BUDGET_SECONDS') * 1000,
+        concurrency: requireSetting(env, 'GRAPH_CONCURRENCY'),
     };
 }

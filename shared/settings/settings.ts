@@ -3,29 +3,28 @@ import { z } from 'zod';
 import { AUDIT_CATEGORIES } from '../signin/auditLog';
 import { USER_SIGNIN_CATEGORIES } from '../signin/parseSignIn';
 import { CONTAINMENT_MODES, NOTIFY_FORMATS, PUSH_BLOCK_MODES } from './containmentModes';
-import { bool, csv, csvOrNone, int, lowerCaseList, num, UNRESOLVED_KEY_VAULT_REFERENCE } from './settingSchemas';
+import { LONG_WINDOW_SETTINGS } from './longWindowSettings';
+import {
+    appInsightsAuthentication,
+    appInsightsConnectionString,
+    bool,
+    csv,
+    csvOrNone,
+    emulatorConnectionString,
+    graphBaseUrl,
+    hostName,
+    int,
+    lowerCaseList,
+    num,
+    spec,
+    UNRESOLVED_KEY_VAULT_REFERENCE,
+} from './settingSchemas';
+export type { SettingSpec } from './settingSchemas';
 
 /**
  * Every setting the responder reads, in one place: its parser, its default and what it does. docs/settings.md's settings
  * table mirrors this list (a test checks that it names every one).
  */
-export interface SettingSpec<T> {
-    readonly schema: z.ZodType<T>;
-    /** Text form of the default, or undefined when the setting has none. */
-    readonly default?: string;
-    /** What values are accepted, for the error message. */
-    readonly accepts: string;
-    readonly description: string;
-    /** Only for local runs (never set in Azure); the infrastructure test skips it. */
-    readonly localOnly?: boolean;
-    /** Holds a key: an error message never repeats the value. */
-    readonly secret?: boolean;
-}
-
-function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
-    return s;
-}
-
 export const SETTINGS = {
     DENIAL_THRESHOLD: spec({
         schema: int(1, 1000),
@@ -54,26 +53,8 @@ export const SETTINGS = {
         description:
             'Weighted denials within the window before a fresh MFA approval that open a spam-then-success incident at once.',
     }),
-    SUSTAINED_WINDOW_HOURS: spec({
-        schema: int(1, 168),
-        default: '4',
-        accepts: 'an integer from 1 to 168 (at most LATE_EVENT_TOLERANCE_HOURS counts)',
-        description:
-            'The long window, by event time: the sustained trigger, and refused prompts from the approving source before a spam-then-success, however slowly they came.',
-    }),
-    SUSTAINED_THRESHOLD: spec({
-        schema: int(1, 1000),
-        default: '15',
-        accepts: 'an integer from 1 to 1000',
-        description: 'Weighted prompts within SUSTAINED_WINDOW_HOURS that open a sustained incident, however paced.',
-    }),
-    REMOVAL_LOOKBACK_MINUTES: spec({
-        schema: int(10, 1440),
-        default: '60',
-        accepts: 'an integer from 10 to 1440',
-        description:
-            'How far before the prompt that completed a trigger the removal of new methods reaches at most: the attack as a person dates it.',
-    }),
+    // The long window and the removal window (issue 17): in their own file, the table's continuation.
+    ...LONG_WINDOW_SETTINGS,
     FRAUD_REPORT_TRIGGER: spec({
         schema: bool,
         default: 'true',
@@ -200,7 +181,15 @@ export const SETTINGS = {
         accepts: 'an http(s) URL (a Teams workflow or any JSON receiver)',
         description:
             'Where the incident summary is POSTed as JSON: what was done and how to release. A failing webhook never blocks containment. Its sig= is a secret: in Azure it is kept in Key Vault.',
+        // A Workflows URL carries its signature (sig=): whoever holds it can post to the channel.
         secret: true,
+    }),
+    NOTICE_RETRY_HOURS: spec({
+        schema: int(1, 168),
+        default: '24',
+        accepts: 'an integer from 1 to 168',
+        description:
+            'How long a failing notice or Sentinel row is retried (backoff 1, 2, 4, ... minutes, at most an hour apart) before it is given up and reported.',
     }),
     REMOVE_NEW_METHODS: spec({
         schema: bool,
@@ -217,7 +206,8 @@ export const SETTINGS = {
             'Also set a random password the user must change at next sign-in (then revoke sessions again). Not for synced users (reset in on-premises AD). Needs User-PasswordProfile.ReadWrite.All and a directory role.',
     }),
     NEVER_CONTAIN: spec({
-        schema: lowerCaseList(z.union([z.guid(), z.string().regex(/^[^@\s]+@[^@\s]+$/)])),
+        // Each entry is checked as an object id or a UPN in loadContainmentConfig, which names the one that is not.
+        schema: lowerCaseList(z.string()),
         default: '',
         accepts: 'a comma-separated list of user object ids and UPNs',
         description:
@@ -229,6 +219,13 @@ export const SETTINGS = {
         accepts: 'a comma-separated list of at most 20 group object ids',
         description:
             'Members (direct or nested) are never contained; checked through Graph before acting. If the check fails, the user is not contained and the SOC is alerted.',
+    }),
+    RELEASE_KEY_SHA256: spec({
+        schema: lowerCaseList(z.string().regex(/^[0-9a-f]{64}$/), 10),
+        default: '',
+        accepts: 'a comma-separated list of at most 10 SHA-256 hashes (64 hex digits) of function keys',
+        description:
+            'Hashes of the function keys POST /api/users/{id}/release accepts (keys of the releaseUser function): without App Service authentication, release over HTTP needs one of these keys, never a host key.',
     }),
     DRILL_USER_IDS: spec({
         schema: lowerCaseList(z.guid(), 50),
@@ -269,12 +266,19 @@ export const SETTINGS = {
         default: '6',
         accepts: 'an integer from 1 to 50',
         description:
-            'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once. Also bounds the attempts of a notice, and of an incident row per state.',
+            'Attempts of a failing containment step (with backoff) before the incident needs attention. A 403 needs attention at once.',
+    }),
+    READBACK_WINDOW_MINUTES: spec({
+        schema: int(1, 240),
+        default: '30',
+        accepts: 'an integer from 1 to 240',
+        description:
+            'How long a push block or a deletion that does not read back yet (directory replication) is checked again by the timer before the incident needs attention.',
     }),
     GRAPH_BASE_URL: spec({
-        schema: z.url({ protocol: /^https$/ }).transform((u) => u.replace(/\/+$/, '')),
+        schema: graphBaseUrl,
         default: 'https://graph.microsoft.com',
-        accepts: 'an https URL such as https://graph.microsoft.us',
+        accepts: 'an https URL such as https://graph.microsoft.us (no query; a trailing /v1.0 or /beta is dropped)',
         description: 'Microsoft Graph endpoint (national clouds: see docs/permissions.md); the token scope follows it.',
     }),
     GRAPH_CALL_TIMEOUT_SECONDS: spec({
@@ -282,6 +286,13 @@ export const SETTINGS = {
         default: '15',
         accepts: 'an integer from 1 to 120',
         description: 'Timeout of one Graph request.',
+    }),
+    GRAPH_CONCURRENCY: spec({
+        schema: int(1, 32),
+        default: '4',
+        accepts: 'an integer from 1 to 32',
+        description:
+            'Graph requests (and containment runs) in flight at once per worker, whatever the number of incidents.',
     }),
     GRAPH_STEP_BUDGET_SECONDS: spec({
         schema: int(5, 600),
@@ -340,21 +351,13 @@ export const SETTINGS = {
     }),
     // Telemetry to Application Insights (issue 12): the platform's own settings, which the worker reads too.
     APPLICATIONINSIGHTS_CONNECTION_STRING: spec({
-        schema: z
-            .string()
-            .trim()
-            .regex(
-                /(^|;)\s*InstrumentationKey\s*=\s*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*(;|$)/i,
-            ),
+        schema: appInsightsConnectionString,
         accepts: 'an Application Insights connection string (InstrumentationKey=<GUID>;IngestionEndpoint=...)',
         description:
             'Where the function app sends its custom metrics and events (OpenTelemetry, see Telemetry); the Functions host sends its own logs there too. Unset: the worker sends nothing.',
     }),
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: spec({
-        schema: z
-            .string()
-            .trim()
-            .regex(/^(ClientId=[0-9a-fA-F-]{36};)?Authorization=AAD(;ClientId=[0-9a-fA-F-]{36})?;?$/i),
+        schema: appInsightsAuthentication,
         accepts:
             'Authorization=AAD, with ClientId=<GUID> of a user-assigned identity (ClientId=<GUID>;Authorization=AAD)',
         description:
@@ -362,20 +365,13 @@ export const SETTINGS = {
     }),
     // --- doctor, drill and the lag warning (issue 11) ---
     EventHubConnection__fullyQualifiedNamespace: spec({
-        schema: z
-            .string()
-            .trim()
-            .toLowerCase()
-            .regex(/^[a-z0-9][a-z0-9.-]{0,253}[a-z0-9]$/),
+        schema: hostName,
         accepts: 'a host name such as <namespace>.servicebus.windows.net',
         description:
             "The trigger's identity-based Event Hubs connection (EventHubConnection__credential=managedidentity, EventHubConnection__clientId). Read by the host; the doctor, the drill and the timer's lag check reach the hub through it too.",
     }),
     EVENTHUB_CONNECTION_STRING: spec({
-        schema: z
-            .string()
-            .trim()
-            .refine((s) => /(^|;)\s*UseDevelopmentEmulator\s*=\s*true\s*(;|$)/.test(s)),
+        schema: emulatorConnectionString,
         accepts: 'an emulator connection string (Endpoint=sb://127.0.0.1:5672;…;UseDevelopmentEmulator=true)',
         description:
             'For a local Event Hubs emulator only (doctor, drill, lag check); against Azure, EventHubConnection__fullyQualifiedNamespace and an Entra sign-in are used instead.',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 
 import { createListIncidentsHandler, createReleaseHandler, createUserIncidentsHandler } from '../../functions/admin';
+import { RELEASE_KEY_ENV, RELEASE_KEY_HEADERS } from '../support/releaseKey';
 import { createContainmentTimerHandler } from '../../functions/containmentTimer';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import type { Containment } from '../../shared/containment/model';
@@ -105,11 +106,12 @@ describe('admin HTTP endpoints', () => {
             ).status,
         ).toBe(400);
 
-        const release = createReleaseHandler(() => rt);
+        const release = createReleaseHandler(() => rt, { env: RELEASE_KEY_ENV });
         const bad = await release(
             new HttpRequest({
                 method: 'POST',
                 url: 'http://localhost/x',
+                headers: RELEASE_KEY_HEADERS,
                 params: { userId: u.id },
                 body: { string: '{}' },
             }),
@@ -121,7 +123,7 @@ describe('admin HTTP endpoints', () => {
                 method: 'POST',
                 url: 'http://localhost/x',
                 params: { userId: u.id },
-                headers: { 'x-ms-client-principal-name': 'analyst@contoso.com' },
+                headers: { ...RELEASE_KEY_HEADERS, 'x-ms-client-principal-name': 'analyst@contoso.com' },
                 body: {
                     string: JSON.stringify({
                         reason: 'user confirmed they were not signing in; password reset',
@@ -141,6 +143,7 @@ describe('admin HTTP endpoints', () => {
             new HttpRequest({
                 method: 'POST',
                 url: 'http://localhost/x',
+                headers: RELEASE_KEY_HEADERS,
                 params: { userId: u.id },
                 body: { string: JSON.stringify({ reason: 'again' }) },
             }),
@@ -154,10 +157,11 @@ describe('admin HTTP endpoints', () => {
         const u = victim();
         await createSignInEventsHandler(() => rt)(attack(u), eventHubContext(1).context);
         graph.fail({ method: 'DELETE', path: /\/members\/.*\/\$ref$/, status: 403 });
-        const res = await createReleaseHandler(() => rt)(
+        const res = await createReleaseHandler(() => rt, { env: RELEASE_KEY_ENV })(
             new HttpRequest({
                 method: 'POST',
                 url: 'http://localhost/x',
+                headers: RELEASE_KEY_HEADERS,
                 params: { userId: u.id },
                 body: { string: JSON.stringify({ reason: 'verified by phone' }) },
             }),

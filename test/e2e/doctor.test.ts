@@ -168,6 +168,7 @@ describe('mfa-responder doctor', () => {
             ['Responder keeps up', 'ok'],
             ['Incidents needing attention', 'ok'],
             ['Circuit breaker', 'ok'],
+            ['Notices and Sentinel rows', 'ok'],
         ]);
         expect(r.code).toBe(0);
         expect(r.out).toMatch(/^CHECK\s+STATUS\s+WHAT IS WRONG \/ HOW TO FIX$/m);
@@ -176,7 +177,7 @@ describe('mfa-responder doctor', () => {
             new RegExp(`"mfa-fatigue-responder" streams SignInLogs to ${NAMESPACE}/signins-\\d+`),
         );
         expect(row(r, 'Responder keeps up').text).toMatch(/caught up on 2 of 2 partition\(s\)/);
-        expect(r.out).toMatch(/^12 ok, 0 warning\(s\), 0 failed$/m);
+        expect(r.out).toMatch(/^13 ok, 0 warning\(s\), 0 failed$/m);
 
         const json = await doctor(t.env, ['--json']);
         const lines = json.out

@@ -170,6 +170,11 @@ describe('GET /api/health', () => {
                 detail: `closed: 0 of ${rt.containment.maxContainmentsPerHour} containment(s) in the last hour`,
                 data: { inLastHour: 0, cap: rt.containment.maxContainmentsPerHour },
             }),
+            expect.objectContaining({
+                check: 'reports',
+                status: 'ok',
+                detail: 'no notice or Sentinel row is failing',
+            }),
         ]);
         // Nothing to fix: no finding carries a fix.
         expect(body.findings.filter((f) => f.fix !== undefined)).toEqual([]);
@@ -195,6 +200,7 @@ describe('GET /api/health', () => {
             ['lag', 'ok'],
             ['incidents', 'ok'],
             ['circuit-breaker', 'ok'],
+            ['reports', 'ok'],
         ]);
         const required = [...requiredGraphRoles(rt.containment).keys()];
         const missing = required.filter((r) => r !== 'User.Read.All');

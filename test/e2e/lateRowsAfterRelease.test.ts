@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 
 import { createReleaseHandler } from '../../functions/admin';
+import { RELEASE_KEY_ENV, RELEASE_KEY_HEADERS } from '../support/releaseKey';
 import { createSignInEventsHandler } from '../../functions/signInEvents';
 import { containedIncidents } from '../../shared/userRow/userRow';
 import { readUserRow } from '../../shared/userRow/userRowShape';
@@ -50,10 +51,11 @@ function liveResponder(table: string) {
 
 /** The SOC releases the user through the admin endpoint. */
 async function release(rt: ReturnType<typeof createRuntime>, userId: string, reason: string): Promise<number> {
-    const response = await createReleaseHandler(() => rt)(
+    const response = await createReleaseHandler(() => rt, { env: RELEASE_KEY_ENV })(
         new HttpRequest({
             method: 'POST',
             url: 'http://localhost/api/users/release',
+            headers: RELEASE_KEY_HEADERS,
             params: { userId },
             body: { string: JSON.stringify({ reason }) },
         }),

@@ -20,6 +20,7 @@ import { grantedRolesFor } from '../support/grantedRoles';
 import { eventHubContext } from '../support/host';
 import { LocalGraph, startLocalGraph, stopLocalGraph } from '../support/localGraph';
 import { envelope, pushApproved, pushDenied, User, user } from '../support/signInFactory';
+import { RELEASE_KEY_ENV, RELEASE_KEY_HEADERS } from '../support/releaseKey';
 
 const ATTACKER = '185.220.101.34';
 const GROUP = '3d4e5f60-7182-4394-a5b6-c7d8e9f0a1b2';
@@ -106,10 +107,11 @@ async function runAttackAndRelease(
         rt.store.read(u.id).then((row) => containedIncidents(readUserRow(row!.doc))[0]!.containment!);
     const before = await containment();
     if (before.mode === 'live' && before.steps.every((s) => s.status === 'done')) {
-        const res = await createReleaseHandler(() => rt)(
+        const res = await createReleaseHandler(() => rt, { env: RELEASE_KEY_ENV })(
             new HttpRequest({
                 method: 'POST',
                 url: 'http://localhost/api/users/x/release',
+                headers: RELEASE_KEY_HEADERS,
                 params: { userId: u.id },
                 body: { string: JSON.stringify({ reason: 'least-privilege test', releasedBy: 'soc@contoso.com' }) },
             }),

@@ -225,15 +225,19 @@ describe('incident rows in Sentinel through the Logs Ingestion API', () => {
         expect(rowsOf(u)).toHaveLength(1);
     });
 
-    it('gives a row up after MAX_STEP_ATTEMPTS, so that the incident can be forgotten', async () => {
-        const rt = runtime({ MAX_STEP_ATTEMPTS: '2' });
+    it('gives a row up NOTICE_RETRY_HOURS after its first failure, so that the incident can be forgotten', async () => {
+        const rt = runtime({ NOTICE_RETRY_HOURS: '1' });
         const u = victim();
         ingestion().fail({ status: 500, times: 2 });
         await deliver(rt, [attack(u)]);
         let c = await containmentOf(rt, u);
-        await timer(rt, c.logRows!.failing!.nextAttemptAt);
+        const since = c.logRows!.failing!.since!;
+        // Still tried within the hour, past MAX_STEP_ATTEMPTS's attempts...
+        expect(c.logRows!.failing).toMatchObject({ attempts: 1, since });
+        await timer(rt, since + 61 * 60_000);
         c = await containmentOf(rt, u);
-        expect(c.logRows!.failing).toMatchObject({ attempts: 2, error: { status: 500 } });
+        // ...and given up at the first failure past it.
+        expect(c.logRows!.failing).toMatchObject({ attempts: 2, error: { status: 500 }, gaveUpAt: expect.any(Number) });
         const pending: string[] = [];
         for await (const listed of rt.store.list({ pendingWork: true })) pending.push(listed.userId);
         expect(pending).not.toContain(u.id);

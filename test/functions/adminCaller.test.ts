@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -73,10 +74,19 @@ function principalHeader(claims: Array<{ typ: string; val: string }>, roleTyp = 
     );
 }
 
-function releaseRequest(userId: string, body: unknown, headers: Record<string, string> = {}): HttpRequest {
+/** A function key made for releaseUser, and the hash of it RELEASE_KEY_SHA256 lists. */
+const RELEASE_KEY = 'rel3aseKey-only-for-releaseUser_0123456789abcdef==';
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function releaseRequest(
+    userId: string,
+    body: unknown,
+    headers: Record<string, string> = { 'x-functions-key': RELEASE_KEY },
+    url = 'http://localhost/api/x',
+): HttpRequest {
     return new HttpRequest({
         method: 'POST',
-        url: 'http://localhost/api/x',
+        url,
         params: { userId },
         headers,
         body: { string: JSON.stringify(body) },
@@ -181,7 +191,31 @@ describe('appServiceAuthEnabled and callerFromPlatform', () => {
 });
 
 describe('release without App Service authentication (function keys)', () => {
-    const keysOnly = { env: {} };
+    const keysOnly = { env: { RELEASE_KEY_SHA256: `${sha256('an older key')},${sha256(RELEASE_KEY)}` } };
+
+    it('needs a key of its own: a host key (any other key) is refused, and without RELEASE_KEY_SHA256 every key is', async () => {
+        const rt = runtime();
+        const u = await containedVictim(rt);
+        const body = { reason: 'verified by phone' };
+        const hostKey = { 'x-functions-key': 'the-default-host-key-an-availability-test-holds' };
+        const refused = await createReleaseHandler(() => rt, keysOnly)(
+            releaseRequest(u.id, body, hostKey),
+            capture().context,
+        );
+        expect(refused.status).toBe(403);
+        expect(refused.jsonBody).toMatchObject({ error: { code: 'ReleaseKeyRequired' } });
+        const unset = await createReleaseHandler(() => rt, { env: {} })(releaseRequest(u.id, body), capture().context);
+        expect(unset.status).toBe(403);
+        expect(JSON.stringify(unset.jsonBody)).toMatch(/RELEASE_KEY_SHA256/);
+        expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(true);
+        // Its own key, as ?code= too.
+        const ok = await createReleaseHandler(() => rt, keysOnly)(
+            releaseRequest(u.id, body, {}, `http://localhost/api/x?code=${encodeURIComponent(RELEASE_KEY)}`),
+            capture().context,
+        );
+        expect(ok.status).toBe(200);
+        expect(graph.groups.get(GROUP)!.members.has(u.id)).toBe(false);
+    });
 
     it('ignores x-ms-client-principal headers, which any key holder can write, and stores one bounded line', async () => {
         const rt = runtime();
@@ -192,6 +226,7 @@ describe('release without App Service authentication (function keys)', () => {
                 u.id,
                 { reason: `verified by phone\n${FORGED}`, releasedBy: `soc\r\n${FORGED}` },
                 {
+                    'x-functions-key': RELEASE_KEY,
                     'x-ms-client-principal-name': 'ceo@contoso.com',
                     'x-ms-client-principal': principalHeader([{ typ: 'roles', val: ADMIN_ROLES.release }]),
                 },

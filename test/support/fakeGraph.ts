@@ -43,6 +43,8 @@ export interface Fault {
     readonly code?: string;
     readonly message?: string;
     readonly retryAfter?: string;
+    /** The error message repeats the request's body, as some services do (a password reset's new password included). */
+    readonly echoBody?: boolean;
     /** How many matching requests fail; then the fault is spent. */
     times: number;
 }
@@ -104,6 +106,9 @@ export const GRAPH_ROLE_IDS: Readonly<Record<string, string>> = {
     'Policy.Read.All': randomUUID(),
 };
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+/** Directory roles (template ids) that may change sensitive properties of users who hold admin roles. */
+export const PRIVILEGED_AUTHENTICATION_ADMINISTRATOR = '7be44c8a-adaf-4e2a-84d6-ab2649e08a13';
+const COVERS_ADMINS = new Set([PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, '62e90394-69f5-4237-9190-012177145e10']);
 
 export interface AuthenticatorPolicy {
     id: string;
@@ -124,6 +129,13 @@ export interface FakeGraph {
     readonly riskyConfirmed: string[];
     /** Users whose group membership reads back as absent (a replication lag that never ends). */
     readonly membershipHidden: Set<string>;
+    /**
+     * How long a change takes to be read back, ms (0: at once): a member added, or a method deleted, is seen by the
+     * writes at once (a second add answers "already a member", a second delete 404) but by reads (checkMemberGroups,
+     * the method lists) only this long after, as Entra's replicas catch up (eventual consistency,
+     * https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/).
+     */
+    replicationLagMs: number;
     /** The Microsoft Authenticator policy (also `policies.get('microsoftAuthenticator')`). */
     policy: AuthenticatorPolicy;
     /** Method policies by name: microsoftAuthenticator, sms, voice. */
@@ -157,6 +169,9 @@ export interface FakeGraph {
     pageSize: number;
     /** Calls that change something in the directory. */
     writes(): GraphCall[];
+    /** Requests being handled right now, and the most there ever were at once (how concurrent the client is). */
+    readonly inFlight: number;
+    maxInFlight: number;
     /** App-only calls refused because the token held no role the docs list for them (with the page that lists them). */
     readonly refusedForRoles: Array<{ method: string; path: string; roles: string[]; page: string }>;
     /** App roles that an app-only token presented to this Graph held, across all calls. */
@@ -432,12 +447,15 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         (w.bodyIncludes === undefined || a.body.includes(w.bodyIncludes));
     const waiters: Waiter[] = [];
     const arrived: Arrival[] = [];
-    const fake: Omit<FakeGraph, 'baseUrl' | 'close' | 'tls'> & { policy: AuthenticatorPolicy } = {
+    const fake: Omit<FakeGraph, 'baseUrl' | 'close' | 'tls' | 'inFlight' | 'maxInFlight'> & {
+        policy: AuthenticatorPolicy;
+    } = {
         calls,
         users,
         groups,
         riskyConfirmed,
         membershipHidden: new Set<string>(),
+        replicationLagMs: 0,
         faults,
         policy: { id: 'MicrosoftAuthenticator', state: 'enabled', excludeTargets: [], featureSettings: {} },
         policies: new Map([
@@ -519,6 +537,7 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             graphError(res, 401, 'InvalidAuthenticationToken', `Invalid audience: ${audience}`);
             return 401;
         }
+        const callerRoles = rolesOf(auth[1]!);
         const arrival = { method, path, body: JSON.stringify(body ?? '') };
         arrived.push(arrival);
         for (let i = waiters.length - 1; i >= 0; i--) {
@@ -581,7 +600,7 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             await new Promise((r) => setTimeout(r, fault.delayMs));
         }
         if (fault && fault.status === undefined) {
-            const status = route(method, path, url, body, res);
+            const status = route(method, path, url, body, res, callerRoles);
             record(status);
             return status;
         }
@@ -605,16 +624,40 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
                 }[fault.status] ??
                 'UnknownError';
             const message =
-                fault.message ??
-                (fault.status === 403
-                    ? 'Insufficient privileges to complete the operation.'
-                    : `Injected ${fault.status}`);
+                (fault.message ??
+                    (fault.status === 403
+                        ? 'Insufficient privileges to complete the operation.'
+                        : `Injected ${fault.status}`)) +
+                (fault.echoBody ? ` Request body: ${JSON.stringify(body)}` : '');
             graphError(res, fault.status, code, message, fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {});
             return fault.status;
         }
-        const status = route(method, path, url, body, res);
+        const status = route(method, path, url, body, res, callerRoles);
         record(status);
         return status;
+    };
+
+    /** The directory role template ids the caller's service principal holds (its token's appid). */
+    const rolesOf = (token: string): readonly string[] => {
+        try {
+            const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+                appid?: string;
+            };
+            const sp = claims.appid ? fake.servicePrincipals.get(claims.appid.toLowerCase()) : undefined;
+            return sp ? (fake.directoryRoles.get(sp.id) ?? []) : [];
+        } catch {
+            return [];
+        }
+    };
+    /** Changes not yet replicated to the readers: a membership `group|user`, or a deleted method, until when. */
+    const notYetSeen = new Map<string, number>();
+    const ghosts = new Map<string, Array<{ until: number; listed: Record<string, unknown> }>>();
+    const lagged = (key: string) => (notYetSeen.get(key) ?? 0) > Date.now();
+    const ghostsOf = (userId: string) =>
+        (ghosts.get(userId) ?? []).filter((g) => g.until > Date.now()).map((g) => g.listed);
+    const deletedLate = (userId: string, listed: Record<string, unknown>) => {
+        if (fake.replicationLagMs <= 0) return;
+        ghosts.set(userId, [...(ghosts.get(userId) ?? []), { until: Date.now() + fake.replicationLagMs, listed }]);
     };
 
     const notFound = (res: ServerResponse, id: string) => {
@@ -805,7 +848,14 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         return undefined;
     }
 
-    function route(method: string, path: string, url: URL, body: unknown, res: ServerResponse): number {
+    function route(
+        method: string,
+        path: string,
+        url: URL,
+        body: unknown,
+        res: ServerResponse,
+        callerRoles: readonly string[] = [],
+    ): number {
         let m: RegExpExecArray | null;
         const ctx = `${baseUrl}/v1.0/$metadata`;
         if (method === 'GET' && (m = new RegExp(`^/v1\\.0/users/(${GUID})$`).exec(path))) {
@@ -835,7 +885,11 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             }
             return ok(res, {
                 '@odata.context': `${ctx}#Collection(Edm.String)`,
-                value: ids.filter((g) => u.memberOf.has(g) || groups.get(g)?.members.has(m![1]!.toLowerCase())),
+                value: ids.filter(
+                    (g) =>
+                        u.memberOf.has(g) ||
+                        (groups.get(g)?.members.has(m![1]!.toLowerCase()) && !lagged(`${g}|${m![1]!.toLowerCase()}`)),
+                ),
             });
         }
         if (method === 'POST' && (m = new RegExp(`^/v1\\.0/users/(${GUID})/revokeSignInSessions$`).exec(path))) {
@@ -864,6 +918,8 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
                 return 400;
             }
             g.members.add(uid);
+            if (fake.replicationLagMs > 0)
+                notYetSeen.set(`${m[1]!.toLowerCase()}|${uid}`, Date.now() + fake.replicationLagMs);
             return noContent(res);
         }
         if (method === 'DELETE' && (m = new RegExp(`^/v1\\.0/groups/(${GUID})/members/(${GUID})/\\$ref$`).exec(path))) {
@@ -879,13 +935,18 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             if (!u) return notFound(res, m[1]!);
             return ok(res, {
                 '@odata.context': `${ctx}#users('${m[1]}')/authentication/microsoftAuthenticatorMethods`,
-                value: u.authenticatorMethods.map((a) => ({
-                    id: a.id,
-                    displayName: a.displayName,
-                    deviceTag: 'SoftwareTokenActivated',
-                    phoneAppVersion: '6.8.7',
-                    createdDateTime: '2025-01-01T00:00:00Z',
-                })),
+                value: [
+                    ...u.authenticatorMethods.map((a) => ({
+                        id: a.id,
+                        displayName: a.displayName,
+                        deviceTag: 'SoftwareTokenActivated',
+                        phoneAppVersion: '6.8.7',
+                        createdDateTime: '2025-01-01T00:00:00Z',
+                    })),
+                    ...ghostsOf(m[1]!.toLowerCase()).filter(
+                        (g) => g['@odata.type'] === '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod',
+                    ),
+                ],
             });
         }
         if (
@@ -909,7 +970,12 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
                 );
                 return 400;
             }
-            u.authenticatorMethods.splice(idx, 1);
+            const [gone] = u.authenticatorMethods.splice(idx, 1);
+            deletedLate(m[1]!.toLowerCase(), {
+                '@odata.type': '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod',
+                id: gone!.id,
+                displayName: gone!.displayName,
+            });
             return noContent(res);
         }
         if (method === 'GET' && (m = new RegExp(`^/v1\\.0/users/(${GUID})/authentication/methods$`).exec(path))) {
@@ -938,6 +1004,7 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
                         ...(x.displayName ? { displayName: x.displayName } : {}),
                         ...(x.createdDateTime ? { createdDateTime: x.createdDateTime } : {}),
                     })),
+                    ...ghostsOf(m[1]!.toLowerCase()),
                 ],
             });
         }
@@ -960,7 +1027,12 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
                 );
                 return 400;
             }
-            u.methods.splice(idx, 1);
+            const [gone] = u.methods.splice(idx, 1);
+            deletedLate(m[1]!.toLowerCase(), {
+                '@odata.type': `#microsoft.graph.${gone!.type}AuthenticationMethod`,
+                id: gone!.id,
+                ...(gone!.createdDateTime ? { createdDateTime: gone!.createdDateTime } : {}),
+            });
             return noContent(res);
         }
         if (method === 'POST' && path === '/v1.0/identityProtection/riskyUsers/confirmCompromised') {
@@ -971,17 +1043,21 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
             const u = users.get(m[1]!.toLowerCase());
             if (!u) return notFound(res, m[1]!);
             const patch = body as { accountEnabled?: boolean; passwordProfile?: { password?: string } } | undefined;
+            // accountEnabled and passwordProfile are sensitive properties: on a user who holds an admin role, an app
+            // may change them only with a directory role that covers that user's, which User Administrator does not;
+            // Privileged Authentication Administrator (and Global Administrator) do. "Who can perform sensitive
+            // actions": https://learn.microsoft.com/entra/identity/role-based-access-control/privileged-roles-permissions
+            const sensitive = patch?.passwordProfile !== undefined || patch?.accountEnabled !== undefined;
+            if (sensitive && u.isAdmin && !callerRoles.some((r) => COVERS_ADMINS.has(r))) {
+                graphError(
+                    res,
+                    403,
+                    'Authorization_RequestDenied',
+                    'Insufficient privileges to complete the operation.',
+                );
+                return 403;
+            }
             if (patch?.passwordProfile) {
-                // Only a role that covers the target may reset: User Administrator does not cover admins.
-                if (u.isAdmin) {
-                    graphError(
-                        res,
-                        403,
-                        'Authorization_RequestDenied',
-                        'Insufficient privileges to complete the operation.',
-                    );
-                    return 403;
-                }
                 if (u.onPremisesSyncEnabled) {
                     graphError(
                         res,
@@ -1084,7 +1160,11 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         return 400;
     }
 
+    const load = { inFlight: 0, maxInFlight: 0 };
     const server = createHttpsServer({ key: pems.key, cert: pems.cert }, (req, res) => {
+        load.inFlight++;
+        load.maxInFlight = Math.max(load.maxInFlight, load.inFlight);
+        res.on('close', () => load.inFlight--);
         void handle(req, res).catch((e: unknown) => {
             graphError(res, 500, 'InternalServerError', String(e));
         });
@@ -1092,9 +1172,19 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
     const sockets = track(server);
     const port = await listen(server);
     baseUrl = `https://localhost:${port}`;
-    return Object.assign(fake, {
-        baseUrl,
-        tls: { key: pems.key, cert: pems.cert },
-        close: closer(server as unknown as Server, sockets),
-    });
+    return Object.defineProperties(
+        Object.assign(fake, {
+            baseUrl,
+            tls: { key: pems.key, cert: pems.cert },
+            close: closer(server as unknown as Server, sockets),
+        }),
+        {
+            inFlight: { get: () => load.inFlight, enumerable: true },
+            maxInFlight: {
+                get: () => load.maxInFlight,
+                set: (v: number) => (load.maxInFlight = v),
+                enumerable: true,
+            },
+        },
+    ) as FakeGraph;
 }

@@ -10,13 +10,15 @@ import {
     hasPendingWork,
     isNoticeDue,
     isNoticeReady,
+    noticeFailed,
+    noticeToSend,
     isRunDue,
     isSettled,
     MAX_BACKOFF_MS,
     mayHoldPushBlock,
     runBackoffMs,
 } from '../../shared/containment/due';
-import { isNeverContained, planContainment } from '../../shared/containment/plan';
+import { isNeverContained, planContainment, tookEffectAt } from '../../shared/containment/plan';
 import type { Containment, ContainmentStep, Notice, StepName } from '../../shared/containment/model';
 import type { StepResult } from '../../shared/containment/steps';
 import { evictableIn } from '../../shared/userRow/fitUserRow';
@@ -171,23 +173,65 @@ describe('planContainment', () => {
         expect(plan(cfg, incident({ userPrincipalName: undefined })).status).toBe('pending');
     });
 
-    it('does not contain again within the cooldown after an earlier containment, and says which', () => {
+    /** An earlier containment of the user whose revoke took effect at `at` (its other steps as planned). */
+    const tookEffect = (c: Containment, at: number, status: Containment['status'] = 'contained'): Containment => ({
+        ...c,
+        status,
+        startedAt: at - MIN,
+        steps: c.steps.map((s) =>
+            s.name === 'revoke-sessions' || s.name === 'circuit-breaker' ? { ...s, status: 'done', at } : s,
+        ),
+    });
+
+    it('does not contain again within the cooldown after an earlier containment took effect, and says when', () => {
         const cfg = config({ CONTAINMENT_COOLDOWN_MINUTES: '60' });
-        const earlier = { ...plan(cfg, incident({ id: 'earlier' }), [], NOW - 50 * MIN), status: 'contained' as const };
-        earlier.startedAt = NOW - 45 * MIN;
+        const earlier = tookEffect(plan(cfg, incident({ id: 'earlier' }), [], NOW - 50 * MIN), NOW - 45 * MIN);
         const c = plan(cfg, incident(), [earlier]);
         expect(c.status).toBe('not-contained');
         expect(c.reason).toBe(
             `cooldown: incident earlier already contained this user at ${new Date(NOW - 45 * MIN).toISOString()}`,
         );
         expect(c.steps).toEqual([]);
+        expect(tookEffectAt(earlier)).toBe(NOW - 45 * MIN);
+        // Still running, but a write already landed: the cooldown holds too.
+        expect(plan(cfg, incident(), [tookEffect(earlier, NOW - 5 * MIN, 'retrying')]).status).toBe('not-contained');
+    });
+
+    it('starts no cooldown for a containment that changed nothing: a second attack is contained', () => {
+        const cfg = config({ CONTAINMENT_COOLDOWN_MINUTES: '60' });
+        const first = plan(cfg, incident({ id: 'earlier' }), [], NOW - 15 * MIN);
+        // The breaker row was unreadable: needs attention, no Graph write (the gates do not count).
+        const noWrite: Containment = {
+            ...first,
+            status: 'needs-attention',
+            startedAt: NOW - 15 * MIN,
+            steps: first.steps.map((s) =>
+                s.name === 'check-exclusions'
+                    ? { ...s, status: 'done', at: NOW - 15 * MIN }
+                    : s.name === 'circuit-breaker'
+                      ? { ...s, status: 'skipped', at: NOW - 15 * MIN }
+                      : s,
+            ),
+        };
+        expect(tookEffectAt(noWrite)).toBeUndefined();
+        expect(plan(cfg, incident(), [noWrite]).status).toBe('pending');
+        // Nor one still trying that has written nothing yet, nor one whose every write failed.
+        expect(plan(cfg, incident(), [{ ...first, status: 'retrying', startedAt: NOW - 15 * MIN }]).status).toBe(
+            'pending',
+        );
+        const refused: Containment = {
+            ...first,
+            status: 'needs-attention',
+            steps: first.steps.map((s) => (s.name === 'revoke-sessions' ? { ...s, status: 'failed', at: NOW } : s)),
+        };
+        expect(plan(cfg, incident(), [refused]).status).toBe('pending');
     });
 
     it('contains again after the cooldown, after a release, or after a deliberate non-containment', () => {
         const cfg = config({ CONTAINMENT_COOLDOWN_MINUTES: '60' });
-        const base = plan(cfg, incident({ id: 'earlier' }), [], NOW - 61 * MIN);
-        expect(plan(cfg, incident(), [{ ...base, status: 'contained' }]).status).toBe('pending');
-        const recent = plan(cfg, incident({ id: 'earlier' }), [], NOW - 10 * MIN);
+        const base = plan(cfg, incident({ id: 'earlier' }), [], NOW - 62 * MIN);
+        expect(plan(cfg, incident(), [tookEffect(base, NOW - 61 * MIN)]).status).toBe('pending');
+        const recent = tookEffect(plan(cfg, incident({ id: 'earlier' }), [], NOW - 10 * MIN), NOW - 10 * MIN);
         expect(plan(cfg, incident(), [{ ...recent, status: 'released' }]).status).toBe('pending');
         expect(plan(cfg, incident(), [{ ...recent, status: 'not-contained' }]).status).toBe('pending');
         expect(plan(cfg, incident(), [{ ...recent, status: 'dry-run' }]).status).toBe('pending');
@@ -195,8 +239,6 @@ describe('planContainment', () => {
         expect(plan(cfg, incident(), [{ ...recent, incidentId: incident().id, status: 'retrying' }]).status).toBe(
             'pending',
         );
-        // A containment still running is one.
-        expect(plan(cfg, incident(), [{ ...recent, status: 'retrying' }]).status).toBe('not-contained');
     });
 
     it('in dry-run records every step as dry-run with what it would do, and needs no run', () => {
@@ -593,20 +635,77 @@ describe('settle', () => {
 
 describe('the due-work rule: isNoticeDue, isNoticeReady, hasPendingWork', () => {
     const cfg = config({ MAX_STEP_ATTEMPTS: '3' });
-    const n = (status: Notice['status'], attempts: number): Notice => ({ kind: 'incident', status, attempts });
+    const n = (status: Notice['status'], attempts: number, extra: Partial<Notice> = {}): Notice => ({
+        kind: 'incident',
+        status,
+        attempts,
+        ...extra,
+    });
 
-    it('a notice is due when never tried or failed with attempts left', () => {
+    it('a notice is due when never tried, or failing and not given up (a row written before: attempts left)', () => {
         expect(isNoticeDue(n('pending', 0), cfg)).toBe(true);
+        expect(isNoticeDue(n('failed', 9, { nextAttemptAt: NOW, firstFailedAt: NOW }), cfg)).toBe(true);
+        expect(isNoticeDue(n('failed', 9, { gaveUpAt: NOW, firstFailedAt: NOW }), cfg)).toBe(false);
         expect(isNoticeDue(n('failed', 2), cfg)).toBe(true);
         expect(isNoticeDue(n('failed', 3), cfg)).toBe(false);
         expect(isNoticeDue(n('sent', 1), cfg)).toBe(false);
         expect(isNoticeDue(n('skipped', 0), cfg)).toBe(false);
+        expect(isNoticeDue(n('superseded', 0), cfg)).toBe(false);
     });
 
-    it('a finished containment whose notice failed MAX_STEP_ATTEMPTS times has no pending work', () => {
-        const c = { ...runAll(plan(cfg), ctx({ config: cfg })), notices: [n('failed', 3)] };
+    it('a failing notice backs off 1, 2, 4, ... minutes (at most an hour, or Retry-After) and is given up after NOTICE_RETRY_HOURS', () => {
+        const horizon = config({ NOTICE_RETRY_HOURS: '6' });
+        let notice = n('pending', 0);
+        let at = NOW;
+        const waits: number[] = [];
+        for (;;) {
+            notice = noticeFailed(notice, 'webhook answered 503', at, horizon);
+            if (notice.gaveUpAt !== undefined) break;
+            expect(isNoticeDue(notice, horizon)).toBe(true);
+            waits.push((notice.nextAttemptAt! - at) / MIN);
+            at = notice.nextAttemptAt!;
+        }
+        expect(waits.slice(0, 7)).toEqual([1, 2, 4, 8, 16, 32, 60]);
+        expect(notice).toMatchObject({ status: 'failed', firstFailedAt: NOW, error: 'webhook answered 503' });
+        expect(notice.gaveUpAt - NOW).toBeGreaterThanOrEqual(6 * 60 * MIN);
+        expect(notice.gaveUpAt - NOW).toBeLessThan(7 * 60 * MIN);
+        expect(isNoticeDue(notice, horizon)).toBe(false);
+        // A webhook back after eight minutes gets the notice: the fourth try is at minute 7, the fifth at 15.
+        expect(waits.slice(0, 4).reduce((a, b) => a + b)).toBe(15);
+        expect(noticeFailed(n('pending', 0), 'x', NOW, horizon, 20 * MIN).nextAttemptAt).toBe(NOW + 20 * MIN);
+    });
+
+    it('sends only the newest due notice of an incident, standing for the earlier ones', () => {
+        const c = runAll(plan(cfg), ctx({ config: cfg }));
+        const both: Containment = {
+            ...c,
+            notices: [
+                n('failed', 2, { nextAttemptAt: NOW, firstFailedAt: NOW }),
+                { kind: 'needs-attention', status: 'pending', attempts: 0 },
+                { kind: 'released', status: 'sent', attempts: 1 },
+            ],
+        };
+        expect(noticeToSend(both, cfg, NOW)).toEqual({
+            notice: both.notices[1],
+            supersedes: ['incident'],
+        });
+        // The newest waits for its backoff: nothing is sent meanwhile, not even the older one.
+        const waiting: Containment = {
+            ...both,
+            notices: [
+                both.notices[0]!,
+                { ...both.notices[1]!, status: 'failed', attempts: 1, nextAttemptAt: NOW + MIN },
+            ],
+        };
+        expect(noticeToSend(waiting, cfg, NOW)).toBeUndefined();
+        expect(noticeToSend(waiting, cfg, NOW + MIN)?.notice.kind).toBe('needs-attention');
+    });
+
+    it('a finished containment whose notice was given up has no pending work', () => {
+        const c = { ...runAll(plan(cfg), ctx({ config: cfg })), notices: [n('failed', 3, { gaveUpAt: NOW })] };
         expect(hasPendingWork(c, cfg)).toBe(false);
         expect(hasPendingWork({ ...c, notices: [n('failed', 2)] }, cfg)).toBe(true);
+        expect(hasPendingWork({ ...c, notices: [n('failed', 30, { nextAttemptAt: NOW })] }, cfg)).toBe(true);
         expect(hasPendingWork({ ...c, notices: [n('sent', 1)] }, cfg)).toBe(false);
     });
 
@@ -616,21 +715,21 @@ describe('the due-work rule: isNoticeDue, isNoticeReady, hasPendingWork', () => 
 
     it('the incident notice waits for the first run, so that it can say what was done', () => {
         const c = plan(cfg);
-        expect(isNoticeReady(c.notices[0]!, c, cfg)).toBe(false);
+        expect(isNoticeReady(c.notices[0]!, c, cfg, NOW)).toBe(false);
         const after = runAll(c, ctx({ config: cfg }), (name) =>
             name === 'revoke-sessions' ? failed(503, 'x') : done(),
         );
         expect(after.status).toBe('retrying');
-        expect(isNoticeReady(after.notices[0]!, after, cfg)).toBe(true);
+        expect(isNoticeReady(after.notices[0]!, after, cfg, NOW)).toBe(true);
         // Not while a run is in progress (the timer, or a second runner that lost the claim, would otherwise tell
         // the SOC "containment running" and nothing after).
         const running = claim(after, ctx({ config: cfg, now: after.nextAttemptAt! })).containment;
         expect(running.status).toBe('running');
-        expect(isNoticeReady(running.notices[0]!, running, cfg)).toBe(false);
+        expect(isNoticeReady(running.notices[0]!, running, cfg, NOW)).toBe(false);
         expect(hasPendingWork(running, cfg)).toBe(true);
         // Decided at plan time (never-contain): ready at once.
         const listed = plan(config({ NEVER_CONTAIN: USER_ID }));
-        expect(isNoticeReady(listed.notices[0]!, listed, cfg)).toBe(true);
+        expect(isNoticeReady(listed.notices[0]!, listed, cfg, NOW)).toBe(true);
     });
 });
 

@@ -10,7 +10,7 @@ import ts from 'typescript';
  */
 const ROOT = join(__dirname, '..', '..');
 const LAYERS: Array<[RegExp, number]> = [
-    [/^shared\/(errors|logger|time|upn|singleLine|mapConcurrent)\.ts$/, 0],
+    [/^shared\/(errors|logger|time|upn|singleLine|mapConcurrent|redact)\.ts$/, 0],
     [/^shared\/signin\//, 1],
     [/^shared\/detection\//, 2],
     [/^shared\/settings\//, 2],

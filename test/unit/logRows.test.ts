@@ -76,28 +76,64 @@ describe('the due-work rule for incident rows', () => {
         expect(hasPendingWork(released, withRows)).toBe(true);
     });
 
-    it('backs off after a failure (or as long as Retry-After says), and gives up after MAX_STEP_ATTEMPTS', () => {
+    it('backs off after a failure (or as long as Retry-After says), and gives up NOTICE_RETRY_HOURS after the first', () => {
+        const HOUR = 60 * MIN;
         let c = planned({ status: 'contained', runs: 1 });
-        c = { ...c, logRows: sentinelRowFailed(c.logRows!, 'contained', error, NOW) };
-        expect(c.logRows!.failing).toEqual({ state: 'contained', attempts: 1, nextAttemptAt: NOW + MIN, error });
+        c = { ...c, logRows: sentinelRowFailed(c.logRows!, 'contained', error, NOW, withRows) };
+        expect(c.logRows!.failing).toEqual({
+            state: 'contained',
+            attempts: 1,
+            nextAttemptAt: NOW + MIN,
+            error,
+            since: NOW,
+        });
         expect(isSentinelRowReady(c, withRows, NOW + MIN - 1)).toBe(false);
         expect(isSentinelRowReady(c, withRows, NOW + MIN)).toBe(true);
-        c = { ...c, logRows: sentinelRowFailed(c.logRows!, 'contained', error, NOW, 10 * MIN) };
-        expect(c.logRows!.failing).toMatchObject({ attempts: 2, nextAttemptAt: NOW + 10 * MIN });
-        c = { ...c, logRows: sentinelRowFailed(c.logRows!, 'contained', error, NOW) };
-        expect(c.logRows!.failing).toMatchObject({ attempts: 3, nextAttemptAt: NOW + 4 * MIN });
-        // Out of attempts: no longer due, so it holds nothing back and the incident can be forgotten...
+        c = { ...c, logRows: sentinelRowFailed(c.logRows!, 'contained', error, NOW + MIN, withRows, 10 * MIN) };
+        expect(c.logRows!.failing).toMatchObject({ attempts: 2, nextAttemptAt: NOW + 11 * MIN, since: NOW });
+        // An outage of hours: 1, 2, 4, ... minutes apart, at most an hour; still due past MAX_STEP_ATTEMPTS (3 here).
+        let at = NOW + 11 * MIN;
+        const waits: number[] = [];
+        for (let i = 0; i < 100; i++) {
+            c = { ...c, logRows: sentinelRowFailed(c.logRows!, 'contained', error, at, withRows) };
+            if (c.logRows!.failing!.gaveUpAt !== undefined) break;
+            waits.push((c.logRows!.failing!.nextAttemptAt - at) / MIN);
+            expect(isSentinelRowDue(c, withRows)).toBe(true);
+            expect(hasPendingWork(c, withRows)).toBe(true);
+            at = c.logRows!.failing!.nextAttemptAt;
+        }
+        expect(waits.slice(0, 6)).toEqual([4, 8, 16, 32, 60, 60]);
+        expect(Math.max(...waits)).toBe(60);
+        // Given up 24 hours after the first failure: no longer due, so it holds nothing back and the incident can be
+        // forgotten (health reports it)...
+        expect(c.logRows!.failing).toMatchObject({ since: NOW, gaveUpAt: expect.any(Number) });
+        expect(c.logRows!.failing!.gaveUpAt! - NOW).toBeGreaterThanOrEqual(24 * HOUR);
         expect(isSentinelRowDue(c, withRows)).toBe(false);
         expect(hasPendingWork(c, withRows)).toBe(false);
         let dry = planned({}, { ...withRows, mode: 'dry-run' });
         expect(isSettled(dry, withRows)).toBe(false);
-        for (let i = 0; i < 3; i++) dry = { ...dry, logRows: sentinelRowFailed(dry.logRows!, 'dry-run', error, NOW) };
+        dry = { ...dry, logRows: sentinelRowFailed(dry.logRows!, 'dry-run', error, NOW, withRows) };
+        dry = { ...dry, logRows: sentinelRowFailed(dry.logRows!, 'dry-run', error, NOW + 25 * HOUR, withRows) };
         expect(isSettled(dry, withRows)).toBe(true);
-        // ...until the state changes: a new state is a new row with attempts of its own.
+        // ...until the state changes: the latest state is a new row with retries of its own.
         const released: Containment = { ...c, status: 'released' };
         expect(isSentinelRowDue(released, withRows)).toBe(true);
         expect(isSentinelRowReady(released, withRows, NOW)).toBe(true);
-        expect(sentinelRowFailed(released.logRows!, 'released', error, NOW).failing).toMatchObject({ attempts: 1 });
+        expect(sentinelRowFailed(released.logRows!, 'released', error, NOW, withRows).failing).toMatchObject({
+            attempts: 1,
+            since: NOW,
+        });
+    });
+
+    it('reads a failing row written before retries had a horizon by the rule it was written under', () => {
+        const old = planned({
+            status: 'contained',
+            runs: 1,
+            logRows: { sequence: 0, failing: { state: 'contained', attempts: 2, nextAttemptAt: NOW, error } },
+        });
+        expect(isSentinelRowDue(old, withRows)).toBe(true);
+        const spent = { ...old, logRows: { ...old.logRows!, failing: { ...old.logRows!.failing!, attempts: 3 } } };
+        expect(isSentinelRowDue(spent, withRows)).toBe(false);
     });
 
     it('keeps the higher sequence when two senders race, and never records a failure over an accepted state', () => {
@@ -105,9 +141,9 @@ describe('the due-work rule for incident rows', () => {
         expect(rows).toEqual({ sequence: 1, reported: 'contained', at: NOW });
         // A duplicate (or a stale sender) of the same number changes nothing.
         expect(sentinelRowAccepted(rows, { state: 'retrying', sequence: 1 }, NOW + 1)).toEqual(rows);
-        expect(sentinelRowFailed(rows, 'contained', error, NOW)).toBe(rows);
+        expect(sentinelRowFailed(rows, 'contained', error, NOW, withRows)).toBe(rows);
         const next = sentinelRowAccepted(
-            sentinelRowFailed(rows, 'released', error, NOW),
+            sentinelRowFailed(rows, 'released', error, NOW, withRows),
             { state: 'released', sequence: 2 },
             NOW + 2,
         );

@@ -155,6 +155,49 @@ describe('loadContainmentConfig: the break-glass guard', () => {
         expect(loadContainmentConfig({ ...live, ...extra }).mode).toBe('live');
     });
 
+    it.each([
+        ['in quotes', '"bg@contoso.com"', '"\\"bg@contoso.com\\""'],
+        ['in angle brackets', '<bg@contoso.com>', '"<bg@contoso.com>"'],
+        ['as a mailto: link', 'mailto:bg@contoso.com', '"mailto:bg@contoso.com"'],
+        ['with a trailing zero-width space', 'bg@contoso.com\u200b', '"bg@contoso.com\\u200b"'],
+        ['with a right-to-left override', '\u202ebg@contoso.com', '"\\u202ebg@contoso.com"'],
+        ['without a domain', 'breakglass', '"breakglass"'],
+    ])('refuses a NEVER_CONTAIN entry %s, naming it visibly, even beside good ones', (_case, entry, shown) => {
+        const error = refusal({ ...live, NEVER_CONTAIN: `ok@contoso.com,${entry}` });
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).setting).toBe('NEVER_CONTAIN');
+        expect((error as Error).message).toContain(`lists ${shown}`);
+        // It is refused in dry-run too: the list means the same whatever the mode.
+        expect((refusal({ NEVER_CONTAIN: entry }) as ConfigError).setting).toBe('NEVER_CONTAIN');
+    });
+
+    it("accepts the entries Entra allows, a guest's #EXT# form and Unicode that normalises to them", () => {
+        const config = loadContainmentConfig({
+            ...live,
+            NEVER_CONTAIN: `o'brien.bg_1!#^~-x@contoso.co.uk, alice_fabrikam.com#EXT#@contoso.onmicrosoft.com, ${GUID}`,
+        });
+        expect(config.neverContain).toEqual(
+            new Set([
+                "o'brien.bg_1!#^~-x@contoso.co.uk",
+                'alice_fabrikam.com#ext#@contoso.onmicrosoft.com',
+                'alice@fabrikam.com',
+                GUID.toLowerCase(),
+            ]),
+        );
+    });
+
+    it('refuses the push-block group among the never-contain groups, and a group id among NEVER_CONTAIN users', () => {
+        const group = live.PUSH_BLOCK_GROUP_ID;
+        const both = refusal({ ...live, NEVER_CONTAIN_GROUP_IDS: `8f2e1d0c-4b3a-4291-8877-665544332211,${group}` });
+        expect((both as ConfigError).setting).toBe('PUSH_BLOCK_GROUP_ID');
+        expect((both as Error).message).toMatch(/also listed in NEVER_CONTAIN_GROUP_IDS/);
+        const breakGlassGroup = '8f2e1d0c-4b3a-4291-8877-665544332211';
+        const asUser = refusal({ ...live, NEVER_CONTAIN: breakGlassGroup, NEVER_CONTAIN_GROUP_IDS: breakGlassGroup });
+        expect((asUser as ConfigError).setting).toBe('NEVER_CONTAIN');
+        expect((asUser as Error).message).toContain(`lists ${breakGlassGroup}, which is a group id`);
+        expect((refusal({ ...live, NEVER_CONTAIN: group }) as ConfigError).setting).toBe('NEVER_CONTAIN');
+    });
+
     it('does not apply in dry-run, and a bad opt-out value is refused rather than read as false', () => {
         expect(loadContainmentConfig({}).mode).toBe('dry-run');
         expect((refusal({ ...live, ALLOW_NO_BREAK_GLASS: 'yes' }) as ConfigError).setting).toBe('ALLOW_NO_BREAK_GLASS');
@@ -251,7 +294,12 @@ const TABLE: { readonly [K in SettingName]: Row<K> } = {
     DISABLE_ACCOUNT: { ok: [['true', true]], bad: ['1'], unset: false, deploy: 'bool' },
     NOTIFY_WEBHOOK_URL: {
         ok: [['http://localhost:7071/hook', 'http://localhost:7071/hook']],
-        bad: ['mailto:soc@contoso.com', 'hook'],
+        // A malformed Workflows URL still carries its signature: never repeated (see the secret check below).
+        bad: [
+            'mailto:soc@contoso.com',
+            'hook',
+            'htps://prod-12.westeurope.logic.azure.com/workflows/1/triggers/manual/paths/invoke?sig=TopSecretSig',
+        ],
         unset: undefined,
         deploy: 'none',
     },
@@ -259,13 +307,20 @@ const TABLE: { readonly [K in SettingName]: Row<K> } = {
     RESET_PASSWORD: { ok: [['True', true]], bad: ['y'], unset: false, deploy: 'bool' },
     NEVER_CONTAIN: {
         ok: [[`BreakGlass@Contoso.com; ${GUID}`, ['breakglass@contoso.com', GUID.toLowerCase()]]],
-        bad: ['breakglass'],
+        // Each entry is checked by loadContainmentConfig, which names the bad one (below).
+        bad: [],
         unset: [],
         deploy: 'none',
     },
     NEVER_CONTAIN_GROUP_IDS: {
         ok: [[guids(20).join(',').toUpperCase(), guids(20)]],
         bad: [guids(21).join(','), 'admins'],
+        unset: [],
+        deploy: 'none',
+    },
+    RELEASE_KEY_SHA256: {
+        ok: [[`${'A'.repeat(64)}, ${'0'.repeat(64)}`, ['a'.repeat(64), '0'.repeat(64)]]],
+        bad: ['a'.repeat(63), 'the-key-itself', Array.from({ length: 11 }, () => 'b'.repeat(64)).join(',')],
         unset: [],
         deploy: 'none',
     },
@@ -285,9 +340,22 @@ const TABLE: { readonly [K in SettingName]: Row<K> } = {
         deploy: 'none',
     },
     MAX_STEP_ATTEMPTS: { ok: [['50', 50]], bad: ['51'], unset: 6, deploy: 'int' },
+    NOTICE_RETRY_HOURS: { ok: [['168', 168]], bad: ['0', '169'], unset: 24, deploy: 'int' },
+    READBACK_WINDOW_MINUTES: { ok: [['240', 240]], bad: ['0', '241'], unset: 30, deploy: 'int' },
+    GRAPH_CONCURRENCY: { ok: [['32', 32]], bad: ['0', '33'], unset: 4, deploy: 'int' },
     GRAPH_BASE_URL: {
-        ok: [['https://graph.microsoft.us/', 'https://graph.microsoft.us']],
-        bad: ['http://graph.microsoft.com'],
+        ok: [
+            ['https://graph.microsoft.us/', 'https://graph.microsoft.us'],
+            // A base URL that names a version sent every call to /v1.0/v1.0/…: the version is dropped.
+            ['https://graph.microsoft.com/v1.0', 'https://graph.microsoft.com'],
+            ['https://graph.microsoft.com/V1.0/', 'https://graph.microsoft.com'],
+            ['https://graph.microsoft.com/beta', 'https://graph.microsoft.com'],
+        ],
+        bad: [
+            'http://graph.microsoft.com',
+            'https://graph.microsoft.com/?api-version=1',
+            'https://graph.microsoft.com/#v1.0',
+        ],
         unset: 'https://graph.microsoft.com',
         deploy: 'none',
     },
@@ -522,5 +590,24 @@ describe('containmentWarnings', () => {
         ]);
         expect(containmentWarnings(loadContainmentConfig({ ...base, RESET_PASSWORD: 'true' }))).toEqual([]);
         expect(containmentWarnings(loadContainmentConfig({ ...base, CONTAINMENT_MODE: 'dry-run' }))).toEqual([]);
+    });
+
+    it('warns when live thresholds contain on one or two prompts, naming each, and only in live mode', () => {
+        const live = {
+            CONTAINMENT_MODE: 'live',
+            PUSH_BLOCK_GROUP_ID: '2c3d4e5f-6071-4283-94a5-b6c7d8e9f0a1',
+            NEVER_CONTAIN: 'breakglass@contoso.com',
+        };
+        const warn = (env: Record<string, string>) =>
+            containmentWarnings(loadContainmentConfig(env), loadDetectionConfig(env).policy);
+        expect(warn(live)).toEqual([]);
+        expect(warn({ ...live, DENIAL_THRESHOLD: '3', SPAM_THEN_SUCCESS_MIN_DENIALS: '3' })).toEqual([]);
+        expect(warn({ ...live, DENIAL_THRESHOLD: '1' })).toEqual([
+            expect.stringMatching(/^CONTAINMENT_MODE=live with DENIAL_THRESHOLD=1: one or two declined prompts/),
+        ]);
+        expect(warn({ ...live, DENIAL_THRESHOLD: '2', SPAM_THEN_SUCCESS_MIN_DENIALS: '1' })).toEqual([
+            expect.stringContaining('DENIAL_THRESHOLD=2 and SPAM_THEN_SUCCESS_MIN_DENIALS=1'),
+        ]);
+        expect(warn({ ...live, CONTAINMENT_MODE: 'dry-run', DENIAL_THRESHOLD: '1' })).toEqual([]);
     });
 });
