@@ -1,11 +1,11 @@
 import { z } from 'zod';
 
-import { mapConcurrent } from '../mapConcurrent';
-import { checkNeverContain } from '../settings/breakGlass';
-import { requireSetting } from '../settings/readSetting';
-import type { UserAccount } from '../graph/graphReads';
-import { Finding, ok, problem } from './check';
-import { describeFailure, HealthCheck, HealthContext, ReadFailure } from './context';
+import { mapConcurrent } from '../../mapConcurrent';
+import { checkNeverContain } from '../../settings/breakGlass';
+import { requireSetting } from '../../settings/readSetting';
+import type { UserAccount } from '../../graph/graphReads';
+import { Finding, ok, problem } from '../check';
+import { describeFailure, HealthCheck, HealthContext, ReadFailure } from '../context';
 
 /**
  * Does every NEVER_CONTAIN entry name a user? Start-up checks each entry's form (a GUID or a UPN), but a group's
