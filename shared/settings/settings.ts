@@ -204,10 +204,9 @@ export const SETTINGS = {
     }),
     NEVER_CONTAIN: spec({
         // Each entry is checked as an object id or a UPN in loadContainmentConfig, which names the one that is not.
-        // At most 100: doctor and /api/health resolve each entry through Graph (one or two calls each).
-        schema: lowerCaseList(z.string(), 100),
+        schema: lowerCaseList(z.string()),
         default: '',
-        accepts: 'a comma-separated list of at most 100 user object ids and UPNs',
+        accepts: 'a comma-separated list of user object ids and UPNs',
         description:
             'Users never contained (break-glass accounts belong here); their incidents are still recorded and notified.',
     }),
