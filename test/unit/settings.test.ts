@@ -307,8 +307,8 @@ const TABLE: { readonly [K in SettingName]: Row<K> } = {
     RESET_PASSWORD: { ok: [['True', true]], bad: ['y'], unset: false, deploy: 'bool' },
     NEVER_CONTAIN: {
         ok: [[`BreakGlass@Contoso.com; ${GUID}`, ['breakglass@contoso.com', GUID.toLowerCase()]]],
-        // Each entry is checked by loadContainmentConfig, which names the bad one (below).
-        bad: [],
+        // Each entry is checked by loadContainmentConfig, which names the bad one (below); the list is capped at 1,000.
+        bad: [Array.from({ length: 1001 }, (_, i) => `bg${i}@contoso.com`).join(',')],
         unset: [],
         deploy: 'none',
     },
