@@ -32,6 +32,7 @@ import { loadLikeTheWorker } from '../test/packaging/workerStandIn';
 import { EventRecorder } from '../cli/replayEvents';
 import { hotSource } from './campaigns';
 import { writeRealisticStream } from './realisticStream';
+import { rowSizeBench } from './rowSize';
 import { tenantStream } from './streams';
 import { wave } from './wave';
 
@@ -510,6 +511,7 @@ async function main(): Promise<void> {
     if (!only || only === 'registrations') registrations();
     if (!only || only === 'coldstart') coldStart();
     if (!only || only === 'wave') await wave();
+    if (!only || only === 'rowsize') rowSizeBench();
 }
 
 main().catch((e) => {

@@ -6,7 +6,7 @@ import { renderBacktestHtml } from './htmlReport/page';
 import { UsageError } from './io';
 import type { Progress } from './progress';
 import { campaignSweep, SourceRecorder } from './campaignSweep';
-import { addSweeps, defaultGrid, thresholdSweep } from './thresholdSweep';
+import { addSweeps, defaultGrid, defaultSustainedGrid, thresholdSweep } from './thresholdSweep';
 
 /** Users swept between two progress updates. */
 const SWEEP_SLICE = 500;
@@ -50,11 +50,11 @@ export async function writeHtmlReport(file: string, input: WriteHtmlReportInput)
     const policy = input.detection.policy;
     const grid = defaultGrid(policy);
     const users = [...input.recorder.users()];
-    const now = Date.now();
+    const options = { now: Date.now(), sustained: defaultSustainedGrid(policy) };
     // In slices, so that progress reaches the terminal while it runs (the sweep itself is synchronous).
-    let sweep = thresholdSweep([], policy, grid, { now });
+    let sweep = thresholdSweep([], policy, grid, options);
     for (let i = 0; i < users.length; i += SWEEP_SLICE) {
-        sweep = addSweeps(sweep, thresholdSweep(users.slice(i, i + SWEEP_SLICE), policy, grid, { now }));
+        sweep = addSweeps(sweep, thresholdSweep(users.slice(i, i + SWEEP_SLICE), policy, grid, options));
         await input.progress.phase('threshold sweep, users', Math.min(users.length, i + SWEEP_SLICE), users.length);
     }
     const { started, progress: _progress, sources, ...rest } = input;

@@ -119,6 +119,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             new UserRows({
                 store: options.store,
                 windowMs: options.detection.policy.windowMs,
+                longWindowMs: options.detection.policy.sustainedWindowMs,
                 ...(options.containment ? { containment: options.containment } : {}),
             }),
         detection: options.detection,

@@ -134,6 +134,7 @@ export class EventRecorder {
             ...(ipAddress !== undefined ? { ipAddress } : {}),
             ...(app !== undefined ? { appDisplayName: app } : {}),
             ...(userType !== undefined ? { userType } : {}),
+            ...(e.asn !== undefined ? { asn: e.asn } : {}),
             ...(e.drillId !== undefined ? { drillId: e.drillId } : {}),
         };
         return c;

@@ -1,7 +1,7 @@
 import { mergeEvents } from '../shared/detection/mergePrompts';
 import { mergeRegistrations } from '../shared/detection/persistence';
 import type { Incident } from '../shared/detection/userState';
-import type { MfaKind } from '../shared/signin/matchers';
+import type { MfaKind } from '../shared/signin/mfaKinds';
 import { isSecurityInfoEvent, SecurityInfoChange, SecurityInfoEvent, SignInEvent } from '../shared/signin/signInEvent';
 import type { RecordedUser } from './replayEvents';
 

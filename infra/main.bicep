@@ -78,6 +78,21 @@ param timeoutWeight string = '0.5'
 @maxValue(1000)
 param spamThenSuccessMinDenials int = 3
 
+@description('SUSTAINED_WINDOW_HOURS: the long window, by event time, for the sustained trigger and a spam-then-success over hours.')
+@minValue(1)
+@maxValue(168)
+param sustainedWindowHours int = 4
+
+@description('SUSTAINED_THRESHOLD: weighted prompts within SUSTAINED_WINDOW_HOURS that open a sustained incident, however paced.')
+@minValue(1)
+@maxValue(1000)
+param sustainedThreshold int = 15
+
+@description('REMOVAL_LOOKBACK_MINUTES: how far before the prompt that completed a trigger the removal of new methods reaches at most.')
+@minValue(10)
+@maxValue(1440)
+param removalLookbackMinutes int = 60
+
 @description('FRAUD_REPORT_TRIGGER: a single "report fraud" answer opens an incident at once.')
 param fraudReportTrigger bool = true
 
@@ -327,6 +342,9 @@ var productSettings = {
   DENIAL_WINDOW_MINUTES: string(denialWindowMinutes)
   TIMEOUT_WEIGHT: timeoutWeight
   SPAM_THEN_SUCCESS_MIN_DENIALS: string(spamThenSuccessMinDenials)
+  SUSTAINED_WINDOW_HOURS: string(sustainedWindowHours)
+  SUSTAINED_THRESHOLD: string(sustainedThreshold)
+  REMOVAL_LOOKBACK_MINUTES: string(removalLookbackMinutes)
   FRAUD_REPORT_TRIGGER: fraudReportTrigger ? 'true' : 'false'
   LATE_EVENT_TOLERANCE_HOURS: string(lateEventToleranceHours)
   MAX_CLOCK_SKEW_MINUTES: string(maxClockSkewMinutes)

@@ -187,6 +187,7 @@ export class Runtime {
             new UserRows({
                 store: this.store,
                 windowMs: this.detection.policy.windowMs,
+                longWindowMs: this.detection.policy.sustainedWindowMs,
                 containment: this.containment,
             }),
     );

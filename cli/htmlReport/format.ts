@@ -19,8 +19,11 @@ export const KIND_LABELS: Readonly<Record<TimelineEntry['kind'], string>> = {
     'sms-wrong-code': 'wrong SMS code',
     'fraud-report': 'fraud reported',
     'mfa-approved': 'approved',
+    'prompt-failed': 'prompt failed, outcome unknown',
     'method-registered': 'method registered',
     'default-method-changed': 'default method changed',
+    'method-updated': 'method updated',
+    'method-deleted': 'method deleted',
 };
 
 export const TRIGGER_LABELS: Readonly<Record<IncidentView['trigger'], string>> = {
@@ -28,5 +31,6 @@ export const TRIGGER_LABELS: Readonly<Record<IncidentView['trigger'], string>> =
     'fraud-report': 'fraud reported',
     'spam-then-success': 'approved after denials',
     'method-registered-after-attack': 'method registered after an attack',
+    sustained: 'sustained over hours',
     'push-spray': 'sprayed in a campaign',
 };

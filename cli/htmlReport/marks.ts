@@ -23,11 +23,14 @@ export function markShape(kind: Kind, x: number, y: number): Html {
             return markup`<path d="M${cx} ${y - 7}L${(x + 7).toFixed(1)} ${y + 6}L${(x - 7).toFixed(1)} ${y + 6}Z" fill="${MARK_COLOURS.fraud}"/>`;
         case 'push-timeout':
         case 'voice-timeout':
+        case 'prompt-failed':
             return markup`<circle cx="${cx}" cy="${y}" r="4.5" fill="#fff" stroke="${MARK_COLOURS.unanswered}" stroke-width="2"/>`;
         case 'mfa-approved':
             return markup`<circle cx="${cx}" cy="${y}" r="7" fill="${MARK_COLOURS.approved}" stroke="#fff" stroke-width="1.5"/>`;
         case 'method-registered':
         case 'default-method-changed':
+        case 'method-updated':
+        case 'method-deleted':
             return markup`<rect x="${(x - 5).toFixed(1)}" y="${y - 5}" width="10" height="10" fill="${MARK_COLOURS.registered}" transform="rotate(45 ${cx} ${y})"/>`;
         case 'voice-denied':
         case 'sms-wrong-code':

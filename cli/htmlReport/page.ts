@@ -5,7 +5,7 @@ import { campaignsSection } from './campaigns';
 import { incidentsSection } from './incidents';
 import { STYLE } from './style';
 import { summarySection } from './summary';
-import { sweepSection } from './sweep';
+import { sustainedSweepSection, sweepSection } from './sweep';
 
 /**
  * The whole report as one self-contained HTML document: inline CSS and SVG, no script, and a Content-Security-Policy
@@ -30,7 +30,7 @@ export function renderBacktestHtml(r: BacktestReport): string {
 <h1>MFA fatigue backtest</h1>
 <p class="muted">${plural(r.totals.records, 'record')} replayed through the responder's detection in ${(r.elapsedMs / 1000).toFixed(1)} s · report made ${utc(r.generatedAt)} · mfa-responder replay --html</p>
 </header>
-${summarySection(r)}${sweepSection(r)}${campaignsSection(r)}${incidentsSection(r)}
+${summarySection(r)}${sweepSection(r)}${sustainedSweepSection(r)}${campaignsSection(r)}${incidentsSection(r)}
 <footer>Made by <code>mfa-responder replay --html</code>. Times are UTC event times from the sign-in logs. Nothing was changed in the tenant${contained ? ' except by --contain' : ''}.</footer>
 </main>
 </body>

@@ -45,3 +45,41 @@ ${s.grid.thresholds.map(
 </section>
 `;
 }
+
+/**
+ * The long window's sweep: incidents for each SUSTAINED_THRESHOLD x SUSTAINED_WINDOW_HOURS, the short window as in
+ * this run; drawn like the threshold sweep, in a table of its own.
+ */
+export function sustainedSweepSection(r: BacktestReport): Html | null {
+    const s = r.sweep?.sustained;
+    if (!s) return null;
+    const max = Math.max(1, ...s.cells.map((c) => c.incidents));
+    const cell = (threshold: number, windowHours: number) => {
+        const c = s.cells.find((x) => x.threshold === threshold && x.windowHours === windowHours)!;
+        const current = threshold === s.current.threshold && windowHours === s.current.windowHours;
+        const lightness = sweepLightness(c.incidents, max);
+        const detail = Object.entries(c.byTrigger)
+            .map(([trigger, n]) => `${trigger}: ${n}`)
+            .join(', ');
+        const title =
+            `SUSTAINED_THRESHOLD=${threshold}, SUSTAINED_WINDOW_HOURS=${windowHours}: ` +
+            `${plural(c.incidents, 'incident')} for ${plural(c.users, 'user')}${detail ? ` (${detail})` : ''}` +
+            (current ? ' (the settings of this run)' : '');
+        const ink = lightness < 60 ? ';color:#fff' : '';
+        return markup`<td class="${current ? 'current' : ''}" style="background:hsl(0,75%,${lightness}%)${ink}" title="${title}" data-sustained-threshold="${threshold}" data-sustained-window="${windowHours}">${number(c.incidents)}</td>`;
+    };
+    return markup`<section id="sweep-sustained">
+<h2>Long-window sweep</h2>
+<p>Incidents over the same input for each <code>SUSTAINED_THRESHOLD</code> (rows) and <code>SUSTAINED_WINDOW_HOURS</code>
+(columns), <code>DENIAL_THRESHOLD</code> and <code>DENIAL_WINDOW_MINUTES</code> as in this run: attacks paced to slip
+under the short window, and approvals after refused prompts from their own source over hours. The outlined cell is this
+run's settings. Hover a cell for its incidents by trigger.</p>
+<div class="scroll card"><table class="sweep">
+<tr><th class="axis">threshold ↓ · window (hours) →</th>${s.grid.windowsHours.map((w) => markup`<th class="num">${w}</th>`)}</tr>
+${s.grid.thresholds.map(
+    (t) => markup`<tr><th class="num">${t}</th>${s.grid.windowsHours.map((w) => cell(t, w))}</tr>
+`,
+)}</table></div>
+</section>
+`;
+}

@@ -8,9 +8,9 @@ import { roundTicks, tickLabel } from './timeAxis';
 /** The timeline's rows, top to bottom: each kind of prompt or change is drawn on one of them. */
 const ROWS: ReadonlyArray<{ label: string; kinds: ReadonlyArray<TimelineEntry['kind']> }> = [
     { label: 'declined', kinds: ['push-denied', 'voice-denied', 'sms-wrong-code', 'fraud-report'] },
-    { label: 'unanswered', kinds: ['push-timeout', 'voice-timeout'] },
+    { label: 'unanswered', kinds: ['push-timeout', 'voice-timeout', 'prompt-failed'] },
     { label: 'approved', kinds: ['mfa-approved'] },
-    { label: 'registered', kinds: ['method-registered', 'default-method-changed'] },
+    { label: 'registered', kinds: ['method-registered', 'default-method-changed', 'method-updated', 'method-deleted'] },
 ];
 
 /**

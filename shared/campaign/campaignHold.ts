@@ -5,7 +5,7 @@ import type { CampaignPolicy, SourceType } from './campaignPolicy';
  * circuit breaker up to CAMPAIGN_MAX_USERS; above it, blocking push for everyone an attacker chose to prompt would be the
  * attacker's denial of service, so a person decides. A campaign named only by an autonomous system (alone or with a
  * user agent) is a strong signal but not a place: many unrelated people share one, so a person decides too. Either
- * way the users who approved a prompt or reported fraud are contained at once (containment/campaignHold.ts).
+ * way the users who approved a prompt or reported fraud are contained at once (containment/plan.ts).
  */
 export function campaignHoldReason(
     campaign: { readonly id: string; readonly type: SourceType },

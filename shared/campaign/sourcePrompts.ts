@@ -1,4 +1,4 @@
-import type { MfaKind } from '../signin/matchers';
+import type { MfaKind } from '../signin/mfaKinds';
 import { isSecurityInfoEvent, SignInEvent, UserEvent } from '../signin/signInEvent';
 import type { CampaignPolicy } from './campaignPolicy';
 import type { Outcome, SourcePrompt } from './sourceShard';

@@ -5,8 +5,35 @@
 import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { singleLine } from '../singleLine';
+import { incidentConfidence } from './confidence';
 import { cloneContainment, Containment, isActive, newNotice, StepName } from './model';
 import { STEPS } from './stepTable';
+
+/**
+ * New evidence made an incident the circuit breaker held high-confidence (the user approved from the attacking
+ * source, or reported fraud): it is contained after all, whatever the breaker says now. The run starts again at the
+ * breaker, which lets a high-confidence incident through; the SOC is told again. Only a hold by the breaker is lifted
+ * so (never NEVER_CONTAIN or the cooldown), and only in live mode. Pure: the containment unchanged otherwise.
+ */
+export function reopenIfHeld(c: Containment, incident: Incident, config: ContainmentConfig): Containment {
+    if (c.status !== 'not-contained' || !c.heldByBreaker || c.mode !== 'live') return c;
+    if (incidentConfidence(incident) !== 'high') return c;
+    const next = cloneContainment(c);
+    next.status = 'pending';
+    delete next.reason;
+    delete next.finishedAt;
+    delete next.heldByBreaker;
+    for (const s of next.steps) {
+        if (s.status === 'done' || s.name === 'check-exclusions') continue;
+        s.status = 'pending';
+        s.attempts = 0;
+        delete s.detail;
+        delete s.error;
+    }
+    const sent = next.notices.findIndex((n) => n.kind === 'incident');
+    if (sent >= 0) next.notices[sent] = newNotice('incident', config);
+    return next;
+}
 
 /**
  * An approval arrived for an incident whose containment was already planned (the user gave in after the attack was

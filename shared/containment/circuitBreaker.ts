@@ -1,45 +1,68 @@
 import { createHash } from 'node:crypto';
 
+import type { Confidence } from './confidence';
+
 const MINUTE = 60_000;
 const HOUR_MINUTES = 60;
+/** Share keys remembered within the hour (newest kept); each is a 22-character hash, so the row stays small. */
+export const MAX_SHARE_KEYS = 256;
+/** Held users named within the hour (newest kept), each cut to this many characters. */
+export const MAX_HELD = 25;
+const MAX_HOLDER = 128;
+
+export interface AcquireOptions {
+    readonly now: number;
+    /** MAX_CONTAINMENTS_PER_HOUR. */
+    readonly max: number;
+    /**
+     * Requests with the same key within the breaker's hour share one slot: a push-spray campaign is one decision
+     * (`campaign:<campaignId>`), and a retried containment of one incident is still one (`incident:<id>`).
+     */
+    readonly shareKey?: string;
+    /** `high` is contained whatever the cap (and counted); `normal` (default) is held past it. */
+    readonly confidence?: Confidence;
+    /** Who is held when the breaker refuses: named in the notice of the open breaker (a UPN or user id). */
+    readonly holder?: string;
+}
 
 export interface BreakerDecision {
     readonly acquired: boolean;
-    /** Containments counted in the last hour, this one included when acquired. */
+    /** Containments counted in the last hour, this one included when it took a slot. */
     readonly inLastHour: number;
-    /** The request joined the slot its `shareKey` took earlier in the hour: no new slot was taken. */
-    readonly shared?: true;
-}
-
-/** What a request for a slot says: when, the cap, and the decision it belongs to. */
-export interface AcquireOptions {
-    readonly now: number;
-    readonly max: number;
-    /**
-     * Requests with the same key within the breaker's hour share ONE slot: a push-spray campaign (`campaign:<id>`) is
-     * one decision, however many of its users are contained.
-     */
-    readonly shareKey?: string;
+    /** It shares the slot an earlier request with the same share key took within the hour. */
+    readonly shared?: boolean;
+    /** A high-confidence containment taken past the cap. */
+    readonly overCap?: boolean;
+    /** Users the breaker held within the hour (this one included when refused), oldest first: bounded. */
+    readonly held: readonly string[];
 }
 
 /**
  * The tenant-wide cap on containments per hour. A parser bug or an Entra outage that makes everyone look attacked
- * must not lock out the whole company: past the cap, incidents are recorded and notified, not contained.
+ * must not lock out the whole company: past the cap, incidents are recorded and notified, not contained. What decoys
+ * can spend is only that: a high-confidence incident (see confidence.ts) is never held.
  */
 export interface CircuitBreaker {
-    /** Takes a slot if fewer than `max` were taken in the hour before `now` (or joins its `shareKey`'s slot). */
+    /** Takes a slot (or shares one, or is held), as `decide` says, and stores what changed. */
     tryAcquire(options: AcquireOptions): Promise<BreakerDecision>;
     /** Containments counted in the hour before `now`, taking nothing (doctor, /api/health). */
     peek(now: number): Promise<number>;
 }
 
-/** The count `decide` would start from, without taking a slot: a cap of 0 never takes one. */
-export function countInLastHour(counts: MinuteCounts, now: number): number {
-    return decide(counts, now, 0).decision.inLastHour;
-}
-
 /** Containments per minute (minutes since the epoch → count), the last hour only: at most 60 small entries. */
 export type MinuteCounts = Readonly<Record<string, number>>;
+
+/** What the breaker row holds: the counts, the share keys taken (hash → minute), the users held (name, minute). */
+export interface BreakerState {
+    readonly counts: MinuteCounts;
+    readonly shared?: Readonly<Record<string, number>>;
+    readonly held?: ReadonlyArray<readonly [string, number]>;
+}
+
+/** The count `decide` would start from, without taking a slot. */
+export function countInLastHour(counts: MinuteCounts, now: number): number {
+    return recentCounts(counts, now).inLastHour;
+}
 
 /**
  * How far ahead of this call's minute a stored minute may be and still count: another instance whose clock is a
@@ -48,16 +71,14 @@ export type MinuteCounts = Readonly<Record<string, number>>;
 export const FUTURE_MINUTES = 5;
 
 /**
- * Pure: the decision and the new counts. The counts are per minute, so the row has the same small size at any cap
- * (a cap of 10,000 is 60 numbers, not 10,000 slots). The window is the 60 whole minutes up to the newest minute
- * counted: `now`'s, or a slightly later one another writer stored, which is never dropped. Entries further ahead
- * than FUTURE_MINUTES, and anything that is not a minute with a positive whole count, are ignored and not written.
+ * The counts of the 60 whole minutes up to the newest minute counted: `now`'s, or a slightly later one another writer
+ * stored, which is never dropped. Entries further ahead than FUTURE_MINUTES, and anything that is not a minute with a
+ * positive whole count, are ignored and not written. One entry per minute, however the stored key spells it.
  */
-export function decide(
+function recentCounts(
     counts: MinuteCounts,
     now: number,
-    max: number,
-): { decision: BreakerDecision; counts?: MinuteCounts } {
+): { recent: Record<string, number>; inLastHour: number; oldest: number } {
     const minute = Math.floor(now / MINUTE);
     const valid: Array<[number, number]> = [];
     let newest = minute;
@@ -71,67 +92,87 @@ export function decide(
     let inLastHour = 0;
     for (const [m, n] of valid) {
         if (m <= newest - HOUR_MINUTES) continue;
-        // One entry per minute, however the stored key spells it: the row stays at 60 entries at most.
         recent[String(m)] = (recent[String(m)] ?? 0) + n;
         inLastHour += n;
     }
-    if (inLastHour >= max) return { decision: { acquired: false, inLastHour } };
-    recent[String(minute)] = (recent[String(minute)] ?? 0) + 1;
-    return { decision: { acquired: true, inLastHour: inLastHour + 1 }, counts: recent };
+    return { recent, inLastHour, oldest: newest - HOUR_MINUTES + 1 };
+}
+
+/** A share key as the row stores it: a fixed-size hash, whatever the caller's key. */
+const hashKey = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 22);
+
+/** Entries of a list or record that are well-formed and within the hour; junk is ignored and not written back. */
+function withinHour<T>(entries: Iterable<[T, unknown]>, oldest: number, latest: number): Array<[T, number]> {
+    const out: Array<[T, number]> = [];
+    for (const [k, m] of entries)
+        if (Number.isInteger(m) && (m as number) >= oldest && (m as number) <= latest) out.push([k, m as number]);
+    return out;
 }
 
 /**
- * Shared slots: a hash of each share key that took a slot, with the minute it took it. Only keys of the last hour are
- * kept, and at most MAX_SHARED_KEYS of them (the newest), so that the row stays small at any cap: a key forgotten
- * early takes a slot of its own next time, which only trips the breaker sooner.
+ * Pure: the decision and the new state (absent when nothing is to write). The counts are per minute, so the row has
+ * the same small size at any cap (a cap of 10,000 is 60 numbers, not 10,000 slots).
+ * - A request whose share key took a slot within the hour shares it: acquired, nothing counted.
+ * - Under the cap: a slot is taken.
+ * - Past the cap, a high-confidence request still takes one (counted, `overCap`): decoys cannot spend its protection.
+ * - Past the cap, a normal request is held; its holder joins the list of held users the open breaker names.
  */
-export type SharedSlots = Readonly<Record<string, number>>;
-
-/** Shared keys remembered at most: 800 entries of about 30 characters stay far under a 64 KiB Table property. */
-export const MAX_SHARED_KEYS = 800;
-
-/** The breaker's whole state: per-minute counts, and which shared decisions took their slot when. */
-export interface BreakerState {
-    readonly counts: MinuteCounts;
-    readonly shared?: SharedSlots;
-}
-
-/** A share key as it is stored: 16 hex digits of its SHA-256 (a campaign id is long, and names a source). */
-export function shareKeyHash(key: string): string {
-    return createHash('sha256').update(key).digest('hex').slice(0, 16);
-}
-
-/**
- * Pure: the decision for one request, and the state to write (none when nothing changed). A request whose share key
- * took a slot within the hour joins it (nothing is written: a redelivery changes nothing); any other request is
- * `decide`'s, and a share key that takes a slot is remembered with its minute.
- */
-export function decideShared(
+export function decide(
     state: BreakerState,
     options: AcquireOptions,
 ): { decision: BreakerDecision; state?: BreakerState } {
-    const minute = Math.floor(options.now / MINUTE);
-    const hash = options.shareKey === undefined ? undefined : shareKeyHash(options.shareKey);
-    const inHour = (m: number) => Number.isInteger(m) && m > minute - HOUR_MINUTES && m <= minute + FUTURE_MINUTES;
-    const taken = hash === undefined ? undefined : state.shared?.[hash];
-    if (taken !== undefined && inHour(taken)) {
-        return { decision: { acquired: true, inLastHour: countInLastHour(state.counts, options.now), shared: true } };
+    const { now, max } = options;
+    const minute = Math.floor(now / MINUTE);
+    const { recent, inLastHour, oldest } = recentCounts(state.counts, now);
+    const latest = minute + FUTURE_MINUTES;
+    const sharedEntries = withinHour(Object.entries(state.shared ?? {}), oldest, latest);
+    const shared = Object.fromEntries(sharedEntries);
+    const held = withinHour(
+        (Array.isArray(state.held) ? state.held : [])
+            .filter((e): e is readonly [string, number] => Array.isArray(e) && typeof e[0] === 'string')
+            .map(([who, m]) => [who, m] as [string, unknown]),
+        oldest,
+        latest,
+    );
+    const heldNames = held.map(([who]) => who);
+    const key = options.shareKey !== undefined ? hashKey(options.shareKey) : undefined;
+    if (key !== undefined && key in shared) {
+        return { decision: { acquired: true, inLastHour, shared: true, held: heldNames } };
     }
-    const { decision, counts } = decide(state.counts, options.now, options.max);
-    if (!counts) return { decision };
-    if (hash === undefined) return { decision, state: { counts, ...(state.shared ? { shared: state.shared } : {}) } };
-    const kept = Object.entries(state.shared ?? {})
-        .filter(([h, m]) => h !== hash && inHour(m))
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, MAX_SHARED_KEYS - 1);
-    return { decision, state: { counts, shared: Object.fromEntries([[hash, minute], ...kept]) } };
+    const high = options.confidence === 'high';
+    if (inLastHour >= max && !high) {
+        const holder = options.holder?.slice(0, MAX_HOLDER);
+        if (holder === undefined || heldNames.includes(holder)) {
+            return { decision: { acquired: false, inLastHour, held: heldNames } };
+        }
+        const nextHeld = [...held, [holder, minute] as [string, number]].slice(-MAX_HELD);
+        return {
+            decision: { acquired: false, inLastHour, held: nextHeld.map(([who]) => who) },
+            state: { counts: recent, shared, held: nextHeld },
+        };
+    }
+    recent[String(minute)] = (recent[String(minute)] ?? 0) + 1;
+    if (key !== undefined) {
+        shared[key] = minute;
+        const keys = Object.entries(shared).sort((a, b) => a[1] - b[1]);
+        for (const [k] of keys.slice(0, Math.max(0, keys.length - MAX_SHARE_KEYS))) delete shared[k];
+    }
+    return {
+        decision: {
+            acquired: true,
+            inLastHour: inLastHour + 1,
+            ...(inLastHour >= max ? { overCap: true } : {}),
+            held: heldNames,
+        },
+        state: { counts: recent, shared, held },
+    };
 }
 
 export class MemoryCircuitBreaker implements CircuitBreaker {
     #state: BreakerState = { counts: {} };
 
     async tryAcquire(options: AcquireOptions): Promise<BreakerDecision> {
-        const { decision, state } = decideShared(this.#state, options);
+        const { decision, state } = decide(this.#state, options);
         if (state) this.#state = state;
         return decision;
     }

@@ -35,6 +35,14 @@ export interface StepError {
     readonly retryAt?: number;
 }
 
+/** A method the removal deleted, as listed on the incident. */
+export interface RemovedMethod {
+    readonly type: string;
+    /** Its creation time in Graph, ms. */
+    readonly createdAt: number;
+    readonly displayName?: string;
+}
+
 export interface ContainmentStep {
     readonly name: StepName;
     status: StepStatus;
@@ -58,6 +66,8 @@ export interface ContainmentStep {
     earlier?: string;
     /** New evidence arrived while the step was in flight: it runs again once this call ends. */
     redo?: boolean;
+    /** remove-new-methods: every method it deleted, over all its runs, with type and creation time (bounded). */
+    removed?: RemovedMethod[];
 }
 
 export type ContainmentStatus =
@@ -179,6 +189,11 @@ export interface Containment {
     nextAttemptAt?: number;
     startedAt?: number;
     finishedAt?: number;
+    /**
+     * Held by the open circuit breaker (not contained): when, how many containments the hour had, and the users it
+     * held that hour. Cleared when new evidence makes the incident high-confidence and it is contained after all.
+     */
+    heldByBreaker?: { at: number; inLastHour: number; users: string[] };
     /** What the push block did, so that a release can undo it. */
     pushBlock?: { mode: 'group'; groupId: string } | { mode: 'remove-method'; deleted: number };
     /** From the sign-in records: Graph does not revoke sessions of guests. */

@@ -5,9 +5,23 @@
 import type { ContainmentConfig } from '../settings/containment';
 import type { Incident } from '../detection/userState';
 import { upnForms } from '../upn';
-import { campaignHold } from './campaignHold';
 import { Containment, ContainmentStatus, newNotice, StepName } from './model';
 import { STEP_BY_NAME, STEPS } from './stepTable';
+
+/**
+ * Why a push-spray incident is held back from automatic containment, or undefined when it is contained as any other.
+ * Campaign detection decides it when the incident opens (shared/campaign/campaignHold.ts: a campaign above
+ * CAMPAIGN_MAX_USERS, or named by an autonomous system only); a user who approved a prompt or reported fraud is
+ * contained whatever it says, their account being known to be in play. Break-glass exclusions still apply to them, as
+ * to everyone.
+ */
+function campaignHold(
+    incident: Pick<Incident, 'trigger' | 'campaignHold' | 'approval' | 'fraudReports'>,
+): string | undefined {
+    if (incident.trigger !== 'push-spray' || !incident.campaignHold) return undefined;
+    if (incident.approval !== undefined || incident.fraudReports > 0) return undefined;
+    return incident.campaignHold;
+}
 
 /** Statuses of a containment that may still hold the user (not released, not deliberately left alone, not dry-run). */
 const HOLDING: ReadonlySet<ContainmentStatus> = new Set([

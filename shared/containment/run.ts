@@ -16,6 +16,7 @@ import {
     StepName,
 } from './model';
 import { isNeverContained } from './plan';
+import { MAX_REMOVED_LISTED } from './removeNewMethods';
 import type { StepResult } from './steps';
 import { STEP_BY_NAME } from './stepTable';
 
@@ -88,6 +89,18 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
         if (result.verified !== undefined) s.verified = result.verified;
         if (result.attention !== undefined) s.attention = result.attention;
         else delete s.attention;
+        if (result.removed && result.removed.length > 0) {
+            // Kept across runs (a registration may make the removal run again): what was removed stays listed.
+            const listed = [...(s.removed ?? []), ...result.removed];
+            s.removed = listed
+                .filter(
+                    (m, i) =>
+                        listed.findIndex(
+                            (x) => x.type === m.type && x.createdAt === m.createdAt && x.displayName === m.displayName,
+                        ) === i,
+                )
+                .slice(0, MAX_REMOVED_LISTED);
+        }
         if (redo) {
             // A registration arrived while this step was in flight: its result may predate it; run it again.
             s.status = 'pending';
@@ -95,6 +108,7 @@ export function advance(c: Containment, ctx: RunContext, step: StepName, result:
         }
         if (result.facts?.pushBlock) next.pushBlock = result.facts.pushBlock;
         if (result.facts?.account) next.account = result.facts.account;
+        if (result.facts?.heldByBreaker) next.heldByBreaker = result.facts.heldByBreaker;
         if (result.stop) return { containment: settle(next, ctx, result.stop) };
     }
     return pickNext(next, ctx);

@@ -2,11 +2,11 @@
  * The step table: every Graph action of a containment, in order, with what makes it idempotent, and the helpers only
  * the steps use (read-backs, the guest rule, what a person must do about a default method).
  */
-import type { Incident } from '../detection/userState';
 import { GraphCallError } from '../graph/callGraph';
-import type { AuthMethod } from '../graph/graphActions';
 import type { AccountFacts, Containment, StepName } from './model';
-import { StepContext, stepError, StepResult, StepSpec } from './steps';
+import { CIRCUIT_BREAKER } from './breakerStep';
+import { REMOVE_NEW_METHODS, removesNewMethods } from './removeNewMethods';
+import { defaultMethodAttention, readBack, StepContext, StepResult, StepSpec, verifyLater, windowText } from './steps';
 
 const GUEST_NOT_REVOKED =
     'guest user: Graph does not revoke sign-in sessions of external users; their home tenant must';
@@ -17,72 +17,6 @@ function isGuest(c: Containment): boolean {
 
 const stepDone = (c: Containment, name: StepName) => c.steps.some((s) => s.name === name && s.status === 'done');
 const isSynced = (c: Containment) => c.account?.onPremisesSyncEnabled === true;
-
-/**
- * When an attack began, for deleting what was registered since: its own first prompt, or for a persistence incident
- * the first prompt of the attack it follows.
- */
-export function attackStart(incident: Incident): number {
-    return incident.attackFirstSeen ?? incident.firstSeen;
-}
-
-/** Incidents after which what was registered since the attack began is removed: persistence, or an approval. */
-export function removesNewMethods(incident: Incident): boolean {
-    return (
-        incident.trigger === 'method-registered-after-attack' ||
-        incident.trigger === 'spam-then-success' ||
-        incident.approval !== undefined
-    );
-}
-
-/** Types deleted when created since the attack began; anything else new is left to a person. */
-const REMOVABLE = new Set(['microsoftAuthenticator', 'fido2', 'softwareOath', 'phone', 'email', 'temporaryAccessPass']);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Reads back until `check` holds, a few times (directory writes take a moment to be read back), within the step's
- * deadline. `unknown` when time ran out before the tries did: the step is then tried again later (its action is
- * idempotent), rather than reported as not having taken.
- */
-async function readBack(ctx: StepContext, check: () => Promise<boolean>, tries = 3): Promise<boolean | 'unknown'> {
-    for (let i = 0; i < tries; i++) {
-        if (await check()) return true;
-        if (i === tries - 1) break;
-        const pause = 1000 * 2 ** i;
-        if (ctx.now() + pause >= ctx.deadline) return 'unknown';
-        await sleep(pause);
-    }
-    return false;
-}
-
-/** What a person does about a default method Graph will not delete while the user has others. */
-function defaultMethodAttention(methods: readonly AuthMethod[]): string {
-    const which = methods.map((m) => `${m.type}${m.displayName ? ` "${m.displayName}"` : ''}`).join(', ');
-    return `Graph will not delete the user's default method (${which}) while they have others: change their default method in Entra (Authentication methods), then delete it by hand${methods.some((m) => m.type === 'microsoftAuthenticator') ? ', or use PUSH_BLOCK_MODE=group' : ''}`;
-}
-
-/**
- * A change that does not read back yet (Entra replicates group membership and methods eventually, not at once), or
- * whose read-back ran out of time: a failed step, tried again by the timer (its action is idempotent), across ticks,
- * until READBACK_WINDOW_MINUTES after the first such answer; it never costs the step an attempt. Undefined once the
- * window is over: the step then reports what a person must check.
- * https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/
- */
-function verifyLater(ctx: StepContext, name: StepName, what: string): StepResult | undefined {
-    const since = ctx.containment.steps.find((s) => s.name === name)?.unverifiedSince ?? ctx.now();
-    if (ctx.now() - since >= ctx.config.readBackWindowMs) return undefined;
-    return {
-        error: {
-            code: 'NotYetVerified',
-            message: `${what} was made but does not read back yet (directory replication); the timer checks it again`,
-        },
-        unverifiedSince: since,
-    };
-}
-
-/** The read-back window as a person reads it. */
-const windowText = (ctx: StepContext) => `${Math.round(ctx.config.readBackWindowMs / 60_000)} min`;
 
 /** What a person must do about a 403 on a sensitive property (accountEnabled, passwordProfile) of an admin. */
 const COVERS_ADMINS =
@@ -148,49 +82,7 @@ export const STEPS: readonly StepSpec[] = [
             };
         },
     },
-    {
-        name: 'circuit-breaker',
-        included: () => true,
-        wouldDo: (config) => `would take one of the ${config.maxContainmentsPerHour} containments allowed per hour`,
-        gate: true,
-        idempotent: 'a slot is taken once: the step is done afterwards and never runs again for this incident',
-        run: async ({ incident, config, breaker, now }) => {
-            let decision;
-            try {
-                decision = await breaker.tryAcquire({
-                    now: now(),
-                    max: config.maxContainmentsPerHour,
-                    // A push-spray campaign is one decision: its users share one slot.
-                    ...(incident.campaignId ? { shareKey: `campaign:${incident.campaignId}` } : {}),
-                });
-            } catch (e) {
-                return {
-                    status: 'skipped',
-                    detail: 'the circuit breaker could not be read or updated',
-                    stop: {
-                        status: 'needs-attention',
-                        reason: `circuit breaker unavailable (${stepError(e).code}): not contained; contain by hand if needed`,
-                    },
-                };
-            }
-            if (!decision.acquired) {
-                return {
-                    status: 'skipped',
-                    detail: `${decision.inLastHour} containments in the last hour`,
-                    stop: {
-                        status: 'not-contained',
-                        reason: `circuit breaker open: ${decision.inLastHour} containments in the last hour (MAX_CONTAINMENTS_PER_HOUR=${config.maxContainmentsPerHour}); recorded and notified, not contained`,
-                    },
-                };
-            }
-            return {
-                status: 'done',
-                detail: decision.shared
-                    ? `shares the slot of campaign ${incident.campaignId ?? ''} (${decision.inLastHour} of ${config.maxContainmentsPerHour} in the last hour)`
-                    : `containment ${decision.inLastHour} of ${config.maxContainmentsPerHour} allowed in the last hour`,
-            };
-        },
-    },
+    CIRCUIT_BREAKER,
     {
         name: 'revoke-sessions',
         included: () => true,
@@ -258,54 +150,7 @@ export const STEPS: readonly StepSpec[] = [
             };
         },
     },
-    {
-        name: 'remove-new-methods',
-        included: (config, incident) => config.removeNewMethods && removesNewMethods(incident),
-        wouldDo: (_config, incident) =>
-            `would delete every authentication method created since ${new Date(attackStart(incident)).toISOString()}`,
-        idempotent: 'a method already deleted answers 404, which counts as deleted',
-        run: async (ctx) => {
-            const { incident, graph } = ctx;
-            const since = attackStart(incident);
-            const methods = await graph.listMethods(incident.userId);
-            const fresh = methods.filter((m) => m.createdAt !== undefined && m.createdAt >= since);
-            const removable = fresh.filter((m) => REMOVABLE.has(m.type) && m.segment);
-            const otherFresh = fresh.filter((m) => !removable.includes(m));
-            const undated = methods.filter((m) => m.createdAt === undefined && m.type !== 'password');
-            const { deleted, refusedAsDefault } = await graph.deleteMethods(incident.userId, removable);
-            const kept = new Set(refusedAsDefault.map((m) => m.id));
-            const gone = new Set(removable.filter((m) => !kept.has(m.id)).map((m) => m.id));
-            const read = await readBack(ctx, async () =>
-                (await graph.listMethods(incident.userId)).every((m) => !gone.has(m.id)),
-            );
-            if (read !== true) {
-                const later = verifyLater(ctx, 'remove-new-methods', 'the deletion of the new methods');
-                if (later) return later;
-            }
-            const verified = read === true;
-            const describe = (list: typeof methods) =>
-                list.map((m) => `${m.type}${m.displayName ? ` "${m.displayName}"` : ''}`).join(', ');
-            const leftover = [
-                ...(undated.length > 0
-                    ? [`check these methods, which carry no creation date, with the user: ${describe(undated)}`]
-                    : []),
-                ...(otherFresh.length > 0
-                    ? [`new methods this responder does not delete: ${describe(otherFresh)}`]
-                    : []),
-                ...(refusedAsDefault.length > 0 ? [defaultMethodAttention(refusedAsDefault)] : []),
-                ...(verified ? [] : [`some deleted methods are still listed after ${windowText(ctx)}`]),
-            ];
-            return {
-                status: 'done',
-                detail:
-                    `deleted ${deleted} method(s) created since ${new Date(since).toISOString()}` +
-                    (removable.length > 0 ? ` (${describe(removable)})` : '') +
-                    (verified ? '; read back' : ''),
-                verified,
-                ...(leftover.length > 0 ? { attention: leftover.join('; ') } : {}),
-            };
-        },
-    },
+    REMOVE_NEW_METHODS,
     {
         name: 'reset-password',
         included: (config) => config.resetPassword,

@@ -7,9 +7,9 @@ import type { Incident } from '../detection/userState';
 import { ensureError } from '../errors';
 import { redactSecrets } from '../redact';
 import { GraphCallError } from '../graph/callGraph';
-import type { GraphActions } from '../graph/graphActions';
+import type { AuthMethod, GraphActions } from '../graph/graphActions';
 import type { CircuitBreaker } from './circuitBreaker';
-import type { Containment, ContainmentStatus, StepError, StepName } from './model';
+import type { Containment, ContainmentStatus, RemovedMethod, StepError, StepName } from './model';
 
 /** What a step's run needs. Built by the runner; steps do no storage I/O of their own. */
 export interface StepContext {
@@ -24,7 +24,7 @@ export interface StepContext {
 }
 
 /** Facts a step learned that the containment keeps (plain data, merged by the core). */
-export type StepFacts = Pick<Containment, 'pushBlock' | 'account'>;
+export type StepFacts = Pick<Containment, 'pushBlock' | 'account' | 'heldByBreaker'>;
 
 export type StepResult =
     | {
@@ -35,6 +35,8 @@ export type StepResult =
           readonly verified?: boolean;
           /** What a person still has to do; the containment then ends in needs-attention (after its other steps). */
           readonly attention?: string;
+          /** Methods deleted by this run (remove-new-methods). */
+          readonly removed?: readonly RemovedMethod[];
           /** Ends the run with this status: the user must not (or need not) be contained further. */
           readonly stop?: { readonly status: ContainmentStatus; readonly reason: string };
       }
@@ -93,3 +95,53 @@ export async function executeStep(spec: StepSpec, ctx: StepContext): Promise<Ste
         return { error: stepError(e) };
     }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reads back until `check` holds, a few times (directory writes take a moment to be read back), within the step's
+ * deadline. `unknown` when time ran out before the tries did: the step is then tried again later (its action is
+ * idempotent), rather than reported as not having taken.
+ */
+export async function readBack(
+    ctx: StepContext,
+    check: () => Promise<boolean>,
+    tries = 3,
+): Promise<boolean | 'unknown'> {
+    for (let i = 0; i < tries; i++) {
+        if (await check()) return true;
+        if (i === tries - 1) break;
+        const pause = 1000 * 2 ** i;
+        if (ctx.now() + pause >= ctx.deadline) return 'unknown';
+        await sleep(pause);
+    }
+    return false;
+}
+
+/** What a person does about a default method Graph will not delete while the user has others. */
+export function defaultMethodAttention(methods: readonly AuthMethod[]): string {
+    const which = methods.map((m) => `${m.type}${m.displayName ? ` "${m.displayName}"` : ''}`).join(', ');
+    return `Graph will not delete the user's default method (${which}) while they have others: change their default method in Entra (Authentication methods), then delete it by hand${methods.some((m) => m.type === 'microsoftAuthenticator') ? ', or use PUSH_BLOCK_MODE=group' : ''}`;
+}
+
+/**
+ * A change that does not read back yet (Entra replicates group membership and methods eventually, not at once), or
+ * whose read-back ran out of time: a failed step, tried again by the timer (its action is idempotent), across ticks,
+ * until READBACK_WINDOW_MINUTES after the first such answer; it never costs the step an attempt. Undefined once the
+ * window is over: the step then reports what a person must check.
+ * https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/
+ */
+export function verifyLater(ctx: StepContext, name: StepName, what: string): StepResult | undefined {
+    const since = ctx.containment.steps.find((s) => s.name === name)?.unverifiedSince ?? ctx.now();
+    if (ctx.now() - since >= ctx.config.readBackWindowMs) return undefined;
+    return {
+        error: {
+            code: 'NotYetVerified',
+            message: `${what} was made but does not read back yet (directory replication); the timer checks it again`,
+        },
+        unverifiedSince: since,
+    };
+}
+
+/** The read-back window as a person reads it. */
+export const windowText = (ctx: StepContext) => `${Math.round(ctx.config.readBackWindowMs / 60_000)} min`;

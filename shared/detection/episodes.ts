@@ -1,13 +1,22 @@
-import { DENIAL_KINDS } from '../signin/matchers';
+import { DENIAL_KINDS } from '../signin/mfaKinds';
 import { addToIncident } from './incidentCounters';
 import type { DetectionPolicy } from './policy';
 import { Incident, PERSISTENCE_TRIGGER, Prompt, UserState } from './userState';
 
 // Which attack episode a prompt belongs to: open incidents, released ones and their follow-ups.
 
-/** Whether an event at `t` falls within W of the incident's first and last prompt: the same episode. */
-function inEpisode(inc: Incident, t: number, windowMs: number): boolean {
-    return t >= inc.firstSeen - windowMs && t <= inc.lastSeen + windowMs;
+/**
+ * The quiet gap that ends an incident's episode: W, or for a `sustained` incident the long window (its prompts came
+ * slowly; the next one of the same attack is as slow, and is the same attack).
+ */
+export function episodeGapMs(inc: Pick<Incident, 'trigger'>, policy: DetectionPolicy): number {
+    return inc.trigger === 'sustained' ? Math.max(policy.sustainedWindowMs, policy.windowMs) : policy.windowMs;
+}
+
+/** Whether an event at `t` falls within the gap of the incident's first and last prompt: the same episode. */
+function inEpisode(inc: Incident, t: number, policy: DetectionPolicy): boolean {
+    const gap = episodeGapMs(inc, policy);
+    return t >= inc.firstSeen - gap && t <= inc.lastSeen + gap;
 }
 
 /**
@@ -28,12 +37,12 @@ export const isDrill = (p: Prompt) => p.drillId !== undefined;
  * released without knowing it, which is a new incident (see `releasedAttackOf`). Prompts never join a persistence
  * incident: it counts registrations, not prompts.
  */
-function episodeFor(incidents: readonly Incident[], p: Prompt, windowMs: number): Incident | undefined {
+function episodeFor(incidents: readonly Incident[], p: Prompt, policy: DetectionPolicy): Incident | undefined {
     let open: Incident | undefined;
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
         // A follow-up of a released attack takes that attack's approvals only (see releasedAttackOf).
-        if (inc.trigger === PERSISTENCE_TRIGGER || isFollowUp(inc) || !inEpisode(inc, p.time, windowMs)) continue;
+        if (inc.trigger === PERSISTENCE_TRIGGER || isFollowUp(inc) || !inEpisode(inc, p.time, policy)) continue;
         if ((inc.drill === true) !== isDrill(p)) continue;
         if (inc.closedAt === undefined) open ??= inc;
         else if (p.time <= inc.closedAt) {
@@ -62,10 +71,10 @@ export function attachToEpisodes(state: UserState, policy: DetectionPolicy, touc
         moved = false;
         for (const p of state.prompts) {
             if (p.incidentId !== undefined) continue;
-            const inc = episodeFor(state.incidents, p, policy.windowMs);
+            const inc = episodeFor(state.incidents, p, policy);
             if (!inc) continue;
             if (p.kind === 'mfa-approved' && p.time < inc.firstSeen && !isFollowUp(inc)) continue;
-            addToIncident(inc, p, policy.windowMs);
+            addToIncident(inc, p, episodeGapMs(inc, policy));
             touched.add(inc);
             moved = true;
         }
@@ -78,7 +87,11 @@ export function attachToEpisodes(state: UserState, policy: DetectionPolicy, touc
  * arrive after it. That is the user giving in during the attack, whatever the SOC concluded, so it opens a
  * spam-then-success incident of its own, linked to the released one and contained like any other.
  */
-export function releasedAttackOf(incidents: readonly Incident[], p: Prompt, windowMs: number): Incident | undefined {
+export function releasedAttackOf(
+    incidents: readonly Incident[],
+    p: Prompt,
+    policy: DetectionPolicy,
+): Incident | undefined {
     // An approval an incident knows already (its prompt since forgotten, and a row of it redelivered) is not news.
     if (incidents.some((i) => p.rowIds.some((r) => i.evidence.includes(r)))) return undefined;
     if (incidents.some((i) => i.approval?.at === p.time && i.approval.ipAddress === p.ipAddress)) return undefined;
@@ -86,7 +99,7 @@ export function releasedAttackOf(incidents: readonly Incident[], p: Prompt, wind
         const inc = incidents[i]!;
         if (inc.trigger === PERSISTENCE_TRIGGER || isFollowUp(inc) || inc.closedAt === undefined) continue;
         if ((inc.drill === true) !== isDrill(p)) continue;
-        if (p.time >= inc.firstSeen && p.time <= inc.closedAt && inEpisode(inc, p.time, windowMs)) {
+        if (p.time >= inc.firstSeen && p.time <= inc.closedAt && inEpisode(inc, p.time, policy)) {
             // Released although it recorded an approval: the SOC knew the user gave in, so no approval of it is news.
             return inc.approval ? undefined : inc;
         }
@@ -94,17 +107,21 @@ export function releasedAttackOf(incidents: readonly Incident[], p: Prompt, wind
     return undefined;
 }
 
-/** The unassigned denials (drill or real, as the trigger) connected to the trigger by gaps of at most W: the episode. */
-export function episodeAround(prompts: readonly Prompt[], at: Prompt, windowMs: number): Prompt[] {
+/**
+ * The episode a new incident takes: the unassigned denials (drill or real, as the trigger) from the first of those
+ * that completed the trigger (`since`) to the trigger, and those connected to them by gaps of at most W on either
+ * side. A slow attack's prompts are all in its long window, however far apart; a burst's are within W of each other.
+ */
+export function episodeAround(prompts: readonly Prompt[], at: Prompt, windowMs: number, since = at.time): Prompt[] {
     const denials = prompts.filter(
         (p) => p.incidentId === undefined && DENIAL_KINDS.has(p.kind) && isDrill(p) === isDrill(at),
     );
-    // Start from the last denial at or before the trigger (for an approval, the denials before it).
-    let idx = -1;
-    for (let i = 0; i < denials.length; i++) if (denials[i]!.time <= at.time) idx = i;
-    if (idx < 0) return [];
-    let lo = idx;
-    let hi = idx;
+    // The last denial at or before the trigger (for an approval, the denials before it), and the first since `since`.
+    let hi = -1;
+    for (let i = 0; i < denials.length; i++) if (denials[i]!.time <= at.time) hi = i;
+    if (hi < 0) return [];
+    let lo = hi;
+    while (lo > 0 && denials[lo - 1]!.time >= since) lo--;
     while (lo > 0 && denials[lo]!.time - denials[lo - 1]!.time <= windowMs) lo--;
     while (hi < denials.length - 1 && denials[hi + 1]!.time - denials[hi]!.time <= windowMs) hi++;
     return denials.slice(lo, hi + 1);

@@ -1,4 +1,5 @@
-import type { MfaKind } from '../signin/matchers';
+import type { MfaKind } from '../signin/mfaKinds';
+import { networkOf, SourceMatch } from '../signin/networkSource';
 import { Incident, MAX_ADDRESSES_PER_INCIDENT, MAX_EVIDENCE_PER_INCIDENT, Prompt } from './userState';
 
 // How the prompts of an incident are counted and kept as its evidence.
@@ -20,6 +21,9 @@ function count(inc: Incident, kind: MfaKind): void {
         case 'sms-wrong-code':
             inc.smsWrongCodes = (inc.smsWrongCodes ?? 0) + 1;
             return;
+        case 'prompt-failed':
+            inc.unknownOutcomes = (inc.unknownOutcomes ?? 0) + 1;
+            return;
         case 'fraud-report':
             inc.fraudReports++;
             inc.denials++;
@@ -33,6 +37,19 @@ function count(inc: Incident, kind: MfaKind): void {
 }
 
 /**
+ * How an approval's source matches the attack's prompts: one of their addresses, one of their /24 or /64 networks,
+ * or one of their autonomous systems. Undefined: from elsewhere (or the records said nothing to compare).
+ */
+function attackSourceOf(inc: Incident, p: Prompt): SourceMatch | undefined {
+    if (p.ipAddress !== undefined) {
+        if (inc.ipAddresses.includes(p.ipAddress)) return 'address';
+        const net = networkOf(p.ipAddress);
+        if (net !== undefined && inc.ipAddresses.some((ip) => networkOf(ip) === net)) return 'network';
+    }
+    return p.asn !== undefined && inc.asns?.includes(p.asn) ? 'autonomous-system' : undefined;
+}
+
+/**
  * Assigns a prompt to an incident and counts it (an approval is recorded, not counted; its rows are evidence too, so
  * that a redelivery after the prompt was forgotten is recognised). A released incident keeps the range it had when
  * released: late rows join it and count, but never stretch its episode, so that a later attack delivered after them
@@ -42,10 +59,12 @@ export function addToIncident(inc: Incident, p: Prompt, windowMs: number): void 
     p.incidentId = inc.id;
     if (p.kind === 'mfa-approved') {
         if (!inc.approval && p.time >= inc.firstSeen && p.time <= inc.lastSeen + windowMs) {
+            const sameSource = attackSourceOf(inc, p);
             inc.approval = {
                 at: p.time,
                 ...(p.ipAddress ? { ipAddress: p.ipAddress } : {}),
                 fromDenialIp: p.ipAddress !== undefined && inc.ipAddresses.includes(p.ipAddress),
+                ...(sameSource ? { sameSource } : {}),
             };
         }
         for (const r of p.rowIds) pushBounded(inc.evidence, r, MAX_EVIDENCE_PER_INCIDENT);
@@ -59,6 +78,13 @@ export function addToIncident(inc: Incident, p: Prompt, windowMs: number): void 
         inc.lastSeen = Math.max(inc.lastSeen, p.time);
     }
     pushBounded(inc.ipAddresses, p.ipAddress, MAX_ADDRESSES_PER_INCIDENT);
+    if (
+        p.asn !== undefined &&
+        !(inc.asns ?? []).includes(p.asn) &&
+        (inc.asns?.length ?? 0) < MAX_ADDRESSES_PER_INCIDENT
+    ) {
+        (inc.asns ??= []).push(p.asn);
+    }
     pushBounded(inc.apps, p.app, MAX_ADDRESSES_PER_INCIDENT);
     for (const r of p.rowIds) pushBounded(inc.evidence, r, MAX_EVIDENCE_PER_INCIDENT);
 }
@@ -84,6 +110,7 @@ export function recount(incidents: readonly Incident[], prompts: readonly Prompt
         const fresh: Incident = { ...inc, denials: 0, timeouts: 0, fraudReports: 0 };
         delete fresh.voiceDenials;
         delete fresh.smsWrongCodes;
+        delete fresh.unknownOutcomes;
         for (const p of mine) count(fresh, p.kind);
         inc.denials = fresh.denials;
         inc.timeouts = fresh.timeouts;
@@ -92,5 +119,7 @@ export function recount(incidents: readonly Incident[], prompts: readonly Prompt
             inc.voiceDenials = fresh.voiceDenials ?? 0;
         if (fresh.smsWrongCodes !== undefined || inc.smsWrongCodes !== undefined)
             inc.smsWrongCodes = fresh.smsWrongCodes ?? 0;
+        if (fresh.unknownOutcomes !== undefined || inc.unknownOutcomes !== undefined)
+            inc.unknownOutcomes = fresh.unknownOutcomes ?? 0;
     }
 }

@@ -1,4 +1,4 @@
-import { KIND_RANK, MfaKind } from '../signin/matchers';
+import { KIND_RANK, MfaKind } from '../signin/mfaKinds';
 import type { SignInEvent } from '../signin/signInEvent';
 import { MAX_KEYS_PER_CLASS, MAX_ROW_IDS_PER_PROMPT, Prompt } from './userState';
 
@@ -67,22 +67,25 @@ class PromptIndex {
             if (this.#byKey.get(k) === from) this.#byKey.set(k, into);
         }
         this.#keySets.delete(from);
-        mergeFields(into, from.time, from.kind, from.ipAddress, from.app, from.rowIds, from.incidentId);
+        mergeFields(into, from, from.rowIds, from.incidentId);
     }
 }
 
-function mergeFields(
-    into: Prompt,
-    time: number,
-    kind: MfaKind,
-    ipAddress: string | undefined,
-    app: string | undefined,
-    rowIds: readonly string[],
-    incidentId: string | undefined,
-): void {
+/** What a row or a prompt says about a prompt: when, what happened, from where. */
+interface Seen {
+    readonly time: number;
+    readonly kind: MfaKind;
+    readonly ipAddress?: string | undefined;
+    readonly asn?: number | undefined;
+    readonly app?: string | undefined;
+}
+
+function mergeFields(into: Prompt, seen: Seen, rowIds: readonly string[], incidentId: string | undefined): void {
+    const { time, kind, ipAddress, app } = seen;
     if (time < into.time || (time === into.time && ipAddress !== undefined && into.ipAddress === undefined)) {
         into.time = time;
         if (ipAddress !== undefined) into.ipAddress = ipAddress;
+        if (seen.asn !== undefined) into.asn = seen.asn;
         if (app !== undefined) into.app = app;
     }
     if (KIND_RANK[kind] > KIND_RANK[into.kind]) into.kind = kind;
@@ -113,13 +116,14 @@ export function mergeEvents(prompts: Prompt[], events: readonly SignInEvent[], c
         if (!target) {
             target = { keys: [], time: e.time, kind: e.kind, rowIds: [] };
             if (e.ipAddress) target.ipAddress = e.ipAddress;
+            if (e.asn !== undefined) target.asn = e.asn;
             if (e.appDisplayName) target.app = e.appDisplayName;
             if (e.drillId) target.drillId = e.drillId;
             index.add(target, false);
         }
         for (let i = 1; i < found.length; i++) index.absorb(target, found[i]!);
         for (const k of e.keys) index.addKey(target, k);
-        mergeFields(target, e.time, e.kind, e.ipAddress, e.appDisplayName, [e.recordId], undefined);
+        mergeFields(target, { ...e, app: e.appDisplayName }, [e.recordId], undefined);
     }
     let newDenials = 0;
     for (const p of index.live) {

@@ -1,4 +1,5 @@
-import type { SecurityInfoEvent } from '../signin/signInEvent';
+import { givesFactor, SecurityInfoEvent } from '../signin/signInEvent';
+import { attackStartOf } from './openIncident';
 import type { DetectionPolicy } from './policy';
 import {
     Incident,
@@ -12,11 +13,16 @@ import {
 
 /**
  * What attackers do after the approval (Uber 2022, Lapsus$, Scattered Spider): register a method of their own. A
- * security-information change for a user, after the first prompt of one of their attacks and before that attack was
- * released (or, never released, within PERSISTENCE_WINDOW_HOURS of its last prompt), opens a
+ * change that gives a way to authenticate (a method registered, updated or made the default; the legacy per-user MFA
+ * data changed), after one of the user's attacks began (as a person dates it, attackStartOf) and before that attack
+ * was released (or, never released, within PERSISTENCE_WINDOW_HOURS of its last prompt), opens a
  * `method-registered-after-attack` incident linked to the attack. Changes close in time (within the window of each
- * other) join one such incident; a change with no attack before it, or after a release, opens nothing.
+ * other) join one such incident; a change with no attack before it, or after a release, opens nothing. A deletion is
+ * recorded among the user's changes, never alerted on alone.
  */
+
+/** What changed, per incident, kept for people (each line bounded by the parser). */
+const MAX_CHANGES_PER_INCIDENT = 8;
 
 function add(list: string[], value: string | undefined, max: number): void {
     if (value !== undefined && value !== '' && list.length < max && !list.includes(value)) list.push(value);
@@ -65,6 +71,7 @@ export function mergeRegistrations(
                 time: e.time,
                 kind: e.kind,
                 methods: [...e.methods],
+                ...(e.detail ? { detail: e.detail } : {}),
                 ...(e.ipAddress ? { ipAddress: e.ipAddress } : {}),
                 initiatedBy: e.initiatedBy,
                 rowIds: [e.recordId],
@@ -105,7 +112,7 @@ function attackAmong(
 ): Incident | undefined {
     for (let i = incidents.length - 1; i >= 0; i--) {
         const inc = incidents[i]!;
-        if (inc.trigger === PERSISTENCE_TRIGGER || t < inc.firstSeen || (inc.drill === true) !== drill) continue;
+        if (inc.trigger === PERSISTENCE_TRIGGER || t < attackStartOf(inc) || (inc.drill === true) !== drill) continue;
         const until = inc.closedAt ?? inc.lastSeen + policy.persistenceWindowMs;
         if (inc.closedAt !== undefined ? t < until : t <= until) return inc;
     }
@@ -119,6 +126,8 @@ function joinIncident(inc: Incident, r: Registration, attack: Incident): void {
     inc.methods ??= [];
     for (const m of r.methods) add(inc.methods, m, 16);
     if (inc.methods.length > 1) inc.methods = inc.methods.filter((m) => m !== 'unknown');
+    if (inc.methods.length === 0) inc.methods.push('unknown');
+    if (r.detail !== undefined) add((inc.changes ??= []), r.detail, MAX_CHANGES_PER_INCIDENT);
     add(inc.ipAddresses, r.ipAddress, MAX_ADDRESSES_PER_INCIDENT);
     if (r.ipAddress !== undefined && attack.ipAddresses.includes(r.ipAddress)) inc.fromAttackIp = true;
     for (const id of r.rowIds) add(inc.evidence, id, MAX_EVIDENCE_PER_INCIDENT);
@@ -139,7 +148,7 @@ export function linkRegistrations(
 ): Incident[] {
     const created: Incident[] = [];
     for (const r of registrations) {
-        if (r.incidentId !== undefined) continue;
+        if (r.incidentId !== undefined || !givesFactor(r.kind)) continue;
         const attack = attackFor(incidents, r.time, policy);
         if (!attack) continue;
         const open = incidents.find(
@@ -170,7 +179,9 @@ export function linkRegistrations(
             apps: [],
             evidence: [],
             relatedIncidentId: attack.id,
-            attackFirstSeen: attack.firstSeen,
+            attackFirstSeen: attackStartOf(attack),
+            // A late row of a change made before the release: what the user registers after it is theirs.
+            ...(attack.closedAt !== undefined ? { attackReleasedAt: attack.closedAt } : {}),
             methods: [],
             fromAttackIp: false,
             // What follows a drill is part of the drill: a canary re-registering a method never gets it deleted.

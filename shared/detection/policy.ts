@@ -6,8 +6,20 @@ export interface DetectionPolicy {
     readonly windowMs: number;
     /** Weight of an unanswered push (0 = ignore timeouts, 1 = count them as denials). */
     readonly timeoutWeight: number;
-    /** K: weighted denials within W before a fresh MFA approval that open a spam-then-success incident. */
+    /**
+     * K: weighted denials within W before a fresh MFA approval that open a spam-then-success incident; also the
+     * refused prompts from the approving source within the long window that do.
+     */
     readonly spamThenSuccessMinDenials: number;
+    /** The long window, by event time, in ms (SUSTAINED_WINDOW_HOURS, at most the retention). */
+    readonly sustainedWindowMs: number;
+    /** Weighted prompts within the long window that open a `sustained` incident, however they are paced. */
+    readonly sustainedThreshold: number;
+    /**
+     * How far before the prompt that completed a trigger the removal of new methods reaches at most, in ms
+     * (REMOVAL_LOOKBACK_MINUTES): the attack as a person dates it, never a chain of sparse prompts hours earlier.
+     */
+    readonly removalLookbackMs: number;
     /** A fraud report opens an incident at once. */
     readonly fraudReportOpensIncident: boolean;
     /** How far behind the newest event a late record still counts, in ms; older state is pruned. */
@@ -28,6 +40,9 @@ export const DEFAULT_POLICY: DetectionPolicy = {
     windowMs: 10 * 60_000,
     timeoutWeight: 0.5,
     spamThenSuccessMinDenials: 3,
+    sustainedWindowMs: 4 * 3_600_000,
+    sustainedThreshold: 15,
+    removalLookbackMs: 60 * 60_000,
     fraudReportOpensIncident: true,
     retentionMs: 24 * 3_600_000,
     maxPromptsPerUser: 500,

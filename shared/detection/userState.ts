@@ -1,4 +1,5 @@
-import type { MfaKind } from '../signin/matchers';
+import type { MfaKind } from '../signin/mfaKinds';
+import type { SourceMatch } from '../signin/networkSource';
 import type { SecurityInfoChange } from '../signin/signInEvent';
 
 /** One MFA push prompt (or fresh MFA approval) of a user, after the rows that describe it were merged. */
@@ -9,6 +10,8 @@ export interface Prompt {
     time: number;
     kind: MfaKind;
     ipAddress?: string;
+    /** The autonomous system it came from, when the record said. */
+    asn?: number;
     app?: string;
     /** Sign-in row ids, a few at most: evidence for the SOC. */
     rowIds: string[];
@@ -26,6 +29,8 @@ export interface Registration {
     kind: SecurityInfoChange;
     /** Method types (Graph's names), `unknown` when the log did not say. */
     methods: string[];
+    /** What changed, for people (the activity and its reason), when the record said. */
+    detail?: string;
     ipAddress?: string;
     initiatedBy: 'user' | 'admin' | 'app';
     rowIds: string[];
@@ -42,6 +47,7 @@ export const TRIGGERS = [
     'fraud-report',
     'spam-then-success',
     'method-registered-after-attack',
+    'sustained',
     /** One source prompted many users (shared/campaign): each sprayed user's incident, with its campaign's id. */
     'push-spray',
 ] as const;
@@ -55,6 +61,8 @@ export interface ApprovalAfterDenials {
     ipAddress?: string;
     /** True when the approving sign-in came from one of the denied prompts' IP addresses. */
     fromDenialIp: boolean;
+    /** How the approving sign-in matched the source of the attack's prompts (address, /24 or /64, or autonomous system). */
+    sameSource?: SourceMatch;
 }
 
 /** How much evidence was left out to keep a row within Azure Table limits; the counts stay exact. */
@@ -81,6 +89,8 @@ export interface Incident {
     voiceDenials?: number;
     /** Wrong SMS codes (absent: none). */
     smsWrongCodes?: number;
+    /** Failed prompts whose outcome the record does not say, e.g. Entra's generic 500121 text (absent: none). */
+    unknownOutcomes?: number;
     /** Event time of the first and last prompt of the episode, ms. */
     firstSeen: number;
     lastSeen: number;
@@ -89,16 +99,28 @@ export interface Incident {
     /** Wall-clock time the responder recorded the incident, ms. */
     recordedAt: number;
     ipAddresses: string[];
+    /** Autonomous systems of the episode's prompts (bounded), when the records said. */
+    asns?: number[];
     apps: string[];
     /** Sign-in row ids of the episode (bounded). */
     evidence: string[];
     approval?: ApprovalAfterDenials;
-    /** method-registered-after-attack: the attack it follows, and when that attack began (event time, ms). */
+    /**
+     * When the attack began as a person dates it (event time, ms): the first prompt of those that completed the
+     * trigger, never more than REMOVAL_LOOKBACK_MINUTES before it. What was registered since is removed. Absent in
+     * rows written before it was kept: `firstSeen`.
+     */
+    attackStart?: number;
+    /** A follow-up (method-registered-after-attack, or an approval of a released attack): the attack it follows, and when that attack began (event time, ms). */
     relatedIncidentId?: string;
     attackFirstSeen?: number;
+    /** A follow-up of an attack already released: when (wall clock, ms). What was registered after it is the user's own. */
+    attackReleasedAt?: number;
     /** method-registered-after-attack: the method types registered, and whether from one of the attack's IPs. */
     methods?: string[];
     fromAttackIp?: boolean;
+    /** method-registered-after-attack: what changed, when the records said (bounded). */
+    changes?: string[];
     /** A drill (its trigger was a drill prompt): always dry-run, notified as a drill, outside the circuit breaker. */
     drill?: boolean;
     /** push-spray: the campaign the user was sprayed in (its users share one circuit-breaker slot). */
@@ -182,5 +204,7 @@ function cloneIncident(i: Incident): Incident {
         ...(i.approval ? { approval: { ...i.approval } } : {}),
         ...(i.trimmed ? { trimmed: { ...i.trimmed } } : {}),
         ...(i.methods ? { methods: [...i.methods] } : {}),
+        ...(i.asns ? { asns: [...i.asns] } : {}),
+        ...(i.changes ? { changes: [...i.changes] } : {}),
     };
 }

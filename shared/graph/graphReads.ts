@@ -2,6 +2,8 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 
 import { callGraph, CallGraphOptions } from './callGraph';
+import { isUserPrincipalName } from '../settings/breakGlass';
+import { ResponderError } from '../errors';
 import { assertGuid } from './graphActions';
 
 /** Microsoft Graph's own application (its service principal holds the app roles). */
@@ -49,10 +51,14 @@ const conditionalAccessPolicy = z.object({
     grantControls: z.object({ builtInControls: z.array(z.string()).nullish() }).nullish(),
 });
 const user = z.object({ id: z.guid(), userPrincipalName: z.string().nullish() });
+const userAccount = user.extend({ accountEnabled: z.boolean().nullish() });
 
+export type UserAccount = z.infer<typeof userAccount>;
 export type AuthenticatorConfig = z.infer<typeof authenticatorConfig>;
 export type GroupInfo = z.infer<typeof group>;
 export type ConditionalAccessPolicy = z.infer<typeof conditionalAccessPolicy>;
+
+const guidLike = /^[0-9a-f-]{36}$/i;
 
 /** A UPN goes into a $filter: keep it to the characters a UPN may hold rather than trust any escaping. */
 const UPN = /^[A-Za-z0-9._%+'#!$&*=?^`{|}~-]{1,113}@[A-Za-z0-9.-]{1,140}$/;
@@ -140,6 +146,22 @@ export class GraphReads {
             `/groups/${assertGuid(groupId, 'group id')}?$select=id,displayName,securityEnabled,isAssignableToRole,groupTypes`,
             group,
         );
+    }
+
+    /**
+     * GET /users/{id | userPrincipalName}?$select=id,userPrincipalName,accountEnabled (User.Read.All): the account a
+     * NEVER_CONTAIN entry names. Only a GUID or a UPN as Entra allows it goes into the path, percent-encoded (a guest's
+     * `#EXT#` would otherwise end the path); anything else is refused before any call.
+     */
+    user(idOrUpn: string): Promise<UserAccount> {
+        const key = guidLike.test(idOrUpn)
+            ? assertGuid(idOrUpn, 'user id')
+            : isUserPrincipalName(idOrUpn)
+              ? encodeURIComponent(idOrUpn)
+              : undefined;
+        if (key === undefined)
+            throw new ResponderError('InvalidGraphId', 'user is neither a GUID nor a UPN; refusing to call Graph');
+        return this.#get(`/users/${key}?$select=id,userPrincipalName,accountEnabled`, userAccount);
     }
 
     conditionalAccessPolicies(): Promise<ConditionalAccessPolicy[]> {

@@ -5,11 +5,12 @@ import type { Runtime } from '../runtime';
 import { Finding, problem } from './check';
 import { describeFailure, HealthCheck, HealthContext, HubSnapshot, withTimeout } from './context';
 import { blockLocationCheck } from './campaign/blockLocationCheck';
+import { breakGlassCheck } from './directory/breakGlassCheck';
 import { diagnosticSettingCheck } from './diagnosticSettingCheck';
-import { graphPermissionsCheck } from './graphPermissionsCheck';
+import { graphPermissionsCheck } from './directory/graphPermissionsCheck';
 import { lagCheck, signInsArrivingCheck } from './hubChecks';
 import { incidentsCheck } from './incidentsCheck';
-import { pushBlockCheck } from './pushBlockCheck';
+import { pushBlockCheck } from './directory/pushBlockCheck';
 import { reportsCheck } from './reportsCheck';
 import { settingsCheck } from './settingsCheck';
 import { stateTableCheck } from './stateTableCheck';
@@ -17,13 +18,14 @@ import { stateTableCheck } from './stateTableCheck';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Every check, in the order of the chain: settings, state, permissions, push block, source blocking, stream, lag,
- * incidents.
+ * Every check, in the order of the chain: settings, state, permissions, break-glass accounts, push block, source
+ * blocking, stream, lag, incidents.
  */
 export const CHECKS: readonly HealthCheck[] = [
     settingsCheck,
     stateTableCheck,
     graphPermissionsCheck,
+    breakGlassCheck,
     pushBlockCheck,
     blockLocationCheck,
     diagnosticSettingCheck,

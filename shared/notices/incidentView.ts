@@ -1,4 +1,5 @@
 import type { Containment, SentinelRows } from '../containment/model';
+import { attackStartOf } from '../detection/openIncident';
 import type { Incident } from '../detection/userState';
 import { jsonLine } from '../singleLine';
 import { isoTime } from '../time';
@@ -9,11 +10,13 @@ export type Severity = 'High' | 'Medium' | 'Informational';
 
 /**
  * How urgent an incident is for the SOC, decided once for every output: a fraud report, an approval during the attack
- * (the user gave in) or a method registered after one (the attacker may be in) is High; a drill is Informational; any
- * other attack is Medium.
+ * (the user gave in), a method registered after one (the attacker may be in), or a hold by the open circuit breaker
+ * (a decoy flood or a false-positive storm) is High; a drill is Informational; any other attack is Medium.
  */
 export function incidentSeverity(incident: Incident, containment?: Containment): Severity {
     if (incident.drill) return 'Informational';
+    // Held by the open circuit breaker: a possible decoy flood or false-positive storm, for a person now.
+    if (containment?.heldByBreaker && containment.status === 'not-contained') return 'High';
     const approved =
         incident.approval !== undefined ||
         incident.trigger === 'spam-then-success' ||
@@ -41,19 +44,31 @@ export interface IncidentView {
     /** Phone calls hung up or sent to voicemail, and wrong SMS codes, of the episode. */
     readonly voiceDenials: number;
     readonly smsWrongCodes: number;
+    /** Failed prompts whose outcome the record does not say (Entra's generic 500121 text, a duplicate attempt). */
+    readonly unknownOutcomes: number;
     readonly firstSeen: string;
     readonly lastSeen: string;
     readonly detectedAt: string;
     readonly recordedAt: string;
     readonly ipAddresses: readonly string[];
     readonly apps: readonly string[];
-    readonly approval: { at: string; ipAddress: string | null; fromDenialIp: boolean } | null;
+    readonly approval: {
+        at: string;
+        ipAddress: string | null;
+        fromDenialIp: boolean;
+        /** How the approving sign-in matched the attack's source: address, network (/24, /64), autonomous-system. */
+        sameSource: string | null;
+    } | null;
+    /** When the attack began as a person dates it: what was registered since is removed. */
+    readonly attackStart: string;
     readonly evidence: readonly string[];
     readonly closedAt: string | null;
     /** method-registered-after-attack: the attack it follows, the methods registered, whether from an attack IP. */
     readonly relatedIncidentId: string | null;
     readonly methods: readonly string[] | null;
     readonly fromAttackIp: boolean | null;
+    /** method-registered-after-attack: what changed, when the audit records said. */
+    readonly changes: readonly string[] | null;
     /** A drill (`mfa-responder drill` on a canary user): dry-run, nothing was changed. */
     readonly drill: boolean;
     /** push-spray: the campaign the user was sprayed in, its source, and its users when the incident opened. */
@@ -134,6 +149,7 @@ export function incidentView(
         fraudReports: incident.fraudReports,
         voiceDenials: incident.voiceDenials ?? 0,
         smsWrongCodes: incident.smsWrongCodes ?? 0,
+        unknownOutcomes: incident.unknownOutcomes ?? 0,
         firstSeen: isoTime(incident.firstSeen),
         lastSeen: isoTime(incident.lastSeen),
         detectedAt: isoTime(incident.detectedAt),
@@ -145,13 +161,16 @@ export function incidentView(
                   at: isoTime(incident.approval.at),
                   ipAddress: incident.approval.ipAddress ?? null,
                   fromDenialIp: incident.approval.fromDenialIp,
+                  sameSource: incident.approval.sameSource ?? null,
               }
             : null,
+        attackStart: isoTime(attackStartOf(incident)),
         evidence: incident.evidence,
         closedAt: isoTime(incident.closedAt) ?? null,
         relatedIncidentId: incident.relatedIncidentId ?? null,
         methods: incident.methods ?? null,
         fromAttackIp: incident.fromAttackIp ?? null,
+        changes: incident.changes ?? null,
         drill: incident.drill === true,
         ...(incident.campaignId !== undefined ? { campaignId: incident.campaignId } : {}),
         ...(incident.campaignSource !== undefined ? { campaignSource: incident.campaignSource } : {}),
@@ -162,7 +181,13 @@ export function incidentView(
         ...(c && options.detail
             ? {
                   containmentMode: c.mode,
-                  steps: c.steps.map((s) => ({ ...s, at: isoTime(s.at) ?? null })),
+                  steps: c.steps.map((s) => ({
+                      ...s,
+                      at: isoTime(s.at) ?? null,
+                      ...(s.removed
+                          ? { removed: s.removed.map((m) => ({ ...m, createdAt: isoTime(m.createdAt) })) }
+                          : {}),
+                  })),
                   notices: c.notices.map((n) => ({ ...n, at: isoTime(n.at) ?? null })),
                   release: c.release ? { ...c.release, at: isoTime(c.release.at) } : null,
                   nextAttemptAt: isoTime(c.nextAttemptAt) ?? null,

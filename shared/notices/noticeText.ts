@@ -97,7 +97,7 @@ export function noticeLines(
     return [
         inc.trigger === 'method-registered-after-attack'
             ? `Trigger: ${inc.trigger}; method(s) ${text((inc.methods ?? []).join(', '))} registered at ${isoTime(inc.firstSeen)} from ${addresses(inc.ipAddresses, 'an unknown IP')}${inc.fromAttackIp ? ' (one of the attacking IPs)' : ''}, after incident ${inc.relatedIncidentId ?? ''}.`
-            : `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s)${inc.voiceDenials ? `, ${inc.voiceDenials} phone call(s) refused` : ''}${inc.smsWrongCodes ? `, ${inc.smsWrongCodes} wrong SMS code(s)` : ''} between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)} from ${addresses(inc.ipAddresses)}.`,
+            : `Trigger: ${inc.trigger}; ${inc.denials} declined, ${inc.timeouts} unanswered, ${inc.fraudReports} fraud report(s)${inc.voiceDenials ? `, ${inc.voiceDenials} phone call(s) refused` : ''}${inc.smsWrongCodes ? `, ${inc.smsWrongCodes} wrong SMS code(s)` : ''}${inc.unknownOutcomes ? `, ${inc.unknownOutcomes} failed prompt(s) of unknown outcome` : ''} between ${isoTime(inc.firstSeen)} and ${isoTime(inc.lastSeen)} from ${addresses(inc.ipAddresses)}.`,
         ...(inc.trigger === 'push-spray' ? [pushSprayLine(inc, config)] : []),
         ...(inc.approval
             ? [

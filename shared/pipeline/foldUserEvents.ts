@@ -1,5 +1,5 @@
 import type { ContainmentConfig } from '../settings/containment';
-import { amendForApproval, amendForRegistration } from '../containment/amend';
+import { amendForApproval, amendForRegistration, reopenIfHeld } from '../containment/amend';
 import type { Containment } from '../containment/model';
 import { planContainment } from '../containment/plan';
 import { applyEvents, ApplyEventsResult } from '../detection/detect';
@@ -54,13 +54,13 @@ export function foldUserEvents(
         const config = options.containment;
         for (const incident of applied.updatedIncidents) {
             const persistence = incident.trigger === PERSISTENCE_TRIGGER;
-            if (!incident.approval && !persistence) continue;
             containments = containments.map((c) => {
                 if (c.incidentId !== incident.id) return c;
-                // An approval adds the removal steps; another registration runs them again.
-                const next = persistence
-                    ? amendForRegistration(c, config, now)
-                    : amendForApproval(c, incident, config, now);
+                // Held by the breaker and now high-confidence: contained after all. An approval adds the removal
+                // steps; another registration runs them again.
+                let next = reopenIfHeld(c, incident, config);
+                if (persistence) next = amendForRegistration(next, config, now);
+                else if (incident.approval) next = amendForApproval(next, incident, config, now);
                 if (next !== c) amended.push(next);
                 return next;
             });

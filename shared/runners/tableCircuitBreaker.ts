@@ -10,9 +10,7 @@ import {
     BreakerState,
     CircuitBreaker,
     countInLastHour,
-    decideShared,
-    MinuteCounts,
-    SharedSlots,
+    decide,
 } from '../containment/circuitBreaker';
 
 const PK = 'tenant';
@@ -21,18 +19,26 @@ const RK = 'circuit-breaker';
 const MAX_ATTEMPTS = 25;
 const MAX_BACKOFF_MS = 500;
 
+/**
+ * The row: `counts` (minute → containments), and since share keys and held users were added, `shared` (hashed key →
+ * minute) and `held` ([user, minute] pairs), each a small JSON text (bounded by decide: at most 60, 256 and 25
+ * entries, well under Azure's 64 KiB a property). A row written before them reads as having none.
+ */
 interface BreakerEntity {
     partitionKey: string;
     rowKey: string;
     counts: string;
-    /** Share keys (hashed) and the minute each took its slot; absent in rows written before shared slots. */
     shared?: string;
+    held?: string;
     writeId: string;
 }
 
-function jsonObject(text: unknown): Record<string, number> {
-    const parsed: unknown = typeof text === 'string' ? JSON.parse(text) : {};
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, number>) : {};
+/** A JSON text that must hold an object (or, for `held`, a list); anything else is junk the decision ignores. */
+function parseField(text: unknown, list: boolean): unknown {
+    if (typeof text !== 'string') return list ? [] : {};
+    const parsed: unknown = JSON.parse(text);
+    if (list) return Array.isArray(parsed) ? parsed : [];
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
 }
 
 /**
@@ -45,13 +51,12 @@ export class TableCircuitBreaker implements CircuitBreaker {
     async #read(): Promise<{ state: BreakerState; etag?: string; writeId?: string }> {
         try {
             const row = await this.client.getEntity<Partial<BreakerEntity>>(PK, RK);
-            const counts: MinuteCounts = jsonObject(row.counts);
-            const shared: SharedSlots | undefined = row.shared === undefined ? undefined : jsonObject(row.shared);
-            return {
-                state: { counts, ...(shared ? { shared } : {}) },
-                etag: row.etag,
-                ...(row.writeId ? { writeId: row.writeId } : {}),
-            };
+            const state = {
+                counts: parseField(row.counts, false),
+                shared: parseField(row.shared, false),
+                held: parseField(row.held, true),
+            } as BreakerState;
+            return { state, etag: row.etag, ...(row.writeId ? { writeId: row.writeId } : {}) };
         } catch (e) {
             if (isRestError(e) && e.statusCode === 404) return { state: { counts: {} } };
             throw new StateStoreError('circuit breaker read failed', { cause: e });
@@ -65,14 +70,15 @@ export class TableCircuitBreaker implements CircuitBreaker {
     async tryAcquire(options: AcquireOptions): Promise<BreakerDecision> {
         let current = await this.#read();
         for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-            const { decision, state } = decideShared(current.state, options);
+            const { decision, state } = decide(current.state, options);
             if (!state) return decision;
             const writeId = randomUUID();
             const entity: BreakerEntity = {
                 partitionKey: PK,
                 rowKey: RK,
                 counts: JSON.stringify(state.counts),
-                ...(state.shared ? { shared: JSON.stringify(state.shared) } : {}),
+                shared: JSON.stringify(state.shared ?? {}),
+                held: JSON.stringify(state.held ?? []),
                 writeId,
             };
             try {

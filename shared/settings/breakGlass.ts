@@ -37,11 +37,16 @@ export function visible(text: string): string {
     return `"${escaped.slice(0, 200)}"`;
 }
 
+/** Whether an entry, already normalised (NFC, lower case), is a user principal name as Entra allows it. */
+export function isUserPrincipalName(entry: string): boolean {
+    return entry.length <= 256 && UPN.test(entry);
+}
+
 /** NEVER_CONTAIN's entries, each normalised (NFC) and checked: an object id or a UPN; else a ConfigError naming it. */
 export function checkNeverContain(entries: readonly string[]): string[] {
     return entries.map((raw) => {
         const entry = raw.normalize('NFC');
-        if (guid.safeParse(entry).success || (entry.length <= 256 && UPN.test(entry))) return entry;
+        if (guid.safeParse(entry).success || isUserPrincipalName(entry)) return entry;
         throw new ConfigError(
             'NEVER_CONTAIN',
             `Setting NEVER_CONTAIN lists ${visible(raw)}, which is neither a user object id (GUID) nor a user principal name (name@domain, letters, digits and ' . - _ ! # ^ ~ before the @): it could never match anyone, so the break-glass account it means would be contained. Write the bare object id or UPN, without quotes, brackets, mailto: or invisible characters.`,

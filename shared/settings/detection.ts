@@ -25,6 +25,10 @@ export function loadDetectionConfig(env: Env): DetectionConfig {
             windowMs: windowMinutes * 60_000,
             timeoutWeight: requireSetting(env, 'TIMEOUT_WEIGHT'),
             spamThenSuccessMinDenials: requireSetting(env, 'SPAM_THEN_SUCCESS_MIN_DENIALS'),
+            // Prompts older than the retention are forgotten: the long window cannot reach further back.
+            sustainedWindowMs: Math.min(requireSetting(env, 'SUSTAINED_WINDOW_HOURS'), toleranceHours) * 3_600_000,
+            sustainedThreshold: requireSetting(env, 'SUSTAINED_THRESHOLD'),
+            removalLookbackMs: requireSetting(env, 'REMOVAL_LOOKBACK_MINUTES') * 60_000,
             fraudReportOpensIncident: requireSetting(env, 'FRAUD_REPORT_TRIGGER'),
             retentionMs: toleranceHours * 3_600_000,
             maxPromptsPerUser: requireSetting(env, 'MAX_PROMPTS_PER_USER'),

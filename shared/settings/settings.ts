@@ -4,6 +4,7 @@ import { AUDIT_CATEGORIES } from '../signin/auditLog';
 import { USER_SIGNIN_CATEGORIES } from '../signin/parseSignIn';
 import { CONTAINMENT_MODES, NOTIFY_FORMATS, PUSH_BLOCK_MODES } from './containmentModes';
 import { CAMPAIGN_SETTINGS } from './campaign/campaignSettings';
+import { LONG_WINDOW_SETTINGS } from './longWindowSettings';
 import {
     appInsightsAuthentication,
     appInsightsConnectionString,
@@ -55,6 +56,8 @@ export const SETTINGS = {
         description:
             'Weighted denials within the window before a fresh MFA approval that open a spam-then-success incident at once.',
     }),
+    // The long window and the removal window (issue 17): in their own file, the table's continuation.
+    ...LONG_WINDOW_SETTINGS,
     FRAUD_REPORT_TRIGGER: spec({
         schema: bool,
         default: 'true',

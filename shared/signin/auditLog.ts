@@ -1,11 +1,10 @@
 /**
- * Entra AuditLogs records that say a user's security information changed: a method registered (by the user or an
- * admin), a Temporary Access Pass created, the default method changed, a passkey, FIDO2 key or passwordless phone
- * sign-in added. Everything else in the audit stream is `other`, never rejected.
+ * Entra AuditLogs records that say a user's ways to authenticate changed: a method registered, updated or deleted (by
+ * the user or an admin), a Temporary Access Pass created, the default method changed, a passkey, FIDO2 key or
+ * passwordless phone sign-in added, the legacy per-user MFA data of "Update user" changed. Which activities those are
+ * is auditActivities.ts. Everything else in the audit stream is `other`, never rejected.
  *
- * Sources: the activity list of the Entra audit log reference
- * (https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities, "Authentication Methods",
- * "Core Directory", "Device Registration Service"), the Azure Monitor audit log schema
+ * Sources: the Azure Monitor audit log schema
  * (https://learn.microsoft.com/entra/identity/monitoring-health/reference-azure-monitor-audit-log-schema), the Graph
  * directoryAudit resource (https://learn.microsoft.com/graph/api/resources/directoryaudit), Sentinel's
  * "Authentication Methods Changed for Privileged Account" rule (which reads ResultReason and InitiatedBy), and the
@@ -13,69 +12,10 @@
  */
 import { z } from 'zod';
 
+import { Activity, ACTIVITIES, legacyChange, MethodType, methodTypeOf, ModifiedProperty } from './auditActivities';
 import type { ParseOutcome, RejectReason, SecurityInfoChange } from './signInEvent';
 
 export const AUDIT_CATEGORIES = ['AuditLogs'] as const;
-
-/** A method type, named as Graph's authentication method resources are (`unknown` when the record does not say). */
-export type MethodType =
-    | 'microsoftAuthenticator'
-    | 'fido2'
-    | 'temporaryAccessPass'
-    | 'windowsHelloForBusiness'
-    | 'softwareOath'
-    | 'phone'
-    | 'email'
-    | 'unknown';
-
-interface Activity {
-    readonly name: RegExp;
-    readonly change: SecurityInfoChange;
-    /** The method the activity itself names, if any. */
-    readonly method?: MethodType;
-}
-
-/** Activities (`activityDisplayName` / `operationName`) that change a user's security information. */
-const ACTIVITIES: readonly Activity[] = [
-    { name: /^(user|admin) registered security info$/i, change: 'method-registered' },
-    { name: /^user registered all required security info$/i, change: 'method-registered' },
-    { name: /^(user|admin) changed default security info$/i, change: 'default-method-changed' },
-    { name: /^add fido2 security key$/i, change: 'method-registered', method: 'fido2' },
-    { name: /^add passkey\b/i, change: 'method-registered', method: 'fido2' },
-    {
-        name: /^add passwordless phone sign-in credential$/i,
-        change: 'method-registered',
-        method: 'microsoftAuthenticator',
-    },
-    {
-        name: /^add users? strong authentication phone app detail$/i,
-        change: 'method-registered',
-        method: 'microsoftAuthenticator',
-    },
-    {
-        name: /^add windows hello for business credential$/i,
-        change: 'method-registered',
-        method: 'windowsHelloForBusiness',
-    },
-];
-
-/**
- * Method types named in free text (resultReason, resultDescription, the AuthenticationMethod detail): first match
- * wins, so "Authenticator App with Notification and Code" is the app, not a code.
- */
-const METHOD_TEXTS: ReadonlyArray<readonly [RegExp, MethodType]> = [
-    [/temporary access pass/i, 'temporaryAccessPass'],
-    [/passkey|fido2|fido|security key/i, 'fido2'],
-    [/windows hello/i, 'windowsHelloForBusiness'],
-    [/authenticator|phone app|passwordless phone|app notification/i, 'microsoftAuthenticator'],
-    [/software oath|oath|third[- ]party/i, 'softwareOath'],
-    [/phone|sms|text message|voice|mobile/i, 'phone'],
-    [/e-?mail/i, 'email'],
-];
-
-export function methodTypeOf(text: string): MethodType | undefined {
-    return METHOD_TEXTS.find(([re]) => re.test(text))?.[1];
-}
 
 const GUID = z.guid();
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -137,20 +77,8 @@ export function parseAudit(raw: Record<string, unknown>, options: ParseAuditOpti
         return reject('future-time', `audit time ${new Date(time).toISOString()} is ahead of the clock`);
     }
 
-    const details = Array.isArray(props.additionalDetails) ? (props.additionalDetails as unknown[]) : [];
-    const detailTexts = details
-        .map(obj)
-        .filter((d) => d && /authenticationmethod|methodtype|method/i.test(str(d.key)))
-        .map((d) => str(d!.value));
-    const reasonTexts = [str(props.resultReason), str(raw.resultDescription), str(props.resultDescription)];
-    const methods = new Set<MethodType>();
-    if (known.method) methods.add(known.method);
-    for (const text of [...detailTexts, ...reasonTexts]) {
-        const type = text ? methodTypeOf(text) : undefined;
-        if (type) methods.add(type);
-    }
-    if (known.change === 'method-registered' && methods.size === 0) methods.add('unknown');
-
+    const what = changeOf(known, activity, props, raw, targets);
+    if (!what) return { type: 'other' };
     const ip = [str(byUser?.ipAddress), str(byApp?.ipAddress), str(raw.callerIpAddress)].find(
         (a) => a !== '' && a !== '<null>' && a !== '0.0.0.0',
     );
@@ -158,8 +86,11 @@ export function parseAudit(raw: Record<string, unknown>, options: ParseAuditOpti
     const correlationId = (str(props.correlationId) || str(raw.correlationId)).slice(0, 128).toLowerCase();
     const keys = [
         ...(recordId ? [`i:${recordId.toLowerCase()}`] : []),
-        // The rows of one registration (e.g. "User registered security info" and "Add Passkey" beside it) share it.
-        ...(correlationId ? [`c:${correlationId}|${known.change}`] : []),
+        // One change, logged twice: same correlation id, activity, methods and target, to the second. Two methods
+        // registered under one correlation id are two changes, each removed; never one hiding the other.
+        ...(correlationId
+            ? [`c:${correlationId}|${what.identity}|${new Date(Math.floor(time / 1000) * 1000).toISOString()}`]
+            : []),
     ];
     if (keys.length === 0) return reject('missing-record-id', 'an audit record without id or correlation id');
     const upn = unquote(
@@ -169,17 +100,80 @@ export function parseAudit(raw: Record<string, unknown>, options: ParseAuditOpti
         type: 'event',
         truncated: 0,
         event: {
-            kind: known.change,
+            kind: what.change,
             userId: userId.toLowerCase(),
             ...(upn ? { userPrincipalName: upn.slice(0, 256) } : {}),
             time,
-            methods: [...methods],
+            methods: what.methods,
+            ...(what.detail ? { detail: what.detail } : {}),
             ...(ip ? { ipAddress: ip.slice(0, 64) } : {}),
             initiatedBy:
                 byUser && str(byUser.id).toLowerCase() === userId.toLowerCase() ? 'user' : byUser ? 'admin' : 'app',
             recordId: recordId || keys[0]!,
             keys,
         },
+    };
+}
+
+/** Longest `detail` kept: what changed, for people. */
+const MAX_DETAIL = 160;
+
+/**
+ * What a known activity changed: the change, its method types (never empty: `unknown` when the record does not
+ * say), a line for people (the activity and its reason, or the legacy properties modified) and what identifies the
+ * change among the rows of one correlation id (activity, methods, target). Undefined: an "Update user" that touched
+ * no way to authenticate.
+ */
+function changeOf(
+    known: Activity,
+    activity: string,
+    props: Record<string, unknown>,
+    raw: Record<string, unknown>,
+    targets: readonly unknown[],
+): { change: SecurityInfoChange; methods: string[]; detail?: string; identity: string } | undefined {
+    const details = (Array.isArray(props.additionalDetails) ? (props.additionalDetails as unknown[]) : []).map(obj);
+    const detailTexts = details
+        .filter((d) => d && /authenticationmethod|methodtype|method/i.test(str(d.key)))
+        .map((d) => str(d!.value));
+    // A passkey's authenticator model (AAGuid) or a pass's id tells two registrations of one type apart.
+    const target = details.find((d) => d && /^(aaguid|credentialid|keyid)$/i.test(str(d.key)))?.['value'];
+    const reasonTexts = [str(props.resultReason), str(raw.resultDescription), str(props.resultDescription)];
+    const methods = new Set<MethodType>();
+    let change: SecurityInfoChange;
+    let detail = [activity.trim(), reasonTexts.find((t) => t !== '')].filter(Boolean).join(': ');
+    if (known.change === 'legacy') {
+        const modified = targets.flatMap((t) => {
+            const list = obj(t)?.modifiedProperties;
+            return Array.isArray(list) ? list.map(obj) : [];
+        });
+        const legacy = legacyChange(
+            modified
+                .filter((m): m is Record<string, unknown> => m !== undefined)
+                .map((m): ModifiedProperty => ({
+                    displayName: str(m.displayName),
+                    oldValue: str(m.oldValue),
+                    newValue: str(m.newValue),
+                })),
+        );
+        if (!legacy) return undefined;
+        change = legacy.change;
+        for (const m of legacy.methods) methods.add(m);
+        detail = `${activity.trim()}: ${legacy.names.join(', ')} ${legacy.change === 'method-deleted' ? 'removed' : 'changed'}`;
+    } else {
+        change = known.change;
+        if (known.method) methods.add(known.method);
+        for (const text of [...detailTexts, ...reasonTexts]) {
+            const type = text ? methodTypeOf(text) : undefined;
+            if (type) methods.add(type);
+        }
+    }
+    if (methods.size === 0) methods.add('unknown');
+    const list = [...methods].sort();
+    return {
+        change,
+        methods: list,
+        ...(detail ? { detail: detail.slice(0, MAX_DETAIL) } : {}),
+        identity: `${activity.trim().toLowerCase().slice(0, 64)}|${list.join(',')}|${str(target).slice(0, 64).toLowerCase()}`,
     };
 }
 

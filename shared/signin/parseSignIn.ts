@@ -1,19 +1,22 @@
 import { z } from 'zod';
 
 import {
-    classifyDenialText,
+    APP_POLICY_STATUSES,
+    decideFailure,
+    findFailureText,
     isFreshMfaText,
-    KIND_RANK,
     KMSI_INTERRUPT_CODE,
     MFA_DENIED_ERROR_CODE,
-    MfaKind,
     NOT_FRESH_METHOD,
     NOT_FRESH_MFA,
+    outcomeOf,
 } from './matchers';
+import { KIND_RANK, MfaKind } from './mfaKinds';
 import { isDirectoryAudit, parseAudit } from './auditLog';
 import { MAX_TIME_TEXT, parseEntraTime } from './entraTime';
 import { fromLogAnalyticsRow, isLogAnalyticsRow } from './logAnalyticsRow';
 import type { ParseOutcome, RejectReason } from './signInEvent';
+import { fromTrustedLocation } from './networkLocation';
 
 /** Sign-in categories that carry user sign-ins. Push denials land in SignInLogs. */
 export const USER_SIGNIN_CATEGORIES = ['SignInLogs', 'NonInteractiveUserSignInLogs'] as const;
@@ -47,29 +50,6 @@ export const TEXT_BOUNDS = {
     stepMethod: 128,
     userAgent: 512,
 } as const;
-
-/** Network location entries read per row (Entra writes one or two); a hostile row with thousands is read for these. */
-const MAX_NETWORK_LOCATIONS = 16;
-
-/**
- * Whether `networkLocationDetails` says the sign-in came from a trusted named location. Read leniently and never a
- * reason to reject the row: a malformed list only means "not trusted", so the prompt still counts everywhere.
- * https://learn.microsoft.com/graph/api/resources/networklocationdetail
- */
-function fromTrustedLocation(value: unknown): boolean {
-    if (!Array.isArray(value)) return false;
-    return value.slice(0, MAX_NETWORK_LOCATIONS).some((entry) => {
-        if (!isPlainObject(entry) || typeof entry.networkType !== 'string') return false;
-        const type = entry.networkType.toLowerCase();
-        return type === 'trusted' || type === 'trustednamedlocation';
-    });
-}
-
-/** The autonomous system number, a number or numeric text; anything else is no number (the row still counts). */
-function readAsn(value: unknown): number | undefined {
-    const n = typeof value === 'string' && /^\d{1,10}$/.test(value.trim()) ? Number(value) : value;
-    return typeof n === 'number' && Number.isInteger(n) && n > 0 && n < 2 ** 32 ? n : undefined;
-}
 
 /** Steps of one row that are read; Entra writes a handful. */
 const MAX_STEPS = 64;
@@ -105,6 +85,8 @@ const signInSchema = z.object({
     networkLocationDetails: z.unknown().optional(),
     status: z.object({ additionalDetails: optionalText }).nullish(),
     authenticationDetails: z.array(stepSchema).nullish(),
+    // Read by hand below: a field of a shape nobody documents must never cost a denial its record.
+    authenticationAppPolicyEvaluationDetails: z.unknown().optional(),
 });
 type SignInFields = z.infer<typeof signInSchema>;
 type Step = z.infer<typeof stepSchema>;
@@ -123,6 +105,12 @@ function readCode(value: unknown): number | undefined | 'invalid' {
     if (typeof value === 'number') return Number.isInteger(value) ? value : 'invalid';
     if (typeof value === 'string' && /^-?\d{1,12}$/.test(value.trim())) return Number(value.trim());
     return 'invalid';
+}
+
+/** An autonomous system number (a whole number below 2^32, as a number or its text), or undefined. */
+function asnOf(value: unknown): number | undefined {
+    const n = typeof value === 'string' && /^\d{1,10}$/.test(value.trim()) ? Number(value) : value;
+    return typeof n === 'number' && Number.isInteger(n) && n > 0 && n < 2 ** 32 ? n : undefined;
 }
 
 /** Lower-cased text of a field that may be missing, null or of another type. */
@@ -169,8 +157,15 @@ function isFreshApproval(props: Record<string, unknown>): boolean {
     });
 }
 
-/** The kind of a 500121 row: its reason sits in `status.additionalDetails` or only in a failed MFA step. */
-function classifyFailure(fields: SignInFields, cutter: Cutter): { kind: ParseOutcomeKind; failedStep?: Step } {
+/**
+ * The kind of a 500121 row: its reason sits in `status.additionalDetails`, in a failed MFA step, or (beta) in the
+ * number-matching status of the Authenticator policy evaluation. Each text is read through the one table
+ * (matchers.ts); what none of them explains is a failed prompt of unknown outcome, never `other` (decideFailure).
+ */
+function classifyFailure(
+    fields: SignInFields,
+    cutter: Cutter,
+): { kind: ParseOutcomeKind; failedStep?: Step; perSignIn: boolean } {
     const failedSteps = (fields.authenticationDetails ?? []).filter((s) => s.succeeded === false);
     const methodOf = (step: Step | undefined) => lower(cutter.cut(step?.authenticationMethod, TEXT_BOUNDS.stepMethod));
     // The row's own text names no method: the failed step's (an "incorrect code" is an SMS code only by SMS).
@@ -179,24 +174,37 @@ function classifyFailure(fields: SignInFields, cutter: Cutter): { kind: ParseOut
             text: lower(cutter.cut(fields.status?.additionalDetails, TEXT_BOUNDS.resultDetail)),
             method: methodOf(failedSteps[failedSteps.length - 1]),
         },
-    ];
-    for (const step of failedSteps) {
-        texts.push({
+        ...failedSteps.map((step) => ({
             text: lower(cutter.cut(step.authenticationStepResultDetail, TEXT_BOUNDS.resultDetail)),
             method: methodOf(step),
             step,
-        });
-    }
-    let best: ParseOutcomeKind = 'other';
+        })),
+    ];
     let bestStep: Step | undefined;
-    for (const { text, method, step } of texts) {
-        const kind = text ? classifyDenialText(text, method) : undefined;
-        if (kind && kind !== 'other' && KIND_RANK[kind] > KIND_RANK[best]) {
-            best = kind;
+    let bestRank = -1;
+    let perSignIn = false;
+    const outcomes = texts.map(({ text, method, step }) => {
+        const known = text ? findFailureText(text) : undefined;
+        if (known?.onePromptPerSignIn) perSignIn = true;
+        // Entra's generic text says nothing another text does not: it decides only alone.
+        const outcome = known && !known.generic ? outcomeOf(known, method) : undefined;
+        if (outcome !== undefined && step && KIND_RANK[outcome] > bestRank) {
+            bestRank = KIND_RANK[outcome];
             bestStep = step;
         }
+        return outcome;
+    });
+    // Beta only: a number-matching answer (a wrong number, Deny) that the texts may not carry.
+    const policy = fields.authenticationAppPolicyEvaluationDetails;
+    for (const d of Array.isArray(policy) ? policy.slice(0, MAX_STEPS) : []) {
+        outcomes.push(isPlainObject(d) ? APP_POLICY_STATUSES[lower(d.status)] : undefined);
     }
-    return { kind: best, failedStep: bestStep ?? failedSteps[failedSteps.length - 1] };
+    const kind = decideFailure(outcomes);
+    return {
+        kind,
+        failedStep: bestStep ?? failedSteps[failedSteps.length - 1],
+        perSignIn: perSignIn && kind === 'prompt-failed',
+    };
 }
 
 /**
@@ -277,6 +285,8 @@ interface Outcome {
     readonly time: number;
     readonly kind: MfaKind;
     readonly failedStep?: Step;
+    /** The rows of one sign-in (correlation id) are one prompt, whatever their step times (a duplicate attempt). */
+    readonly perSignIn?: boolean;
 }
 
 /** Validates a row that is a denial or a fresh approval, dates it and classifies it. */
@@ -314,18 +324,18 @@ function readSignIn(
     }
 
     // Not denied: a success, or the "keep me signed in" interrupt that follows a completed MFA in the same sign-in.
-    const { kind, failedStep } = denied
+    const { kind, failedStep, perSignIn } = denied
         ? classifyFailure(fields, cutter)
-        : { kind: 'mfa-approved' as const, failedStep: undefined };
+        : { kind: 'mfa-approved' as const, failedStep: undefined, perSignIn: false };
     if (kind === 'other') return { type: 'other' };
-    return eventOf(raw, fields, { time, kind, failedStep }, cutter, options);
+    return eventOf(raw, fields, { time, kind, failedStep, perSignIn }, cutter, options);
 }
 
 /** The event of a validated, classified row: its identity keys and its texts, cut to their bounds. */
 function eventOf(
     raw: Record<string, unknown>,
     fields: SignInFields,
-    { time, kind, failedStep }: Outcome,
+    { time, kind, failedStep, perSignIn }: Outcome,
     cutter: Cutter,
     options: ParseSignInOptions,
 ): ParseOutcome {
@@ -340,7 +350,10 @@ function eventOf(
         fields.correlationId ?? (typeof raw.correlationId === 'string' ? raw.correlationId : undefined),
         TEXT_BOUNDS.id,
     );
-    if (kind !== 'mfa-approved' && correlationId && stepTime && stepMs !== undefined) {
+    if (kind !== 'mfa-approved' && correlationId && perSignIn) {
+        // Duplicates of a sign-in's prompt: all its rows are one prompt of unknown outcome, however they are dated.
+        keys.push(`s:${correlationId.toLowerCase()}|duplicate`);
+    } else if (kind !== 'mfa-approved' && correlationId && stepTime && stepMs !== undefined) {
         // The raw text keeps the sub-millisecond digits, which tell prompts of one correlation id apart.
         keys.push(`s:${correlationId.toLowerCase()}|${stepTime}`);
     }
@@ -360,7 +373,7 @@ function eventOf(
         return reject('drill-refused', `a drill record for user ${userId}, who is not in DRILL_USER_IDS`);
     }
     const drillId = fields.drillId ? fields.drillId.slice(0, 64) : undefined;
-    const asn = readAsn(fields.autonomousSystemNumber);
+    const asn = asnOf(fields.autonomousSystemNumber);
     const userAgent =
         typeof fields.userAgent === 'string' ? cutter.cut(fields.userAgent.trim(), TEXT_BOUNDS.userAgent) : undefined;
     const trustedLocation = fromTrustedLocation(fields.networkLocationDetails);
@@ -374,10 +387,10 @@ function eventOf(
             ...(ipAddress !== undefined ? { ipAddress } : {}),
             ...(app !== undefined ? { appDisplayName: app } : {}),
             ...(userType !== undefined ? { userType } : {}),
+            ...(asn !== undefined ? { asn } : {}),
             recordId: id ?? originalRequestId ?? keys[0]!,
             keys,
             ...(drillId ? { drillId } : {}),
-            ...(asn !== undefined ? { asn } : {}),
             ...(userAgent ? { userAgent } : {}),
             ...(trustedLocation ? { trustedLocation } : {}),
         },

@@ -1,4 +1,4 @@
-import { MFA_KINDS, MfaKind } from './matchers';
+import { MFA_KINDS, MfaKind } from './mfaKinds';
 
 /** One MFA outcome of one user, normalized from a sign-in row. This is all that detection ever sees. */
 export interface SignInEvent {
@@ -12,6 +12,11 @@ export interface SignInEvent {
     readonly appDisplayName?: string;
     /** `Member` or `Guest` as Entra logs it (Graph exports write it in lower case). */
     readonly userType?: string;
+    /**
+     * The autonomous system the sign-in came from (`autonomousSystemNumber`): a source wider than one address (issue
+     * 17's approving source; campaign detection keys on it).
+     */
+    readonly asn?: number;
     /** The sign-in row id (`properties.id`), kept as evidence. */
     readonly recordId: string;
     /**
@@ -22,8 +27,6 @@ export interface SignInEvent {
     readonly keys: readonly string[];
     /** Set on the synthetic records of `mfa-responder drill`, for a user listed in DRILL_USER_IDS only. */
     readonly drillId?: string;
-    /** `autonomousSystemNumber` of the sign-in's address, as Entra logs it: campaign detection keys on it. */
-    readonly asn?: number;
     /** `userAgent` of the sign-in (cut to its bound): with the autonomous system, a campaign key. */
     readonly userAgent?: string;
     /**
@@ -33,9 +36,22 @@ export interface SignInEvent {
     readonly trustedLocation?: boolean;
 }
 
-/** What an audit record says changed in a user's security information. */
-export const SECURITY_INFO_CHANGES = ['method-registered', 'default-method-changed'] as const;
+/**
+ * What an audit record says changed in a user's ways to authenticate. All but a deletion give a way to authenticate:
+ * after an attack they are the attacker's persistence; a deletion is recorded, never alerted on alone.
+ */
+export const SECURITY_INFO_CHANGES = [
+    'method-registered',
+    'default-method-changed',
+    'method-updated',
+    'method-deleted',
+] as const;
 export type SecurityInfoChange = (typeof SECURITY_INFO_CHANGES)[number];
+
+/** Changes that give a way to authenticate (everything but a deletion). */
+export function givesFactor(kind: SecurityInfoChange): boolean {
+    return kind !== 'method-deleted';
+}
 
 /** Every kind of event detection reads, declared once: telemetry's event-kind dimension is this list. */
 export const EVENT_KINDS = [...MFA_KINDS, ...SECURITY_INFO_CHANGES] as const;
@@ -47,14 +63,19 @@ export interface SecurityInfoEvent {
     readonly userId: string;
     readonly userPrincipalName?: string;
     readonly time: number;
-    /** Method types (Graph's names), `unknown` when the record does not say. */
+    /** Method types (Graph's names), `unknown` when the record does not say. Never empty. */
     readonly methods: readonly string[];
+    /** What changed, when the record says (its activity and reason, or the legacy properties modified); bounded. */
+    readonly detail?: string;
     /** Where the change came from (the initiator's address). */
     readonly ipAddress?: string;
     /** The user themselves, an admin, or an app. */
     readonly initiatedBy: 'user' | 'admin' | 'app';
     readonly recordId: string;
-    /** `i:` record id; `c:` correlation id of the registration (its several audit rows share it). */
+    /**
+     * `i:` record id; `c:` the change: correlation id, activity, method types and target, to the second. Rows merge
+     * only when they are the same change: two methods under one correlation id are two changes.
+     */
     readonly keys: readonly string[];
 }
 
@@ -62,7 +83,7 @@ export interface SecurityInfoEvent {
 export type UserEvent = SignInEvent | SecurityInfoEvent;
 
 export function isSecurityInfoEvent(e: UserEvent): e is SecurityInfoEvent {
-    return e.kind === 'method-registered' || e.kind === 'default-method-changed';
+    return (SECURITY_INFO_CHANGES as readonly string[]).includes(e.kind);
 }
 
 /**

@@ -32,6 +32,8 @@ export function userRowIndex(row: UserRow, config: Pick<ContainmentConfig, 'maxS
 
 export interface FitOptions {
     readonly windowMs: number;
+    /** The long window (SUSTAINED_WINDOW_HOURS), ms: see shrinkState. */
+    readonly longWindowMs?: number;
     readonly config: Pick<ContainmentConfig, 'maxStepAttempts'>;
     /** Start at this shrink level (a write the service refused is retried smaller). */
     readonly minLevel?: number;

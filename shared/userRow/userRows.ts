@@ -23,6 +23,8 @@ export interface UserRowsOptions {
     readonly store: UserRowStore;
     /** Detection's window, ms: what the size budget keeps when it must shrink a row. */
     readonly windowMs: number;
+    /** Detection's long window (SUSTAINED_WINDOW_HOURS), ms: its unassigned prompts are kept until the last level. */
+    readonly longWindowMs?: number;
     /**
      * The containment settings: their attempts decide which history may be forgotten and whether a row has pending
      * work. Absent when containment is not configured (a backtest).
@@ -47,11 +49,13 @@ export class UserRows {
     /** The generic store underneath, for what needs no decoding (tests put rows in it directly). */
     readonly store: UserRowStore;
     readonly #windowMs: number;
+    readonly #longWindowMs: number | undefined;
     readonly #config: Pick<ContainmentConfig, 'maxStepAttempts'>;
 
     constructor(options: UserRowsOptions) {
         this.store = options.store;
         this.#windowMs = options.windowMs;
+        this.#longWindowMs = options.longWindowMs;
         this.#config = options.containment ?? NO_CONTAINMENT;
     }
 
@@ -70,7 +74,12 @@ export class UserRows {
         mutate: (current: UserRow | undefined) => UserRowMutation<R>,
         options: { readonly minLevel?: number } = {},
     ): Promise<R> {
-        const fit = { windowMs: this.#windowMs, config: this.#config, ...options };
+        const fit = {
+            windowMs: this.#windowMs,
+            ...(this.#longWindowMs !== undefined ? { longWindowMs: this.#longWindowMs } : {}),
+            config: this.#config,
+            ...options,
+        };
         return updateRow(this.store, userId, (current: StoredRow<UserRow> | undefined) => {
             const { row, result } = mutate(current ? decode(userId, current) : undefined);
             if (!row) return { result };

@@ -32,6 +32,15 @@ function sweepCells(html: string): Map<string, number> {
     return cells;
 }
 
+/** The long-window sweep's cells: SUSTAINED_THRESHOLD → SUSTAINED_WINDOW_HOURS → incidents. */
+function sustainedCells(html: string): Map<string, number> {
+    const cells = new Map<string, number>();
+    for (const m of html.matchAll(/data-sustained-threshold="(\d+)" data-sustained-window="(\d+)">([\d,]+)</g)) {
+        cells.set(`${m[1]}x${m[2]}`, Number(m[3]!.replace(/,/g, '')));
+    }
+    return cells;
+}
+
 /**
  * Opens a report from disk as a person would, with the page's Content-Security-Policy bypassed so that everything
  * the document itself would fetch reaches the interception (and nothing in it can hide behind the policy).
@@ -75,7 +84,7 @@ describe('mfa-responder replay --html', () => {
             expect(text).toContain('denial threshold reached');
             expect(text).toContain('Threshold sweep');
             expect(text).toContain('Containment plan (dry-run');
-            const sweep = await page.$$eval('table.sweep tr', (rows) =>
+            const sweep = await page.$$eval('#sweep table.sweep tr', (rows) =>
                 rows.map((r) => [...r.children].map((c) => (c as unknown as { innerText: string }).innerText.trim())),
             );
             expect(sweep[0]).toEqual(['threshold ↓ · window (min) →', '5', '10', '15', '30', '60']);
@@ -138,6 +147,11 @@ describe('mfa-responder replay --html', () => {
         const cells = sweepCells(readFileSync(file, 'utf8'));
         const incidents = (out: string) => jsonLines(out).at(-1)!.incidents as number;
         expect(cells.get('5x10')).toBe(incidents(base.stdout));
+        // The long window's axis (its cells against detection itself: test/unit/backtest.test.ts): its cell for this
+        // run's settings is the same count.
+        const long = sustainedCells(readFileSync(file, 'utf8'));
+        expect(long.size).toBe(5 * 4);
+        expect(long.get('15x4')).toBe(incidents(base.stdout));
         expect(incidents(base.stdout)).toBeGreaterThan(0);
         for (const [threshold, window] of [
             ['3', '5'],

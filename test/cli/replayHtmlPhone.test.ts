@@ -129,14 +129,18 @@ describe('the HTML report at 390 px', () => {
         writeFileSync(input, records.map((r) => JSON.stringify(r)).join('\n'));
         await withPage(async (page) => {
             await openReport(page, input);
-            const cells = (await page.evaluate(`[...document.querySelectorAll('table.sweep td')].map((td) => ({
-                n: Number(td.textContent),
-                l: Number(/hsl\\(0,\\s*75%,\\s*(\\d+)%\\)/.exec(td.getAttribute('style'))[1]),
-            }))`)) as Array<{ n: number; l: number }>;
+            // Each sweep (the threshold sweep, the long window's) is coloured on its own scale.
+            const tables = (await page.evaluate(`[...document.querySelectorAll('table.sweep')].map((t) =>
+                [...t.querySelectorAll('td')].map((td) => ({
+                    n: Number(td.textContent),
+                    l: Number(/hsl\\(0,\\s*75%,\\s*(\\d+)%\\)/.exec(td.getAttribute('style'))[1]),
+                })))`)) as Array<Array<{ n: number; l: number }>>;
+            expect(tables).toHaveLength(2);
+            const cells = tables[0] ?? [];
             const counts = [...new Set(cells.map((c) => c.n))].sort((a, b) => a - b);
             expect(counts.length).toBeGreaterThanOrEqual(2);
-            for (const c of cells) {
-                for (const d of cells) if (c.n < d.n) expect(c.l).toBeGreaterThan(d.l);
+            for (const table of tables) {
+                for (const c of table) for (const d of table) if (c.n < d.n) expect(c.l).toBeGreaterThan(d.l);
             }
         });
     });

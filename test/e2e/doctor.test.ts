@@ -22,6 +22,8 @@ import { envelope, pushDenied, signIn, user } from '../support/signInFactory';
 const GROUP = '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 const NAMESPACE = 'evhns-mfa-test';
 const PRINCIPAL = randomUUID();
+/** The break-glass account every tenant lists in NEVER_CONTAIN, as a user of the directory. */
+const BREAK_GLASS = { id: randomUUID(), upn: 'breakglass@contoso.com' };
 let identity: FakeIdentity;
 let graph: FakeGraph;
 let arm: FakeArm;
@@ -59,6 +61,7 @@ function healthyDirectory(env: Record<string, string | undefined>): void {
     graph.policy.state = 'enabled';
     graph.policy.excludeTargets = [{ id: GROUP, targetType: 'group' }];
     graph.addGroup(GROUP, 'SG-MFA-Push-Blocked');
+    graph.addUser(BREAK_GLASS.id, { userPrincipalName: BREAK_GLASS.upn });
     graph.faults.length = 0;
     arm.refuseUsers = false;
     arm.settings.length = 0;
@@ -159,6 +162,7 @@ describe('mfa-responder doctor', () => {
             ['Settings', 'ok'],
             ['State table', 'ok'],
             ['Graph permissions', 'ok'],
+            ['Break-glass accounts', 'ok'],
             ['Authentication methods migration', 'ok'],
             ['Authenticator excludes the group', 'ok'],
             ['Push-block group', 'ok'],
@@ -177,7 +181,7 @@ describe('mfa-responder doctor', () => {
             new RegExp(`"mfa-fatigue-responder" streams SignInLogs to ${NAMESPACE}/signins-\\d+`),
         );
         expect(row(r, 'Responder keeps up').text).toMatch(/caught up on 2 of 2 partition\(s\)/);
-        expect(r.out).toMatch(/^13 ok, 0 warning\(s\), 0 failed$/m);
+        expect(r.out).toMatch(/^14 ok, 0 warning\(s\), 0 failed$/m);
 
         const json = await doctor(t.env, ['--json']);
         const lines = json.out
@@ -186,6 +190,53 @@ describe('mfa-responder doctor', () => {
             .map((l) => JSON.parse(l) as { check: string; status: string });
         expect(lines.map((l) => l.check)).toContain('lag');
         expect(lines.every((l) => l.status === 'ok')).toBe(true);
+    });
+
+    it('fails on a NEVER_CONTAIN entry that is no user (a group id, an unknown UPN), names it; warns on a disabled one', async () => {
+        const breakGlassGroup = randomUUID();
+        const disabled = { id: randomUUID(), upn: 'bg-disabled@contoso.com' };
+        const t = await tenant({
+            extra: {
+                NEVER_CONTAIN: [BREAK_GLASS.upn, breakGlassGroup, 'gone@contoso.com', BREAK_GLASS.id, disabled.id].join(
+                    ',',
+                ),
+            },
+        });
+        graph.addGroup(breakGlassGroup, 'Break-glass');
+        graph.addUser(disabled.id, { userPrincipalName: disabled.upn, accountEnabled: false });
+        const calls = graph.calls.length;
+        const r = await doctor(t.env);
+        expect(r.code).toBe(1);
+        const found = r.rows.filter((x) => x.title === 'Break-glass accounts');
+        expect(found.map((x) => x.status)).toEqual(['FAILED', 'FAILED', 'warning']);
+        expect(found[0]!.text).toMatch(
+            new RegExp(
+                `NEVER_CONTAIN lists ${breakGlassGroup}, which is not a user: a group's id belongs in NEVER_CONTAIN_GROUP_IDS`,
+            ),
+        );
+        expect(found[0]!.text).toMatch(/fix: Move the id from NEVER_CONTAIN to NEVER_CONTAIN_GROUP_IDS/);
+        expect(found[1]!.text).toMatch(/NEVER_CONTAIN lists gone@contoso\.com: no such user/);
+        expect(found[2]!.text).toMatch(new RegExp(`NEVER_CONTAIN ${disabled.id} is a disabled account`));
+        // Each entry resolved once, by id or by UPN; the group asked for only after the user lookup found nothing.
+        const breakGlassCalls = graph.calls
+            .slice(calls)
+            .filter((c) =>
+                /^\/v1\.0\/(users|groups)\/[^/?]+\?\$select=id,(userPrincipalName,accountEnabled|displayName)/.test(
+                    c.path,
+                ),
+            )
+            .map((c) => [c.path.replace(/\?.*$/, ''), c.status]);
+        expect(breakGlassCalls).toEqual(
+            expect.arrayContaining([
+                [`/v1.0/users/${BREAK_GLASS.upn}`, 200],
+                [`/v1.0/users/${breakGlassGroup}`, 404],
+                [`/v1.0/groups/${breakGlassGroup}`, 200],
+                ['/v1.0/users/gone@contoso.com', 404],
+                [`/v1.0/users/${BREAK_GLASS.id}`, 200],
+                [`/v1.0/users/${disabled.id}`, 200],
+            ]),
+        );
+        expect(breakGlassCalls.filter(([p]) => p !== `/v1.0/groups/${GROUP}`)).toHaveLength(6);
     });
 
     it('fails on a missing Graph permission, names it and the command that grants it; warns on one too many', async () => {

@@ -25,8 +25,12 @@ let graph: FakeGraph;
 let hub: EventHubsEmulator;
 let n = 0;
 
+/** The break-glass account appEnv lists in NEVER_CONTAIN. */
+const BREAK_GLASS_ID = '5b7e2f0a-1c3d-4e5f-8a9b-0c1d2e3f4a5b';
+
 beforeAll(async () => {
     ({ identity, graph } = await startLocalGraph());
+    graph.addUser(BREAK_GLASS_ID, { userPrincipalName: 'breakglass@contoso.com' });
     hub = await startEventHubsEmulator({ eventHubName: 'health-hub', consumerGroups: ['mfa-responder'] });
 });
 afterAll(async () => {
@@ -141,6 +145,11 @@ describe('GET /api/health', () => {
                 data: { required, effective: required, missing: [], extra: [] },
             }),
             expect.objectContaining({
+                check: 'break-glass',
+                status: 'ok',
+                detail: 'every NEVER_CONTAIN entry (1) is an enabled user',
+            }),
+            expect.objectContaining({
                 check: 'sign-ins-arriving',
                 status: 'ok',
                 detail: expect.stringMatching(/^last event \d+ s ago \(2 of 2 partition\(s\) hold events\)$/),
@@ -196,6 +205,7 @@ describe('GET /api/health', () => {
             ['settings', 'ok'],
             ['state-table', 'ok'],
             ['graph-permissions', 'failed'],
+            ['break-glass', 'ok'],
             ['sign-ins-arriving', 'ok'],
             ['lag', 'ok'],
             ['incidents', 'ok'],
@@ -210,6 +220,56 @@ describe('GET /api/health', () => {
             fix: expect.stringMatching(/grant-graph-permissions\.sh/),
             data: { required, effective: ['User.Read.All'], missing, extra: [] },
         });
+    });
+});
+
+describe('GET /api/health: break-glass accounts', () => {
+    const breakGlassOf = async (extra: Record<string, string>) => {
+        const rt = createRuntime({ env: appEnv(extra) });
+        await rt.ready();
+        identity.roles = grantedRoles(rt.containment).roles;
+        const res = await createHealthHandler(() => rt)(request(), logsOf().context);
+        const body = res.jsonBody as HealthBody;
+        return { status: res.status, findings: body.findings.filter((f) => f.check === 'break-glass') };
+    };
+
+    it("fails, as the app's identity, on a group id or an unknown UPN in NEVER_CONTAIN, naming the entry's place only", async () => {
+        const group = '7c1d2e3f-4a5b-4c6d-9e8f-0a1b2c3d4e5f';
+        graph.addGroup(group, 'Break-glass admins');
+        const r = await breakGlassOf({ NEVER_CONTAIN: `breakglass@contoso.com, ${group}, nobody@contoso.com` });
+        expect(r.status).toBe(503);
+        expect(r.findings).toEqual([
+            expect.objectContaining({
+                status: 'failed',
+                detail: expect.stringMatching(
+                    /^NEVER_CONTAIN lists entry 2 of 3, which is not a user: a group's id belongs in NEVER_CONTAIN_GROUP_IDS\./,
+                ),
+            }),
+            expect.objectContaining({
+                status: 'failed',
+                detail: expect.stringMatching(/^NEVER_CONTAIN lists entry 3 of 3: no such user\./),
+            }),
+        ]);
+        // GET /api/health names no user.
+        expect(JSON.stringify(r.findings)).not.toMatch(/contoso|7c1d2e3f/);
+    });
+
+    it('in dry-run resolves nothing (the identity holds no Graph role) and says so', async () => {
+        const before = graph.calls.length;
+        const r = await breakGlassOf({
+            CONTAINMENT_MODE: 'dry-run',
+            NEVER_CONTAIN: '7c1d2e3f-4a5b-4c6d-9e8f-0a1b2c3d4e5f',
+        });
+        expect(r.findings).toEqual([
+            expect.objectContaining({
+                status: 'ok',
+                detail: expect.stringMatching(
+                    /^1 NEVER_CONTAIN entry not resolved: in dry-run the identity holds no Graph role/,
+                ),
+                data: { entries: 1, resolved: false },
+            }),
+        ]);
+        expect(graph.calls.slice(before).filter((c) => /^\/v1\.0\/(users|groups)\//.test(c.path))).toEqual([]);
     });
 });
 

@@ -325,6 +325,7 @@ describe('an approval that arrives while a release undoes', () => {
             at: at(2).getTime(),
             ipAddress: '185.220.101.34',
             fromDenialIp: true,
+            sameSource: 'address',
         });
         expect(inGroup(u)).toBe(false);
         expect(adds(u).filter((a) => a.status < 300)).toEqual([]);
@@ -458,7 +459,7 @@ describe('the circuit breaker', () => {
         const c = await containmentOf(rt, b);
         expect(c.status).toBe('not-contained');
         expect(c.reason).toBe(
-            'circuit breaker open: 1 containments in the last hour (MAX_CONTAINMENTS_PER_HOUR=1); recorded and notified, not contained',
+            `circuit breaker open: 1 containments in the last hour (MAX_CONTAINMENTS_PER_HOUR=1): possible decoy flood or false-positive storm; held this hour: ${b.upn}; recorded and notified, not contained (a fraud report, an approval from the attacking source or a method registered after the attack still contains)`,
         );
         expect(writesFor(b)).toEqual([]);
         expect(webhook.received.find((w) => w.userId === b.id)).toMatchObject({

@@ -64,9 +64,17 @@ describe('TableCircuitBreaker', () => {
     it('at cap 1: one containment an hour, and another once its minute has left the window', async () => {
         const breaker = new TableCircuitBreaker(await table());
         const now = Date.now();
-        expect(await breaker.tryAcquire({ now: now, max: 1 })).toEqual({ acquired: true, inLastHour: 1 });
-        expect(await breaker.tryAcquire({ now: now + 30 * MIN, max: 1 })).toEqual({ acquired: false, inLastHour: 1 });
-        expect(await breaker.tryAcquire({ now: now + 61 * MIN, max: 1 })).toEqual({ acquired: true, inLastHour: 1 });
+        expect(await breaker.tryAcquire({ now: now, max: 1 })).toEqual({ acquired: true, inLastHour: 1, held: [] });
+        expect(await breaker.tryAcquire({ now: now + 30 * MIN, max: 1 })).toEqual({
+            acquired: false,
+            inLastHour: 1,
+            held: [],
+        });
+        expect(await breaker.tryAcquire({ now: now + 61 * MIN, max: 1 })).toEqual({
+            acquired: true,
+            inLastHour: 1,
+            held: [],
+        });
     });
 
     it('four instances taking slots back to back: none gives up on the contended row, and no slot is lost', async () => {
@@ -110,7 +118,9 @@ describe('TableCircuitBreaker', () => {
         expect(granted.map((d) => d.inLastHour).sort((a, b) => a - b)).toEqual(
             Array.from({ length: CAP }, (_, i) => i + 1),
         );
-        expect(refused).toEqual(Array.from({ length: 40 - CAP }, () => ({ acquired: false, inLastHour: CAP })));
+        expect(refused).toEqual(
+            Array.from({ length: 40 - CAP }, () => ({ acquired: false, inLastHour: CAP, held: [] })),
+        );
         expect((await stored(client)).counts).toEqual({ [String(Math.floor(now / MIN))]: CAP });
         expect(await new TableCircuitBreaker(client).peek(now)).toBe(CAP);
     });
@@ -121,33 +131,38 @@ describe('TableCircuitBreaker', () => {
         const now = Date.now();
         await breaker.tryAcquire({ now: now, max: 10 });
         limits.loseAcknowledgement('tenant', 1);
-        expect(await breaker.tryAcquire({ now: now, max: 10 })).toEqual({ acquired: true, inLastHour: 2 });
+        expect(await breaker.tryAcquire({ now: now, max: 10 })).toEqual({ acquired: true, inLastHour: 2, held: [] });
         expect(sum((await stored(client)).counts)).toBe(2);
     });
 
-    it('a campaign shares one slot across concurrent instances, and rows written before shared slots still read', async () => {
+    it('shares one slot per share key across instances, and a row of many keys and held users stays within Azure limits', async () => {
         const client = await table();
         const now = Date.now();
-        // A row as written before shared slots existed: counts only.
-        await client.createEntity({
-            partitionKey: 'tenant',
-            rowKey: 'circuit-breaker',
-            counts: JSON.stringify({ [String(Math.floor(now / MIN))]: 1 }),
-            writeId: 'old',
+        const refusedBefore = limits.refused.length;
+        const [a, b] = [new TableCircuitBreaker(client), new TableCircuitBreaker(client)];
+        expect(await a.tryAcquire({ now, max: 3, shareKey: 'campaign:c1' })).toMatchObject({
+            acquired: true,
+            inLastHour: 1,
         });
-        const instances = Array.from({ length: 8 }, () => new TableCircuitBreaker(client));
-        const results = await Promise.all(
-            instances.flatMap((b) =>
-                Array.from({ length: 4 }, () => b.tryAcquire({ now, max: 3, shareKey: 'campaign:c1' })),
-            ),
-        );
-        expect(results.every((r) => r.acquired)).toBe(true);
-        expect(sum((await stored(client)).counts)).toBe(2);
-        const row = await client.getEntity<{ shared: string }>('tenant', 'circuit-breaker');
-        expect(Object.keys(JSON.parse(row.shared) as object)).toHaveLength(1);
-        // The slot left is one, whoever asks.
-        expect((await instances[0]!.tryAcquire({ now, max: 3 })).acquired).toBe(true);
-        expect((await instances[1]!.tryAcquire({ now, max: 3, shareKey: 'campaign:c2' })).acquired).toBe(false);
+        expect(await b.tryAcquire({ now, max: 3, shareKey: 'campaign:c1' })).toMatchObject({
+            shared: true,
+            inLastHour: 1,
+        });
+        // A thousand other keys of 300 characters, then held users of 200: the row keeps the newest, bounded.
+        for (let i = 0; i < 1000; i++) {
+            await a.tryAcquire({ now: now + 1000, max: 10_000, shareKey: `campaign:${'k'.repeat(300)}${i}` });
+        }
+        for (let i = 0; i < 60; i++) {
+            const d = await b.tryAcquire({ now: now + 2000, max: 1, holder: `${i}-${'h'.repeat(200)}@contoso.com` });
+            expect(d.acquired).toBe(false);
+        }
+        const row = await client.getEntity<{ shared: string; held: string }>('tenant', 'circuit-breaker');
+        expect(Object.keys(JSON.parse(row.shared) as object)).toHaveLength(256);
+        expect(JSON.parse(row.held) as unknown[]).toHaveLength(25);
+        expect(limits.refused.length).toBe(refusedBefore);
+        // A high-confidence request is never held, and is counted.
+        const high = await b.tryAcquire({ now: now + 3000, max: 1, confidence: 'high', holder: 'victim@contoso.com' });
+        expect(high).toMatchObject({ acquired: true, overCap: true, inLastHour: 1002 });
     });
 
     it('a row it cannot read, or a table it cannot write, is an error, never a free slot', async () => {

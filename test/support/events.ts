@@ -1,4 +1,4 @@
-import type { MfaKind } from '../../shared/signin/matchers';
+import type { MfaKind } from '../../shared/signin/mfaKinds';
 import type { SignInEvent } from '../../shared/signin/signInEvent';
 
 export const T0 = Date.parse('2026-11-02T09:00:00Z');
@@ -9,7 +9,7 @@ let seq = 0;
 export function ev(
     kind: MfaKind,
     minute: number,
-    o: { key?: string; ip?: string; userId?: string; rid?: string } = {},
+    o: { key?: string; ip?: string; userId?: string; rid?: string; asn?: number } = {},
 ): SignInEvent {
     const key = o.key ?? `p${seq++}`;
     return {
@@ -18,6 +18,7 @@ export function ev(
         time: T0 + minute * 60_000,
         kind,
         ipAddress: o.ip ?? '203.0.113.7',
+        ...(o.asn !== undefined ? { asn: o.asn } : {}),
         appDisplayName: 'OfficeHome',
         recordId: o.rid ?? `row-${key}`,
         keys: [`i:${o.rid ?? `row-${key}`}`, `r:${key}`],

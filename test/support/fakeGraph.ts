@@ -877,13 +877,18 @@ export async function startFakeGraph(identity: FakeIdentity): Promise<FakeGraph>
         const ctx = `${baseUrl}/v1.0/$metadata`;
         const ca = conditionalAccess(method, path, url.searchParams, body, res);
         if (ca !== undefined) return ca;
-        if (method === 'GET' && (m = new RegExp(`^/v1\\.0/users/(${GUID})$`).exec(path))) {
-            const u = users.get(m[1]!.toLowerCase());
-            if (!u) return notFound(res, m[1]!);
+        if (method === 'GET' && (m = /^\/v1\.0\/users\/([^/]+)$/.exec(path))) {
+            // A user by object id or by userPrincipalName, as Graph takes either (user-get); a group's id, or a UPN
+            // nobody has, is a 404 Request_ResourceNotFound.
+            const key = m[1]!.toLowerCase();
+            const byUpn = [...users].find(([, x]) => x.userPrincipalName.toLowerCase() === key);
+            const id = users.has(key) ? key : byUpn?.[0];
+            const u = id === undefined ? undefined : users.get(id);
+            if (!u || id === undefined) return notFound(res, m[1]!);
             // Without $select Graph returns the default set only; accountEnabled and onPremisesSyncEnabled need it.
             const select = (url.searchParams.get('$select') ?? '').split(',').filter(Boolean);
             const all: Record<string, unknown> = {
-                id: m[1],
+                id,
                 userPrincipalName: u.userPrincipalName,
                 userType: u.userType,
                 accountEnabled: u.accountEnabled,

@@ -36,8 +36,9 @@ const methodDelete = (segment: string, page: string): PermissionRule => ({
 export const APPLICATION_PERMISSIONS: readonly PermissionRule[] = [
     // --- containment (the function app's identity) ---
     {
+        // By object id (containment) or by userPrincipalName (the doctor's break-glass check): the same page.
         method: 'GET',
-        path: re(USER),
+        path: re('/v1\\.0/users/[^/]+'),
         application: [['User.Read.All'], ['User.ReadWrite.All'], ['Directory.Read.All'], ['Directory.ReadWrite.All']],
         page: 'user-get',
     },

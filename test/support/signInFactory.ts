@@ -46,7 +46,7 @@ export interface SignInOptions {
     readonly correlationId?: string;
     readonly originalRequestId?: string;
     readonly userType?: 'Member' | 'Guest';
-    /** `autonomousSystemNumber` of the address (default 3320, a carrier on the built-in shared list). */
+    /** `autonomousSystemNumber`: the network the sign-in came from (none unless a test names one). */
     readonly asn?: number;
     /** `userAgent` (default a Chrome on Windows). */
     readonly userAgent?: string;
@@ -109,7 +109,6 @@ export function signIn(o: SignInOptions): Record<string, unknown> {
             userAgent:
                 o.userAgent ??
                 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
-            autonomousSystemNumber: o.asn ?? 3320,
             networkLocationDetails: o.networkLocationDetails ?? [],
             correlationId,
             originalRequestId: o.originalRequestId ?? id,
@@ -126,6 +125,7 @@ export function signIn(o: SignInOptions): Record<string, unknown> {
             },
             isInteractive: o.category !== 'NonInteractiveUserSignInLogs',
             userType: o.userType ?? 'Member',
+            ...(o.asn !== undefined ? { autonomousSystemNumber: o.asn } : {}),
             crossTenantAccessType: 'none',
             riskDetail: 'none',
             riskLevelAggregated: 'none',
@@ -289,6 +289,44 @@ export function voiceDenied(
     });
 }
 
+export const GENERIC_500121 =
+    "The user didn't complete the MFA prompt. They may have decided not to authenticate, timed out while doing other work, or has an issue with their authentication setup.";
+
+/**
+ * A 500121 row with any texts: `additionalDetails` (the row's status) and, when `step` is given, a failed MFA step
+ * with that method and detail. Without a step, the row has an empty `authenticationDetails`, as tenants report
+ * (Azure-Sentinel #13176) and as the Graph v1.0 signIn has none.
+ */
+export function mfaFailed(
+    o: PushOptions,
+    additionalDetails: string | null,
+    step?: { method: string; detail: string },
+): Record<string, unknown> {
+    return signIn({
+        ...o,
+        resultType: '500121',
+        failureReason: FAIL,
+        additionalDetails,
+        steps: step
+            ? [
+                  passwordStep(o.at),
+                  {
+                      authenticationStepDateTime: isoOffset(o.at),
+                      authenticationMethod: step.method,
+                      succeeded: false,
+                      authenticationStepResultDetail: step.detail,
+                      authenticationStepRequirement: 'Multi-factor authentication',
+                  },
+              ]
+            : [],
+    });
+}
+
+/** A wrong number picked on a number-matching push (Azure-Sentinel #10230). */
+export function wrongNumber(o: PushOptions): Record<string, unknown> {
+    return pushDenied(o, 'MFA denied; user did not select the correct number');
+}
+
 /** A wrong code typed for an SMS prompt. */
 export function smsWrongCode(o: PushOptions): Record<string, unknown> {
     const detail = 'MFA denied; user entered incorrect code';
@@ -324,6 +362,10 @@ export interface AuditOptions {
     readonly result?: string | number;
     readonly correlationId?: string;
     readonly id?: string;
+    /** The target's modifiedProperties (the legacy "Update user" logs its StrongAuthentication* changes so). */
+    readonly modified?: ReadonlyArray<{ displayName: string; oldValue: string; newValue: string }>;
+    /** additionalDetails beyond the AuthenticationMethod one (e.g. a passkey's AAGuid). */
+    readonly details?: ReadonlyArray<{ key: string; value: string }>;
 }
 
 /**
@@ -333,6 +375,7 @@ export interface AuditOptions {
 export function securityInfoChange(o: AuditOptions): Record<string, unknown> {
     const by = o.by ?? o.user;
     const activity = o.activity ?? 'User registered security info';
+    const legacy = /^update user/i.test(activity);
     return {
         time: iso7(o.at),
         resourceId: `/tenants/${TENANT_ID}/providers/Microsoft.aadiam`,
@@ -347,21 +390,31 @@ export function securityInfoChange(o: AuditOptions): Record<string, unknown> {
         identity: by === 'app' ? 'Some App' : by.name,
         Level: 4,
         properties: {
-            id: o.id ?? `Authentication Methods_${guid()}`,
+            id: o.id ?? (legacy ? `Directory_${guid()}_1` : `Authentication Methods_${guid()}`),
             category: 'UserManagement',
             correlationId: o.correlationId ?? guid(),
             result: o.result ?? 'success',
-            resultReason: o.reason ?? 'User registered Authenticator App with Notification and Code',
+            resultReason: o.reason ?? (legacy ? '' : 'User registered Authenticator App with Notification and Code'),
             activityDisplayName: activity,
             activityDateTime: isoOffset(o.at),
-            loggedByService: 'Authentication Methods',
-            operationType: 'Add',
+            loggedByService: legacy ? 'Core Directory' : 'Authentication Methods',
+            operationType: legacy ? 'Update' : 'Add',
             initiatedBy:
                 by === 'app'
                     ? { app: { appId: guid('app'), displayName: 'Some App', servicePrincipalId: guid('sp') } }
                     : { user: { id: by.id, userPrincipalName: by.upn, ipAddress: o.ip ?? '198.51.100.10' } },
-            targetResources: [{ id: o.user.id, type: 'User', userPrincipalName: o.user.upn, modifiedProperties: [] }],
-            additionalDetails: o.method ? [{ key: 'AuthenticationMethod', value: o.method }] : [],
+            targetResources: [
+                {
+                    id: o.user.id,
+                    type: 'User',
+                    userPrincipalName: o.user.upn,
+                    modifiedProperties: o.modified ?? [],
+                },
+            ],
+            additionalDetails: [
+                ...(o.method ? [{ key: 'AuthenticationMethod', value: o.method }] : []),
+                ...(o.details ?? []),
+            ],
         },
     };
 }

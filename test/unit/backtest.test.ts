@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { escapeHtml, markup } from '../../cli/html';
 import { stderrProgress } from '../../cli/progress';
 import { EventRecorder } from '../../cli/replayEvents';
-import { defaultGrid, thresholdSweep } from '../../cli/thresholdSweep';
+import { defaultGrid, defaultSustainedGrid, thresholdSweep } from '../../cli/thresholdSweep';
 import { incidentTimeline } from '../../cli/timeline';
 import { applyEvents } from '../../shared/detection/detect';
 import { DEFAULT_POLICY } from '../../shared/detection/policy';
@@ -79,6 +79,35 @@ describe('thresholdSweep', () => {
         );
         expect(expected).toBeGreaterThan(0);
         expect(sweep.cells[0]!.incidents).toBe(expected);
+    });
+
+    it('sweeps the long window: SUSTAINED_THRESHOLD × SUSTAINED_WINDOW_HOURS, the short window as in the run', () => {
+        // Twelve declines twenty minutes apart (never two within 10 minutes): only the long window can see them.
+        const events = Array.from({ length: 12 }, (_, i) => ev('push-denied', i * 20));
+        const sweep = thresholdSweep(
+            recorded([events]).users(),
+            DEFAULT_POLICY,
+            { thresholds: [5], windowsMinutes: [10] },
+            {
+                now: NOW,
+                sustained: { thresholds: [6, 12, 13], windowsHours: [1, 2, 4] },
+            },
+        );
+        const cell = (t: number, h: number) =>
+            sweep.sustained!.cells.find((c) => c.threshold === t && c.windowHours === h)!.incidents;
+        // Within one hour: 3 declines; two hours: 6; four hours: all 12.
+        expect([cell(6, 1), cell(6, 2), cell(6, 4)]).toEqual([0, 1, 1]);
+        expect([cell(12, 1), cell(12, 2), cell(12, 4)]).toEqual([0, 0, 1]);
+        expect([cell(13, 1), cell(13, 2), cell(13, 4)]).toEqual([0, 0, 0]);
+        expect(sweep.sustained!.cells.find((c) => c.threshold === 6 && c.windowHours === 2)!.byTrigger).toEqual({
+            sustained: 1,
+        });
+        expect(sweep.sustained!.current).toEqual({ threshold: 15, windowHours: 4 });
+        expect(sweep.cells[0]!.incidents).toBe(0);
+        expect(defaultSustainedGrid(DEFAULT_POLICY)).toEqual({
+            thresholds: [10, 15, 20, 25, 30],
+            windowsHours: [2, 4, 8, 12],
+        });
     });
 
     it('puts the current settings on the grid', () => {

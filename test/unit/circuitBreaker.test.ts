@@ -1,11 +1,18 @@
 /** The circuit breaker's pure rule (per-minute counts over the last hour) and the in-memory adapter. */
 import {
-    decide,
-    decideShared,
-    MAX_SHARED_KEYS,
+    decide as decideState,
+    MAX_HELD,
+    MAX_SHARE_KEYS,
     MemoryCircuitBreaker,
     MinuteCounts,
 } from '../../shared/containment/circuitBreaker';
+
+/** The counting rule alone: a plain request (no share key, normal confidence, no holder), as the rule was first written. */
+function decide(counts: MinuteCounts, now: number, max: number) {
+    const { decision, state } = decideState({ counts }, { now, max });
+    const { held: _held, ...rest } = decision;
+    return state ? { decision: rest, counts: state.counts } : { decision: rest };
+}
 
 const MIN = 60_000;
 const NOW = Date.parse('2026-11-27T12:00:30Z');
@@ -124,58 +131,91 @@ describe('circuit breaker: decide', () => {
 describe('MemoryCircuitBreaker', () => {
     it('keeps its counts between acquisitions', async () => {
         const breaker = new MemoryCircuitBreaker();
-        expect(await breaker.tryAcquire({ now: NOW, max: 2 })).toEqual({ acquired: true, inLastHour: 1 });
-        expect(await breaker.tryAcquire({ now: NOW + 1, max: 2 })).toEqual({ acquired: true, inLastHour: 2 });
-        expect(await breaker.tryAcquire({ now: NOW + 2, max: 2 })).toEqual({ acquired: false, inLastHour: 2 });
-        expect(await breaker.tryAcquire({ now: NOW + 61 * MIN, max: 2 })).toEqual({ acquired: true, inLastHour: 1 });
+        const at = (now: number) => breaker.tryAcquire({ now, max: 2 });
+        expect(await at(NOW)).toEqual({ acquired: true, inLastHour: 1, held: [] });
+        expect(await at(NOW + 1)).toEqual({ acquired: true, inLastHour: 2, held: [] });
+        expect(await at(NOW + 2)).toEqual({ acquired: false, inLastHour: 2, held: [] });
+        expect(await at(NOW + 61 * MIN)).toEqual({ acquired: true, inLastHour: 1, held: [] });
     });
 });
 
-describe('circuit breaker: shared slots (a push-spray campaign is one decision)', () => {
-    it('every request with the same share key within the hour shares one slot; a redelivery takes none', async () => {
+describe('circuit breaker: share keys, confidence, held users', () => {
+    it('every request with the same share key within the hour shares one slot', async () => {
         const breaker = new MemoryCircuitBreaker();
-        const campaign = { max: 2, shareKey: 'campaign:20261127T115500000Z-address-3f2a' };
-        const first = await breaker.tryAcquire({ now: NOW, ...campaign });
-        expect(first).toEqual({ acquired: true, inLastHour: 1 });
-        for (let i = 1; i <= 30; i++) {
-            expect(await breaker.tryAcquire({ now: NOW + i * 1000, ...campaign })).toEqual({
-                acquired: true,
-                inLastHour: 1,
-                shared: true,
-            });
-        }
-        // One slot of the two is left for everyone else.
-        expect(await breaker.tryAcquire({ now: NOW + 40_000, max: 2 })).toEqual({ acquired: true, inLastHour: 2 });
-        expect(await breaker.tryAcquire({ now: NOW + 41_000, max: 2 })).toEqual({ acquired: false, inLastHour: 2 });
-        // The campaign still shares the slot it took, even with the breaker full.
-        expect((await breaker.tryAcquire({ now: NOW + 42_000, ...campaign })).acquired).toBe(true);
+        const campaign = (now: number) => breaker.tryAcquire({ now, max: 3, shareKey: 'campaign:c-1' });
+        expect(await campaign(NOW)).toMatchObject({ acquired: true, inLastHour: 1 });
+        // Twenty users of one campaign: one decision, one slot.
+        for (let i = 1; i <= 20; i++)
+            expect(await campaign(NOW + i * 1000)).toMatchObject({ acquired: true, shared: true, inLastHour: 1 });
+        expect(await breaker.tryAcquire({ now: NOW + 30_000, max: 3, shareKey: 'campaign:c-2' })).toMatchObject({
+            acquired: true,
+            inLastHour: 2,
+        });
+        expect(await breaker.peek(NOW + 30_000)).toBe(2);
+        // An hour after its slot, the key is forgotten with it: a new decision.
+        expect(await campaign(NOW + 61 * MIN)).toMatchObject({ acquired: true, inLastHour: 1 });
+        expect((await campaign(NOW + 61 * MIN + 1)).shared).toBe(true);
     });
 
-    it('a share key takes a new slot an hour after its first, and another key takes its own', () => {
-        const a = decideShared({ counts: {} }, { now: NOW, max: 10, shareKey: 'campaign:a' });
-        expect(a.decision).toEqual({ acquired: true, inLastHour: 1 });
-        const again = decideShared(a.state!, { now: NOW + 5 * MIN, max: 10, shareKey: 'campaign:a' });
-        expect(again).toEqual({ decision: { acquired: true, inLastHour: 1, shared: true } });
-        const b = decideShared(a.state!, { now: NOW + 5 * MIN, max: 10, shareKey: 'campaign:b' });
-        expect(b.decision).toEqual({ acquired: true, inLastHour: 2 });
-        const later = decideShared(b.state!, { now: NOW + 61 * MIN, max: 10, shareKey: 'campaign:a' });
-        expect(later.decision.shared).toBeUndefined();
-        expect(later.decision.acquired).toBe(true);
+    it('a retried containment of one incident (same key) never takes a second slot', async () => {
+        const breaker = new MemoryCircuitBreaker();
+        const key = 'incident:20261102T091445000Z-threshold-u1';
+        await breaker.tryAcquire({ now: NOW, max: 10, shareKey: key });
+        expect(await breaker.tryAcquire({ now: NOW + 5000, max: 10, shareKey: key })).toMatchObject({
+            shared: true,
+            inLastHour: 1,
+        });
     });
 
-    it('remembers at most MAX_SHARED_KEYS keys, the newest, stored as short hashes whatever the key', () => {
-        let state = { counts: {} } as Parameters<typeof decideShared>[0];
-        for (let i = 0; i < MAX_SHARED_KEYS + 200; i++) {
-            const r = decideShared(state, {
-                now: NOW + Math.floor(i / 20) * 1000,
-                max: 10_000,
-                shareKey: `campaign:${'x'.repeat(500)}${i}`,
-            });
-            state = r.state ?? state;
+    it('remembers at most MAX_SHARE_KEYS keys, each a fixed-size hash, the newest kept', () => {
+        let state = { counts: {} } as Parameters<typeof decideState>[0];
+        for (let i = 0; i < 1000; i++) {
+            const r = decideState(state, { now: NOW + i, max: 10_000, shareKey: `campaign:${'x'.repeat(500)}-${i}` });
+            state = r.state!;
         }
-        const keys = Object.keys(state.shared ?? {});
-        expect(keys).toHaveLength(MAX_SHARED_KEYS);
-        expect(keys.every((k) => /^[0-9a-f]{16}$/.test(k))).toBe(true);
-        expect(JSON.stringify(state.shared).length).toBeLessThan(32_000);
+        const keys = Object.keys(state.shared!);
+        expect(keys).toHaveLength(MAX_SHARE_KEYS);
+        expect(keys.every((k) => k.length === 22)).toBe(true);
+        expect(JSON.stringify(state).length).toBeLessThan(20_000);
+        // The newest is still known.
+        expect(
+            decideState(state, { now: NOW + 1000, max: 10_000, shareKey: `campaign:${'x'.repeat(500)}-999` }).decision
+                .shared,
+        ).toBe(true);
+    });
+
+    it('past the cap, holds a normal request and names its user; never holds a high-confidence one', async () => {
+        const breaker = new MemoryCircuitBreaker();
+        for (let i = 0; i < 10; i++) await breaker.tryAcquire({ now: NOW, max: 10, holder: `decoy${i}@contoso.com` });
+        const held = await breaker.tryAcquire({ now: NOW + 1000, max: 10, holder: 'victim@contoso.com' });
+        expect(held).toEqual({ acquired: false, inLastHour: 10, held: ['victim@contoso.com'] });
+        const again = await breaker.tryAcquire({ now: NOW + 2000, max: 10, holder: 'other@contoso.com' });
+        expect(again.held).toEqual(['victim@contoso.com', 'other@contoso.com']);
+        const high = await breaker.tryAcquire({
+            now: NOW + 3000,
+            max: 10,
+            confidence: 'high',
+            holder: 'victim@contoso.com',
+        });
+        expect(high).toMatchObject({ acquired: true, overCap: true, inLastHour: 11 });
+        // A held user is named once, and the list is bounded.
+        for (let i = 0; i < 100; i++)
+            await breaker.tryAcquire({ now: NOW + 4000, max: 10, holder: `u${i % 40}@contoso.com` });
+        const last = await breaker.tryAcquire({ now: NOW + 5000, max: 10, holder: 'u39@contoso.com' });
+        expect(last.held).toHaveLength(MAX_HELD);
+        expect(new Set(last.held).size).toBe(MAX_HELD);
+        // An hour later the held list is empty again.
+        expect((await breaker.tryAcquire({ now: NOW + 62 * MIN, max: 10 })).held).toEqual([]);
+    });
+
+    it('ignores junk in the stored share keys and held list', () => {
+        const junk = {
+            counts: {},
+            shared: { a: 'x', b: 1.5 },
+            held: [[1, 2], 'x', ['ok@contoso.com', Math.floor(NOW / MIN)]],
+        };
+        const r = decideState(junk as never, { now: NOW, max: 0, holder: 'v@contoso.com' });
+        expect(r.decision.held).toEqual(['ok@contoso.com', 'v@contoso.com']);
+        expect(r.state!.shared).toEqual({});
     });
 });

@@ -95,7 +95,12 @@ describe('fraud and spam-then-success triggers', () => {
             expect.objectContaining({
                 trigger: 'spam-then-success',
                 denials: 3,
-                approval: { at: T0 + 3 * 60_000, ipAddress: '185.220.101.2', fromDenialIp: true },
+                approval: {
+                    at: T0 + 3 * 60_000,
+                    ipAddress: '185.220.101.2',
+                    fromDenialIp: true,
+                    sameSource: 'address',
+                },
             }),
         ]);
         const elsewhere = run([
@@ -107,9 +112,13 @@ describe('fraud and spam-then-success triggers', () => {
         expect(elsewhere[0]!.approval).toEqual({ at: T0 + 3 * 60_000, ipAddress: '198.51.100.9', fromDenialIp: false });
     });
 
-    it('an approval before the denials, or after the window, is not spam-then-success', () => {
+    it('an approval before the denials, or after the window from elsewhere, is not spam-then-success', () => {
         expect(run([[ev('mfa-approved', 0), ...denials(3, 1)]]).created).toHaveLength(0);
-        expect(run([[...denials(3), ev('mfa-approved', 15)]]).created).toHaveLength(0);
+        expect(run([[...denials(3), ev('mfa-approved', 15, { ip: '198.51.100.9' })]]).created).toHaveLength(0);
+        // From the denials' own source, the long window still sees them (see longHorizon.test.ts).
+        expect(run([[...denials(3), ev('mfa-approved', 15)]]).created).toEqual([
+            expect.objectContaining({ trigger: 'spam-then-success', attackStart: T0 }),
+        ]);
     });
 
     it('an approval during an open incident marks that incident instead of opening another', () => {

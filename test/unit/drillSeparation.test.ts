@@ -74,7 +74,12 @@ describe('a real attack on a canary within a drill’s window', () => {
         expect(drill[0]!.approval).toBeUndefined();
         expect(real).toHaveLength(1);
         expect(real[0]).toMatchObject({ denials: 6, ipAddresses: ['203.0.113.66'] });
-        expect(real[0]!.approval).toEqual({ at: NOW + 8 * MIN, ipAddress: '203.0.113.66', fromDenialIp: true });
+        expect(real[0]!.approval).toEqual({
+            at: NOW + 8 * MIN,
+            ipAddress: '203.0.113.66',
+            fromDenialIp: true,
+            sameSource: 'address',
+        });
         const plan = planContainment({ incident: real[0]!, earlier: [], config, now: later });
         expect(plan.mode).toBe('live');
         expect(plan.steps.map((s) => s.name)).toContain('revoke-sessions');

@@ -3,10 +3,14 @@ import { Finding, overallStatus } from '../../shared/health/check';
 import { describeFailure } from '../../shared/health/context';
 import { armEndpointFor, evaluateDiagnosticSettings } from '../../shared/health/diagnosticSettingCheck';
 import type { HealthContext } from '../../shared/health/context';
-import { evaluatePermissions, PermissionsReading, readPermissions } from '../../shared/health/graphPermissionsCheck';
+import {
+    evaluatePermissions,
+    PermissionsReading,
+    readPermissions,
+} from '../../shared/health/directory/graphPermissionsCheck';
 import { evaluateLag, evaluateSignInsArriving } from '../../shared/health/hubChecks';
 import { evaluateIncidents } from '../../shared/health/incidentsCheck';
-import { evaluatePushBlock, PushBlockReading } from '../../shared/health/pushBlockCheck';
+import { evaluatePushBlock, PushBlockReading } from '../../shared/health/directory/pushBlockCheck';
 import { evaluateSettings } from '../../shared/health/settingsCheck';
 import { requiredGraphRoles, RoleNeeds } from '../../shared/graph/permissions';
 import { GraphCallError } from '../../shared/graph/callGraph';

@@ -134,7 +134,7 @@ describe('parseSignIn kinds', () => {
         expect(kindOf(msDocs)).toBe('other');
     });
 
-    it('does not treat other MFA denial reasons or an in-progress row as push spam', () => {
+    it('does not treat an app code typed wrong at the screen or an in-progress row as push spam', () => {
         expect(kindOf(pushDenied({ user: alex, at }, 'MFA denied; user entered incorrect code'))).toBe('other');
         expect(kindOf(pushDenied({ user: alex, at }, 'MFA denied; authentication in-progress'))).toBe('other');
     });
@@ -266,7 +266,9 @@ describe('classifyDenialText', () => {
         ['mfa denied; phone app reported fraud', 'fraud-report'],
         ['mfa denied; fraud code entered', 'fraud-report'],
         ['mfa denied; authentication in-progress', 'other'],
-        ['mfa denied; user entered incorrect code', undefined],
+        // A code typed wrong, and no method to say it was a texted one: a failed prompt of unknown outcome.
+        ['mfa denied; user entered incorrect code', 'prompt-failed'],
+        ['mfa denied; a wording no source names', undefined],
         [DECLINED.toLowerCase(), 'push-denied'],
     ])('%s', (text, kind) => {
         expect(classifyDenialText(text)).toBe(kind);

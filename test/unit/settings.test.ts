@@ -27,12 +27,18 @@ describe('loadDetectionConfig', () => {
             LATE_EVENT_TOLERANCE_HOURS: '48',
             MAX_PROMPTS_PER_USER: '100',
             SIGNIN_CATEGORIES: 'SignInLogs',
+            SUSTAINED_WINDOW_HOURS: '6',
+            SUSTAINED_THRESHOLD: '20',
+            REMOVAL_LOOKBACK_MINUTES: '30',
         });
         expect(policy).toEqual({
             denialThreshold: 8,
             windowMs: 15 * 60_000,
             timeoutWeight: 1,
             spamThenSuccessMinDenials: 2,
+            sustainedWindowMs: 6 * 3_600_000,
+            sustainedThreshold: 20,
+            removalLookbackMs: 30 * 60_000,
             fraudReportOpensIncident: false,
             retentionMs: 48 * 3_600_000,
             maxPromptsPerUser: 100,
@@ -40,6 +46,11 @@ describe('loadDetectionConfig', () => {
             persistenceWindowMs: 86_400_000,
         });
         expect([...categories]).toEqual(['SignInLogs']);
+    });
+
+    it('never lets the long window reach past the retention: older prompts are forgotten', () => {
+        const { policy } = loadDetectionConfig({ SUSTAINED_WINDOW_HOURS: '12', LATE_EVENT_TOLERANCE_HOURS: '3' });
+        expect(policy.sustainedWindowMs).toBe(3 * 3_600_000);
     });
 
     it.each([
@@ -221,6 +232,9 @@ const TABLE: { readonly [K in SettingName]: Row<K> } = {
         deploy: 'decimal',
     },
     SPAM_THEN_SUCCESS_MIN_DENIALS: { ok: [['2', 2]], bad: ['0'], unset: 3, deploy: 'int' },
+    SUSTAINED_WINDOW_HOURS: { ok: [['168', 168]], bad: ['0', '169'], unset: 4, deploy: 'int' },
+    SUSTAINED_THRESHOLD: { ok: [['30', 30]], bad: ['0', '1001'], unset: 15, deploy: 'int' },
+    REMOVAL_LOOKBACK_MINUTES: { ok: [['10', 10]], bad: ['9', '1441'], unset: 60, deploy: 'int' },
     FRAUD_REPORT_TRIGGER: { ok: [[' False ', false]], bad: ['yes', '0'], unset: true, deploy: 'bool' },
     LATE_EVENT_TOLERANCE_HOURS: { ok: [['168', 168]], bad: ['169'], unset: 24, deploy: 'int' },
     MAX_CLOCK_SKEW_MINUTES: { ok: [['5', 5]], bad: ['1441'], unset: 60, deploy: 'int' },
@@ -311,8 +325,8 @@ const TABLE: { readonly [K in SettingName]: Row<K> } = {
     RESET_PASSWORD: { ok: [['True', true]], bad: ['y'], unset: false, deploy: 'bool' },
     NEVER_CONTAIN: {
         ok: [[`BreakGlass@Contoso.com; ${GUID}`, ['breakglass@contoso.com', GUID.toLowerCase()]]],
-        // Each entry is checked by loadContainmentConfig, which names the bad one (below).
-        bad: [],
+        // Each entry is checked by loadContainmentConfig, which names the bad one (below); the list is capped at 1,000.
+        bad: [Array.from({ length: 1001 }, (_, i) => `bg${i}@contoso.com`).join(',')],
         unset: [],
         deploy: 'none',
     },

@@ -1,7 +1,7 @@
-import type { ContainmentConfig } from '../settings/containment';
-import type { AuthenticatorConfig, ConditionalAccessPolicy, GroupInfo } from '../graph/graphReads';
-import { Finding, ok, problem } from './check';
-import { describeFailure, HealthContext, ReadFailure, HealthCheck } from './context';
+import type { ContainmentConfig } from '../../settings/containment';
+import type { AuthenticatorConfig, ConditionalAccessPolicy, GroupInfo } from '../../graph/graphReads';
+import { Finding, ok, problem } from '../check';
+import { describeFailure, HealthContext, ReadFailure, HealthCheck } from '../context';
 
 /**
  * Does the push block really block? Facts and sources:

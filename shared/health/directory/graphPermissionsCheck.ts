@@ -1,7 +1,12 @@
-import { grantScriptFlags, PASSWORD_RESET_DIRECTORY_ROLES, requiredGraphRoles, RoleNeeds } from '../graph/permissions';
-import { effectiveAppRoles } from '../graph/tokenRoles';
-import { Finding, ok, problem } from './check';
-import { describeFailure, HealthContext, ReadFailure, HealthCheck } from './context';
+import {
+    grantScriptFlags,
+    PASSWORD_RESET_DIRECTORY_ROLES,
+    requiredGraphRoles,
+    RoleNeeds,
+} from '../../graph/permissions';
+import { effectiveAppRoles } from '../../graph/tokenRoles';
+import { Finding, ok, problem } from '../check';
+import { describeFailure, HealthContext, ReadFailure, HealthCheck } from '../context';
 
 const TITLE = 'Graph permissions';
 
