@@ -97,14 +97,17 @@ const blocked = (u: User) =>
 const revoked = (u: User) =>
     graph.calls.some((c) => c.path === `/v1.0/users/${u.id}/revokeSignInSessions` && c.status === 200);
 
-/** Ten decoys, each sent ten pushes nobody answers (weight 0.5 each: each reaches the threshold of 5). */
+/**
+ * Ten decoys, each sent ten pushes nobody answers (weight 0.5 each: each reaches the threshold of 5), each from an
+ * address of its own in a /24 of its own: from one address they would be one push-spray campaign, which takes one
+ * breaker slot however many users it prompts (issue 20), and could not spend the cap at all.
+ */
 async function spendTheBreaker(rt: Runtime): Promise<User[]> {
     const decoys = Array.from({ length: 10 }, (_, d) => account(`Decoy ${d}`));
     for (const [d, u] of decoys.entries()) {
+        const ip = `185.220.${110 + d}.34`;
         await deliver(rt, [
-            envelope(
-                Array.from({ length: 10 }, (_, i) => pushTimeout({ user: u, at: at(d * 4 + i * 0.3), ip: ATTACKER })),
-            ),
+            envelope(Array.from({ length: 10 }, (_, i) => pushTimeout({ user: u, at: at(d * 4 + i * 0.3), ip }))),
         ]);
     }
     for (const u of decoys) expect((await incidentsOf(rt, u))[0]?.containment?.status).toBe('contained');
