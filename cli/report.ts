@@ -35,6 +35,8 @@ export function summaryJson(totals: BatchResult, incidents: number): Record<stri
         truncated: totals.truncated,
         quarantined: totals.quarantined,
         rejectedByReason: totals.rejectedByReason,
+        // Only when there is one: sources that would have been campaigns but for being a shared egress.
+        ...(totals.sharedEgress.length > 0 ? { sharedEgress: totals.sharedEgress } : {}),
     };
 }
 

@@ -116,5 +116,9 @@ export function formatReport(
         lines.push(`${incidents.length} incident(s):`);
         for (const shown of incidents) lines.push(...incidentLines(shown));
     }
+    for (const e of totals.sharedEgress)
+        lines.push(
+            `Source ${text(e.source, 200)} judged a shared egress (${e.estimated ? 'about ' : ''}${e.approvers} users only approved, ${e.refusers} refused): no campaign.`,
+        );
     return [...lines, ...campaignLines(campaigns), '', ...nextLines(inputs, incidents.length)].join('\n');
 }

@@ -1,5 +1,6 @@
 import type { CampaignPolicy } from './campaignPolicy';
 import { thresholdFor } from './campaignPolicy';
+import { SharedEgress, sharedEgressOf } from './sharedEgress';
 import { shortHash, SourceKey, sourceKeyText } from './sourceKeys';
 import type { CampaignHead, MergedSource, SourceView, ViewUser } from './sourceView';
 
@@ -36,6 +37,11 @@ export interface CampaignDecision {
     /** First and last prompt of the campaign (event time, ms). */
     readonly firstSeen: number;
     readonly lastSeen: number;
+    /**
+     * The source is judged a shared egress (sharedEgress.ts): no campaign opens, and a stored one gets no members (no
+     * new push-spray incidents, nobody contained for it).
+     */
+    readonly sharedEgress?: SharedEgress;
 }
 
 interface FlatPrompt {
@@ -120,7 +126,8 @@ function memberOf(u: ViewUser, from: number, to: number): Omit<CampaignMember, '
  * window of each other; else the first window where the source's type reached its threshold of distinct users. Pure:
  * the same rows give the same decision in any order, and the campaign's id depends only on the source and where its
  * window starts. Its members are the users with a prompt (an approval included) from its start to a window after its
- * last denial.
+ * last denial. A source where at least as many users only approved as refused is a shared egress (sharedEgress.ts):
+ * it opens nothing, and a campaign stored before it was judged so has no members.
  */
 export function decideCampaign(
     view: Pick<SourceView, 'key' | 'head'>,
@@ -129,6 +136,19 @@ export function decideCampaign(
     now: number,
     agent?: string,
 ): CampaignDecision {
+    const egress = sharedEgressOf(merged);
+    if (egress) {
+        return {
+            ...(view.head ? { campaign: view.head } : {}),
+            proposed: false,
+            members: [],
+            users: 0,
+            estimated: false,
+            firstSeen: 0,
+            lastSeen: 0,
+            sharedEgress: egress,
+        };
+    }
     const { denials } = flatten(merged.users);
     const threshold = thresholdFor(view.key.type, policy);
     let campaign = view.head;

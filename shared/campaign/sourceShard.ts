@@ -46,6 +46,11 @@ export interface SourceShard {
     readonly users: Readonly<Record<string, ShardUser>>;
     /** Every user the shard saw since the source was last quiet, listed or not (userSketch.ts, base64). */
     readonly sketch: string;
+    /**
+     * Every user with a declined, unanswered or fraud-reported prompt, over the same span as `sketch`: with it, a source
+     * whose rows overflow still tells approvers from refusers (sharedEgress.ts). Absent in a shard nobody refused.
+     */
+    readonly refusers?: string;
     /** Some users are counted in the sketch only. */
     readonly overflow?: true;
 }
@@ -119,9 +124,15 @@ export function addToShard(
     // A source quiet for longer than the retention starts a fresh count.
     const fresh = shard !== undefined && prompts.length > 0 && minTime(prompts) > shard.newest + options.retentionMs;
     const sketch = fresh ? emptySketch() : sketchFromText(shard?.sketch);
+    const refusers = fresh ? emptySketch() : sketchFromText(shard?.refusers);
+    let refused = !fresh && shard?.refusers !== undefined;
     let overflow = !fresh && shard?.overflow === true;
     for (const p of prompts) {
         addUser(sketch, p.userId);
+        if (p.outcome !== 'a') {
+            addUser(refusers, p.userId);
+            refused = true;
+        }
         let u = users.get(p.userId);
         if (!u) users.set(p.userId, (u = { prompts: new Map(), more: false }));
         if (p.userPrincipalName) u.upn = p.userPrincipalName.slice(0, MAX_UPN_CHARS);
@@ -161,13 +172,14 @@ export function addToShard(
         newest,
         users: out,
         sketch: sketchToText(sketch),
+        ...(refused ? { refusers: sketchToText(refusers) } : {}),
         ...(overflow ? { overflow: true as const } : {}),
     };
 }
 
-/** The union of shards' sketches. */
-export function mergedSketch(shards: readonly SourceShard[]): Uint8Array {
+/** The union of shards' sketches: of every user, or of the users who refused. */
+export function mergedSketch(shards: readonly SourceShard[], which: 'sketch' | 'refusers' = 'sketch'): Uint8Array {
     const sketch = emptySketch();
-    for (const s of shards) mergeSketch(sketch, sketchFromText(s.sketch));
+    for (const s of shards) mergeSketch(sketch, sketchFromText(s[which]));
     return sketch;
 }

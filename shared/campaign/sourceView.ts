@@ -32,6 +32,8 @@ export interface ViewUser {
 export interface MergedSource {
     readonly users: readonly ViewUser[];
     readonly estimatedUsers: number;
+    /** Users with a declined, unanswered or fraud-reported prompt: from the sketch when some users are not listed. */
+    readonly estimatedRefusers: number;
     /** Some users are counted in the sketch only. */
     readonly overflow: boolean;
 }
@@ -71,9 +73,13 @@ export function mergeShards(shards: readonly SourceShard[]): MergedSource {
         }))
         .sort((a, b) => (a.userId < b.userId ? -1 : 1));
     const overflow = shards.some((s) => s.overflow === true);
+    const listedRefusers = list.filter((u) => u.prompts.some((p) => p.outcome !== 'a')).length;
     return {
         users: list,
         estimatedUsers: overflow ? Math.max(list.length, estimateUsers(mergedSketch(shards))) : list.length,
+        estimatedRefusers: overflow
+            ? Math.max(listedRefusers, estimateUsers(mergedSketch(shards, 'refusers')))
+            : listedRefusers,
         overflow,
     };
 }

@@ -28,13 +28,22 @@ class Bounded<K, V> {
  *   no read first (a conflict, after a rebalance or a redelivery elsewhere, reads again), and the decision it made
  *   after its last write (a redelivery that adds nothing decides nothing again);
  * - the memberships it already applied to users' rows (a no-op applied again costs a read);
- * - the tenant's open campaigns, for OPEN_CAMPAIGNS_TTL_MS, to notice approvals from their sources.
+ * - the tenant's open campaigns, for OPEN_CAMPAIGNS_TTL_MS, to notice approvals from their sources;
+ * - the sources it already reported as a shared egress.
  */
 export class CampaignCache {
     readonly #shards = new Bounded<string, StoredDoc<SourceShard>>(20_000);
     readonly #done = new Bounded<string, true>(100_000);
     readonly #decided = new Bounded<string, { readonly etag: string; readonly members: readonly string[] }>(20_000);
+    readonly #egress = new Bounded<string, true>(20_000);
     #open: { readonly at: number; readonly campaigns: readonly OpenCampaign[] } | undefined;
+
+    /** True the first time this process sees the source judged a shared egress: it is reported once, not per batch. */
+    firstSharedEgress(source: string): boolean {
+        if (this.#egress.get(source)) return false;
+        this.#egress.set(source, true);
+        return true;
+    }
 
     shard(source: string, shard: string): StoredDoc<SourceShard> | undefined {
         return this.#shards.get(`${source}\n${shard}`);

@@ -1,3 +1,4 @@
+import type { SharedEgress } from '../campaign/sharedEgress';
 import type { CampaignView } from '../campaign/campaignView';
 import type { CampaignHead } from '../campaign/sourceView';
 import type { Incident } from '../detection/userState';
@@ -66,7 +67,12 @@ export interface BatchResult {
     campaignNotices: Array<{ readonly source: string; readonly head: CampaignHead }>;
     /** Campaign rows the service refused for good (a source's or a member's row): logged, never retried for ever. */
     campaignRefused: Array<{ readonly what: string; readonly code: string; readonly message: string }>;
+    /** Sources judged a shared egress (sharedEgress.ts), each once per process: they open no campaign. */
+    sharedEgress: SharedEgressNote[];
 }
+
+/** A source judged a shared egress, and the users that made it one. */
+export type SharedEgressNote = { readonly source: string } & SharedEgress;
 
 /** A user whose update failed for a reason that may pass (storage unreachable, throttled): the batch is retried. */
 export interface UserFailure {
@@ -101,6 +107,7 @@ export function emptyBatchResult(): BatchResult {
         campaignsOpened: [],
         campaignNotices: [],
         campaignRefused: [],
+        sharedEgress: [],
     };
 }
 
@@ -134,4 +141,5 @@ export function addBatchResult(a: BatchResult, b: BatchResult): void {
     a.setAside.push(...b.setAside);
     addCampaigns(a.campaigns, b.campaigns);
     a.campaignRefused.push(...b.campaignRefused);
+    a.sharedEgress.push(...b.sharedEgress);
 }

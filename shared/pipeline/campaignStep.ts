@@ -15,6 +15,7 @@ import { ConcurrencyConflictError, UnreadableRowError, WriteRejectedError } from
 import { mapConcurrent } from '../mapConcurrent';
 import type { UserEvent } from '../signin/signInEvent';
 import type { ContainedIncident } from '../userRow/userRow';
+import type { SharedEgressNote } from './batchResult';
 import type { UserRows } from '../userRow/userRows';
 import { foldCampaignMember, MemberOutcome } from './foldCampaignMember';
 
@@ -72,6 +73,8 @@ export interface CampaignStepResult {
      * batch, which sets the row aside.
      */
     readonly refused: Array<{ readonly what: string; readonly code: string; readonly message: string }>;
+    /** Sources this batch judged a shared egress, the first time this process did (CampaignCache). */
+    readonly sharedEgress: SharedEgressNote[];
 }
 
 /** Attempts of a conditional write to a source's rows before the batch is left to the host's retry. */
@@ -109,6 +112,7 @@ export async function runCampaignStep(
         },
         failures: [],
         refused: [],
+        sharedEgress: [],
     };
     const batches = await relevantSources(sourcePromptsOf(byUser, { policy: campaigns.policy, familiar }), options);
     // Users of the narrower campaigns decided so far in this batch: a wider source whose users all belong to those is
@@ -304,9 +308,11 @@ async function decideAndApply(
 ): Promise<string[]> {
     const { policy, cache } = options.campaigns;
     const { decision, pending, subsumed, opened } = await decideSource(batch, options, out.stats, covered);
+    const source = sourceKeyText(batch.key);
+    if (decision.sharedEgress && cache.firstSharedEgress(source)) out.sharedEgress.push({ source, ...decision.sharedEgress });
     const c = decision.campaign;
     if (!c || decision.members.length === 0 || subsumed) return [];
-    if (pending) out.pending.push({ source: sourceKeyText(batch.key), head: pending });
+    if (pending) out.pending.push({ source, head: pending });
     const view = campaignView(decision, policy);
     if (view) out.campaigns.push(view);
     if (view && opened) out.opened.push(view);

@@ -49,6 +49,11 @@ export function logBatch(outcome: BatchOutcome, logger: Logger): void {
         const { users: _users, ...campaign } = c;
         logger.warn(`MFA push spray campaign detected: ${JSON.stringify({ event: 'CampaignOpened', ...campaign })}`);
     }
+    for (const e of result.sharedEgress) {
+        logger.log(
+            `Source ${singleLine(e.source, 200)} judged a shared egress, not a push-spray campaign: ${e.estimated ? 'about ' : ''}${e.approvers} users only approved from it, ${e.refusers} refused (declare a known gateway in TRUSTED_SOURCE_RANGES)`,
+        );
+    }
     for (const r of result.campaignRefused) {
         logger.error(
             `Campaign detection left ${r.what} aside: the service refused its row (${r.code}) and retrying cannot fix it; the rest of the batch was stored. ${r.message}`,

@@ -126,6 +126,7 @@ async function detectCampaigns(
     result.campaignsOpened.push(...step.opened);
     result.campaignNotices.push(...step.pending);
     result.campaignRefused.push(...step.refused);
+    result.sharedEgress.push(...step.sharedEgress);
     for (const f of step.failures) failures.push({ userId: `source ${f.source}`, error: f.error });
 }
 
