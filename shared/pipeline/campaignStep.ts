@@ -309,7 +309,8 @@ async function decideAndApply(
     const { policy, cache } = options.campaigns;
     const { decision, pending, subsumed, opened } = await decideSource(batch, options, out.stats, covered);
     const source = sourceKeyText(batch.key);
-    if (decision.sharedEgress && cache.firstSharedEgress(source)) out.sharedEgress.push({ source, ...decision.sharedEgress });
+    if (decision.sharedEgress && cache.firstSharedEgress(source))
+        out.sharedEgress.push({ source, ...decision.sharedEgress });
     const c = decision.campaign;
     if (!c || decision.members.length === 0 || subsumed) return [];
     if (pending) out.pending.push({ source, head: pending });

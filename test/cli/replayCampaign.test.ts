@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { shuffle } from '../support/events';
 import { runCli } from '../support/cliRun';
-import { pushDenied } from '../support/signInFactory';
+import { pushApproved, pushDenied } from '../support/signInFactory';
 import { at, ATTACKER, messages, ownAddressDeclines, sprayedUsers, sprayRecords } from '../support/spray';
 
 const dir = mkdtempSync(join(tmpdir(), 'mfa-campaign-'));
@@ -99,6 +99,29 @@ describe('replay: push spray', () => {
         for (const inc of incidents) {
             expect(inc).toMatchObject({ trigger: 'threshold', campaignId: campaign.campaignId });
         }
+    });
+
+    it('an office egress nobody declared, where 200 people approve and 40 mis-tap, stays quiet with defaults', async () => {
+        const office = { ip: '198.51.100.23', asn: 64_500, userAgent: 'Mozilla/5.0' };
+        const approvers = sprayedUsers(200, 'office');
+        const misTaps = sprayedUsers(40, 'mis-tap');
+        // By time, as an export is: approvals all along, the mis-taps among them.
+        const byTime = [
+            ...approvers.map((u, i) => pushApproved({ user: u, at: at((50 * i) / 200), ...office })),
+            ...sprayRecords(misTaps, { start: 5, source: office }),
+        ].sort((a, b) => String(a.time).localeCompare(String(b.time)));
+        const { code, stdout } = await runCli(['replay', ndjson(messages(byTime)), '--json', '--batch-size', '20']);
+        expect(code).toBe(0);
+        const out = lines(stdout);
+        expect(out.filter((l) => l.type !== 'summary')).toEqual([]);
+        const summary = out.at(-1)!;
+        expect(summary).toMatchObject({ type: 'summary', incidents: 0, campaigns: 0 });
+        // Reported once, as the office it is (its /24 too): neither source is a campaign.
+        const egress = summary.sharedEgress as Array<{ source: string; refusers: number }>;
+        expect(egress.filter((e) => e.source === `address:${office.ip}`)).toHaveLength(1);
+        // The same 40 mis-taps with nobody approving are, as before, a campaign.
+        const alone = await runCli(['replay', ndjson(messages(sprayRecords(misTaps, { source: office }))), '--json']);
+        expect(lines(alone.stdout).filter((l) => l.type === 'campaign')).toHaveLength(1);
     });
 
     it('50 people who each decline once from their own addresses stay quiet', async () => {

@@ -205,3 +205,73 @@ describe('the campaign decision', () => {
         expect(wanted.find((m) => m.userId === user(59))).toMatchObject({ approved: true });
     });
 });
+
+describe('a shared egress', () => {
+    /** `approvers` users who approve once and `refusers` who decline then leave a push unanswered, all from one address. */
+    function mixed(approvers: number, refusers: number, from = 0): SourcePrompt[] {
+        const approving = Array.from({ length: approvers }, (_, i) => ({
+            userId: user(from + i),
+            time: T0 + ((i * 7) % 50) * MIN,
+            outcome: 'a' as const,
+            id: `a${from + i}`,
+        }));
+        const refusing = spray(refusers, 50).map((p) => ({
+            ...p,
+            userId: user(from + approvers + Number(p.userId.slice(-12))),
+            id: `r${from}-${p.id}`,
+        }));
+        return [...approving, ...refusing];
+    }
+
+    it('opens no campaign where most users only approve: an office whose 40 mis-taps are a minority of 240', () => {
+        // 240 users are more than a shard lists: counted from the sketches.
+        const d = decide(mixed(200, 40));
+        expect(d).toMatchObject({ proposed: false, members: [], sharedEgress: { estimated: true } });
+        expect(d.campaign).toBeUndefined();
+        expect(Math.abs(d.sharedEgress!.approvers - 200)).toBeLessThan(20);
+        expect(Math.abs(d.sharedEgress!.refusers - 40)).toBeLessThan(4);
+        // Within what the rows list, exact; and the same 40 refusers alone are a campaign.
+        expect(decide(mixed(80, 40)).sharedEgress).toEqual({ approvers: 80, refusers: 40, estimated: false });
+        expect(decide(mixed(39, 40))).toMatchObject({ proposed: true });
+        expect(decide(mixed(0, 40))).toMatchObject({ proposed: true });
+    });
+
+    it("still opens one where nearly everyone refuses and a rare victim approves: an attacker's source", () => {
+        const d = decide(mixed(2, 30));
+        expect(d.sharedEgress).toBeUndefined();
+        expect(d.proposed).toBe(true);
+        expect(d.members).toHaveLength(32);
+        // A refuser who also approved counts as a refuser, not as an office's approver.
+        const victim = mixed(0, 30).concat({ userId: user(3), time: T0 + 40 * MIN, outcome: 'a', id: 'late' });
+        expect(decide(victim)).toMatchObject({ proposed: true });
+    });
+
+    it('judges from the sketches when the rows overflow, whose list keeps approvers first and is no sample', () => {
+        // 20,000 office users and 500 with mis-taps: the rows list 128 of them, nearly all approvers.
+        const office = addToShard(undefined, 'k', mixed(20_000, 500), policy);
+        expect(office.overflow).toBe(true);
+        const egress = decideCampaign({ key: ADDRESS }, mergeShards([office]), policy, T0).sharedEgress;
+        expect(egress?.estimated).toBe(true);
+        expect(Math.abs(egress!.refusers - 500) / 500).toBeLessThan(0.1);
+        // An attacker spraying 5,000 users, 60 of whom approve: listed approvers first must not pass for an office.
+        const attack = addToShard(undefined, 'k', mixed(60, 5_000), policy);
+        expect(attack.overflow).toBe(true);
+        const d = decideCampaign({ key: ADDRESS }, mergeShards([attack]), policy, T0);
+        expect(d.sharedEgress).toBeUndefined();
+        expect(d).toMatchObject({ proposed: true, estimated: true });
+        expect(d.users).toBeGreaterThan(4_500);
+    });
+
+    it('adds no members to a campaign stored before its source turned out to be a shared egress', () => {
+        const early = decide(spray(12));
+        expect(early.proposed).toBe(true);
+        const later = decideCampaign(
+            { key: ADDRESS, head: early.campaign! },
+            mergeShards([addToShard(undefined, 'k', [...spray(12), ...mixed(100, 0, 1_000)], policy)]),
+            policy,
+            T0,
+        );
+        expect(later).toMatchObject({ campaign: early.campaign, proposed: false, members: [] });
+        expect(later.sharedEgress).toMatchObject({ approvers: 100, refusers: 12 });
+    });
+});
