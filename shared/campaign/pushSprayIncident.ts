@@ -2,6 +2,7 @@ import { addToIncident } from '../detection/incidentCounters';
 import { incidentId } from '../detection/openIncident';
 import { cloneState, emptyUserState, Incident, UserState } from '../detection/userState';
 import type { CampaignMember } from './campaignDecision';
+import { sourceMatch } from '../signin/networkSource';
 import { promptMatches } from './sourcePrompts';
 
 /** A user's place in a campaign, as their row is told it. */
@@ -135,10 +136,33 @@ export function applyMembership(
     // holds them, or they were forgotten), from the campaign's count, final.
     if (!takePrompts(state, inc, ids, options.windowMs)) Object.assign(inc, counts(m.member));
     const approval = approvalOf(state, ids, m.member);
-    if (approval) inc.approval = approval;
+    if (approval) {
+        inc.approval = approval;
+        if (inc.denials + inc.timeouts + inc.fraudReports === 0 && !refusedFrom(state, approval)) {
+            inc.approvedWithoutRefusal = true;
+            inc.approval = { ...approval, fromDenialIp: false };
+        }
+    }
     state.incidents.push(inc);
     state.lastEventTime = Math.max(state.lastEventTime, m.member.lastSeen);
     return { state, opened: inc };
+}
+
+/**
+ * Whether the user's row holds a refused prompt (declined, unanswered, fraud) from the approval's address or network
+ * up to the approval: when a source has more users than its rows list, a member's refusals may not be among the
+ * campaign's prompt ids, but the user's own row still has them.
+ */
+function refusedFrom(state: UserState, approval: NonNullable<Incident['approval']>): boolean {
+    if (approval.ipAddress === undefined) return false;
+    const from = { ipAddress: approval.ipAddress };
+    return state.prompts.some(
+        (p) =>
+            p.kind !== 'mfa-approved' &&
+            p.time <= approval.at &&
+            p.ipAddress !== undefined &&
+            (sourceMatch(p, from) === 'address' || sourceMatch(p, from) === 'network'),
+    );
 }
 
 function counts(member: CampaignMember): Pick<Incident, 'denials' | 'timeouts' | 'fraudReports' | 'partial'> {

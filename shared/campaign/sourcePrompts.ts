@@ -13,6 +13,10 @@ const OUTCOMES: Partial<Record<MfaKind, Outcome>> = {
     'voice-denied': 'd',
     'push-timeout': 't',
     'voice-timeout': 't',
+    // Entra's generic "didn't complete the MFA prompt" with no failed step to say why (and Graph v1.0 exports, which
+    // carry no steps at all): a failed prompt of unknown outcome, counted as unanswered here as per user — degrade,
+    // never go blind.
+    'prompt-failed': 't',
     'fraud-report': 'f',
     'mfa-approved': 'a',
 };

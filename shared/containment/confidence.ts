@@ -18,6 +18,9 @@ export function incidentConfidence(incident: Incident): Confidence {
     if (incident.drill) return 'normal';
     if (incident.fraudReports > 0 || incident.trigger === 'fraud-report') return 'high';
     if (incident.trigger === PERSISTENCE_TRIGGER) return 'high';
+    // A push-spray user who approved from the source but refused nothing from it may be a bystander there: a person
+    // decides (containment/plan.ts), so it cannot be high on its approval.
+    if (incident.approvedWithoutRefusal) return 'normal';
     const approval = incident.approval;
     if (approval && (approval.sameSource !== undefined || approval.fromDenialIp)) return 'high';
     // A push-spray user (an incident with its campaign's id) who gave in, wherever from.

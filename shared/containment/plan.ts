@@ -16,8 +16,14 @@ import { STEP_BY_NAME, STEPS } from './stepTable';
  * to everyone.
  */
 function campaignHold(
-    incident: Pick<Incident, 'trigger' | 'campaignHold' | 'approval' | 'fraudReports'>,
+    incident: Pick<
+        Incident,
+        'trigger' | 'campaignHold' | 'approval' | 'fraudReports' | 'approvedWithoutRefusal' | 'campaignId'
+    >,
 ): string | undefined {
+    if (incident.trigger === 'push-spray' && incident.approvedWithoutRefusal && incident.fraudReports === 0) {
+        return `approved a prompt from the source of campaign ${incident.campaignId ?? ''} without refusing any of its prompts: someone who signs in where the attacker does (shared Wi-Fi, a proxy) or a victim who approved the first push; not contained automatically: verify with the user`;
+    }
     if (incident.trigger !== 'push-spray' || !incident.campaignHold) return undefined;
     if (incident.approval !== undefined || incident.fraudReports > 0) return undefined;
     return incident.campaignHold;

@@ -135,6 +135,12 @@ export interface Incident {
      * approved a prompt or reported fraud.
      */
     campaignHold?: string;
+    /**
+     * A push-spray user who approved a prompt from the campaign's source but refused none of its prompts, and whose row
+     * holds no refusal from that source either: someone who signs in where the attacker does (shared Wi-Fi), or a
+     * victim who approved the first push. A person decides (containment/plan.ts); never high-confidence on its own.
+     */
+    approvedWithoutRefusal?: boolean;
     drillId?: string;
     /**
      * Set when an admin released the user (wall clock, ms). A closed incident absorbs only late rows of its own

@@ -75,6 +75,8 @@ export interface IncidentView {
     readonly campaignId?: string;
     readonly campaignSource?: string;
     readonly campaignUsers?: number;
+    /** push-spray: approved from the campaign's source without refusing any of its prompts (held for a person). */
+    readonly approvedWithoutRefusal?: true;
     /** Present when evidence was left out to keep the row within Azure's limits (the counts are exact). */
     readonly trimmed?: Incident['trimmed'];
     readonly containment: Containment['status'] | null;
@@ -175,6 +177,7 @@ export function incidentView(
         ...(incident.campaignId !== undefined ? { campaignId: incident.campaignId } : {}),
         ...(incident.campaignSource !== undefined ? { campaignSource: incident.campaignSource } : {}),
         ...(incident.campaignUsers !== undefined ? { campaignUsers: incident.campaignUsers } : {}),
+        ...(incident.approvedWithoutRefusal ? { approvedWithoutRefusal: true as const } : {}),
         ...(incident.trimmed ? { trimmed: incident.trimmed } : {}),
         containment: c?.status ?? null,
         containmentReason: c?.reason ?? null,

@@ -1,3 +1,5 @@
+import { SHARED_NETWORK_ASNS } from '../network/sharedNetworks';
+
 /**
  * Whether two sign-ins came from the same source: the same address, the same /24 (IPv4) or /64 (IPv6) network, or
  * the same autonomous system (`autonomousSystemNumber` of the sign-in record). An attacker who rotates addresses
@@ -47,6 +49,6 @@ export function sourceMatch(a: Source, b: Source): SourceMatch | undefined {
         const net = networkOf(a.ipAddress);
         if (net !== undefined && net === networkOf(b.ipAddress)) return 'network';
     }
-    if (a.asn !== undefined && a.asn === b.asn) return 'autonomous-system';
+    if (a.asn !== undefined && a.asn === b.asn && !SHARED_NETWORK_ASNS.has(a.asn)) return 'autonomous-system';
     return undefined;
 }

@@ -124,6 +124,33 @@ describe('replay: push spray', () => {
         expect(lines(alone.stdout).filter((l) => l.type === 'campaign')).toHaveLength(1);
     });
 
+    it('people who only approved on an address the attacker sprays from are held for a person, never contained', async () => {
+        // Hotel or conference Wi-Fi: staff sign in there while an attacker sprays 45 users from the same address.
+        const wifi = { ip: '203.0.113.50', asn: 64_500, userAgent: 'Mozilla/5.0' };
+        const staff = sprayedUsers(20, 'staff');
+        const victims = sprayedUsers(45, 'victims');
+        const records = [
+            ...sprayRecords(victims, { source: wifi, approver: 7 }),
+            ...staff.map((u, i) => pushApproved({ user: u, at: at(1 + (40 * i) / 20), ...wifi })),
+        ];
+        const { code, stdout } = await runCli(['replay', ndjson(messages(records)), '--json']);
+        expect(code).toBe(0);
+        const out = lines(stdout);
+        expect(out.filter((l) => l.type === 'campaign')).toHaveLength(1);
+        const incidents = out.filter((l) => l.type === 'incident');
+        const byUser = (u: { id: string }) => incidents.filter((l) => l.userId === u.id);
+        const held = staff.flatMap(byUser);
+        expect(held.length).toBeGreaterThan(0);
+        for (const i of held) {
+            expect(i).toMatchObject({ trigger: 'push-spray', approvedWithoutRefusal: true });
+            expect(i.approval).toMatchObject({ fromDenialIp: false });
+        }
+        // The victim who refused, then approved, is still high-confidence and contained as one.
+        const victim = byUser(victims[7]!)[0]!;
+        expect(victim.approvedWithoutRefusal).toBeUndefined();
+        expect(victim.approval).toMatchObject({ fromDenialIp: true });
+    });
+
     it('50 people who each decline once from their own addresses stay quiet', async () => {
         const { stdout } = await runCli(['replay', ndjson(messages(ownAddressDeclines(50))), '--json']);
         expect(lines(stdout).filter((l) => l.type !== 'summary')).toEqual([]);

@@ -68,6 +68,16 @@ describe('incidentConfidence', () => {
         ['a drill that reported fraud', 'normal', incident({ fraudReports: 1, drill: true })],
         ['a push-spray user who approved', 'high', { ...incident({ approval: approval() }), campaignId: 'c-1' }],
         ['a push-spray user who did not', 'normal', { ...incident(), campaignId: 'c-1' }],
+        [
+            'a push-spray user who approved but refused nothing from the source (a bystander there?)',
+            'normal',
+            {
+                ...incident({ denials: 0, approval: { ...approval(), fromDenialIp: true } }),
+                trigger: 'push-spray',
+                campaignId: 'c-1',
+                approvedWithoutRefusal: true,
+            },
+        ],
     ] as Array<[string, string, Incident]>)('%s: %s', (_label, expected, inc) => {
         expect(incidentConfidence(inc)).toBe(expected);
     });
@@ -75,6 +85,27 @@ describe('incidentConfidence', () => {
     it('shares one slot per push-spray campaign, else one per incident', () => {
         expect(shareKeyOf({ ...incident(), campaignId: 'c-1' })).toBe('campaign:c-1');
         expect(shareKeyOf(incident())).toBe(`incident:${incident().id}`);
+    });
+});
+
+describe('a push-spray approval without a refusal', () => {
+    it('is held for a person, not contained; a push-spray user who refused and approved is contained', () => {
+        const spray = (over: Partial<Incident>): Incident => ({
+            ...incident({ denials: 0, approval: approval() }),
+            trigger: 'push-spray',
+            campaignId: 'c-1',
+            ...over,
+        });
+        const bystander = planContainment({
+            incident: spray({ approvedWithoutRefusal: true }),
+            earlier: [],
+            config,
+            now: NOW,
+        });
+        expect(bystander).toMatchObject({ status: 'needs-attention' });
+        expect(bystander.reason).toMatch(/without refusing any of its prompts.*verify with the user/);
+        const victim = planContainment({ incident: spray({ denials: 1 }), earlier: [], config, now: NOW });
+        expect(victim.status).toBe('pending');
     });
 });
 
