@@ -25,15 +25,7 @@ export type MfaKind = (typeof MFA_KINDS)[number];
 export type SignInKind = MfaKind | 'other';
 
 /** Kinds that mean a prompt the user did not accept: what an attack is counted in. */
-export const DENIAL_KINDS: ReadonlySet<MfaKind> = new Set([
-    'push-denied',
-    'push-timeout',
-    'voice-denied',
-    'voice-timeout',
-    'sms-wrong-code',
-    'fraud-report',
-    'prompt-failed',
-]);
+export const DENIAL_KINDS: ReadonlySet<MfaKind> = new Set(MFA_KINDS.filter((k) => k !== 'mfa-approved'));
 
 /**
  * Prompts someone refused (declined, a wrong number or PIN, hung up, a wrong SMS code, a fraud report): they weigh 1.
