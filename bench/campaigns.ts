@@ -12,7 +12,7 @@ import { startLocalAzurite } from '../cli/localAzurite';
 import { DEFAULT_CAMPAIGN_POLICY } from '../shared/campaign/campaignPolicy';
 import { CampaignCache } from '../shared/campaignRows/campaignCache';
 import { TableCampaignStore } from '../shared/campaignRows/tableCampaignStore';
-import { CampaignStats, runCampaignStep } from '../shared/pipeline/campaignStep';
+import { CampaignStats, emptyCampaignStats, runCampaignStep } from '../shared/pipeline/campaignStep';
 import type { SignInEvent } from '../shared/signin/signInEvent';
 import { createTableClient } from '../shared/state/createTableClient';
 import { TableRowStore } from '../shared/state/tableRowStore';
@@ -63,16 +63,7 @@ function batchesOf(w: number): Array<Map<string, SignInEvent[]>> {
 }
 
 async function campaignRows(client: TableClient, counter: RequestCounter) {
-    const total: CampaignStats = {
-        sources: 0,
-        shardReads: 0,
-        shardWrites: 0,
-        sourceReads: 0,
-        headWrites: 0,
-        conflicts: 0,
-        headConflicts: 0,
-        memberships: 0,
-    };
+    const total: CampaignStats = emptyCampaignStats();
     let batches = 0;
     counter.reset();
     const started = process.hrtime.bigint();

@@ -5,8 +5,8 @@ import { isRestError } from '@azure/core-rest-pipeline';
 
 import type { CampaignHead } from '../campaign/sourceView';
 import type { SourceShard } from '../campaign/sourceShard';
-import { ConcurrencyConflictError, StateStoreError, WriteRejectedError } from '../errors';
-import { serviceErrorCode } from '../state/tableRowStore';
+import { ConcurrencyConflictError } from '../errors';
+import { storeError } from '../state/tableRowStore';
 import {
     fromCampaignEntity,
     HEAD_ROW,
@@ -28,20 +28,6 @@ import type {
     WriteHeadOptions,
 } from './campaignStore';
 
-function failure(action: string, e: unknown): Error {
-    if (isRestError(e)) {
-        const code = serviceErrorCode(e);
-        if (e.statusCode === 400 || e.statusCode === 413) {
-            return new WriteRejectedError(code, `Table ${action} refused (${e.statusCode} ${code})`, {
-                status: e.statusCode,
-                cause: e,
-            });
-        }
-        return new StateStoreError(`Table ${action} failed (${e.statusCode ?? 'no status'} ${code})`, { cause: e });
-    }
-    return new StateStoreError(`Table ${action} failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
-}
-
 /** Campaign rows in the state table (see CampaignStore), by single-entity conditional operations only. */
 export class TableCampaignStore implements CampaignStore {
     constructor(private readonly client: TableClient) {}
@@ -52,7 +38,7 @@ export class TableCampaignStore implements CampaignStore {
             entity = await this.client.getEntity<Record<string, unknown>>(pk, rk);
         } catch (e) {
             if (isRestError(e) && e.statusCode === 404) return undefined;
-            throw failure('read', e);
+            throw storeError('read', e);
         }
         const doc = fromCampaignEntity<T>(entity, isVersionOne);
         return doc === undefined ? { etag: entity.etag } : { doc, etag: entity.etag };
@@ -72,7 +58,7 @@ export class TableCampaignStore implements CampaignStore {
             ) {
                 throw new ConcurrencyConflictError(`${what} changed concurrently (${e.statusCode})`);
             }
-            throw failure('write', e);
+            throw storeError('write', e);
         }
     }
 
@@ -105,7 +91,7 @@ export class TableCampaignStore implements CampaignStore {
                 }
             }
         } catch (e) {
-            throw failure('query', e);
+            throw storeError('query', e);
         }
         return { shards, ...(head ? { head } : {}) };
     }
@@ -152,7 +138,7 @@ export class TableCampaignStore implements CampaignStore {
                     yield { source: entity.source, head: { doc, etag: entity.etag } };
             }
         } catch (e) {
-            throw failure('list', e);
+            throw storeError('list', e);
         }
     }
 
@@ -176,7 +162,7 @@ export class TableCampaignStore implements CampaignStore {
                 }
             }
         } catch (e) {
-            throw failure('expiry', e);
+            throw storeError('expiry', e);
         }
         return n;
     }

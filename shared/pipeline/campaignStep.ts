@@ -55,6 +55,20 @@ export interface CampaignStats {
     memberships: number;
 }
 
+/** Counts before any work: every counter at zero. */
+export function emptyCampaignStats(): CampaignStats {
+    return {
+        sources: 0,
+        shardReads: 0,
+        shardWrites: 0,
+        sourceReads: 0,
+        headWrites: 0,
+        conflicts: 0,
+        headConflicts: 0,
+        memberships: 0,
+    };
+}
+
 export interface CampaignStepResult {
     readonly newIncidents: ContainedIncident[];
     readonly updatedIncidents: ContainedIncident[];
@@ -100,16 +114,7 @@ export async function runCampaignStep(
         campaigns: [],
         opened: [],
         pending: [],
-        stats: {
-            sources: 0,
-            shardReads: 0,
-            shardWrites: 0,
-            sourceReads: 0,
-            headWrites: 0,
-            conflicts: 0,
-            headConflicts: 0,
-            memberships: 0,
-        },
+        stats: emptyCampaignStats(),
         failures: [],
         refused: [],
         sharedEgress: [],

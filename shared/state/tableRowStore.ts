@@ -24,7 +24,8 @@ export function serviceErrorCode(e: RestError): string {
     return typeof code === 'string' && code !== '' ? code : `Http${e.statusCode ?? 'Error'}`;
 }
 
-function storeError(action: string, e: unknown): Error {
+/** A Table operation's failure as the stores report it: a 400/413 is a rejected write (never retried), else a store error. */
+export function storeError(action: string, e: unknown): Error {
     if (isRestError(e)) {
         const code = serviceErrorCode(e);
         if (e.statusCode === 400 || e.statusCode === 413) {
