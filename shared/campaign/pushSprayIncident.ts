@@ -156,13 +156,11 @@ export function applyMembership(
 function refusedFrom(state: UserState, approval: NonNullable<Incident['approval']>): boolean {
     if (approval.ipAddress === undefined) return false;
     const from = { ipAddress: approval.ipAddress };
-    return state.prompts.some(
-        (p) =>
-            p.kind !== 'mfa-approved' &&
-            p.time <= approval.at &&
-            p.ipAddress !== undefined &&
-            (sourceMatch(p, from) === 'address' || sourceMatch(p, from) === 'network'),
-    );
+    return state.prompts.some((p) => {
+        if (p.kind === 'mfa-approved' || p.time > approval.at || p.ipAddress === undefined) return false;
+        const how = sourceMatch(p, from);
+        return how === 'address' || how === 'network';
+    });
 }
 
 function counts(member: CampaignMember): Pick<Incident, 'denials' | 'timeouts' | 'fraudReports' | 'partial'> {

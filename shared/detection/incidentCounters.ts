@@ -1,6 +1,5 @@
-import { SHARED_NETWORK_ASNS } from '../network/sharedNetworks';
 import type { MfaKind } from '../signin/mfaKinds';
-import { networkOf, SourceMatch } from '../signin/networkSource';
+import { networkOf, sameAutonomousSystem, SourceMatch } from '../signin/networkSource';
 import { Incident, MAX_ADDRESSES_PER_INCIDENT, MAX_EVIDENCE_PER_INCIDENT, Prompt } from './userState';
 
 // How the prompts of an incident are counted and kept as its evidence.
@@ -47,11 +46,7 @@ function attackSourceOf(inc: Incident, p: Prompt): SourceMatch | undefined {
         const net = networkOf(p.ipAddress);
         if (net !== undefined && inc.ipAddresses.some((ip) => networkOf(ip) === net)) return 'network';
     }
-    // A carrier's or a cloud's autonomous system (CGNAT, mobile data, hosting) is shared by unrelated people: the same
-    // one is no evidence of the same source, and must not make an ordinary approval high-confidence.
-    return p.asn !== undefined && inc.asns?.includes(p.asn) && !SHARED_NETWORK_ASNS.has(p.asn)
-        ? 'autonomous-system'
-        : undefined;
+    return inc.asns?.some((asn) => sameAutonomousSystem(asn, p.asn)) ? 'autonomous-system' : undefined;
 }
 
 /**

@@ -49,6 +49,14 @@ export function sourceMatch(a: Source, b: Source): SourceMatch | undefined {
         const net = networkOf(a.ipAddress);
         if (net !== undefined && net === networkOf(b.ipAddress)) return 'network';
     }
-    if (a.asn !== undefined && a.asn === b.asn && !SHARED_NETWORK_ASNS.has(a.asn)) return 'autonomous-system';
+    if (sameAutonomousSystem(a.asn, b.asn)) return 'autonomous-system';
     return undefined;
+}
+
+/**
+ * Whether two sign-ins share an autonomous system that says something: a carrier's or a cloud's (CGNAT, mobile data,
+ * hosting; network/sharedNetworks.ts) is shared by unrelated people, so the same one is no evidence of the same source.
+ */
+export function sameAutonomousSystem(a: number | undefined, b: number | undefined): boolean {
+    return a !== undefined && a === b && !SHARED_NETWORK_ASNS.has(a);
 }
